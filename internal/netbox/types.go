@@ -1,0 +1,78 @@
+package netbox
+
+// This file holds the domain types at the package border. Callers never see
+// go-netbox models: those decode strictly against NetBox 4.3 and change with
+// every NetBox release, while these types only carry what cmdb-mcp uses.
+
+// Ref names another NetBox object. Name holds the display value (for an IP
+// address, the address with its mask).
+type Ref struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug,omitempty"`
+}
+
+// Device is the part of a dcim.Device record that sync reads or writes.
+type Device struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Status      string `json:"status"` // raw choice value: active, offline, planned, ...
+	Serial      string `json:"serial"`
+	Description string `json:"description"`
+	Site        Ref    `json:"site"`
+	Role        Ref    `json:"role"`
+	DeviceType  Ref    `json:"device_type"`
+	Platform    *Ref   `json:"platform,omitempty"`
+	PrimaryIP4  *Ref   `json:"primary_ip4,omitempty"`
+	PrimaryIP6  *Ref   `json:"primary_ip6,omitempty"`
+	Cluster     *Ref   `json:"cluster,omitempty"`
+	// LastUpdated is NetBox's last_updated timestamp, used to detect stale plans.
+	LastUpdated string `json:"last_updated,omitempty"`
+}
+
+// Platform is a dcim.Platform (an operating system in NetBox's terms).
+type Platform struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// PlatformCreate is the body of a platform creation.
+type PlatformCreate struct {
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// DeviceUpdate is a PATCH of a device. A nil field is left alone, so an
+// update can never touch a field the sync does not own.
+type DeviceUpdate struct {
+	Status     *string `json:"status,omitempty"`
+	Platform   *int64  `json:"platform,omitempty"`
+	Serial     *string `json:"serial,omitempty"`
+	PrimaryIP4 *int64  `json:"primary_ip4,omitempty"`
+	PrimaryIP6 *int64  `json:"primary_ip6,omitempty"`
+}
+
+// JournalEntry is an extras.JournalEntry.
+type JournalEntry struct {
+	ID                 int64  `json:"id,omitempty"`
+	AssignedObjectType string `json:"assigned_object_type"` // "dcim.device"
+	AssignedObjectID   int64  `json:"assigned_object_id"`
+	Kind               string `json:"kind,omitempty"` // info, success, warning, danger
+	Comments           string `json:"comments"`
+}
+
+// Status is what /api/status/ reports.
+type Status struct {
+	NetBoxVersion string `json:"netbox-version"`
+}
+
+// Snapshot is everything the lookup phase (seed Phase 1) read from NetBox
+// for one host. It is the "existing" input of the differ. Later issues add
+// interfaces, MAC addresses, IP addresses, clusters and virtual machines.
+type Snapshot struct {
+	// Found is false when no device has the host's name; Device is then zero.
+	Found     bool       `json:"found"`
+	Device    Device     `json:"device"`
+	Platforms []Platform `json:"platforms"`
+}
