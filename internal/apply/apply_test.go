@@ -1,0 +1,145 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// fakeNetBox records calls and fails the ones it is told to.
+type fakeNetBox struct {
+	calls          []string
+	failPlatform   error
+	failDevice     error
+	failJournal    error
+	lastUpdate     netbox.DeviceUpdate
+	journal        netbox.JournalEntry
+	nextPlatformID int64
+}
+
+func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (netbox.Platform, error) {
+	f.calls = append(f.calls, "POST platform "+p.Slug)
+	if f.failPlatform != nil {
+		return netbox.Platform{}, f.failPlatform
+	}
+	f.nextPlatformID++
+	return netbox.Platform{ID: 100 + f.nextPlatformID, Name: p.Name, Slug: p.Slug}, nil
+}
+
+func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+	f.calls = append(f.calls, "PATCH device")
+	f.lastUpdate = u
+	return netbox.Device{ID: id}, f.failDevice
+}
+
+func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error) {
+	f.calls = append(f.calls, "POST journal")
+	f.journal = e
+	e.ID = 55
+	return e, f.failJournal
+}
+
+func stalePlan() diff.Plan {
+	nb := netbox.Snapshot{Found: true, Device: netbox.Device{
+		ID: 7, Name: "web01", Status: "planned", Serial: "OLD",
+		Platform: &netbox.Ref{ID: 1, Name: "Ubuntu 22.04 LTS"},
+	}, Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}}}
+	h := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Ubuntu 24.04 LTS"}, Hardware: discovery.Hardware{Serial: "NEW"}}
+	p := diff.Compute(h, nb, diff.Options{})
+	p.ID = "plan-1"
+	return p
+}
+
+func TestApply(t *testing.T) {
+	denied := errors.New("netbox: PATCH /api/dcim/devices/7/: permission: You do not have permission to perform this action.")
+	tests := []struct {
+		name                     string
+		fake                     fakeNetBox
+		applied, failed, skipped int
+		journalKind              string
+		wantCalls                []string
+	}{
+		{
+			name:        "everything applies",
+			applied:     4,
+			journalKind: "success",
+			wantCalls:   []string{"POST platform ubuntu-24-04-lts", "PATCH device", "POST journal"},
+		},
+		{
+			name:        "platform create fails: the device's platform is skipped, the rest applies",
+			fake:        fakeNetBox{failPlatform: errors.New("slug: platform with this slug already exists.")},
+			failed:      1,
+			skipped:     1,
+			applied:     2,
+			journalKind: "warning",
+			wantCalls:   []string{"POST platform ubuntu-24-04-lts", "PATCH device", "POST journal"},
+		},
+		{
+			name:        "permission denied on the device: noted, journal still written",
+			fake:        fakeNetBox{failDevice: denied},
+			applied:     1,
+			failed:      3,
+			journalKind: "warning",
+			wantCalls:   []string{"POST platform ubuntu-24-04-lts", "PATCH device", "POST journal"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fake
+			var steps []int
+			res, err := Apply(context.Background(), &f, stalePlan(), func(done, total int, _ string) {
+				steps = append(steps, done)
+				assert.Equal(t, 3, total)
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantCalls, f.calls)
+			assert.Equal(t, []int{1, 2, 3}, steps)
+			assert.Equal(t, tt.applied, res.Applied, "applied")
+			assert.Equal(t, tt.failed, res.Failed, "failed")
+			assert.Equal(t, tt.skipped, res.Skipped, "skipped")
+			assert.Equal(t, int64(55), res.JournalEntryID)
+			assert.Equal(t, tt.journalKind, f.journal.Kind)
+			assert.Equal(t, "dcim.device", f.journal.AssignedObjectType)
+			assert.Equal(t, int64(7), f.journal.AssignedObjectID)
+			assert.Contains(t, f.journal.Comments, "Device synced via /cmdb sync command\n\nChanges applied:\n")
+			if tt.failed > 0 {
+				assert.Contains(t, f.journal.Comments, "Changes failed:")
+			}
+		})
+	}
+}
+
+func TestApplySendsOnlyOwnedFields(t *testing.T) {
+	f := &fakeNetBox{}
+	_, err := Apply(context.Background(), f, stalePlan(), nil)
+	require.NoError(t, err)
+	require.NotNil(t, f.lastUpdate.Platform)
+	assert.Equal(t, int64(101), *f.lastUpdate.Platform, "the id of the platform just created")
+	assert.Equal(t, "active", *f.lastUpdate.Status)
+	assert.Equal(t, "NEW", *f.lastUpdate.Serial)
+	assert.Nil(t, f.lastUpdate.PrimaryIP4)
+	assert.Contains(t, f.journal.Comments, "- platform: Ubuntu 22.04 LTS -> Ubuntu 24.04 LTS (UPDATE)")
+}
+
+func TestApplyNothingToDoWritesNothing(t *testing.T) {
+	f := &fakeNetBox{}
+	res, err := Apply(context.Background(), f, diff.Plan{DeviceFound: true, Device: diff.DeviceRef{ID: 7}}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, f.calls)
+	assert.Zero(t, res.JournalEntryID)
+}
+
+func TestApplyDeviceNotFound(t *testing.T) {
+	f := &fakeNetBox{}
+	_, err := Apply(context.Background(), f, diff.Plan{Hostname: "ghost"}, nil)
+	require.ErrorIs(t, err, ErrNotApplicable)
+	assert.Contains(t, err.Error(), "/cmdb register")
+	assert.Empty(t, f.calls)
+}

@@ -1,0 +1,237 @@
+package diff
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// StatusActive is the NetBox status of a running host: the host we run on is
+// up, so whatever NetBox says, the truth is "active".
+const StatusActive = "active"
+
+// Options change what Compute plans.
+type Options struct {
+	// Full marks every compared field for refresh, even when it matches (the
+	// seed's "Full Sync Mode: update all fields even if unchanged").
+	Full bool
+}
+
+// Compute compares the host with what NetBox holds and returns the plan.
+// The plan's ID and CreatedAt are left for the caller to stamp; the device
+// URL too, since only the caller knows NetBox's address.
+func Compute(host discovery.Host, nb netbox.Snapshot, opts Options) Plan {
+	p := Plan{
+		Hostname:    host.Hostname,
+		DeviceFound: nb.Found,
+		Full:        opts.Full,
+		Changes:     []Change{},
+		Fingerprint: Fingerprint(host, nb),
+	}
+	if !nb.Found {
+		p.Notes = append(p.Notes, fmt.Sprintf("No device named %q in NetBox: register the host first (/cmdb register), then sync.", host.Hostname))
+		return p
+	}
+	p.Device = DeviceRef{ID: nb.Device.ID, Name: nb.Device.Name}
+	d := deviceDiffer{host: host, nb: nb, full: opts.Full, plan: &p}
+	d.platform()
+	d.status()
+	d.serial()
+	return p
+}
+
+// deviceDiffer holds what the device-attribute rules share.
+type deviceDiffer struct {
+	host discovery.Host
+	nb   netbox.Snapshot
+	full bool
+	plan *Plan
+}
+
+func (d deviceDiffer) deviceChange(field, old, new string, action Action, reason string) Change {
+	return Change{
+		Section:    SectionDevice,
+		ObjectType: ObjectDevice,
+		ObjectID:   d.nb.Device.ID,
+		Object:     d.nb.Device.Name,
+		Field:      field,
+		Old:        old,
+		New:        new,
+		Action:     action,
+		Reason:     reason,
+	}
+}
+
+// platform: OS version changed -> UPDATE; a platform NetBox lacks is created
+// first, with a slug no other platform has.
+func (d deviceDiffer) platform() {
+	want := strings.TrimSpace(d.host.OS.Platform)
+	if want == "" {
+		d.plan.Notes = append(d.plan.Notes, "Platform: unknown on this host (no os-release); NetBox's value is kept.")
+		return
+	}
+	old := ""
+	if d.nb.Device.Platform != nil {
+		old = d.nb.Device.Platform.Name
+	}
+	same := d.nb.Device.Platform != nil && strings.EqualFold(old, want)
+	if same && !d.full {
+		return
+	}
+	c := d.deviceChange("platform", old, want, ActionUpdate, "OS version changed")
+	if same {
+		c.Action, c.Reason = ActionRefresh, "full sync: refresh unchanged value"
+		c.NewID = d.nb.Device.Platform.ID
+		d.plan.Changes = append(d.plan.Changes, c)
+		return
+	}
+	if old == "" {
+		c.Reason = "NetBox has no platform for this device"
+	}
+	if existing, ok := findPlatform(d.nb.Platforms, want); ok {
+		c.NewID = existing.ID
+		c.New = existing.Name
+	} else {
+		slug := UniqueSlug(want, d.nb.Platforms)
+		create := Change{
+			Section:    SectionDevice,
+			ObjectType: ObjectPlatform,
+			Object:     want,
+			Field:      "",
+			New:        want,
+			Action:     ActionCreate,
+			Reason:     "platform not in NetBox yet",
+			Key:        "platform:" + slug,
+			Slug:       slug,
+		}
+		d.plan.Changes = append(d.plan.Changes, create)
+		c.NewKey = create.Key
+	}
+	d.plan.Changes = append(d.plan.Changes, c)
+}
+
+// status: the host is running, so NetBox should say active.
+func (d deviceDiffer) status() {
+	old := d.nb.Device.Status
+	if old == StatusActive {
+		if d.full {
+			d.plan.Changes = append(d.plan.Changes, d.deviceChange("status", old, StatusActive, ActionRefresh, "full sync: refresh unchanged value"))
+		}
+		return
+	}
+	d.plan.Changes = append(d.plan.Changes, d.deviceChange("status", old, StatusActive, ActionUpdate, "host is running"))
+}
+
+// serial: mismatch -> UPDATE; unknown locally -> keep NetBox's value.
+func (d deviceDiffer) serial() {
+	want := strings.TrimSpace(d.host.Hardware.Serial)
+	if want == "" {
+		d.plan.Notes = append(d.plan.Notes, "Serial: unknown on this host; NetBox's value is kept.")
+		return
+	}
+	old := d.nb.Device.Serial
+	if old == want {
+		if d.full {
+			d.plan.Changes = append(d.plan.Changes, d.deviceChange("serial", old, want, ActionRefresh, "full sync: refresh unchanged value"))
+		}
+		return
+	}
+	reason := "serial number differs"
+	if old == "" {
+		reason = "NetBox has no serial number"
+	}
+	d.plan.Changes = append(d.plan.Changes, d.deviceChange("serial", old, want, ActionUpdate, reason))
+}
+
+// findPlatform matches by name, ignoring case: NetBox treats platform names
+// that differ only in case as the same.
+func findPlatform(ps []netbox.Platform, name string) (netbox.Platform, bool) {
+	for _, p := range ps {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return netbox.Platform{}, false
+}
+
+// Slugify turns a name into a NetBox slug (^[-a-zA-Z0-9_]+$): lower case,
+// every run of other characters becomes one dash. NetBox's API never makes
+// slugs itself, so the plan must.
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if len(s) > 90 {
+		s = strings.TrimRight(s[:90], "-")
+	}
+	if s == "" {
+		s = "platform"
+	}
+	return s
+}
+
+// UniqueSlug returns Slugify(name), suffixed -2, -3, ... until no existing
+// platform has it.
+func UniqueSlug(name string, existing []netbox.Platform) string {
+	taken := make(map[string]bool, len(existing))
+	for _, p := range existing {
+		taken[strings.ToLower(p.Slug)] = true
+	}
+	base := Slugify(name)
+	slug := base
+	for i := 2; taken[slug]; i++ {
+		slug = fmt.Sprintf("%s-%d", base, i)
+	}
+	return slug
+}
+
+// Fingerprint identifies the NetBox state a plan depends on: the device's
+// compared fields and the platform the host maps to. Applying a plan whose
+// fingerprint no longer matches NetBox would write on stale assumptions.
+func Fingerprint(host discovery.Host, nb netbox.Snapshot) string {
+	type platformState struct {
+		Found bool
+		ID    int64
+		Slug  string
+	}
+	state := struct {
+		Found       bool
+		ID          int64
+		Name        string
+		Status      string
+		Serial      string
+		Platform    *netbox.Ref
+		LastUpdated string
+		Target      platformState
+	}{Found: nb.Found}
+	if nb.Found {
+		dv := nb.Device
+		state.ID, state.Name, state.Status, state.Serial = dv.ID, dv.Name, dv.Status, dv.Serial
+		state.Platform, state.LastUpdated = dv.Platform, dv.LastUpdated
+		if p, ok := findPlatform(nb.Platforms, host.OS.Platform); ok {
+			state.Target = platformState{Found: true, ID: p.ID, Slug: p.Slug}
+		} else if host.OS.Platform != "" {
+			state.Target.Slug = UniqueSlug(host.OS.Platform, nb.Platforms)
+		}
+	}
+	b, _ := json.Marshal(state) // plain structs of strings and ints: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}

@@ -1,0 +1,257 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+func host(platform, serial string) discovery.Host {
+	return discovery.Host{
+		Hostname: "web01",
+		OS:       discovery.OS{Platform: platform},
+		Hardware: discovery.Hardware{Serial: serial},
+	}
+}
+
+func snapshot(status, platform, serial string, platforms ...netbox.Platform) netbox.Snapshot {
+	d := netbox.Device{ID: 7, Name: "web01", Status: status, Serial: serial, Description: "keep me"}
+	for _, p := range platforms {
+		if p.Name == platform {
+			d.Platform = &netbox.Ref{ID: p.ID, Name: p.Name, Slug: p.Slug}
+		}
+	}
+	return netbox.Snapshot{Found: true, Device: d, Platforms: platforms}
+}
+
+var (
+	ubuntu22 = netbox.Platform{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}
+	ubuntu24 = netbox.Platform{ID: 2, Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"}
+)
+
+// row is a compact view of a change for table assertions.
+func rows(p Plan) []string {
+	out := []string{}
+	for _, c := range p.Changes {
+		out = append(out, fmt.Sprintf("%s %s.%s %q->%q", c.Action, c.ObjectType, c.Field, c.Old, c.New))
+	}
+	return out
+}
+
+func TestComputeDeviceAttributes(t *testing.T) {
+	tests := []struct {
+		name  string
+		host  discovery.Host
+		nb    netbox.Snapshot
+		full  bool
+		want  []string
+		notes int
+	}{
+		{
+			name: "in sync",
+			host: host("Ubuntu 24.04 LTS", "SN1"),
+			nb:   snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu22, ubuntu24),
+			want: []string{},
+		},
+		{
+			name: "platform changed to an existing platform, case-insensitive match",
+			host: host("ubuntu 24.04 lts", "SN1"),
+			nb:   snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22, ubuntu24),
+			want: []string{`UPDATE dcim.device.platform "Ubuntu 22.04 LTS"->"Ubuntu 24.04 LTS"`},
+		},
+		{
+			name: "platform missing in NetBox is created first",
+			host: host("Debian 13", "SN1"),
+			nb:   snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22),
+			want: []string{
+				`CREATE dcim.platform. ""->"Debian 13"`,
+				`UPDATE dcim.device.platform "Ubuntu 22.04 LTS"->"Debian 13"`,
+			},
+		},
+		{
+			name: "status not active",
+			host: host("Ubuntu 24.04 LTS", "SN1"),
+			nb:   snapshot("planned", "Ubuntu 24.04 LTS", "SN1", ubuntu24),
+			want: []string{`UPDATE dcim.device.status "planned"->"active"`},
+		},
+		{
+			name: "serial mismatch",
+			host: host("Ubuntu 24.04 LTS", "SN2"),
+			nb:   snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24),
+			want: []string{`UPDATE dcim.device.serial "SN1"->"SN2"`},
+		},
+		{
+			name:  "unknown serial and platform never overwrite NetBox",
+			host:  host("", ""),
+			nb:    snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22),
+			want:  []string{},
+			notes: 2,
+		},
+		{
+			name: "full mode refreshes every compared field",
+			host: host("Ubuntu 24.04 LTS", "SN1"),
+			nb:   snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24),
+			full: true,
+			want: []string{
+				`REFRESH dcim.device.platform "Ubuntu 24.04 LTS"->"Ubuntu 24.04 LTS"`,
+				`REFRESH dcim.device.status "active"->"active"`,
+				`REFRESH dcim.device.serial "SN1"->"SN1"`,
+			},
+		},
+		{
+			name:  "device not found: no changes, a note that says to register",
+			host:  host("Ubuntu 24.04 LTS", "SN1"),
+			nb:    netbox.Snapshot{},
+			want:  []string{},
+			notes: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Compute(tt.host, tt.nb, Options{Full: tt.full})
+			assert.Equal(t, tt.want, rows(p))
+			assert.Len(t, p.Notes, tt.notes)
+			assert.Equal(t, len(tt.want) == 0 || tt.full && !strings.Contains(strings.Join(tt.want, ""), "UPDATE"), p.InSync())
+		})
+	}
+}
+
+func TestComputeNewPlatformLinksCreateAndUpdate(t *testing.T) {
+	taken := netbox.Platform{ID: 9, Name: "Debian-13", Slug: "debian-13"}
+	p := Compute(host("Debian 13", ""), snapshot("active", "", "", taken), Options{})
+	require.Len(t, p.Changes, 2)
+	create, update := p.Changes[0], p.Changes[1]
+	assert.Equal(t, "debian-13-2", create.Slug, "slug must not collide with an existing one")
+	assert.Equal(t, create.Key, update.NewKey)
+	assert.Zero(t, update.NewID)
+	assert.Equal(t, Summary{Updates: 1, Creates: 1}, p.Summary())
+}
+
+func TestSlugify(t *testing.T) {
+	tests := map[string]string{
+		"Ubuntu 24.04 LTS":         "ubuntu-24-04-lts",
+		"Raspberry Pi OS 12":       "raspberry-pi-os-12",
+		"  Fedora Linux  41 ":      "fedora-linux-41",
+		"Arch_Linux":               "arch_linux",
+		"!!!":                      "platform",
+		"Ünïcödé OS":               "n-c-d-os",
+		strings.Repeat("abc ", 40): strings.TrimRight(Slugify(strings.Repeat("abc ", 40)), "-"),
+	}
+	for in, want := range tests {
+		got := Slugify(in)
+		assert.Equal(t, want, got, in)
+		assert.Regexp(t, `^[-a-zA-Z0-9_]+$`, got)
+		assert.LessOrEqual(t, len(got), 100)
+	}
+}
+
+func TestFingerprintMovesWithTheState(t *testing.T) {
+	h := host("Ubuntu 24.04 LTS", "SN1")
+	base := snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22, ubuntu24)
+	fp := Fingerprint(h, base)
+	assert.Equal(t, fp, Fingerprint(h, base), "deterministic")
+
+	moved := base
+	moved.Device.Status = "offline"
+	assert.NotEqual(t, fp, Fingerprint(h, moved))
+
+	edited := base
+	edited.Device.LastUpdated = "2026-11-25T10:00:00Z"
+	assert.NotEqual(t, fp, Fingerprint(h, edited))
+
+	unrelated := base
+	unrelated.Platforms = append([]netbox.Platform{{ID: 50, Name: "FreeBSD 14", Slug: "freebsd-14"}}, base.Platforms...)
+	assert.Equal(t, fp, Fingerprint(h, unrelated), "a platform the plan does not use must not make it stale")
+}
+
+// applyInMemory is a model of what apply does to NetBox, for property tests:
+// it lets the differ be checked for convergence without any I/O.
+func applyInMemory(t *rapid.T, nb netbox.Snapshot, p Plan) netbox.Snapshot {
+	created := map[string]netbox.Platform{}
+	platforms := append([]netbox.Platform(nil), nb.Platforms...)
+	dev := nb.Device
+	for _, c := range p.Changes {
+		switch {
+		case c.ObjectType == ObjectPlatform && c.Action == ActionCreate:
+			np := netbox.Platform{ID: int64(1000 + len(platforms)), Name: c.New, Slug: c.Slug}
+			for _, q := range platforms {
+				if q.Slug == np.Slug {
+					t.Fatalf("plan creates platform slug %q that exists", np.Slug)
+				}
+			}
+			platforms = append(platforms, np)
+			created[c.Key] = np
+		case c.ObjectType == ObjectDevice && c.Field == "platform":
+			id, name := c.NewID, c.New
+			if c.NewKey != "" {
+				np, ok := created[c.NewKey]
+				if !ok {
+					t.Fatalf("change refers to key %q that no earlier change creates", c.NewKey)
+				}
+				id, name = np.ID, np.Name
+			}
+			dev.Platform = &netbox.Ref{ID: id, Name: name}
+		case c.ObjectType == ObjectDevice && c.Field == "status":
+			dev.Status = c.New
+		case c.ObjectType == ObjectDevice && c.Field == "serial":
+			dev.Serial = c.New
+		default:
+			t.Fatalf("unexpected change %+v", c)
+		}
+	}
+	return netbox.Snapshot{Found: nb.Found, Device: dev, Platforms: platforms}
+}
+
+func genPlatformName() *rapid.Generator[string] {
+	return rapid.SampledFrom([]string{"", "Ubuntu 22.04 LTS", "Ubuntu 24.04 LTS", "ubuntu 24.04 lts", "Debian 12", "Debian-12", "Raspberry Pi OS 12", "Fedora Linux 41"})
+}
+
+func TestPropertyDiffApplyDiffConverges(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var platforms []netbox.Platform
+		seen := map[string]bool{}
+		for i, n := range rapid.SliceOfN(genPlatformName(), 0, 5).Draw(t, "platforms") {
+			if n == "" || seen[strings.ToLower(n)] || seen[Slugify(n)] {
+				continue
+			}
+			seen[strings.ToLower(n)], seen[Slugify(n)] = true, true
+			platforms = append(platforms, netbox.Platform{ID: int64(i + 1), Name: n, Slug: Slugify(n)})
+		}
+		nb := snapshot(
+			rapid.SampledFrom([]string{"active", "offline", "planned", "staged", "failed", "inventory", "decommissioning"}).Draw(t, "status"),
+			genPlatformName().Draw(t, "nbPlatform"),
+			rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "nbSerial"),
+			platforms...)
+		h := host(genPlatformName().Draw(t, "hostPlatform"), rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "hostSerial"))
+		full := rapid.Bool().Draw(t, "full")
+
+		p := Compute(h, nb, Options{Full: full})
+		assert.Equal(t, p, Compute(h, nb, Options{Full: full}), "deterministic")
+		for _, c := range p.Changes {
+			if c.Field == "description" {
+				t.Fatalf("description is never touched: %+v", c)
+			}
+			if c.Field == "serial" && h.Hardware.Serial == "" || c.Field == "platform" && h.OS.Platform == "" {
+				t.Fatalf("an unknown host fact overwrote NetBox: %+v", c)
+			}
+		}
+		if !full {
+			fullPlan := Compute(h, nb, Options{Full: true})
+			assert.GreaterOrEqual(t, len(fullPlan.Changes), len(p.Changes), "full mode plans at least what default mode plans")
+		}
+
+		after := applyInMemory(t, nb, p)
+		again := Compute(h, after, Options{})
+		if !again.InSync() || len(again.Changes) != 0 {
+			t.Fatalf("diff -> apply -> diff is not empty: %v", rows(again))
+		}
+		assert.Equal(t, "keep me", after.Device.Description)
+	})
+}

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+func TestMarkdownSeedLayout(t *testing.T) {
+	nb := netbox.Snapshot{Found: true, Device: netbox.Device{
+		ID: 42, Name: "web01", Status: "planned",
+		Platform: &netbox.Ref{ID: 1, Name: "Ubuntu 22.04"},
+	}, Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}}}
+	h := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Ubuntu 24.04"}, Hardware: discovery.Hardware{Serial: "a|b"}}
+	p := diff.Compute(h, nb, diff.Options{})
+	p.Device.URL = "https://netbox.example.com/dcim/devices/42/"
+
+	got := Markdown(p)
+	want := `## Sync Diff Report
+
+**Device:** web01 (ID: 42)
+**NetBox URL:** https://netbox.example.com/dcim/devices/42/
+
+### Device Attributes
+| Field | NetBox Value | Current Value | Action |
+|-------|--------------|---------------|--------|
+| Platform (new in NetBox, slug ubuntu-24-04) | - | Ubuntu 24.04 | CREATE |
+| Platform | Ubuntu 22.04 | Ubuntu 24.04 | UPDATE |
+| Status | planned | active | UPDATE |
+| Serial | - | a\|b | UPDATE |
+
+### Summary
+- **Updates:** 3
+- **Creates:** 1
+- **Removals/Offline:** 0
+`
+	assert.Equal(t, want, got)
+}
+
+func TestMarkdownInSyncAndNotFound(t *testing.T) {
+	inSync := diff.Plan{DeviceFound: true, Device: diff.DeviceRef{ID: 1, Name: "a"}, Changes: []diff.Change{}}
+	out := Markdown(inSync)
+	assert.Contains(t, out, "No changes: platform, status and serial match.")
+	assert.Contains(t, out, "Nothing to apply.")
+
+	missing := Markdown(diff.Plan{Hostname: "ghost"})
+	assert.Contains(t, missing, "ghost (not found in NetBox)")
+	assert.Contains(t, missing, "/cmdb register")
+	assert.False(t, strings.Contains(missing, "### Summary"))
+}
