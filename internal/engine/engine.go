@@ -5,7 +5,12 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"sync"
+	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
@@ -25,15 +30,39 @@ type DiscovererFunc func(ctx context.Context) (discovery.Host, error)
 // Discover calls f.
 func (f DiscovererFunc) Discover(ctx context.Context) (discovery.Host, error) { return f(ctx) }
 
+// NetBox is what the engine needs from a NetBox client; *netbox.Client has it.
+type NetBox interface {
+	apply.NetBox
+	Snapshot(ctx context.Context, hostname string) (netbox.Snapshot, error)
+	WebURL(kind string, id int64) string
+}
+
+// DefaultPlanTTL is how long a plan can wait for its apply. A plan is a
+// promise about NetBox's state; an old one is more likely stale.
+const DefaultPlanTTL = time.Hour
+
 // Engine runs diffs and applies. It is safe for concurrent use.
 type Engine struct {
-	nb   *netbox.Client
+	nb   NetBox
 	disc Discoverer
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu    sync.Mutex
+	plans map[string]storedPlan
+}
+
+// storedPlan keeps the host facts a plan was computed from, so that apply
+// can check NetBox against the same facts.
+type storedPlan struct {
+	plan    diff.Plan
+	host    discovery.Host
+	expires time.Time
 }
 
 // New returns an engine that reads and writes NetBox through nb.
-func New(nb *netbox.Client, disc Discoverer) *Engine {
-	return &Engine{nb: nb, disc: disc}
+func New(nb NetBox, disc Discoverer) *Engine {
+	return &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}}
 }
 
 // DiffRequest asks for a comparison.
@@ -44,8 +73,11 @@ type DiffRequest struct {
 	Full bool
 }
 
-// ErrUnknownPlan is returned by Apply for a plan id this engine did not make.
-var ErrUnknownPlan = errors.New("unknown plan id: run cmdb_sync_diff first and pass the plan_id it returns")
+// Errors Apply returns; each says what to do next.
+var (
+	ErrUnknownPlan = errors.New("unknown or expired plan_id: run cmdb_sync_diff again and pass the plan_id it returns")
+	ErrStalePlan   = errors.New("saved plan is stale: NetBox changed since the diff; nothing was written. Run cmdb_sync_diff again")
+)
 
 // Discover returns a fresh snapshot of the host.
 func (e *Engine) Discover(ctx context.Context) (discovery.Host, error) {
@@ -55,10 +87,99 @@ func (e *Engine) Discover(ctx context.Context) (discovery.Host, error) {
 // Diff looks the device up, discovers the host, compares them and keeps the
 // plan for a later Apply.
 func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
-	return diff.Plan{}, errors.New("not implemented yet")
+	host, err := e.disc.Discover(ctx)
+	if err != nil {
+		return diff.Plan{}, fmt.Errorf("discover host: %w", err)
+	}
+	if req.Hostname != "" {
+		host.Hostname = req.Hostname
+	}
+	if host.Hostname == "" {
+		return diff.Plan{}, errors.New("the host name could not be discovered: pass a hostname")
+	}
+	snap, err := e.nb.Snapshot(ctx, host.Hostname)
+	if err != nil {
+		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", host.Hostname, err)
+	}
+	plan := diff.Compute(host, snap, diff.Options{Full: req.Full})
+	plan.ID = newPlanID()
+	plan.CreatedAt = e.now().UTC()
+	if plan.DeviceFound {
+		plan.Device.URL = e.nb.WebURL("dcim/devices", plan.Device.ID)
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireLocked()
+	e.plans[plan.ID] = storedPlan{plan: plan, host: host, expires: plan.CreatedAt.Add(e.ttl)}
+	return plan, nil
 }
 
-// Apply executes the plan made by an earlier Diff and journals it.
-func (e *Engine) Apply(ctx context.Context, planID string) (apply.Result, error) {
-	return apply.Result{}, ErrUnknownPlan
+// Plan returns a plan made by Diff that has not been applied or expired.
+func (e *Engine) Plan(id string) (diff.Plan, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireLocked()
+	sp, ok := e.plans[id]
+	return sp.plan, ok
+}
+
+// ApplyOption tunes one Apply.
+type ApplyOption func(*applyConfig)
+
+type applyConfig struct{ progress apply.Progress }
+
+// WithProgress reports each step of the apply.
+func WithProgress(p apply.Progress) ApplyOption {
+	return func(c *applyConfig) { c.progress = p }
+}
+
+// Apply executes the plan made by an earlier Diff and journals it. A plan is
+// used once: of two concurrent applies of one plan, exactly one writes. A
+// plan whose NetBox state moved since the diff is refused before any write.
+func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) (apply.Result, error) {
+	var cfg applyConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sp, ok := e.take(planID)
+	if !ok {
+		return apply.Result{}, ErrUnknownPlan
+	}
+	if !sp.plan.DeviceFound {
+		return apply.Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (/cmdb register)", apply.ErrNotApplicable, sp.plan.Hostname)
+	}
+	now, err := e.nb.Snapshot(ctx, sp.plan.Hostname)
+	if err != nil {
+		return apply.Result{}, fmt.Errorf("re-read %q from NetBox before applying: %w", sp.plan.Hostname, err)
+	}
+	if diff.Fingerprint(sp.host, now) != sp.plan.Fingerprint {
+		return apply.Result{}, ErrStalePlan
+	}
+	return apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
+}
+
+// take removes the plan from the store, so no second apply can have it.
+func (e *Engine) take(id string) (storedPlan, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireLocked()
+	sp, ok := e.plans[id]
+	delete(e.plans, id)
+	return sp, ok
+}
+
+func (e *Engine) expireLocked() {
+	now := e.now()
+	for id, sp := range e.plans {
+		if now.After(sp.expires) {
+			delete(e.plans, id)
+		}
+	}
+}
+
+func newPlanID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return "plan-" + hex.EncodeToString(b[:])
 }
