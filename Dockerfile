@@ -1,0 +1,54 @@
+# cmdb-mcp as a container image: a static Go binary on distroless, run as a
+# non-root user. Build from the repository root (BuildKit, Docker 23+ or
+# DOCKER_BUILDKIT=1):
+#
+#   docker build -t cmdb-mcp:dev --build-arg VERSION=$(git describe --tags --always) .
+#
+# It needs the host's /proc, /sys, /etc and Docker socket mounted to see the
+# host; README.md has the `docker run` line.
+#
+# Base images are pinned by tag (what it is) and digest (exactly which build),
+# so a rebuilt tag upstream cannot change the image silently. The Go tag
+# matches the go directive in go.mod. The digests were not pulled from the
+# machine that wrote this file (no registry access there): confirm them where a
+# registry is reachable, and take new ones when bumping, with e.g.
+#   docker buildx imagetools inspect golang:1.26.8-bookworm
+#   docker buildx imagetools inspect gcr.io/distroless/static-debian12:nonroot
+# (the digest of the multi-platform index, "Digest:" on the first line).
+ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
+ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
+
+# The build runs on the builder's own platform and cross-compiles, which Go
+# does without emulation; TARGETOS/TARGETARCH come from --platform.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+ARG TARGETOS=linux
+ARG TARGETARCH
+# GOTOOLCHAIN=local: build with the pinned image's Go, never a downloaded one.
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local
+WORKDIR /src
+# Modules first, so a source change does not download them again.
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG VERSION=
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X main.version=${VERSION}" \
+      -o /out/cmdb-mcp ./cmd/cmdb-mcp
+
+# distroless/static: CA certificates, tzdata, /etc/passwd with nonroot
+# (65532); no shell, no package manager.
+FROM ${RUNTIME_IMAGE}
+ARG VERSION=
+LABEL org.opencontainers.image.title="cmdb-mcp" \
+      org.opencontainers.image.description="MCP server that keeps a host's NetBox record in sync with the host" \
+      org.opencontainers.image.version="${VERSION}"
+COPY --from=build /out/cmdb-mcp /usr/local/bin/cmdb-mcp
+# Numeric, so that runtimes enforcing runAsNonRoot can check it. To read the
+# Docker socket, add its group: --group-add "$(stat -c %g /var/run/docker.sock)".
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/cmdb-mcp"]
+# MCP over stdio (docker run -i); `serve --transport http` for HTTP.
+CMD ["serve"]
