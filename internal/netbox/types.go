@@ -43,8 +43,19 @@ type PlatformCreate struct {
 	Slug string `json:"slug"`
 }
 
+// DeviceFilter selects devices for ListDevices.
+type DeviceFilter struct {
+	// Name matches exactly but case-insensitively, as NetBox does. Empty
+	// selects every device.
+	Name string
+	// Limit caps how many devices are read; 0 reads every page.
+	Limit int
+}
+
 // DeviceUpdate is a PATCH of a device. A nil field is left alone, so an
-// update can never touch a field the sync does not own.
+// update can never touch a field the sync does not own. For Platform,
+// PrimaryIP4 and PrimaryIP6 a pointer to 0 clears the field (NetBox ids
+// start at 1): a primary IP must be cleared before the IP can move.
 type DeviceUpdate struct {
 	Status     *string `json:"status,omitempty"`
 	Platform   *int64  `json:"platform,omitempty"`

@@ -1,0 +1,159 @@
+package netbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+)
+
+// maxResponseBytes bounds what DoJSON reads. A page of 1000 devices with
+// config contexts stays far below it.
+const maxResponseBytes = 256 << 20
+
+// DoJSON sends one request to path (an API path such as
+// "/api/dcim/platforms/", relative to the base URL) with query, body encoded
+// as JSON unless nil, and decodes a success body into out unless nil.
+// Failures are *Error values classified like those of the typed methods.
+//
+// It exists beside go-netbox for what go-netbox 4.3.0 cannot express and for
+// seeding; prefer the typed methods, which convert to the domain types.
+// DoJSON does not page: a list request returns one page.
+func (c *Client) DoJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	u, err := c.endpoint(path)
+	if err != nil {
+		return err
+	}
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("netbox: %s %s: encoding the request body: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("netbox: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.transportError(method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return c.newError(&Error{Kind: KindNetwork, Method: method, Path: path, StatusCode: resp.StatusCode,
+			Message: "reading the response: " + err.Error(), err: err})
+	}
+	if resp.StatusCode >= 300 {
+		return c.statusError(method, path, resp, data)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	decodeErr := func(msg string, cause error) error {
+		return c.newError(&Error{Kind: KindDecode, Method: method, Path: path, StatusCode: resp.StatusCode,
+			Message: msg, RequestID: resp.Header.Get("X-Request-ID"), err: cause})
+	}
+	switch {
+	case len(data) > maxResponseBytes:
+		return decodeErr(fmt.Sprintf("the response is larger than %d MiB", maxResponseBytes>>20), nil)
+	case !isJSON(resp.Header.Get("Content-Type")):
+		return decodeErr(fmt.Sprintf("expected JSON, got %q: check that %s is NetBox's base URL", resp.Header.Get("Content-Type"), EnvURL), nil)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return decodeErr(fmt.Sprintf("the response does not fit %T: %v", out, err), err)
+	}
+	return nil
+}
+
+// endpoint resolves an API path against the base URL. Only paths are
+// accepted so that the token never goes to another host.
+func (c *Client) endpoint(path string) (*url.URL, error) {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("netbox: %q is not an API path: pass a path such as /api/dcim/devices/ and the query separately", path)
+	}
+	u := *c.base
+	u.Path = c.base.Path + path
+	return &u, nil
+}
+
+// BulkCreate POSTs objs, which must be a slice, to path in one request and
+// decodes the created objects (a list, in the same order) into out. NetBox
+// creates all or none. An empty objs sends nothing and leaves an empty list
+// in out. A 400 carries index-prefixed Fields ("1.name").
+func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any) error {
+	n, err := sliceLen(objs)
+	if err != nil {
+		return fmt.Errorf("netbox: bulk create %s: %w", path, err)
+	}
+	if n == 0 {
+		return emptyList(out)
+	}
+	return c.DoJSON(ctx, http.MethodPost, path, nil, objs, out)
+}
+
+// BulkUpdate PATCHes objs, a slice of objects each with an "id", to path in
+// one request and decodes the updated objects into out. NetBox updates all
+// or none. Only the keys present in each object change.
+func (c *Client) BulkUpdate(ctx context.Context, path string, objs any, out any) error {
+	if _, err := sliceLen(objs); err != nil {
+		return fmt.Errorf("netbox: bulk update %s: %w", path, err)
+	}
+	// go-netbox's bulk models have no id, which is how callers get this
+	// wrong; check before NetBox answers with a less direct message.
+	raw, err := json.Marshal(objs)
+	if err != nil {
+		return fmt.Errorf("netbox: bulk update %s: encoding: %w", path, err)
+	}
+	var items []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fmt.Errorf("netbox: bulk update %s: every element must encode as a JSON object: %w", path, err)
+	}
+	if len(items) == 0 {
+		return emptyList(out)
+	}
+	for i, it := range items {
+		if id, ok := it["id"]; !ok || string(id) == "null" || string(id) == "0" {
+			return fmt.Errorf("netbox: bulk update %s: element %d has no id: every object in a bulk update needs the id of the object it changes", path, i)
+		}
+	}
+	return c.DoJSON(ctx, http.MethodPatch, path, nil, json.RawMessage(raw), out)
+}
+
+func sliceLen(v any) (int, error) {
+	if v == nil {
+		return 0, nil
+	}
+	rv := reflect.ValueOf(v)
+	if k := rv.Kind(); k != reflect.Slice && k != reflect.Array {
+		return 0, errors.New("objs must be a slice, got " + rv.Type().String())
+	}
+	return rv.Len(), nil
+}
+
+// emptyList gives out what NetBox would have returned for an empty list.
+func emptyList(out any) error {
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal([]byte("[]"), out); err != nil {
+		return fmt.Errorf("netbox: out must point to a slice, got %T", out)
+	}
+	return nil
+}
