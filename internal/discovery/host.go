@@ -7,13 +7,19 @@
 // already has.
 package discovery
 
+import "github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+
 // Host is one discovered snapshot of this machine.
 type Host struct {
 	Hostname string   `json:"hostname"`
 	OS       OS       `json:"os"`
 	Hardware Hardware `json:"hardware"`
+	// Network is the interfaces, their addresses and the default routes.
+	Network netif.Network `json:"network"`
 	// Notes are short human-readable remarks about facts that could not be
 	// read ("serial: /sys/class/dmi/id/product_serial: permission denied").
+	// Remarks about single network facts are in Network.Notes; a failed
+	// interface listing is noted here ("network: ...").
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -36,7 +42,7 @@ type Hardware struct {
 	Serial       string `json:"serial"`
 	Model        string `json:"model"`
 	Manufacturer string `json:"manufacturer"`
-	CPUs         int    `json:"cpus"`
-	MemoryMB     int64  `json:"memory_mb"`
-	RootDiskGB   int64  `json:"root_disk_gb"`
+	CPUs         int    `json:"cpus"`         // logical CPUs
+	MemoryMB     int64  `json:"memory_mb"`    // MiB, rounded
+	RootDiskGB   int64  `json:"root_disk_gb"` // GiB of the root filesystem, rounded
 }

@@ -1,0 +1,247 @@
+package discovery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/disk"
+	"github.com/shirou/gopsutil/v4/host"
+	"github.com/shirou/gopsutil/v4/mem"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+)
+
+const (
+	mib = 1 << 20
+	gib = 1 << 30
+)
+
+// Discoverer discovers the host that its Options point at. The zero value
+// discovers the machine it runs on.
+type Discoverer struct {
+	Options
+
+	// readFile reads one file; tests replace it to simulate errors that
+	// root, who runs them, never gets (permission denied).
+	readFile func(name string) ([]byte, error)
+	// network lists interfaces (netif.Discover); tests of fixture hosts
+	// replace it, since interfaces come from the kernel, not from files.
+	network func(context.Context, netif.Options) (netif.Network, error)
+}
+
+// Discover reads the host's facts. A fact that cannot be read is left
+// unknown ("" or 0) with a line in Host.Notes; Discover itself fails only
+// for a malformed interface name pattern in Options.Network, or when ctx is
+// done.
+func (d Discoverer) Discover(ctx context.Context) (Host, error) {
+	if err := ctx.Err(); err != nil {
+		return Host{}, err
+	}
+	p := &probe{opts: d.Options.withDefaults(), readFile: d.readFile}
+	if err := p.opts.Network.Validate(); err != nil {
+		return Host{}, err
+	}
+	if p.readFile == nil {
+		p.readFile = os.ReadFile
+	}
+	network := d.network
+	if network == nil {
+		network = netif.Discover
+	}
+
+	h := Host{Hostname: p.hostname()}
+	psCtx := p.opts.gopsutilContext(ctx)
+	h.OS = p.operatingSystem(psCtx)
+	p.firmware(&h.Hardware)
+	p.size(psCtx, &h.Hardware)
+	var err error
+	if h.Network, err = network(ctx, p.opts.Network); err != nil {
+		p.note("network", err)
+	}
+	h.Notes = p.notes
+	return h, ctx.Err()
+}
+
+// probe carries the state of one Discover call.
+type probe struct {
+	opts     Options
+	readFile func(string) ([]byte, error)
+	notes    []string
+}
+
+// note records that fact could not be read. A *fs.PathError reads
+// "fact: path: reason".
+func (p *probe) note(fact string, err error) {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		p.notes = append(p.notes, fmt.Sprintf("%s: %s: %v", fact, pe.Path, pe.Err))
+		return
+	}
+	p.notes = append(p.notes, fmt.Sprintf("%s: %v", fact, err))
+}
+
+// readFact reads a small text file. A missing file is simply absent (DMI on
+// ARM, a device tree on x86) and gives ""; any other error is noted.
+func (p *probe) readFact(fact, path string) string {
+	data, err := p.readFile(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			p.note(fact, err)
+		}
+		return ""
+	}
+	return string(data)
+}
+
+func (p *probe) isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+func (p *probe) exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// hostname returns the override, else (when /etc is the host's, mounted
+// into a container) the host's /etc/hostname, else the kernel's hostname.
+func (p *probe) hostname() string {
+	if p.opts.Hostname != "" {
+		return p.opts.Hostname
+	}
+	if p.opts.etcIsForeign() {
+		path := filepath.Join(p.opts.EtcRoot, "hostname")
+		data, err := p.readFile(path)
+		switch {
+		case err != nil:
+			p.note("hostname", fmt.Errorf("%w; using this system's own name, which in a container is not the host's", err))
+		case parseHostnameFile(data) == "":
+			p.note("hostname", fmt.Errorf("%s is empty; using this system's own name", path))
+		default:
+			return parseHostnameFile(data)
+		}
+	}
+	name, err := os.Hostname()
+	if err != nil {
+		p.note("hostname", err)
+		return ""
+	}
+	return name
+}
+
+// parseHostnameFile returns the name in an /etc/hostname file: its first
+// line that is not blank or a # comment (hostname(5)).
+func parseHostnameFile(data []byte) string {
+	for line := range bytes.Lines(data) {
+		s := strings.TrimSpace(string(line))
+		if s != "" && !strings.HasPrefix(s, "#") {
+			return s
+		}
+	}
+	return ""
+}
+
+// operatingSystem reads os-release, and the kernel and architecture from
+// the running kernel (shared with any container).
+func (p *probe) operatingSystem(ctx context.Context) OS {
+	var o OS
+	rel := p.osRelease()
+	if rel != nil {
+		o = OS{
+			ID:         rel["ID"],
+			Name:       rel["NAME"],
+			Version:    rel["VERSION_ID"],
+			PrettyName: rel["PRETTY_NAME"],
+			Codename:   rel["VERSION_CODENAME"],
+			Platform:   PlatformName(rel, p.exists(filepath.Join(p.opts.EtcRoot, "rpi-issue"))),
+		}
+		if o.Codename == "" {
+			o.Codename = rel["UBUNTU_CODENAME"]
+		}
+	}
+	var err error
+	if o.Kernel, err = host.KernelVersionWithContext(ctx); err != nil {
+		p.note("kernel", err)
+	}
+	if o.Arch, err = host.KernelArch(); err != nil {
+		p.note("arch", err)
+	}
+	return o
+}
+
+// osRelease reads <etc>/os-release, else <etc>/../usr/lib/os-release, as
+// os-release(5) orders them. It returns nil when neither can be read.
+func (p *probe) osRelease() map[string]string {
+	root := filepath.Dir(p.opts.EtcRoot)
+	var firstErr error
+	for _, path := range []string{
+		filepath.Join(p.opts.EtcRoot, "os-release"),
+		filepath.Join(root, "usr", "lib", "os-release"),
+	} {
+		if p.opts.etcIsForeign() {
+			path = resolveUnder(root, path)
+		}
+		data, err := p.readFile(path)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		rel, err := ParseOSRelease(bytes.NewReader(data))
+		if err != nil {
+			p.note("os-release", fmt.Errorf("%s: %w", path, err))
+			return nil
+		}
+		return rel
+	}
+	p.note("os-release", firstErr)
+	return nil
+}
+
+// resolveUnder follows symlinks at the end of path as if root were "/": on a
+// host, /etc/os-release may point at /usr/lib/os-release, which from a
+// container must be read as <root>/usr/lib/os-release. Directories along
+// the way are taken as they are.
+func resolveUnder(root, path string) string {
+	for range 8 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if filepath.IsAbs(target) {
+			path = filepath.Join(root, target)
+		} else {
+			path = filepath.Join(filepath.Dir(path), target)
+		}
+	}
+	return path
+}
+
+// size fills in CPU count, memory and root disk through gopsutil, which
+// reads the roots from ctx.
+func (p *probe) size(ctx context.Context, hw *Hardware) {
+	if n, err := cpu.CountsWithContext(ctx, true); err != nil {
+		p.note("cpus", err)
+	} else {
+		hw.CPUs = n
+	}
+	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
+		p.note("memory", err)
+	} else {
+		hw.MemoryMB = roundDiv(vm.Total, mib)
+	}
+	if du, err := disk.UsageWithContext(ctx, p.opts.HostRoot); err != nil {
+		p.note("root disk", fmt.Errorf("%s: %w", p.opts.HostRoot, err))
+	} else {
+		hw.RootDiskGB = roundDiv(du.Total, gib)
+	}
+}
+
+func roundDiv(n, unit uint64) int64 { return int64((n + unit/2) / unit) }

@@ -1,0 +1,327 @@
+// Package netif discovers the host's network interfaces: names, MACs, MTUs,
+// states, addresses, the NetBox interface type of each, and the default
+// routes that decide the primary addresses.
+//
+// Interfaces and addresses come from the kernel (net.Interfaces, i.e.
+// rtnetlink) of the network namespace the process runs in, so in a
+// container it needs the host's network (docker run --network host). The
+// facts behind the type come from sysfs and the routes from procfs, under
+// the configured roots.
+package netif
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Options says where to look and which interfaces to report.
+type Options struct {
+	// SysRoot and ProcRoot are the host's /sys and /proc; empty means those.
+	SysRoot  string
+	ProcRoot string
+	// Include, when not empty, keeps only interfaces whose name matches one
+	// of these path.Match globs.
+	Include []string
+	// Exclude drops interfaces whose name matches one of these globs, after
+	// Include. Nil means DefaultExclude(); an empty non-nil slice drops none.
+	Exclude []string
+	// IncludeLinkLocal keeps fe80::/10 addresses, which every IPv6 interface
+	// has and which mean nothing outside their link.
+	IncludeLinkLocal bool
+}
+
+// DefaultExclude is the exclude list used when Options.Exclude is nil: the
+// host ends of container veth pairs come and go with the containers.
+func DefaultExclude() []string { return []string{"veth*"} }
+
+// Validate reports a malformed glob.
+func (o Options) Validate() error {
+	for _, g := range append(append([]string(nil), o.Include...), o.Exclude...) {
+		if _, err := path.Match(g, ""); err != nil {
+			return fmt.Errorf("interface name pattern %q: %w", g, err)
+		}
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.SysRoot == "" {
+		o.SysRoot = "/sys"
+	}
+	if o.ProcRoot == "" {
+		o.ProcRoot = "/proc"
+	}
+	if o.Exclude == nil {
+		o.Exclude = DefaultExclude()
+	}
+	return o
+}
+
+// wanted applies Include and Exclude to an interface name.
+func (o Options) wanted(name string) bool {
+	if len(o.Include) > 0 && !matchAny(o.Include, name) {
+		return false
+	}
+	return !matchAny(o.Exclude, name)
+}
+
+func matchAny(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Interface is one network interface other than loopback.
+type Interface struct {
+	Name  string `json:"name"`
+	Index int    `json:"index"`
+	// Type is the NetBox interface type value, e.g. "1000base-t", "virtual".
+	Type string `json:"type"`
+	// TypeReason says which fact decided Type ("kernel: bridge", "name table").
+	TypeReason string `json:"type_reason"`
+	// MAC is lower-case and colon-separated; "" when the interface has none
+	// (tun, WireGuard) or it is not EUI-48.
+	MAC string `json:"mac,omitempty"`
+	MTU int    `json:"mtu"`
+	// AdminUp is IFF_UP: the interface is enabled.
+	AdminUp bool `json:"admin_up"`
+	// OperState is the kernel's RFC 2863 state (up, down, lowerlayerdown,
+	// dormant, unknown, ...); "" when sysfs could not be read.
+	OperState string `json:"oper_state"`
+	// Master is the bridge or bond this interface is a port of.
+	Master string `json:"master,omitempty"`
+	// IPv4 and IPv6 are the addresses with their prefix lengths, in the
+	// kernel's order. IPv6 leaves out privacy (temporary) addresses, which
+	// rotate daily, duplicates that failed DAD, and link-local addresses
+	// unless Options.IncludeLinkLocal.
+	IPv4 []netip.Prefix `json:"ipv4,omitempty"`
+	IPv6 []netip.Prefix `json:"ipv6,omitempty"`
+	// DockerManaged marks a bridge Docker created (docker0, br-<network id>).
+	// Its addresses exist on every Docker host (172.17.0.1/16), so callers
+	// leave them out by default.
+	DockerManaged bool `json:"docker_managed,omitempty"`
+}
+
+// Network is what Discover found.
+type Network struct {
+	Interfaces []Interface `json:"interfaces"`
+	// DefaultIPv4 and DefaultIPv6 are the default routes the kernel uses.
+	DefaultIPv4 *Route `json:"default_ipv4,omitempty"`
+	DefaultIPv6 *Route `json:"default_ipv6,omitempty"`
+	// PrimaryIPv4 and PrimaryIPv6 are the candidates for the device's primary
+	// IPs: the first global address of the default route's interface.
+	PrimaryIPv4 netip.Prefix `json:"primary_ipv4,omitzero"`
+	PrimaryIPv6 netip.Prefix `json:"primary_ipv6,omitzero"`
+	// Notes are short remarks about facts that could not be read or used.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Interface returns the reported interface named name.
+func (n Network) Interface(name string) (Interface, bool) {
+	for _, i := range n.Interfaces {
+		if i.Name == name {
+			return i, true
+		}
+	}
+	return Interface{}, false
+}
+
+// Discover lists the interfaces of the current network namespace. It fails
+// for a malformed glob in o or when the kernel will not list interfaces;
+// facts that cannot be read otherwise are left unknown with a note.
+func Discover(ctx context.Context, o Options) (Network, error) {
+	return discover(ctx, o, kernelLinks)
+}
+
+// link is an interface as rtnetlink lists it.
+type link struct {
+	name    string
+	index   int
+	mtu     int
+	flags   net.Flags
+	mac     net.HardwareAddr
+	addrs   []netip.Prefix
+	addrErr error
+}
+
+func kernelLinks() ([]link, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	links := make([]link, 0, len(ifs))
+	for _, ifi := range ifs {
+		l := link{name: ifi.Name, index: ifi.Index, mtu: ifi.MTU, flags: ifi.Flags, mac: ifi.HardwareAddr}
+		addrs, err := ifi.Addrs()
+		l.addrErr = err
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			if p, err := prefixFromIPNet(ipn); err == nil {
+				l.addrs = append(l.addrs, p)
+			} else if l.addrErr == nil {
+				l.addrErr = err
+			}
+		}
+		links = append(links, l)
+	}
+	return links, nil
+}
+
+func discover(ctx context.Context, o Options, links func() ([]link, error)) (Network, error) {
+	if err := ctx.Err(); err != nil {
+		return Network{}, err
+	}
+	o = o.withDefaults()
+	if err := o.Validate(); err != nil {
+		return Network{}, err
+	}
+	ls, err := links()
+	if err != nil {
+		return Network{}, fmt.Errorf("list network interfaces: %w", err)
+	}
+
+	n := Network{Interfaces: []Interface{}}
+	flags6 := n.readIfInet6(filepath.Join(o.ProcRoot, "net", "if_inet6"))
+	for _, l := range ls {
+		if l.flags&net.FlagLoopback != 0 || !o.wanted(l.name) {
+			continue
+		}
+		if l.addrErr != nil {
+			n.note("%s addresses: %v", l.name, l.addrErr)
+		}
+		n.Interfaces = append(n.Interfaces, describe(o, l, flags6))
+	}
+
+	if rt, ok := n.defaultRoute(filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable); ok {
+		n.DefaultIPv4 = &rt
+		n.PrimaryIPv4 = n.primary("ipv4", rt, func(i Interface) []netip.Prefix { return i.IPv4 })
+	}
+	if rt, ok := n.defaultRoute(filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable); ok {
+		n.DefaultIPv6 = &rt
+		n.PrimaryIPv6 = n.primary("ipv6", rt, func(i Interface) []netip.Prefix { return i.IPv6 })
+	}
+	return n, ctx.Err()
+}
+
+// describe turns one kernel link into an Interface.
+func describe(o Options, l link, flags6 map[addrKey]uint32) Interface {
+	facts := readLinkFacts(o.SysRoot, l.name)
+	typ, reason := classify(l.name, facts)
+	ifc := Interface{
+		Name:       l.name,
+		Index:      l.index,
+		Type:       typ,
+		TypeReason: reason,
+		MAC:        NormalizeMAC(l.mac.String()),
+		MTU:        l.mtu,
+		AdminUp:    l.flags&net.FlagUp != 0,
+		Master:     facts.master,
+	}
+	if b, err := os.ReadFile(filepath.Join(o.SysRoot, "class", "net", l.name, "operstate")); err == nil {
+		ifc.OperState = strings.TrimSpace(string(b))
+	}
+	ifc.DockerManaged = isDockerBridgeName(l.name) && (typ == TypeBridge || !facts.known)
+	for _, p := range l.addrs {
+		a := p.Addr()
+		switch {
+		case a.Is4():
+			ifc.IPv4 = append(ifc.IPv4, p)
+		case a.IsLinkLocalUnicast() && !o.IncludeLinkLocal:
+		case flags6[addrKey{l.name, a}]&(ifaTemporary|ifaDADFailed) != 0:
+		default:
+			ifc.IPv6 = append(ifc.IPv6, p)
+		}
+	}
+	return ifc
+}
+
+// isDockerBridgeName matches docker0 and the br-<first 12 hex digits of the
+// network id> bridges of user-defined Docker networks.
+func isDockerBridgeName(name string) bool {
+	if name == "docker0" {
+		return true
+	}
+	id, ok := strings.CutPrefix(name, "br-")
+	if !ok || len(id) != 12 {
+		return false
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// primary returns the first global address of the default route's
+// interface, noting why there is none.
+func (n *Network) primary(family string, rt Route, addrs func(Interface) []netip.Prefix) netip.Prefix {
+	ifc, ok := n.Interface(rt.Interface)
+	if !ok {
+		n.note("primary %s: the default route is via %s, which is not reported (excluded?)", family, rt.Interface)
+		return netip.Prefix{}
+	}
+	for _, p := range addrs(ifc) {
+		if p.Addr().IsGlobalUnicast() {
+			return p
+		}
+	}
+	n.note("primary %s: %s, the default route's interface, has no global address", family, rt.Interface)
+	return netip.Prefix{}
+}
+
+// defaultRoute reads one route table and picks its default route. A missing
+// table (IPv6 disabled) is not worth a note.
+func (n *Network) defaultRoute(file string, parse func(r io.Reader) ([]Route, error)) (Route, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			n.note("default route: %v", err)
+		}
+		return Route{}, false
+	}
+	defer f.Close()
+	routes, err := parse(f)
+	if err != nil {
+		n.note("default route: %s: %v", file, err)
+		return Route{}, false
+	}
+	return DefaultRoute(routes)
+}
+
+// readIfInet6 reads IPv6 address flags; without them no address is dropped
+// as temporary.
+func (n *Network) readIfInet6(file string) map[addrKey]uint32 {
+	f, err := os.Open(file)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			n.note("ipv6 address flags: %v", err)
+		}
+		return nil
+	}
+	defer f.Close()
+	flags, err := parseIfInet6(f)
+	if err != nil {
+		n.note("ipv6 address flags: %s: %v", file, err)
+	}
+	return flags
+}
+
+func (n *Network) note(format string, args ...any) {
+	n.Notes = append(n.Notes, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,99 @@
+package netbox
+
+// Domain types for what hangs off a device: interfaces, MAC addresses, IP
+// addresses (dcim, ipam), and the clusters and virtual machines that model
+// its Docker containers (virtualization).
+
+// Interface is a dcim.Interface of a device.
+type Interface struct {
+	ID          int64  `json:"id"`
+	DeviceID    int64  `json:"device_id"`
+	Name        string `json:"name"`
+	Type        string `json:"type"` // raw choice value: 1000base-t, virtual, ...
+	Enabled     bool   `json:"enabled"`
+	MTU         int    `json:"mtu,omitempty"` // 0: not set
+	Description string `json:"description"`
+	// PrimaryMAC is primary_mac_address; Name holds the MAC as NetBox
+	// returns it (upper case, colons).
+	PrimaryMAC *Ref `json:"primary_mac_address,omitempty"`
+}
+
+// MACAddress is a dcim.MACAddress (an object of its own since NetBox 4.2).
+type MACAddress struct {
+	ID  int64  `json:"id"`
+	MAC string `json:"mac_address"` // as NetBox returns it: upper case, colons
+	// InterfaceID is the dcim.interface it is assigned to; 0 when it is
+	// unassigned or assigned to something else (a VM interface).
+	InterfaceID int64 `json:"interface_id,omitempty"`
+	// DeviceID is the device of that interface; 0 when InterfaceID is 0.
+	DeviceID int64 `json:"device_id,omitempty"`
+}
+
+// IPAddress is an ipam.IPAddress.
+type IPAddress struct {
+	ID      int64  `json:"id"`
+	Address string `json:"address"` // with its mask: 192.0.2.10/24
+	Status  string `json:"status"`
+	// AssignedObjectType and AssignedObjectID are NetBox's generic
+	// assignment; both empty/0 when the IP is unassigned.
+	AssignedObjectType string `json:"assigned_object_type,omitempty"`
+	AssignedObjectID   int64  `json:"assigned_object_id,omitempty"`
+	// DeviceID is the device of the assigned dcim.interface, 0 otherwise.
+	DeviceID    int64  `json:"device_id,omitempty"`
+	Description string `json:"description"`
+}
+
+// InterfaceID returns the dcim.interface the IP is assigned to, or 0.
+func (ip IPAddress) InterfaceID() int64 {
+	if ip.AssignedObjectType == "dcim.interface" {
+		return ip.AssignedObjectID
+	}
+	return 0
+}
+
+// DeviceRole is a dcim.DeviceRole; VMRole says it may be given to VMs.
+type DeviceRole struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Slug   string `json:"slug"`
+	VMRole bool   `json:"vm_role"`
+}
+
+// ClusterType is a virtualization.ClusterType ("Docker Compose").
+type ClusterType struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// ClusterGroup is a virtualization.ClusterGroup. cmdb-mcp keeps one per
+// host, so that clusters of two hosts never share a uniqueness scope.
+type ClusterGroup struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// Cluster is a virtualization.Cluster.
+type Cluster struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Type   Ref    `json:"type"`
+	Group  *Ref   `json:"group,omitempty"`
+	Status string `json:"status"`
+}
+
+// VirtualMachine is a virtualization.VirtualMachine; cmdb-mcp makes one per
+// Docker container.
+type VirtualMachine struct {
+	ID        int64   `json:"id"`
+	Name      string  `json:"name"`
+	Status    string  `json:"status"` // active, offline, ...
+	ClusterID int64   `json:"cluster_id"`
+	DeviceID  int64   `json:"device_id,omitempty"`
+	Role      *Ref    `json:"role,omitempty"`
+	VCPUs     float64 `json:"vcpus,omitempty"`     // 0: not set
+	MemoryMB  int64   `json:"memory_mb,omitempty"` // NetBox's memory field, in MB; 0: not set
+	// Description holds the container's image.
+	Description string `json:"description"`
+}
