@@ -20,6 +20,13 @@ type Options struct {
 	// Full marks every compared field for refresh, even when it matches (the
 	// seed's "Full Sync Mode: update all fields even if unchanged").
 	Full bool
+	// IncludeDockerBridges syncs the addresses of Docker-managed bridges
+	// (docker0, br-*), which exist on every Docker host.
+	IncludeDockerBridges bool
+	// InterfaceInScope says whether an interface name is synced (nil: all
+	// but lo). NetBox interfaces out of scope (veth*, say) are never
+	// marked offline.
+	InterfaceInScope func(name string) bool
 }
 
 // Compute compares the host with what NetBox holds and returns the plan.
@@ -42,6 +49,7 @@ func Compute(host discovery.Host, nb netbox.Snapshot, opts Options) Plan {
 	d.platform()
 	d.status()
 	d.serial()
+	(&networkDiffer{host: host.Network, nb: nb, opts: opts, plan: &p}).run()
 	return p
 }
 

@@ -30,9 +30,21 @@ const (
 
 // Object types, in NetBox's app_label.model form.
 const (
-	ObjectDevice   = "dcim.device"
-	ObjectPlatform = "dcim.platform"
+	ObjectDevice       = "dcim.device"
+	ObjectPlatform     = "dcim.platform"
+	ObjectInterface    = "dcim.interface"
+	ObjectMACAddress   = "dcim.macaddress"
+	ObjectIPAddress    = "ipam.ipaddress"
+	ObjectDeviceRole   = "dcim.devicerole"
+	ObjectClusterType  = "virtualization.clustertype"
+	ObjectClusterGroup = "virtualization.clustergroup"
+	ObjectCluster      = "virtualization.cluster"
+	ObjectVM           = "virtualization.virtualmachine"
 )
+
+// OfflineDescription is what a removed interface's description becomes: the
+// seed's "mark offline", never a delete.
+const OfflineDescription = "Marked offline by cmdb-sync"
 
 // Change is one planned write. It is data, not a closure: it carries the
 // before and after values and the reason, so a person or a model can judge it
@@ -59,6 +71,43 @@ type Change struct {
 	// object exists already; NewKey the Key of the CREATE that makes it.
 	NewID  int64  `json:"new_id,omitempty"`
 	NewKey string `json:"new_key,omitempty"`
+	// ObjectKey names the object an UPDATE writes when an earlier CREATE of
+	// the same plan makes it (ObjectID is then 0).
+	ObjectKey string `json:"object_key,omitempty"`
+	// ParentID (or ParentKey, when an earlier change creates it) is what a
+	// created or re-pointed object hangs on: the interface of an IP or MAC
+	// address, the cluster of a VM, the group of a cluster.
+	ParentID  int64  `json:"parent_id,omitempty"`
+	ParentKey string `json:"parent_key,omitempty"`
+	// Attrs are the fields of the object a CREATE makes.
+	Attrs *Attrs `json:"attrs,omitempty"`
+	// Supporting marks a step that exists for another change (the MAC object
+	// behind an interface's new MAC): applied, journaled, but not a row of
+	// its own in the report nor counted in its summary.
+	Supporting bool `json:"supporting,omitempty"`
+}
+
+// Attrs are the fields of an object a CREATE makes. Only the ones that
+// apply to the object's type are set.
+type Attrs struct {
+	Type        string  `json:"type,omitempty"`
+	Enabled     *bool   `json:"enabled,omitempty"`
+	MTU         int     `json:"mtu,omitempty"`
+	MAC         string  `json:"mac,omitempty"`
+	Address     string  `json:"address,omitempty"`
+	Status      string  `json:"status,omitempty"`
+	VCPUs       float64 `json:"vcpus,omitempty"`
+	MemoryMB    int64   `json:"memory_mb,omitempty"`
+	Description string  `json:"description,omitempty"`
+	Image       string  `json:"image,omitempty"`
+	// Role is the display name of a VM's role; RoleID or RoleKey point at it.
+	Role    string `json:"role,omitempty"`
+	RoleID  int64  `json:"role_id,omitempty"`
+	RoleKey string `json:"role_key,omitempty"`
+	// TypeID or TypeKey point at a cluster's type.
+	TypeID  int64  `json:"type_id,omitempty"`
+	TypeKey string `json:"type_key,omitempty"`
+	VMRole  bool   `json:"vm_role,omitempty"`
 }
 
 // DeviceRef identifies the device a plan is for.
@@ -97,6 +146,9 @@ type Summary struct {
 func (p Plan) Summary() Summary {
 	var s Summary
 	for _, c := range p.Changes {
+		if c.Supporting {
+			continue
+		}
 		switch c.Action {
 		case ActionCreate:
 			s.Creates++

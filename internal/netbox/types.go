@@ -79,11 +79,43 @@ type Status struct {
 }
 
 // Snapshot is everything the lookup phase (seed Phase 1) read from NetBox
-// for one host. It is the "existing" input of the differ. Later issues add
-// interfaces, MAC addresses, IP addresses, clusters and virtual machines.
+// for one host. It is the "existing" input of the differ.
 type Snapshot struct {
 	// Found is false when no device has the host's name; Device is then zero.
 	Found     bool       `json:"found"`
 	Device    Device     `json:"device"`
 	Platforms []Platform `json:"platforms"`
+
+	// Interfaces are the device's interfaces.
+	Interfaces []Interface `json:"interfaces,omitempty"`
+	// MACs are the MAC objects of the device's interfaces, plus any MAC
+	// object anywhere whose value the host has (an unassigned one is reused
+	// rather than duplicated).
+	MACs []MACAddress `json:"macs,omitempty"`
+	// IPs are the IPs of the device's interfaces, plus any IP anywhere whose
+	// host part the host has (NetBox rejects duplicates, mask ignored).
+	IPs []IPAddress `json:"ips,omitempty"`
+
+	// Roles are the device roles (VM roles among them).
+	Roles []DeviceRole `json:"roles,omitempty"`
+	// ClusterType is the "Docker Compose" cluster type, nil when missing.
+	ClusterType *ClusterType `json:"cluster_type,omitempty"`
+	// ClusterGroup is this host's cluster group, nil when missing.
+	ClusterGroup *ClusterGroup `json:"cluster_group,omitempty"`
+	// Clusters are the clusters of this host's group; VMs their VMs.
+	Clusters []Cluster        `json:"clusters,omitempty"`
+	VMs      []VirtualMachine `json:"vms,omitempty"`
+}
+
+// SnapshotQuery says what to look up for one host.
+type SnapshotQuery struct {
+	Hostname string
+	// MACs and Addresses are the host's own values (addresses as host part
+	// without mask), looked up across NetBox to find reusable objects and
+	// conflicts.
+	MACs      []string
+	Addresses []string
+	// Containers asks for the cluster type, this host's cluster group (by
+	// slug, derived from the device id), its clusters, VMs and the roles.
+	Containers bool
 }

@@ -40,6 +40,8 @@ func Markdown(p diff.Plan) string {
 	b.WriteString("\n")
 
 	deviceSection(&b, p)
+	interfaceSection(&b, p)
+	ipSection(&b, p)
 	notes(&b, p.Notes)
 
 	s := p.Summary()
@@ -57,7 +59,7 @@ func deviceSection(b *strings.Builder, p diff.Plan) {
 	b.WriteString("### Device Attributes\n")
 	var lines []string
 	for _, c := range p.Changes {
-		if c.Section != diff.SectionDevice {
+		if c.Section != diff.SectionDevice || c.Supporting {
 			continue
 		}
 		field := fieldTitles[c.Field]
@@ -107,4 +109,116 @@ func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// shown returns the plan's changes of one section that are rows of the
+// report (supporting steps are not).
+func shown(p diff.Plan, s diff.Section, keep func(diff.Change) bool) []diff.Change {
+	var out []diff.Change
+	for _, c := range p.Changes {
+		if c.Section == s && !c.Supporting && keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func table(b *strings.Builder, title string, header []string, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "#### %s\n", title)
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
+	seps := make([]string, len(header))
+	for i, h := range header {
+		seps[i] = strings.Repeat("-", len(h)+2)
+	}
+	b.WriteString("|" + strings.Join(seps, "|") + "|\n")
+	for _, r := range rows {
+		b.WriteString(row(r...))
+	}
+	b.WriteString("\n")
+}
+
+func interfaceSection(b *strings.Builder, p diff.Plan) {
+	created := shown(p, diff.SectionInterfaces, func(c diff.Change) bool {
+		return c.ObjectType == diff.ObjectInterface && c.Action == diff.ActionCreate
+	})
+	removed := shown(p, diff.SectionInterfaces, func(c diff.Change) bool { return c.Action == diff.ActionOffline })
+	changed := shown(p, diff.SectionInterfaces, func(c diff.Change) bool {
+		return c.Action == diff.ActionUpdate || c.Action == diff.ActionRefresh
+	})
+	if len(created)+len(removed)+len(changed) == 0 {
+		return
+	}
+	// The IPs a new interface will carry, for the seed's IPs column.
+	ips := map[string][]string{}
+	for _, c := range p.Changes {
+		if c.ObjectType == diff.ObjectIPAddress && c.Action == diff.ActionCreate && c.ParentKey != "" {
+			ips[c.ParentKey] = append(ips[c.ParentKey], c.Object)
+		}
+	}
+	b.WriteString("### Network Interfaces\n\n")
+	var rows [][]string
+	for _, c := range created {
+		rows = append(rows, []string{c.Object, c.Attrs.Type, c.Attrs.MAC, strings.Join(ips[c.Key], ", ")})
+	}
+	table(b, "New Interfaces (will create)", []string{"Interface", "Type", "MAC", "IPs"}, rows)
+	rows = nil
+	for _, c := range removed {
+		typ := ""
+		if c.Attrs != nil {
+			typ = c.Attrs.Type
+		}
+		rows = append(rows, []string{c.Object, typ, c.Reason})
+	}
+	table(b, "Removed Interfaces (will mark offline)", []string{"Interface", "Type", "Reason"}, rows)
+	rows = nil
+	for _, c := range changed {
+		rows = append(rows, []string{c.Object, c.Field, c.Old, c.New})
+	}
+	table(b, "Changed Interfaces", []string{"Interface", "Field", "Old", "New"}, rows)
+}
+
+func ipSection(b *strings.Builder, p diff.Plan) {
+	isIP := func(c diff.Change) bool { return c.ObjectType == diff.ObjectIPAddress }
+	created := shown(p, diff.SectionIPs, func(c diff.Change) bool {
+		return isIP(c) && (c.Action == diff.ActionCreate || c.Field == diff.FieldAssignment && c.Action == diff.ActionUpdate && c.Old == "")
+	})
+	removed := shown(p, diff.SectionIPs, func(c diff.Change) bool { return isIP(c) && c.Action == diff.ActionUnassign })
+	moved := shown(p, diff.SectionIPs, func(c diff.Change) bool {
+		return isIP(c) && c.Action == diff.ActionUpdate && !(c.Field == diff.FieldAssignment && c.Old == "")
+	})
+	primary := shown(p, diff.SectionIPs, func(c diff.Change) bool { return c.ObjectType == diff.ObjectDevice })
+	if len(created)+len(removed)+len(moved)+len(primary) == 0 {
+		return
+	}
+	b.WriteString("### IP Addresses\n\n")
+	list := func(title string, cs []diff.Change, line func(diff.Change) string) {
+		if len(cs) == 0 {
+			return
+		}
+		fmt.Fprintf(b, "#### %s\n", title)
+		for _, c := range cs {
+			b.WriteString("- " + line(c) + "\n")
+		}
+		b.WriteString("\n")
+	}
+	list("New IPs (will create)", created, func(c diff.Change) string {
+		s := c.Object + " on " + c.New
+		if c.Action == diff.ActionUpdate {
+			s += " (an unassigned IP in NetBox, reused)"
+		}
+		return s
+	})
+	list("Removed IPs (will unassign)", removed, func(c diff.Change) string { return c.Object + " from " + c.Old })
+	list("Changed IPs", moved, func(c diff.Change) string {
+		if c.Field == diff.FieldAddress {
+			return fmt.Sprintf("%s: prefix %s -> %s", c.Object, c.Old, c.New)
+		}
+		return fmt.Sprintf("%s moved from %s to %s", c.Object, cell(c.Old), c.New)
+	})
+	list("Primary IP", primary, func(c diff.Change) string {
+		return fmt.Sprintf("%s: %s -> %s (%s)", c.Field, cell(c.Old), cell(c.New), c.Action)
+	})
 }

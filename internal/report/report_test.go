@@ -34,6 +34,9 @@ func TestMarkdownSeedLayout(t *testing.T) {
 | Status | planned | active | UPDATE |
 | Serial | - | a\|b | UPDATE |
 
+### Notes
+- Network: no interfaces were discovered, so interfaces and IPs were not compared (nothing is marked offline).
+
 ### Summary
 - **Updates:** 3
 - **Creates:** 1

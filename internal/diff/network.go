@@ -1,0 +1,373 @@
+package diff
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// Field names of interface and IP changes, as NetBox names them.
+const (
+	FieldMAC         = "mac_address" // the seed's name; written as primary_mac_address
+	FieldType        = "type"
+	FieldEnabled     = "enabled"
+	FieldAssignment  = "assigned_object"
+	FieldAddress     = "address"
+	FieldPrimaryIP4  = "primary_ip4"
+	FieldPrimaryIP6  = "primary_ip6"
+	FieldDescription = "description"
+)
+
+// networkDiffer compares interfaces, MAC objects and IPs (seed Phase 3,
+// "Network Interfaces" and "IP Addresses").
+type networkDiffer struct {
+	host    netif.Network
+	nb      netbox.Snapshot
+	opts    Options
+	plan    *Plan
+	nbIface map[string]netbox.Interface // by name (NetBox names are case-sensitive)
+	// ifaceRef says how later changes point at an interface by name: its id,
+	// or the key of the change that creates it.
+	ifaceID  map[string]int64
+	ifaceKey map[string]string
+	// ipRef maps a desired address (host part) to how the device's primary
+	// can point at it.
+	ipID  map[netip.Addr]int64
+	ipKey map[netip.Addr]string
+	// unassigned are the IPs of the device that go away.
+	unassigned map[int64]bool
+}
+
+// desiredIP is one address the host has and NetBox should record.
+type desiredIP struct {
+	prefix netip.Prefix
+	iface  string
+}
+
+func (d *networkDiffer) run() {
+	if len(d.host.Interfaces) == 0 {
+		d.plan.Notes = append(d.plan.Notes, "Network: no interfaces were discovered, so interfaces and IPs were not compared (nothing is marked offline).")
+		return
+	}
+	d.nbIface = map[string]netbox.Interface{}
+	d.ifaceID, d.ifaceKey = map[string]int64{}, map[string]string{}
+	d.ipID, d.ipKey = map[netip.Addr]int64{}, map[netip.Addr]string{}
+	d.unassigned = map[int64]bool{}
+	for _, i := range d.nb.Interfaces {
+		d.nbIface[i.Name] = i
+		d.ifaceID[i.Name] = i.ID
+	}
+	d.interfaces()
+	d.addresses()
+	d.primary(4, FieldPrimaryIP4, d.host.PrimaryIPv4, d.nb.Device.PrimaryIP4)
+	d.primary(6, FieldPrimaryIP6, d.host.PrimaryIPv6, d.nb.Device.PrimaryIP6)
+}
+
+func (d *networkDiffer) inScope(name string) bool {
+	if name == "lo" {
+		return false
+	}
+	return d.opts.InterfaceInScope == nil || d.opts.InterfaceInScope(name)
+}
+
+func (d *networkDiffer) add(c Change) { d.plan.Changes = append(d.plan.Changes, c) }
+
+func (d *networkDiffer) interfaces() {
+	local := map[string]bool{}
+	for _, l := range d.host.Interfaces {
+		if !d.inScope(l.Name) {
+			continue
+		}
+		local[l.Name] = true
+		n, ok := d.nbIface[l.Name]
+		if !ok {
+			d.newInterface(l)
+			continue
+		}
+		d.changedInterface(l, n)
+	}
+	for _, n := range d.nb.Interfaces {
+		if local[n.Name] || !d.inScope(n.Name) || !n.Enabled {
+			continue
+		}
+		d.add(Change{
+			Section: SectionInterfaces, ObjectType: ObjectInterface, ObjectID: n.ID, Object: n.Name,
+			Field: FieldEnabled, Old: "true", New: "false", Action: ActionOffline,
+			Reason: "Not found locally",
+			Attrs:  &Attrs{Type: n.Type},
+		})
+	}
+}
+
+func (d *networkDiffer) newInterface(l netif.Interface) {
+	key := "interface:" + l.Name
+	enabled := true
+	d.add(Change{
+		Section: SectionInterfaces, ObjectType: ObjectInterface, Object: l.Name,
+		Action: ActionCreate, Reason: "Exists locally but not in NetBox", Key: key,
+		Attrs: &Attrs{Type: l.Type, Enabled: &enabled, MTU: l.MTU, MAC: l.MAC},
+	})
+	d.ifaceKey[l.Name] = key
+	if l.MAC != "" {
+		d.primaryMAC(l, netbox.Interface{Name: l.Name}, key, true)
+	}
+}
+
+func (d *networkDiffer) changedInterface(l netif.Interface, n netbox.Interface) {
+	base := Change{Section: SectionInterfaces, ObjectType: ObjectInterface, ObjectID: n.ID, Object: n.Name}
+	if l.Type != "" && l.Type != n.Type {
+		c := base
+		c.Field, c.Old, c.New, c.Action, c.Reason = FieldType, n.Type, l.Type, ActionUpdate, "Type mismatch"
+		d.add(c)
+	} else if d.opts.Full && l.Type != "" {
+		c := base
+		c.Field, c.Old, c.New, c.Action, c.Reason = FieldType, n.Type, l.Type, ActionRefresh, "full sync: refresh unchanged value"
+		d.add(c)
+	}
+	if !n.Enabled && n.Description == OfflineDescription {
+		c := base
+		c.Field, c.Old, c.New, c.Action, c.Reason = FieldEnabled, "false", "true", ActionUpdate, "Marked offline earlier, found locally again"
+		d.add(c)
+	}
+	if l.MAC == "" {
+		return
+	}
+	old := ""
+	if n.PrimaryMAC != nil {
+		old = n.PrimaryMAC.Name
+	}
+	if strings.EqualFold(old, l.MAC) {
+		return
+	}
+	d.primaryMAC(l, n, "", false)
+}
+
+// primaryMAC plans the interface's primary MAC: on NetBox 4.2+ a MAC is an
+// object that must be assigned to the interface before it can be primary.
+// An identical MAC object already on the interface, or assigned nowhere, is
+// used rather than duplicated.
+func (d *networkDiffer) primaryMAC(l netif.Interface, n netbox.Interface, ifaceKey string, created bool) {
+	old := ""
+	if n.PrimaryMAC != nil {
+		old = strings.ToLower(n.PrimaryMAC.Name)
+	}
+	set := Change{
+		Section: SectionInterfaces, ObjectType: ObjectInterface, ObjectID: n.ID, ObjectKey: ifaceKey,
+		Object: l.Name, Field: FieldMAC, Old: old, New: l.MAC, Action: ActionUpdate,
+		Reason: "MAC address different", Supporting: created,
+	}
+	macKey := "mac:" + l.Name
+	var onIface, free *netbox.MACAddress
+	for i := range d.nb.MACs {
+		m := &d.nb.MACs[i]
+		if !strings.EqualFold(m.MAC, l.MAC) {
+			continue
+		}
+		switch {
+		case n.ID != 0 && m.InterfaceID == n.ID:
+			onIface = m
+		case m.InterfaceID == 0 && free == nil:
+			free = m
+		}
+	}
+	switch {
+	case onIface != nil:
+		set.NewID = onIface.ID
+	case free != nil:
+		d.add(Change{
+			Section: SectionInterfaces, ObjectType: ObjectMACAddress, ObjectID: free.ID, Object: l.MAC,
+			Field: FieldAssignment, Old: "", New: l.Name, Action: ActionUpdate,
+			Reason: "reuse the unassigned MAC object", Key: macKey,
+			ParentID: n.ID, ParentKey: ifaceKey, Supporting: true,
+		})
+		set.NewKey = macKey
+	default:
+		d.add(Change{
+			Section: SectionInterfaces, ObjectType: ObjectMACAddress, Object: l.MAC,
+			Action: ActionCreate, Reason: "MAC object for " + l.Name, Key: macKey,
+			ParentID: n.ID, ParentKey: ifaceKey, Supporting: true,
+			Attrs: &Attrs{MAC: l.MAC},
+		})
+		set.NewKey = macKey
+	}
+	d.add(set)
+}
+
+func (d *networkDiffer) desired() ([]desiredIP, []string) {
+	var out []desiredIP
+	var skipped []string
+	for _, l := range d.host.Interfaces {
+		if !d.inScope(l.Name) {
+			continue
+		}
+		for _, p := range append(append([]netip.Prefix(nil), l.IPv4...), l.IPv6...) {
+			if l.DockerManaged && !d.opts.IncludeDockerBridges {
+				skipped = append(skipped, p.String()+" on "+l.Name)
+				continue
+			}
+			out = append(out, desiredIP{prefix: p, iface: l.Name})
+		}
+	}
+	return out, skipped
+}
+
+func (d *networkDiffer) addresses() {
+	want, skipped := d.desired()
+	if len(skipped) > 0 {
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
+			"IPs on Docker-managed bridges not synced (they exist on every Docker host and NetBox rejects duplicates): %s. Turn on include_docker_bridges to sync them.",
+			strings.Join(skipped, ", ")))
+	}
+	// The device's own IPs by host part; other objects with the host's
+	// addresses (unassigned, or on another device) separately.
+	own := map[netip.Addr]netbox.IPAddress{}
+	other := map[netip.Addr]netbox.IPAddress{}
+	ifaceName := map[int64]string{}
+	for _, i := range d.nb.Interfaces {
+		ifaceName[i.ID] = i.Name
+	}
+	for _, ip := range d.nb.IPs {
+		p, err := netip.ParsePrefix(ip.Address)
+		if err != nil {
+			continue
+		}
+		if _, mine := ifaceName[ip.InterfaceID()]; mine {
+			own[p.Addr()] = ip
+		} else if _, seen := other[p.Addr()]; !seen {
+			other[p.Addr()] = ip
+		}
+	}
+	kept := map[int64]bool{}
+	for _, w := range want {
+		addr := w.prefix.Addr()
+		if ip, ok := own[addr]; ok {
+			kept[ip.ID] = true
+			d.ipID[addr] = ip.ID
+			d.existingIP(w, ip, ifaceName[ip.InterfaceID()])
+			continue
+		}
+		if ip, ok := other[addr]; ok {
+			if ip.AssignedObjectType != "" {
+				d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
+					"IP %s on %s is already assigned to another object in NetBox (IP id %d); not synced, since NetBox rejects duplicate addresses.",
+					w.prefix, w.iface, ip.ID))
+				continue
+			}
+			key := "ip:" + addr.String()
+			d.add(Change{
+				Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: w.prefix.String(),
+				Field: FieldAssignment, Old: "", New: w.iface, Action: ActionUpdate,
+				Reason: "Exists locally; an unassigned IP with this address is reused", Key: key,
+				ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
+			})
+			d.ipID[addr] = ip.ID
+			if ip.Address != w.prefix.String() {
+				d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("IP %s: reused NetBox's %s (mask kept as NetBox has it).", w.prefix, ip.Address))
+			}
+			continue
+		}
+		key := "ip:" + addr.String()
+		d.add(Change{
+			Section: SectionIPs, ObjectType: ObjectIPAddress, Object: w.prefix.String(),
+			Action: ActionCreate, Reason: "Exists locally but not in NetBox", Key: key,
+			ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
+			New:   w.iface,
+			Attrs: &Attrs{Address: w.prefix.String(), Status: "active"},
+		})
+		d.ipKey[addr] = key
+	}
+	// IPs of the device the host no longer has are unassigned, never
+	// deleted; those on out-of-scope interfaces (veth*, Docker bridges when
+	// not synced) are left alone.
+	ids := make([]int64, 0, len(own))
+	byID := map[int64]netbox.IPAddress{}
+	for _, ip := range own {
+		ids = append(ids, ip.ID)
+		byID[ip.ID] = ip
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		ip := byID[id]
+		name := ifaceName[ip.InterfaceID()]
+		if kept[id] || !d.inScope(name) || d.dockerBridge(name) && !d.opts.IncludeDockerBridges {
+			continue
+		}
+		d.unassigned[id] = true
+		d.add(Change{
+			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: id, Object: ip.Address,
+			Field: FieldAssignment, Old: name, New: "", Action: ActionUnassign,
+			Reason: "Not found locally",
+		})
+	}
+}
+
+func (d *networkDiffer) dockerBridge(name string) bool {
+	if l, ok := d.host.Interface(name); ok {
+		return l.DockerManaged
+	}
+	return false
+}
+
+// existingIP handles an address the device has in NetBox already: moved to
+// another of its interfaces, or recorded with another mask.
+func (d *networkDiffer) existingIP(w desiredIP, ip netbox.IPAddress, onIface string) {
+	if ip.Address != w.prefix.String() {
+		d.add(Change{
+			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: ip.Address,
+			Field: FieldAddress, Old: ip.Address, New: w.prefix.String(), Action: ActionUpdate,
+			Reason: "Prefix length differs",
+		})
+	}
+	if onIface != w.iface {
+		d.add(Change{
+			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: w.prefix.String(),
+			Field: FieldAssignment, Old: onIface, New: w.iface, Action: ActionUpdate,
+			Reason:   "Moved to another interface",
+			ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
+		})
+	}
+}
+
+// primary plans the device's primary IP of one family: the address of the
+// default-route interface. With no default route the current primary is
+// kept, unless that IP goes away, in which case it is cleared first (NetBox
+// refuses to unassign a primary IP).
+func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur *netbox.Ref) {
+	curName, curID := "", int64(0)
+	if cur != nil {
+		curName, curID = cur.Name, cur.ID
+	}
+	c := Change{
+		Section: SectionIPs, ObjectType: ObjectDevice, ObjectID: d.nb.Device.ID, Object: d.nb.Device.Name,
+		Field: field, Old: curName,
+	}
+	if !want.IsValid() {
+		if curID != 0 && d.unassigned[curID] {
+			c.New, c.Action, c.Reason = "", ActionUpdate, fmt.Sprintf("IPv%d primary no longer on this host and no default route", family)
+			d.add(c)
+		}
+		return
+	}
+	addr := want.Addr()
+	id, key := d.ipID[addr], d.ipKey[addr]
+	if id == 0 && key == "" {
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("Primary IPv%d %s is not synced (see above); primary kept.", family, want))
+		return
+	}
+	if id != 0 && id == curID {
+		if d.opts.Full {
+			c.New, c.NewID, c.Action, c.Reason = want.String(), id, ActionRefresh, "full sync: refresh unchanged value"
+			d.add(c)
+		}
+		return
+	}
+	c.New, c.NewID, c.NewKey, c.Action, c.Reason = want.String(), id, key, ActionUpdate, "Default route interface changed"
+	if curID == 0 {
+		c.Reason = "No primary IP set"
+	}
+	d.add(c)
+}
