@@ -1,0 +1,681 @@
+// Package sim is an in-memory NetBox 4.3 REST API for tests. It reproduces
+// the behaviour cmdb-mcp depends on, read from NetBox's source (see
+// /work/shared/NETBOX.md): token auth that fails with 403, limit/offset
+// paging with absolute links, django-filter semantics, DRF's validation
+// order and error bodies, brief and nested representations, bulk writes
+// that are all-or-nothing, and deletion rules (PROTECT, CASCADE, SET_NULL).
+//
+// The tables are generic: a model (models.go) lists its writable fields,
+// uniqueness rules, filters and renderers, and the HTTP layer here serves
+// every model the same way.
+//
+// Besides /api/, the simulator answers, without authentication and
+// without logging them:
+//
+//	GET    /__sim/requests  the request log, a JSON array of Request
+//	DELETE /__sim/requests  empty the log
+package sim
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a simulator.
+type Options struct {
+	Token         string        // v1 write token: "Authorization: Token <Token>"
+	ReadOnlyToken string        // optional v1 token that may only read (writes -> 403 permission)
+	Latency       time.Duration // optional added per request (not for /__sim/ endpoints)
+	Version       string        // reported netbox-version; default "4.3.7"
+}
+
+// Request is one entry of the request log.
+type Request struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Query  string `json:"query"`
+	Status int    `json:"status"`
+}
+
+// Server is a simulated NetBox. It is safe for concurrent use.
+type Server struct {
+	opts       Options
+	apiVersion string
+
+	mu sync.RWMutex // guards st
+	st *store
+
+	logMu sync.Mutex
+	log   []Request
+}
+
+// New returns an empty NetBox.
+func New(opts Options) *Server {
+	if opts.Version == "" {
+		opts.Version = "4.3.7"
+	}
+	api := opts.Version
+	if parts := strings.SplitN(api, ".", 3); len(parts) >= 2 {
+		api = parts[0] + "." + parts[1]
+	}
+	return &Server{opts: opts, apiVersion: api, st: newStore(catalog())}
+}
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []Request {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// ResetRequests empties the request log.
+func (s *Server) ResetRequests() {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.log = nil
+}
+
+// ServeHTTP serves NetBox's REST API below /api/ and the simulator's own
+// endpoints below /__sim/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/__sim/") {
+		s.serveSim(w, r)
+		return
+	}
+	if s.opts.Latency > 0 {
+		t := time.NewTimer(s.opts.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.serve(rec, r)
+	s.logMu.Lock()
+	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
+	s.logMu.Unlock()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/__sim/requests" && r.Method == http.MethodGet:
+		log := s.Requests()
+		if log == nil {
+			log = []Request{}
+		}
+		writeJSON(w, http.StatusOK, log)
+	case r.URL.Path == "/__sim/requests" && r.Method == http.MethodDelete:
+		s.ResetRequests()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// route is what a path below /api/ names.
+type route struct {
+	kind  routeKind
+	model *model
+	id    string
+}
+
+type routeKind int
+
+const (
+	noRoute routeKind = iota
+	statusRoute
+	listRoute
+	detailRoute
+)
+
+func (s *Server) route(path string) route {
+	if path == "/api/status/" {
+		return route{kind: statusRoute}
+	}
+	rest, ok := strings.CutPrefix(path, "/api/")
+	if !ok || !strings.HasSuffix(rest, "/") {
+		return route{}
+	}
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	switch len(parts) {
+	case 2:
+		if m := s.st.routes[parts[0]+"/"+parts[1]]; m != nil {
+			return route{kind: listRoute, model: m}
+		}
+	case 3:
+		if m := s.st.routes[parts[0]+"/"+parts[1]]; m != nil && parts[2] != "" {
+			return route{kind: detailRoute, model: m, id: parts[2]}
+		}
+	}
+	return route{}
+}
+
+func (rt route) allowed() []string {
+	switch rt.kind {
+	case statusRoute:
+		return []string{"GET", "HEAD", "OPTIONS"}
+	case listRoute:
+		return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	}
+	return []string{"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Request-ID", newUUID())
+	rt := s.route(r.URL.Path)
+	if rt.kind == noRoute {
+		// Django's APPEND_SLASH redirects to the slashed URL when it exists.
+		if !strings.HasSuffix(r.URL.Path, "/") && s.route(r.URL.Path+"/").kind != noRoute {
+			target := r.URL.Path + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
+			return
+		}
+		// Django's HTML 404 page, not a DRF response.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, "<!doctype html>\n<html lang=\"en\">\n<head><title>Not Found</title></head>\n"+
+			"<body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body>\n</html>\n")
+		return
+	}
+	w.Header().Set("API-Version", s.apiVersion)
+	w.Header().Set("Allow", strings.Join(rt.allowed(), ", "))
+	w.Header().Set("Vary", "Accept, Cookie, Origin")
+
+	// DRF's order: authentication, permissions, then the method.
+	readOnly, fail := s.authenticate(r)
+	if fail != "" {
+		writeDetail(w, http.StatusForbidden, fail)
+		return
+	}
+	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
+	if readOnly && write && rt.kind != statusRoute {
+		writeDetail(w, http.StatusForbidden, "You do not have permission to perform this action.")
+		return
+	}
+	if !slices.Contains(rt.allowed(), r.Method) {
+		writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method \"%s\" not allowed.", r.Method))
+		return
+	}
+	if r.Method == http.MethodOptions {
+		s.options(w, rt)
+		return
+	}
+	if rt.kind == statusRoute {
+		writeJSON(w, http.StatusOK, s.status())
+		return
+	}
+
+	var data any
+	if write && (rt.kind == listRoute || r.Method != http.MethodDelete) {
+		var ok bool
+		if data, ok = parseBody(w, r); !ok {
+			return
+		}
+	}
+	rc := &rctx{base: baseURL(r)}
+	q := r.URL.Query()
+	if v, _ := lastValue(q, "exclude"); strings.Contains(v, "config_context") {
+		rc.exclude = map[string]bool{"config_context": true}
+	}
+	m := rt.model
+	if write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
+	rc.s = s.st
+	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q}
+	if rt.kind == listRoute {
+		switch r.Method {
+		case "GET", "HEAD":
+			h.list()
+		case "POST":
+			h.create(data)
+		case "PUT", "PATCH":
+			h.bulkUpdate(data, r.Method == "PATCH")
+		case "DELETE":
+			h.bulkDelete(data)
+		}
+		return
+	}
+	obj := h.object(rt.id)
+	if obj == nil {
+		return
+	}
+	switch r.Method {
+	case "GET", "HEAD":
+		rc.annotated = true
+		writeJSON(w, http.StatusOK, rc.render(m, obj, h.brief()))
+	case "PUT", "PATCH":
+		h.update(obj, data, r.Method == "PATCH")
+	case "DELETE":
+		h.delete(obj)
+	}
+}
+
+// authenticate is DRF's TokenAuthentication with NetBox's v1 tokens. It
+// returns a failure message for a 403, or whether the token is read-only.
+func (s *Server) authenticate(r *http.Request) (readOnly bool, fail string) {
+	auth := strings.Fields(r.Header.Get("Authorization"))
+	if len(auth) == 0 || !strings.EqualFold(auth[0], "token") {
+		return false, "Authentication credentials were not provided."
+	}
+	switch {
+	case len(auth) == 1:
+		return false, "Invalid token header. No credentials provided."
+	case len(auth) > 2:
+		return false, "Invalid token header. Token string should not contain spaces."
+	}
+	switch key := auth[1]; {
+	case s.opts.Token != "" && key == s.opts.Token:
+		return false, ""
+	case s.opts.ReadOnlyToken != "" && key == s.opts.ReadOnlyToken:
+		return true, ""
+	}
+	return false, "Invalid token"
+}
+
+// parseBody is DRF's request.data with NetBox's parsers (JSON; multipart is
+// not simulated). An empty body is an empty dict.
+func parseBody(w http.ResponseWriter, r *http.Request) (any, bool) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeDetail(w, http.StatusBadRequest, "Could not read the request body: "+err.Error())
+		return nil, false
+	}
+	if len(body) == 0 {
+		return &jobj{m: map[string]any{}}, true
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if mt != "application/json" {
+		writeDetail(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type \"%s\" in request.", ct))
+		return nil, false
+	}
+	data, err := decodeJSON(body)
+	if err != nil {
+		writeDetail(w, http.StatusBadRequest, "JSON parse error - "+err.Error())
+		return nil, false
+	}
+	return data, true
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeDetail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, object{{"detail", msg}})
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// options is DRF's metadata response, reduced to what it always holds.
+func (s *Server) options(w http.ResponseWriter, rt route) {
+	name := "Status"
+	if rt.model != nil {
+		name = titleCase(rt.model.verbose)
+		if rt.kind == listRoute {
+			name += " List"
+		}
+	}
+	writeJSON(w, http.StatusOK, object{
+		{"name", name}, {"description", ""},
+		{"renders", []string{"application/json", "text/html"}},
+		{"parses", []string{"application/json", "multipart/form-data"}},
+	})
+}
+
+func titleCase(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if w == strings.ToLower(w) {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// status is /api/status/ as NetBox 4.3 answers it (netbox/api/views.py).
+func (s *Server) status() object {
+	return object{
+		{"django-version", "5.2.5"},
+		{"installed-apps", object{
+			{"django_filters", "25.1"}, {"django_prometheus", "2.4.1"}, {"django_rq", "3.1"},
+			{"django_tables2", "2.7.5"}, {"drf_spectacular", "0.28.0"}, {"drf_spectacular_sidecar", "2025.8.1"},
+			{"mptt", "0.17.0"}, {"rest_framework", "3.16.1"}, {"social_django", "5.5.1"},
+			{"taggit", "6.1.0"}, {"timezone_field", "7.1"},
+		}},
+		{"netbox-version", s.opts.Version},
+		{"netbox-full-version", s.opts.Version},
+		{"plugins", object{}},
+		{"python-version", "3.12.3"},
+		{"rq-workers-running", 1},
+	}
+}
+
+// handler serves one request on a model endpoint. The caller holds the lock.
+type handler struct {
+	st *store
+	m  *model
+	rc *rctx
+	w  http.ResponseWriter
+	r  *http.Request
+	q  url.Values
+}
+
+// brief is NetBox's brief mode: any non-empty last value, GET only.
+func (h *handler) brief() bool {
+	v, _ := lastValue(h.q, "brief")
+	return h.r.Method == http.MethodGet && v != ""
+}
+
+func (h *handler) list() {
+	rows, errs := h.st.filterRows(h.m, h.st.sorted(h.m), h.q)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
+	if v, ok := lastValue(h.q, "ordering"); ok {
+		orderRows(h.m, rows, v)
+	}
+	p := pageOf(h.q)
+	count := len(rows)
+	var pageRows []*row
+	if p.offset <= count {
+		pageRows = rows[p.offset:min(p.offset+p.limit, count)]
+	}
+	h.rc.annotated = true
+	results := make([]any, 0, len(pageRows))
+	brief := h.brief()
+	for _, r := range pageRows {
+		results = append(results, h.rc.render(h.m, r, brief))
+	}
+	next, prev := p.links(h.rc.base, h.r.URL, count)
+	writeJSON(h.w, http.StatusOK, object{{"count", count}, {"next", next}, {"previous", prev}, {"results", results}})
+}
+
+// object is DRF's get_object(): the view's filters apply to detail routes
+// too, and anything that does not match is a 404.
+func (h *handler) object(idStr string) *row {
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	var candidates []*row
+	if r := h.st.get(h.m.label, id); err == nil && r != nil {
+		candidates = append(candidates, r)
+	}
+	rows, errs := h.st.filterRows(h.m, candidates, h.q)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return nil
+	}
+	if err != nil {
+		// DRF turns the ValueError of filter(pk="abc") into a bare Http404.
+		writeDetail(h.w, http.StatusNotFound, "Not found.")
+		return nil
+	}
+	if len(rows) == 1 {
+		return rows[0]
+	}
+	writeDetail(h.w, http.StatusNotFound, fmt.Sprintf("No %s matches the given query.", h.m.objectName))
+	return nil
+}
+
+func (h *handler) insert(t *tx, vals map[string]any) *row {
+	now := h.st.now()
+	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
+	t.put(h.m.label, r)
+	return r
+}
+
+func (h *handler) create(data any) {
+	list, bulk := data.([]any)
+	if !bulk {
+		vals, errs := h.st.prepare(h.m, data, nil, false)
+		if errs != nil {
+			writeJSON(h.w, http.StatusBadRequest, errs)
+			return
+		}
+		r := h.insert(h.st.begin(), vals)
+		body := h.rc.render(h.m, r, false)
+		h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
+		writeJSON(h.w, http.StatusCreated, body)
+		return
+	}
+	t := h.st.begin()
+	var created []*row
+	if h.m.sequentialCreate {
+		// SequentialBulkCreatesMixin: each object sees the ones before it,
+		// and the first invalid one fails the request with its own errors.
+		for _, item := range list {
+			vals, errs := h.st.prepare(h.m, item, nil, false)
+			if errs != nil {
+				t.rollback()
+				writeJSON(h.w, http.StatusBadRequest, errs)
+				return
+			}
+			created = append(created, h.insert(t, vals))
+		}
+	} else {
+		// DRF's ListSerializer: every object is validated against the state
+		// before the request; errors come back as a list aligned by index.
+		bodies := make([]any, len(list))
+		failed := false
+		for i, item := range list {
+			bodies[i] = object{}
+			if _, errs := h.st.prepare(h.m, item, nil, false); errs != nil {
+				bodies[i], failed = errs, true
+			}
+		}
+		if failed {
+			writeJSON(h.w, http.StatusBadRequest, bodies)
+			return
+		}
+		for i, item := range list {
+			vals, errs := h.st.prepare(h.m, item, nil, false)
+			if errs != nil {
+				// Two objects of the batch collide with each other. NetBox
+				// lets the database reject that (a 500); the simulator
+				// reports it like any other validation error.
+				t.rollback()
+				bodies[i] = errs
+				writeJSON(h.w, http.StatusBadRequest, bodies)
+				return
+			}
+			created = append(created, h.insert(t, vals))
+		}
+	}
+	out := make([]any, len(created))
+	for i, r := range created {
+		out[i] = h.rc.render(h.m, r, false)
+	}
+	if len(created) > 0 {
+		h.w.Header().Set("Location", h.rc.apiURL(h.m, created[len(created)-1].id))
+	}
+	writeJSON(h.w, http.StatusCreated, out)
+}
+
+func (h *handler) save(t *tx, old *row, vals map[string]any) *row {
+	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
+	t.put(h.m.label, r)
+	return r
+}
+
+func (h *handler) update(old *row, data any, partial bool) {
+	vals, errs := h.st.prepare(h.m, data, old, partial)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
+	r := h.save(h.st.begin(), old, vals)
+	h.rc.annotated, h.rc.partial = true, partial
+	writeJSON(h.w, http.StatusOK, h.rc.render(h.m, r, false))
+}
+
+// bulkIDs is NetBox's BulkOperationSerializer(many=True): a list of objects
+// with an integer "id". It returns the ids and the objects by id.
+func (h *handler) bulkIDs(data any) (map[int64]*jobj, bool) {
+	list, ok := data.([]any)
+	if !ok {
+		writeJSON(h.w, http.StatusBadRequest, notAList(data))
+		return nil, false
+	}
+	byID := map[int64]*jobj{}
+	bodies := make([]any, len(list))
+	failed := false
+	for i, item := range list {
+		bodies[i] = object{}
+		o, ok := item.(*jobj)
+		if !ok {
+			bodies[i] = errBody{"non_field_errors": []string{"Invalid data. Expected a dictionary, but got " + pyType(item) + "."}}
+			failed = true
+			continue
+		}
+		raw, present := o.get("id")
+		var msg string
+		var id int64
+		switch {
+		case !present:
+			msg = "This field is required."
+		case raw == nil:
+			msg = "This field may not be null."
+		default:
+			n, ok := pyInt(raw)
+			if _, isBool := raw.(bool); !ok || isBool {
+				msg = "A valid integer is required."
+			}
+			id = n
+		}
+		if msg != "" {
+			bodies[i] = errBody{"id": []string{msg}}
+			failed = true
+			continue
+		}
+		byID[id] = o
+	}
+	if failed {
+		writeJSON(h.w, http.StatusBadRequest, bodies)
+		return nil, false
+	}
+	return byID, true
+}
+
+// bulkUpdate is NetBox 4.3's BulkUpdateModelMixin: objects are updated in
+// the model's ordering, ids that do not exist are skipped, and the first
+// invalid object fails the whole request with its own error body.
+func (h *handler) bulkUpdate(data any, partial bool) {
+	byID, ok := h.bulkIDs(data)
+	if !ok {
+		return
+	}
+	t := h.st.begin()
+	var updated []*row
+	for _, old := range h.st.sorted(h.m) {
+		item, ok := byID[old.id]
+		if !ok {
+			continue
+		}
+		vals, errs := h.st.prepare(h.m, item, old, partial)
+		if errs != nil {
+			t.rollback()
+			writeJSON(h.w, http.StatusBadRequest, errs)
+			return
+		}
+		updated = append(updated, h.save(t, old, vals))
+	}
+	h.rc.annotated, h.rc.partial = true, partial
+	out := make([]any, len(updated))
+	for i, r := range updated {
+		out[i] = h.rc.render(h.m, r, false)
+	}
+	writeJSON(h.w, http.StatusOK, out)
+}
+
+func (h *handler) delete(r *row) {
+	p := &delPlan{}
+	h.st.planDelete(p, h.m, r.id)
+	if msg := h.st.protectedMsg(p); msg != "" {
+		writeDetail(h.w, http.StatusConflict, msg)
+		return
+	}
+	h.st.applyDelete(h.st.begin(), p)
+	h.w.WriteHeader(http.StatusNoContent)
+}
+
+// bulkDelete deletes the listed objects that exist; one protected object
+// fails the whole request with 409.
+func (h *handler) bulkDelete(data any) {
+	byID, ok := h.bulkIDs(data)
+	if !ok {
+		return
+	}
+	t := h.st.begin()
+	for _, r := range h.st.sorted(h.m) {
+		if _, ok := byID[r.id]; !ok || h.st.get(h.m.label, r.id) == nil {
+			continue
+		}
+		p := &delPlan{}
+		h.st.planDelete(p, h.m, r.id)
+		if msg := h.st.protectedMsg(p); msg != "" {
+			t.rollback()
+			writeDetail(h.w, http.StatusConflict, msg)
+			return
+		}
+		h.st.applyDelete(t, p)
+	}
+	h.w.WriteHeader(http.StatusNoContent)
+}

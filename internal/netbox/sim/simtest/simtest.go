@@ -1,0 +1,148 @@
+// Package simtest starts the NetBox simulator for a test, behind the
+// OpenAPI contract check, so every exchange a test makes is validated
+// against NetBox 4.3's document.
+package simtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/oas"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+)
+
+// DefaultToken is the write token Start uses when the options name none.
+const DefaultToken = "0123456789abcdef0123456789abcdef01234567"
+
+// Server is a running simulator.
+type Server struct {
+	URL           string // base URL, without a trailing slash
+	Token         string
+	ReadOnlyToken string
+	Sim           *sim.Server
+
+	seeds atomic.Int64
+}
+
+// Start runs a simulator on a local port for the rest of t. When t ends,
+// the server is closed and every OpenAPI violation it saw fails t.
+func Start(t testing.TB, opts sim.Options) *Server {
+	t.Helper()
+	if opts.Token == "" {
+		opts.Token = DefaultToken
+	}
+	s := sim.New(opts)
+	var mu sync.Mutex
+	var violations []oas.Violation
+	hs := httptest.NewServer(oas.Middleware(s, func(v oas.Violation) {
+		mu.Lock()
+		defer mu.Unlock()
+		violations = append(violations, v)
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, v := range violations {
+			t.Errorf("%s", v)
+		}
+	})
+	return &Server{URL: hs.URL, Token: opts.Token, ReadOnlyToken: opts.ReadOnlyToken, Sim: s}
+}
+
+// Fixture holds the objects a device needs, created by Seed.
+type Fixture struct {
+	SiteID         int64
+	ManufacturerID int64
+	DeviceTypeID   int64
+	RoleID         int64
+	// Suffix makes this fixture's names and slugs unique on its server
+	// ("site-1", "Site 1", ...).
+	Suffix string
+}
+
+// Seed creates a site, a manufacturer, a device type and a device role
+// through the REST API and returns their ids. Each call creates new ones.
+func (s *Server) Seed(t testing.TB) Fixture {
+	t.Helper()
+	n := fmt.Sprint(s.seeds.Add(1))
+	f := Fixture{Suffix: n}
+	f.SiteID = s.create(t, "dcim/sites", map[string]any{"name": "Site " + n, "slug": "site-" + n})
+	f.ManufacturerID = s.create(t, "dcim/manufacturers", map[string]any{"name": "Manufacturer " + n, "slug": "manufacturer-" + n})
+	f.DeviceTypeID = s.create(t, "dcim/device-types", map[string]any{
+		"manufacturer": f.ManufacturerID, "model": "Model " + n, "slug": "model-" + n})
+	f.RoleID = s.create(t, "dcim/device-roles", map[string]any{"name": "Role " + n, "slug": "role-" + n})
+	return f
+}
+
+func (s *Server) create(t testing.TB, route string, body map[string]any) int64 {
+	t.Helper()
+	status, data := s.Do(t, http.MethodPost, "/api/"+route+"/", body)
+	if status != http.StatusCreated {
+		t.Fatalf("seeding %s: %d %s", route, status, data)
+	}
+	var obj struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(data, &obj); err != nil {
+		t.Fatalf("seeding %s: %v", route, err)
+	}
+	return obj.ID
+}
+
+// Do sends one JSON request with the write token and returns the status
+// and body. path starts with "/api/" and may carry a query; a nil body
+// sends none.
+func (s *Server) Do(t testing.TB, method, path string, body any) (int, []byte) {
+	t.Helper()
+	return s.DoToken(t, s.Token, method, path, body)
+}
+
+// DoToken is Do with another token; an empty token sends no
+// Authorization header.
+func (s *Server) DoToken(t testing.TB, token, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatalf("encoding %s %s: %v", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, path, err)
+	}
+	return resp.StatusCode, data
+}
+
+// Path joins an API route and an id: Path("dcim/devices", 7) is
+// "/api/dcim/devices/7/".
+func Path(route string, id int64) string {
+	return fmt.Sprintf("/api/%s/%d/", strings.Trim(route, "/"), id)
+}
