@@ -44,10 +44,25 @@ type Result struct {
 }
 
 // NetBox is what apply needs from a NetBox client; *netbox.Client has it.
+// Every list call is one bulk request, all or nothing, answered in order.
 type NetBox interface {
 	CreatePlatform(ctx context.Context, p netbox.PlatformCreate) (netbox.Platform, error)
 	UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error)
 	CreateJournalEntry(ctx context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error)
+
+	CreateInterfaces(ctx context.Context, in []netbox.InterfaceCreate) ([]netbox.Interface, error)
+	UpdateInterfaces(ctx context.Context, in []netbox.InterfaceUpdate) ([]netbox.Interface, error)
+	CreateMACAddresses(ctx context.Context, in []netbox.MACAddressCreate) ([]netbox.MACAddress, error)
+	UpdateMACAddresses(ctx context.Context, in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error)
+	CreateIPAddresses(ctx context.Context, in []netbox.IPAddressCreate) ([]netbox.IPAddress, error)
+	UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error)
+
+	CreateDeviceRoles(ctx context.Context, in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error)
+	CreateClusterType(ctx context.Context, in netbox.ClusterTypeCreate) (netbox.ClusterType, error)
+	CreateClusterGroup(ctx context.Context, in netbox.ClusterGroupCreate) (netbox.ClusterGroup, error)
+	CreateClusters(ctx context.Context, in []netbox.ClusterCreate) ([]netbox.Cluster, error)
+	CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error)
+	UpdateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineUpdate) ([]netbox.VirtualMachine, error)
 }
 
 // Progress is told about each step as apply makes it.
@@ -59,8 +74,14 @@ const JournalHeader = "Device synced via /cmdb sync command"
 // ErrNotApplicable is returned for a plan that cannot be applied at all.
 var ErrNotApplicable = errors.New("plan cannot be applied")
 
-// Apply executes the plan in the order NetBox accepts (objects a change
-// points at are created before the change), then journals what happened.
+// Apply executes the plan in the order NetBox accepts, one bulk request per
+// step, so the number of requests does not grow with the number of objects:
+//
+//	platforms -> interfaces -> MAC objects -> interface updates (primary
+//	MACs) -> IPs (create, reassign) -> device (attributes, primary IPs) ->
+//	IP unassignments -> interfaces offline -> container scaffolding (cluster
+//	type, group, roles, clusters) -> VMs -> journal
+//
 // A failed change does not stop the others, as the seed's error table asks;
 // a change that depends on a failed one is skipped with the reason. Nothing
 // is ever deleted.
@@ -71,14 +92,34 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
-	r := &run{nb: nb, plan: p, progress: progress, created: map[string]int64{}, failedKeys: map[string]string{}}
+	r := &run{nb: nb, plan: p, progress: progress, ids: map[string]int64{}, failed: map[string]string{}}
 	r.res = Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}
-	r.total = r.countSteps()
 
-	r.createPlatforms(ctx)
-	r.updateDevice(ctx)
+	steps := r.steps()
+	for _, s := range steps {
+		if len(s.changes) > 0 {
+			r.total++
+		}
+	}
+	if r.total > 0 {
+		r.total++ // the journal entry
+	}
+	for _, s := range steps {
+		if len(s.changes) == 0 {
+			continue
+		}
+		s.do(ctx, s.changes)
+		r.step(s.name)
+	}
 	r.journal(ctx)
 	return r.res, nil
+}
+
+// step is one request (or a few, for single-object endpoints) of the apply.
+type step struct {
+	name    string
+	changes []diff.Change
+	do      func(ctx context.Context, cs []diff.Change)
 }
 
 // run is the state of one Apply.
@@ -89,30 +130,57 @@ type run struct {
 	res      Result
 	done     int
 	total    int
-	// created maps a CREATE change's Key to the new object's id, and
-	// failedKeys to the reason it could not be made.
-	created    map[string]int64
-	failedKeys map[string]string
+	// ids maps a CREATE change's Key to the new object's id; failed maps
+	// it to why the object could not be made.
+	ids    map[string]int64
+	failed map[string]string
+	// primaryFailed is set when the device PATCH that moves primary IPs
+	// failed: unassigning the old primary would then be refused.
+	primaryFailed map[string]bool
 }
 
-func (r *run) countSteps() int {
-	n := 0
-	device := false
-	for _, c := range r.plan.Changes {
-		switch {
-		case c.ObjectType == diff.ObjectDevice:
-			device = true
-		default:
-			n++
+func (r *run) steps() []step {
+	pick := func(keep func(diff.Change) bool) []diff.Change {
+		var out []diff.Change
+		for _, c := range r.plan.Changes {
+			if keep(c) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	is := func(objectType string, actions ...diff.Action) func(diff.Change) bool {
+		return func(c diff.Change) bool {
+			if c.ObjectType != objectType {
+				return false
+			}
+			for _, a := range actions {
+				if c.Action == a {
+					return true
+				}
+			}
+			return len(actions) == 0
 		}
 	}
-	if device {
-		n++ // one PATCH for all device fields
+	update := []diff.Action{diff.ActionUpdate, diff.ActionRefresh}
+	return []step{
+		{"create platforms", pick(is(diff.ObjectPlatform, diff.ActionCreate)), r.createPlatforms},
+		{"create interfaces", pick(is(diff.ObjectInterface, diff.ActionCreate)), r.createInterfaces},
+		{"create MAC addresses", pick(is(diff.ObjectMACAddress, diff.ActionCreate)), r.createMACs},
+		{"assign MAC addresses", pick(is(diff.ObjectMACAddress, update...)), r.assignMACs},
+		{"update interfaces", pick(is(diff.ObjectInterface, update...)), r.updateInterfaces},
+		{"create IP addresses", pick(is(diff.ObjectIPAddress, diff.ActionCreate)), r.createIPs},
+		{"update IP addresses", pick(is(diff.ObjectIPAddress, update...)), r.updateIPs},
+		{"update device", pick(is(diff.ObjectDevice)), r.updateDevice},
+		{"unassign IP addresses", pick(is(diff.ObjectIPAddress, diff.ActionUnassign)), r.updateIPs},
+		{"mark interfaces offline", pick(is(diff.ObjectInterface, diff.ActionOffline)), r.updateInterfaces},
+		{"create cluster type", pick(is(diff.ObjectClusterType, diff.ActionCreate)), r.createClusterType},
+		{"create cluster group", pick(is(diff.ObjectClusterGroup, diff.ActionCreate)), r.createClusterGroup},
+		{"create roles", pick(is(diff.ObjectDeviceRole, diff.ActionCreate)), r.createRoles},
+		{"create clusters", pick(is(diff.ObjectCluster, diff.ActionCreate)), r.createClusters},
+		{"create VMs", pick(is(diff.ObjectVM, diff.ActionCreate)), r.createVMs},
+		{"update VMs", pick(is(diff.ObjectVM, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateVMs},
 	}
-	if n > 0 {
-		n++ // journal
-	}
-	return n
 }
 
 func (r *run) step(msg string) {
@@ -125,6 +193,9 @@ func (r *run) record(c diff.Change, err error) {
 	if err != nil {
 		cr.Outcome, cr.Message = OutcomeFailed, err.Error()
 		r.res.Failed++
+		if c.Key != "" {
+			r.failed[c.Key] = fmt.Sprintf("%s %q failed", strings.TrimPrefix(strings.TrimPrefix(c.ObjectType, "dcim."), "ipam."), c.Object)
+		}
 	} else {
 		r.res.Applied++
 	}
@@ -134,44 +205,201 @@ func (r *run) record(c diff.Change, err error) {
 func (r *run) skip(c diff.Change, why string) {
 	r.res.Changes = append(r.res.Changes, ChangeResult{Change: c, Outcome: OutcomeSkipped, Message: why})
 	r.res.Skipped++
+	if c.Key != "" {
+		r.failed[c.Key] = why
+	}
 }
 
-func (r *run) createPlatforms(ctx context.Context) {
-	for _, c := range r.plan.Changes {
-		if c.ObjectType != diff.ObjectPlatform || c.Action != diff.ActionCreate {
+// resolve returns the id an id-or-key reference names. ok is false when
+// the object could not be made (why says so).
+func (r *run) resolve(id int64, key string) (int64, string, bool) {
+	if key == "" {
+		return id, "", true
+	}
+	if why, bad := r.failed[key]; bad {
+		return 0, "depends on a change that did not apply: " + why, false
+	}
+	got, ok := r.ids[key]
+	if !ok {
+		return 0, "depends on " + key + ", which this plan does not create", false
+	}
+	return got, "", true
+}
+
+// bulk sends one request for the changes whose references resolve, and
+// records the outcome of each; made gets the created ids, in order.
+func bulk[T, R any](r *run, cs []diff.Change, build func(diff.Change) (T, string, bool), send func([]T) ([]R, error), idOf func(R) int64) {
+	var items []T
+	var sent []diff.Change
+	for _, c := range cs {
+		item, why, ok := build(c)
+		if !ok {
+			r.skip(c, why)
 			continue
 		}
+		items = append(items, item)
+		sent = append(sent, c)
+	}
+	if len(items) == 0 {
+		return
+	}
+	out, err := send(items)
+	for i, c := range sent {
+		r.record(c, err)
+		if err == nil && c.Key != "" && idOf != nil && i < len(out) {
+			r.ids[c.Key] = idOf(out[i])
+		}
+	}
+}
+
+func (r *run) createPlatforms(ctx context.Context, cs []diff.Change) {
+	for _, c := range cs {
 		p, err := r.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: c.New, Slug: c.Slug})
-		if err != nil {
-			r.failedKeys[c.Key] = fmt.Sprintf("platform %q could not be created", c.New)
-		} else {
-			r.created[c.Key] = p.ID
+		if err == nil {
+			r.ids[c.Key] = p.ID
 		}
 		r.record(c, err)
-		r.step("create platform " + c.New)
 	}
+}
+
+func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.InterfaceCreate, string, bool) {
+		a := attrs(c)
+		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU}, "", true
+	}, func(in []netbox.InterfaceCreate) ([]netbox.Interface, error) {
+		return r.nb.CreateInterfaces(ctx, in)
+	}, func(i netbox.Interface) int64 { return i.ID })
+}
+
+func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.MACAddressCreate, string, bool) {
+		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
+		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface}, why, ok
+	}, func(in []netbox.MACAddressCreate) ([]netbox.MACAddress, error) {
+		return r.nb.CreateMACAddresses(ctx, in)
+	}, func(m netbox.MACAddress) int64 { return m.ID })
+}
+
+func (r *run) assignMACs(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.MACAddressUpdate, string, bool) {
+		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
+		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface}, why, ok
+	}, func(in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error) {
+		return r.nb.UpdateMACAddresses(ctx, in)
+	}, func(m netbox.MACAddress) int64 { return m.ID })
+}
+
+// updateInterfaces merges every change of one interface into one object of
+// the bulk PATCH.
+func (r *run) updateInterfaces(ctx context.Context, cs []diff.Change) {
+	merged := map[int64]*netbox.InterfaceUpdate{}
+	var order []int64
+	var sent []diff.Change
+	for _, c := range cs {
+		id, why, ok := r.resolve(c.ObjectID, c.ObjectKey)
+		if !ok {
+			r.skip(c, why)
+			continue
+		}
+		u := merged[id]
+		if u == nil {
+			u = &netbox.InterfaceUpdate{ID: id}
+			merged[id] = u
+			order = append(order, id)
+		}
+		switch {
+		case c.Action == diff.ActionOffline:
+			u.Enabled, u.Description = ptr(false), ptr(diff.OfflineDescription)
+		case c.Field == diff.FieldEnabled:
+			u.Enabled, u.Description = ptr(c.New == "true"), ptr("")
+		case c.Field == diff.FieldType:
+			u.Type = ptr(c.New)
+		case c.Field == diff.FieldMAC:
+			mac, why, ok := r.resolve(c.NewID, c.NewKey)
+			if !ok {
+				r.skip(c, why)
+				continue
+			}
+			u.PrimaryMAC = &mac
+		default:
+			r.skip(c, "apply does not know interface field "+c.Field)
+			continue
+		}
+		sent = append(sent, c)
+	}
+	if len(order) == 0 {
+		return
+	}
+	items := make([]netbox.InterfaceUpdate, 0, len(order))
+	for _, id := range order {
+		items = append(items, *merged[id])
+	}
+	_, err := r.nb.UpdateInterfaces(ctx, items)
+	for _, c := range sent {
+		r.record(c, err)
+	}
+}
+
+func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.IPAddressCreate, string, bool) {
+		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
+		a := attrs(c)
+		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface}, why, ok
+	}, func(in []netbox.IPAddressCreate) ([]netbox.IPAddress, error) {
+		return r.nb.CreateIPAddresses(ctx, in)
+	}, func(ip netbox.IPAddress) int64 { return ip.ID })
+}
+
+// updateIPs sends reassignments, mask changes and unassignments. An IP
+// that is still its device's primary because moving the primary failed is
+// skipped: NetBox would refuse it.
+func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.IPAddressUpdate, string, bool) {
+		u := netbox.IPAddressUpdate{ID: c.ObjectID}
+		switch {
+		case c.Action == diff.ActionUnassign:
+			if r.primaryFailed[c.Object] {
+				return u, "still the device's primary IP: changing the primary failed", false
+			}
+			u.Unassign = true
+		case c.Field == diff.FieldAddress:
+			u.Address = ptr(c.New)
+		case c.Field == diff.FieldAssignment:
+			iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
+			if !ok {
+				return u, why, false
+			}
+			u.InterfaceID = iface
+		default:
+			return u, "apply does not know IP field " + c.Field, false
+		}
+		return u, "", true
+	}, func(in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error) {
+		return r.nb.UpdateIPAddresses(ctx, in)
+	}, func(ip netbox.IPAddress) int64 { return ip.ID })
 }
 
 // updateDevice sends every device field in one PATCH: fewer requests, and
 // NetBox validates the device once with all its new values.
-func (r *run) updateDevice(ctx context.Context) {
+func (r *run) updateDevice(ctx context.Context, cs []diff.Change) {
 	var u netbox.DeviceUpdate
-	var included []diff.Change
-	for _, c := range r.plan.Changes {
-		if c.ObjectType != diff.ObjectDevice {
-			continue
-		}
+	var sent []diff.Change
+	for _, c := range cs {
 		switch c.Field {
-		case "platform":
-			id := c.NewID
-			if c.NewKey != "" {
-				if why, failed := r.failedKeys[c.NewKey]; failed {
-					r.skip(c, why)
-					continue
-				}
-				id = r.created[c.NewKey]
+		case "platform", diff.FieldPrimaryIP4, diff.FieldPrimaryIP6:
+			id, why, ok := r.resolve(c.NewID, c.NewKey)
+			if !ok {
+				r.skip(c, why)
+				continue
 			}
-			u.Platform = &id
+			switch c.Field {
+			case "platform":
+				u.Platform = &id
+			case diff.FieldPrimaryIP4:
+				u.PrimaryIP4 = &id // 0 clears it
+			default:
+				u.PrimaryIP6 = &id
+			}
 		case "status":
 			u.Status = ptr(c.New)
 		case "serial":
@@ -180,16 +408,142 @@ func (r *run) updateDevice(ctx context.Context) {
 			r.skip(c, "apply does not know device field "+c.Field)
 			continue
 		}
-		included = append(included, c)
+		sent = append(sent, c)
 	}
-	if len(included) == 0 {
+	if len(sent) == 0 {
 		return
 	}
 	_, err := r.nb.UpdateDevice(ctx, r.plan.Device.ID, u)
-	for _, c := range included {
+	for _, c := range sent {
+		r.record(c, err)
+		if err != nil && (c.Field == diff.FieldPrimaryIP4 || c.Field == diff.FieldPrimaryIP6) && c.Old != "" {
+			if r.primaryFailed == nil {
+				r.primaryFailed = map[string]bool{}
+			}
+			r.primaryFailed[c.Old] = true
+		}
+	}
+}
+
+func (r *run) createClusterType(ctx context.Context, cs []diff.Change) {
+	for _, c := range cs {
+		t, err := r.nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: c.New, Slug: c.Slug})
+		if err == nil {
+			r.ids[c.Key] = t.ID
+		}
 		r.record(c, err)
 	}
-	r.step("update device " + r.plan.Device.Name)
+}
+
+func (r *run) createClusterGroup(ctx context.Context, cs []diff.Change) {
+	for _, c := range cs {
+		g, err := r.nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: c.New, Slug: c.Slug, Description: "Docker containers of " + r.plan.Device.Name + ", kept by cmdb-mcp"})
+		if err == nil {
+			r.ids[c.Key] = g.ID
+		}
+		r.record(c, err)
+	}
+}
+
+func (r *run) createRoles(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.DeviceRoleCreate, string, bool) {
+		return netbox.DeviceRoleCreate{Name: c.New, Slug: c.Slug, Color: attrs(c).Description, VMRole: true}, "", true
+	}, func(in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error) {
+		return r.nb.CreateDeviceRoles(ctx, in)
+	}, func(d netbox.DeviceRole) int64 { return d.ID })
+}
+
+func (r *run) createClusters(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.ClusterCreate, string, bool) {
+		a := attrs(c)
+		typ, why, ok := r.resolve(a.TypeID, a.TypeKey)
+		if !ok {
+			return netbox.ClusterCreate{}, why, false
+		}
+		group, why, ok := r.resolve(c.ParentID, c.ParentKey)
+		return netbox.ClusterCreate{Name: c.New, Type: typ, Group: group, Status: a.Status}, why, ok
+	}, func(in []netbox.ClusterCreate) ([]netbox.Cluster, error) {
+		return r.nb.CreateClusters(ctx, in)
+	}, func(c netbox.Cluster) int64 { return c.ID })
+}
+
+func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.VirtualMachineCreate, string, bool) {
+		a := attrs(c)
+		cluster, why, ok := r.resolve(c.ParentID, c.ParentKey)
+		if !ok {
+			return netbox.VirtualMachineCreate{}, why, false
+		}
+		vm := netbox.VirtualMachineCreate{Name: c.Object, Cluster: cluster, Status: a.Status, Description: a.Description}
+		if role, _, ok := r.resolve(a.RoleID, a.RoleKey); ok && role != 0 {
+			vm.Role = role // a role that failed leaves the VM without one, not uncreated
+		}
+		if a.VCPUs > 0 {
+			vm.VCPUs = ptr(a.VCPUs)
+		}
+		if a.MemoryMB > 0 {
+			vm.MemoryMB = ptr(a.MemoryMB)
+		}
+		return vm, "", true
+	}, func(in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+		return r.nb.CreateVirtualMachines(ctx, in)
+	}, func(v netbox.VirtualMachine) int64 { return v.ID })
+}
+
+func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
+	merged := map[int64]*netbox.VirtualMachineUpdate{}
+	var order []int64
+	var sent []diff.Change
+	for _, c := range cs {
+		u := merged[c.ObjectID]
+		if u == nil {
+			u = &netbox.VirtualMachineUpdate{ID: c.ObjectID}
+			merged[c.ObjectID] = u
+			order = append(order, c.ObjectID)
+		}
+		var err error
+		switch c.Field {
+		case diff.FieldStatus:
+			u.Status = ptr(c.New)
+		case diff.FieldDescription:
+			u.Description = ptr(c.New)
+		case diff.FieldVCPUs:
+			var v float64
+			v, err = parseFloat(c.New)
+			u.VCPUs = &v
+		case diff.FieldMemory:
+			var v int64
+			v, err = parseMB(c.New)
+			u.MemoryMB = &v
+		case diff.FieldCluster:
+			id, why, ok := r.resolve(c.NewID, c.NewKey)
+			if !ok {
+				r.skip(c, why)
+				continue
+			}
+			u.Cluster = &id
+		default:
+			err = errors.New("apply does not know VM field " + c.Field)
+		}
+		if err != nil {
+			r.skip(c, err.Error())
+			continue
+		}
+		sent = append(sent, c)
+	}
+	var items []netbox.VirtualMachineUpdate
+	for _, id := range order {
+		if u := merged[id]; *u != (netbox.VirtualMachineUpdate{ID: id}) {
+			items = append(items, *u)
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	_, err := r.nb.UpdateVirtualMachines(ctx, items)
+	for _, c := range sent {
+		r.record(c, err)
+	}
 }
 
 // journal writes the seed's Phase 6 entry. It lists failures and skips too,
@@ -202,28 +556,26 @@ func (r *run) journal(ctx context.Context) {
 	b.WriteString(JournalHeader + "\n\nChanges applied:\n")
 	kind := "success"
 	for _, outcome := range []Outcome{OutcomeApplied, OutcomeFailed, OutcomeSkipped} {
-		if outcome != OutcomeApplied {
-			n := 0
-			for _, cr := range r.res.Changes {
-				if cr.Outcome == outcome {
-					n++
-				}
+		var lines []string
+		for _, cr := range r.res.Changes {
+			if cr.Outcome != outcome {
+				continue
 			}
-			if n == 0 {
+			line := "- " + Describe(cr.Change)
+			if cr.Message != "" {
+				line += " (" + cr.Message + ")"
+			}
+			lines = append(lines, line)
+		}
+		if outcome != OutcomeApplied {
+			if len(lines) == 0 {
 				continue
 			}
 			kind = "warning"
 			fmt.Fprintf(&b, "\nChanges %s:\n", outcome)
 		}
-		for _, cr := range r.res.Changes {
-			if cr.Outcome != outcome {
-				continue
-			}
-			fmt.Fprintf(&b, "- %s", Describe(cr.Change))
-			if cr.Message != "" {
-				fmt.Fprintf(&b, " (%s)", cr.Message)
-			}
-			b.WriteString("\n")
+		for _, l := range lines {
+			b.WriteString(l + "\n")
 		}
 	}
 	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
@@ -241,28 +593,46 @@ func (r *run) journal(ctx context.Context) {
 }
 
 // Describe is the one-line form of a change used in the journal and in
-// short results: "Platform: Ubuntu 22.04 -> Ubuntu 24.04 (UPDATE)".
+// short results: "platform: Ubuntu 22.04 -> Ubuntu 24.04 (UPDATE)".
 func Describe(c diff.Change) string {
-	what := c.Object
-	if c.Field != "" {
-		what = c.Field
-		if c.ObjectType != diff.ObjectDevice {
-			what = c.Object + " " + c.Field
-		}
-	} else {
-		what = strings.TrimPrefix(c.ObjectType, "dcim.") + " " + c.Object
-	}
-	old, new := c.Old, c.New
-	if old == "" {
-		old = "-"
-	}
-	if new == "" {
-		new = "-"
+	kind := c.ObjectType
+	if i := strings.LastIndexByte(kind, '.'); i >= 0 {
+		kind = kind[i+1:]
 	}
 	if c.Action == diff.ActionCreate {
-		return fmt.Sprintf("%s (%s)", what, c.Action)
+		return fmt.Sprintf("%s %s (%s)", kind, c.Object, c.Action)
 	}
-	return fmt.Sprintf("%s: %s -> %s (%s)", what, old, new, c.Action)
+	what := c.Field
+	if c.ObjectType != diff.ObjectDevice {
+		what = kind + " " + c.Object + " " + c.Field
+	}
+	return fmt.Sprintf("%s: %s -> %s (%s)", what, dash(c.Old), dash(c.New), c.Action)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func attrs(c diff.Change) diff.Attrs {
+	if c.Attrs == nil {
+		return diff.Attrs{}
+	}
+	return *c.Attrs
+}
+
+func parseFloat(s string) (float64, error) {
+	var v float64
+	_, err := fmt.Sscanf(s, "%g", &v)
+	return v, err
+}
+
+func parseMB(s string) (int64, error) {
+	var v int64
+	_, err := fmt.Sscanf(strings.TrimSuffix(s, " MB"), "%d", &v)
+	return v, err
 }
 
 func ptr[T any](v T) *T { return &v }

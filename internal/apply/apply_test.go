@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,6 +23,15 @@ type fakeNetBox struct {
 	lastUpdate     netbox.DeviceUpdate
 	journal        netbox.JournalEntry
 	nextPlatformID int64
+
+	failInterfaces error
+	failGroup      error
+	ifaceUpdates   []netbox.InterfaceUpdate
+	macCreates     []netbox.MACAddressCreate
+	ipCreates      []netbox.IPAddressCreate
+	ipUpdates      []netbox.IPAddressUpdate
+	vmCreates      []netbox.VirtualMachineCreate
+	vmUpdates      []netbox.VirtualMachineUpdate
 }
 
 func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (netbox.Platform, error) {
@@ -44,6 +54,92 @@ func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry
 	f.journal = e
 	e.ID = 55
 	return e, f.failJournal
+}
+
+func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCreate) ([]netbox.Interface, error) {
+	f.calls = append(f.calls, fmt.Sprintf("POST interfaces x%d", len(in)))
+	out := make([]netbox.Interface, len(in))
+	for i, c := range in {
+		out[i] = netbox.Interface{ID: int64(500 + i), Name: c.Name, Type: c.Type}
+	}
+	return out, f.failInterfaces
+}
+
+func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUpdate) ([]netbox.Interface, error) {
+	f.calls = append(f.calls, fmt.Sprintf("PATCH interfaces x%d", len(in)))
+	f.ifaceUpdates = append(f.ifaceUpdates, in...)
+	return make([]netbox.Interface, len(in)), nil
+}
+
+func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddressCreate) ([]netbox.MACAddress, error) {
+	f.calls = append(f.calls, fmt.Sprintf("POST macs x%d", len(in)))
+	f.macCreates = append(f.macCreates, in...)
+	out := make([]netbox.MACAddress, len(in))
+	for i, c := range in {
+		out[i] = netbox.MACAddress{ID: int64(600 + i), MAC: c.MAC, InterfaceID: c.InterfaceID}
+	}
+	return out, nil
+}
+
+func (f *fakeNetBox) UpdateMACAddresses(_ context.Context, in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error) {
+	f.calls = append(f.calls, fmt.Sprintf("PATCH macs x%d", len(in)))
+	return make([]netbox.MACAddress, len(in)), nil
+}
+
+func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate) ([]netbox.IPAddress, error) {
+	f.calls = append(f.calls, fmt.Sprintf("POST ips x%d", len(in)))
+	f.ipCreates = append(f.ipCreates, in...)
+	out := make([]netbox.IPAddress, len(in))
+	for i, c := range in {
+		out[i] = netbox.IPAddress{ID: int64(700 + i), Address: c.Address}
+	}
+	return out, nil
+}
+
+func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error) {
+	f.calls = append(f.calls, fmt.Sprintf("PATCH ips x%d", len(in)))
+	f.ipUpdates = append(f.ipUpdates, in...)
+	return make([]netbox.IPAddress, len(in)), nil
+}
+
+func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error) {
+	f.calls = append(f.calls, fmt.Sprintf("POST roles x%d", len(in)))
+	out := make([]netbox.DeviceRole, len(in))
+	for i := range in {
+		out[i].ID = int64(800 + i)
+	}
+	return out, nil
+}
+
+func (f *fakeNetBox) CreateClusterType(_ context.Context, _ netbox.ClusterTypeCreate) (netbox.ClusterType, error) {
+	f.calls = append(f.calls, "POST cluster type")
+	return netbox.ClusterType{ID: 900}, nil
+}
+
+func (f *fakeNetBox) CreateClusterGroup(_ context.Context, _ netbox.ClusterGroupCreate) (netbox.ClusterGroup, error) {
+	f.calls = append(f.calls, "POST cluster group")
+	return netbox.ClusterGroup{ID: 901}, f.failGroup
+}
+
+func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate) ([]netbox.Cluster, error) {
+	f.calls = append(f.calls, fmt.Sprintf("POST clusters x%d", len(in)))
+	out := make([]netbox.Cluster, len(in))
+	for i := range in {
+		out[i].ID = int64(910 + i)
+	}
+	return out, nil
+}
+
+func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+	f.calls = append(f.calls, fmt.Sprintf("POST vms x%d", len(in)))
+	f.vmCreates = append(f.vmCreates, in...)
+	return make([]netbox.VirtualMachine, len(in)), nil
+}
+
+func (f *fakeNetBox) UpdateVirtualMachines(_ context.Context, in []netbox.VirtualMachineUpdate) ([]netbox.VirtualMachine, error) {
+	f.calls = append(f.calls, fmt.Sprintf("PATCH vms x%d", len(in)))
+	f.vmUpdates = append(f.vmUpdates, in...)
+	return make([]netbox.VirtualMachine, len(in)), nil
 }
 
 func stalePlan() diff.Plan {

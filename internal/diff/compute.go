@@ -27,6 +27,11 @@ type Options struct {
 	// but lo). NetBox interfaces out of scope (veth*, say) are never
 	// marked offline.
 	InterfaceInScope func(name string) bool
+	// NoCreateClusters skips the containers section, with a note, when
+	// NetBox lacks the cluster type, the host's group or a cluster.
+	NoCreateClusters bool
+	// SkipContainers leaves containers out of the comparison.
+	SkipContainers bool
 }
 
 // Compute compares the host with what NetBox holds and returns the plan.
@@ -50,6 +55,9 @@ func Compute(host discovery.Host, nb netbox.Snapshot, opts Options) Plan {
 	d.status()
 	d.serial()
 	(&networkDiffer{host: host.Network, nb: nb, opts: opts, plan: &p}).run()
+	if !opts.SkipContainers {
+		(&containerDiffer{host: host.Containers, nb: nb, opts: opts, plan: &p}).run()
+	}
 	return p
 }
 

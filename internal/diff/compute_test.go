@@ -40,7 +40,7 @@ var (
 func deviceNotes(p Plan) []string {
 	var out []string
 	for _, n := range p.Notes {
-		if !strings.HasPrefix(n, "Network:") {
+		if !strings.HasPrefix(n, "Network:") && !strings.HasPrefix(n, "Docker containers:") {
 			out = append(out, n)
 		}
 	}

@@ -7,7 +7,10 @@
 // already has.
 package discovery
 
-import "github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+import (
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+)
 
 // Host is one discovered snapshot of this machine.
 type Host struct {
@@ -16,6 +19,9 @@ type Host struct {
 	Hardware Hardware `json:"hardware"`
 	// Network is the interfaces, their addresses and the default routes.
 	Network netif.Network `json:"network"`
+	// Containers are the Docker containers, running and stopped; when
+	// Docker cannot be reached, Available is false with the reason.
+	Containers containers.Result `json:"containers"`
 	// Notes are short human-readable remarks about facts that could not be
 	// read ("serial: /sys/class/dmi/id/product_serial: permission denied").
 	// Remarks about single network facts are in Network.Notes; a failed

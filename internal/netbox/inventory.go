@@ -1,5 +1,7 @@
 package netbox
 
+import "strconv"
+
 // Domain types for what hangs off a device: interfaces, MAC addresses, IP
 // addresses (dcim, ipam), and the clusters and virtual machines that model
 // its Docker containers (virtualization).
@@ -203,4 +205,28 @@ type VirtualMachineUpdate struct {
 	MemoryMB    *int64   `json:"memory,omitempty"`
 	Description *string  `json:"description,omitempty"`
 	Comments    *string  `json:"comments,omitempty"`
+}
+
+// How cmdb-mcp models a host's Docker containers in NetBox: one cluster
+// group per host (slug from the device id, so it survives renames), one
+// cluster of type "Docker Compose" per compose project inside it (and one
+// for containers outside compose), one VM per container. Clusters get no
+// site: NetBox makes cluster names unique per group and per site, and two
+// hosts in one site may both run a project called "media".
+const (
+	ClusterTypeName        = "Docker Compose"
+	ClusterTypeSlug        = "docker-compose"
+	StandaloneClusterName  = "standalone containers"
+	clusterGroupSlugPrefix = "cmdb-host-"
+)
+
+// HostClusterGroupSlug is the slug of the cluster group of the device.
+func HostClusterGroupSlug(deviceID int64) string {
+	return clusterGroupSlugPrefix + strconv.FormatInt(deviceID, 10)
+}
+
+// HostClusterGroupName is the name of the cluster group of the device;
+// names of groups are unique in NetBox, so it carries the id too.
+func HostClusterGroupName(deviceName string, deviceID int64) string {
+	return deviceName + " containers (device " + strconv.FormatInt(deviceID, 10) + ")"
 }

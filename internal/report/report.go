@@ -42,6 +42,7 @@ func Markdown(p diff.Plan) string {
 	deviceSection(&b, p)
 	interfaceSection(&b, p)
 	ipSection(&b, p)
+	containerSection(&b, p)
 	notes(&b, p.Notes)
 
 	s := p.Summary()
@@ -221,4 +222,38 @@ func ipSection(b *strings.Builder, p diff.Plan) {
 	list("Primary IP", primary, func(c diff.Change) string {
 		return fmt.Sprintf("%s: %s -> %s (%s)", c.Field, cell(c.Old), cell(c.New), c.Action)
 	})
+}
+
+func containerSection(b *strings.Builder, p diff.Plan) {
+	isVM := func(c diff.Change) bool { return c.ObjectType == diff.ObjectVM }
+	scaffold := shown(p, diff.SectionContainers, func(c diff.Change) bool { return !isVM(c) && c.Action == diff.ActionCreate })
+	created := shown(p, diff.SectionContainers, func(c diff.Change) bool { return isVM(c) && c.Action == diff.ActionCreate })
+	stopped := shown(p, diff.SectionContainers, func(c diff.Change) bool { return isVM(c) && c.Action == diff.ActionOffline })
+	changed := shown(p, diff.SectionContainers, func(c diff.Change) bool {
+		return isVM(c) && (c.Action == diff.ActionUpdate || c.Action == diff.ActionRefresh)
+	})
+	if len(scaffold)+len(created)+len(stopped)+len(changed) == 0 {
+		return
+	}
+	b.WriteString("### Docker Containers\n\n")
+	var rows [][]string
+	for _, c := range scaffold {
+		rows = append(rows, []string{strings.TrimPrefix(strings.TrimPrefix(c.ObjectType, "virtualization."), "dcim."), c.Object, c.Reason})
+	}
+	table(b, "NetBox Objects for Containers (will create)", []string{"Object", "Name", "Why"}, rows)
+	rows = nil
+	for _, c := range created {
+		rows = append(rows, []string{c.Object, c.Attrs.Image, c.Attrs.Role})
+	}
+	table(b, "New Containers (will create VMs)", []string{"Container", "Image", "Role"}, rows)
+	rows = nil
+	for _, c := range stopped {
+		rows = append(rows, []string{c.Object, c.Old, c.Reason})
+	}
+	table(b, "Stopped Containers (will mark VMs offline)", []string{"Container", "VM Status", "Reason"}, rows)
+	rows = nil
+	for _, c := range changed {
+		rows = append(rows, []string{c.Object, c.Field, c.Old, c.New})
+	}
+	table(b, "Changed Containers", []string{"Container", "Field", "Old", "New"}, rows)
 }

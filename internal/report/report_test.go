@@ -36,6 +36,7 @@ func TestMarkdownSeedLayout(t *testing.T) {
 
 ### Notes
 - Network: no interfaces were discovered, so interfaces and IPs were not compared (nothing is marked offline).
+- Docker containers: skipped: Docker not available.
 
 ### Summary
 - **Updates:** 3

@@ -1,0 +1,120 @@
+package apply
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// seedPlan is the seed's example: eth0's MAC and IP changed, tailscale0 new,
+// eth1 gone, and the primary IP moves with the default route.
+func seedPlan(t *testing.T) diff.Plan {
+	t.Helper()
+	nb := netbox.Snapshot{
+		Found: true,
+		Device: netbox.Device{ID: 42, Name: "homelab", Status: "active",
+			Platform:   &netbox.Ref{ID: 1, Name: "Ubuntu 22.04"},
+			PrimaryIP4: &netbox.Ref{ID: 300, Name: "192.168.1.100/24"}},
+		Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, {ID: 2, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}},
+		Interfaces: []netbox.Interface{
+			{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true, PrimaryMAC: &netbox.Ref{ID: 200, Name: "AA:BB:CC:00:00:00"}},
+			{ID: 11, DeviceID: 42, Name: "eth1", Type: "1000base-t", Enabled: true},
+		},
+		MACs: []netbox.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
+		IPs:  []netbox.IPAddress{{ID: 300, Address: "192.168.1.100/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
+	}
+	h := discovery.Host{
+		Hostname: "homelab",
+		OS:       discovery.OS{Platform: "Ubuntu 24.04"},
+		Network: netif.Network{
+			Interfaces: []netif.Interface{
+				{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
+				{Name: "tailscale0", Type: "virtual", IPv4: []netip.Prefix{netip.MustParsePrefix("100.101.102.103/32")}},
+			},
+			PrimaryIPv4: netip.MustParsePrefix("192.168.1.150/24"),
+		},
+	}
+	return diff.Compute(h, nb, diff.Options{})
+}
+
+func TestApplyNetworkOrderAndReferences(t *testing.T) {
+	f := &fakeNetBox{}
+	res, err := Apply(context.Background(), f, seedPlan(t), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"POST interfaces x1",  // tailscale0
+		"POST macs x1",        // aa:bb:cc:11:11:11 on eth0
+		"PATCH interfaces x1", // eth0 primary MAC
+		"POST ips x2",         // 192.168.1.150/24 on eth0, 100.101.102.103/32 on tailscale0
+		"PATCH device",        // platform + primary_ip4, before the old primary is unassigned
+		"PATCH ips x1",        // unassign 192.168.1.100/24
+		"PATCH interfaces x1", // eth1 offline
+		"POST journal",
+	}, f.calls)
+	assert.Zero(t, res.Failed)
+	assert.Zero(t, res.Skipped)
+
+	require.Len(t, f.macCreates, 1)
+	assert.Equal(t, int64(10), f.macCreates[0].InterfaceID)
+	require.Len(t, f.ifaceUpdates, 2)
+	assert.Equal(t, netbox.InterfaceUpdate{ID: 10, PrimaryMAC: ptr(int64(600))}, f.ifaceUpdates[0], "the MAC object just made")
+	assert.Equal(t, netbox.InterfaceUpdate{ID: 11, Enabled: ptr(false), Description: ptr(diff.OfflineDescription)}, f.ifaceUpdates[1])
+	require.Len(t, f.ipCreates, 2)
+	assert.Equal(t, netbox.IPAddressCreate{Address: "192.168.1.150/24", Status: "active", InterfaceID: 10}, f.ipCreates[0])
+	assert.Equal(t, int64(500), f.ipCreates[1].InterfaceID, "tailscale0, created in the same apply")
+	assert.Equal(t, int64(700), *f.lastUpdate.PrimaryIP4)
+	assert.Equal(t, []netbox.IPAddressUpdate{{ID: 300, Unassign: true}}, f.ipUpdates)
+}
+
+func TestApplyDependentsOfAFailureAreSkipped(t *testing.T) {
+	f := &fakeNetBox{failInterfaces: &netbox.Error{Kind: netbox.KindValidation, Message: "name: must be unique"}}
+	res, err := Apply(context.Background(), f, seedPlan(t), nil)
+	require.NoError(t, err)
+	var skipped []string
+	for _, cr := range res.Changes {
+		if cr.Outcome == OutcomeSkipped {
+			skipped = append(skipped, cr.Change.Object+": "+cr.Message)
+		}
+	}
+	assert.Equal(t, []string{`100.101.102.103/32: depends on a change that did not apply: interface "tailscale0" failed`}, skipped)
+	assert.Equal(t, 1, res.Failed)
+	assert.Contains(t, f.journal.Comments, "Changes failed:")
+	assert.Contains(t, f.journal.Comments, "Changes skipped:")
+}
+
+func TestApplyPrimaryFailureProtectsTheOldPrimary(t *testing.T) {
+	f := &fakeNetBox{failDevice: &netbox.Error{Kind: netbox.KindPermission, Message: "You do not have permission to perform this action."}}
+	res, err := Apply(context.Background(), f, seedPlan(t), nil)
+	require.NoError(t, err)
+	assert.Empty(t, f.ipUpdates, "unassigning the old primary would be refused by NetBox")
+	assert.Equal(t, 1, res.Skipped)
+}
+
+func TestApplyContainers(t *testing.T) {
+	nb := netbox.Snapshot{Found: true, Device: netbox.Device{ID: 42, Name: "homelab", Status: "active"}}
+	h := discovery.Host{Hostname: "homelab", Containers: containers.Result{Available: true, Containers: []containers.Container{
+		{Name: "media_lidarr", Image: "linuxserver/lidarr", Running: true, ComposeProject: "media", Role: "Container", VCPUs: 1.5, MemoryMB: 512},
+		{Name: "db", Image: "postgres:16", Running: false, Role: "Database"},
+	}}}
+	p := diff.Compute(h, nb, diff.Options{})
+	f := &fakeNetBox{}
+	res, err := Apply(context.Background(), f, p, nil)
+	require.NoError(t, err)
+	assert.Zero(t, res.Failed)
+	assert.Equal(t, []string{"POST cluster type", "POST cluster group", "POST roles x2", "POST clusters x2", "POST vms x2", "POST journal"}, f.calls)
+	require.Len(t, f.vmCreates, 2)
+	assert.Equal(t, "active", f.vmCreates[0].Status)
+	assert.Equal(t, 1.5, *f.vmCreates[0].VCPUs)
+	assert.Equal(t, int64(512), *f.vmCreates[0].MemoryMB)
+	assert.Equal(t, "offline", f.vmCreates[1].Status)
+	assert.Nil(t, f.vmCreates[1].VCPUs, "no limit: unknown, never invented")
+}

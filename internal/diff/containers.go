@@ -1,0 +1,288 @@
+package diff
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// Field names of VM changes.
+const (
+	FieldStatus  = "status"
+	FieldVCPUs   = "vcpus"
+	FieldMemory  = "memory"
+	FieldCluster = "cluster"
+)
+
+// VM statuses for containers.
+const (
+	VMActive  = "active"
+	VMOffline = "offline"
+)
+
+// roleColor is the colour of device roles cmdb-mcp creates for VMs.
+const roleColor = "607d8b"
+
+// containerDiffer compares Docker containers with the VMs of this host's
+// clusters (seed Phase 3, "Docker Containers"). See netbox.ClusterTypeName
+// for how containers map onto NetBox.
+type containerDiffer struct {
+	host containers.Result
+	nb   netbox.Snapshot
+	opts Options
+	plan *Plan
+
+	typeID     int64
+	typeKey    string
+	groupID    int64
+	groupKey   string
+	clusterID  map[string]int64  // lower-case name -> id
+	clusterKey map[string]string // lower-case name -> key of its CREATE
+	roleID     map[string]int64
+	roleKey    map[string]string
+}
+
+func (d *containerDiffer) add(c Change) { d.plan.Changes = append(d.plan.Changes, c) }
+
+func (d *containerDiffer) note(format string, args ...any) {
+	d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(format, args...))
+}
+
+// clusterName is the cluster a container belongs in.
+func clusterName(c containers.Container) string {
+	if c.ComposeProject != "" {
+		return c.ComposeProject
+	}
+	return netbox.StandaloneClusterName
+}
+
+func (d *containerDiffer) run() {
+	if !d.host.Available {
+		reason := d.host.Reason
+		if reason == "" {
+			reason = "Docker not available"
+		}
+		d.note("Docker containers: skipped: %s.", reason)
+		return
+	}
+	d.clusterID, d.clusterKey = map[string]int64{}, map[string]string{}
+	d.roleID, d.roleKey = map[string]int64{}, map[string]string{}
+	for _, c := range d.nb.Clusters {
+		d.clusterID[strings.ToLower(c.Name)] = c.ID
+	}
+	if !d.scaffolding() {
+		return
+	}
+	d.roles()
+	d.vms()
+}
+
+// scaffolding plans the cluster type, this host's group and its clusters.
+// It returns false when the containers section is skipped.
+func (d *containerDiffer) scaffolding() bool {
+	var missing []string
+	if d.nb.ClusterType == nil {
+		missing = append(missing, "cluster type "+netbox.ClusterTypeName)
+	}
+	if d.nb.ClusterGroup == nil {
+		missing = append(missing, "cluster group "+netbox.HostClusterGroupName(d.nb.Device.Name, d.nb.Device.ID))
+	}
+	var needed []string
+	seen := map[string]bool{}
+	for _, c := range d.host.Containers {
+		n := clusterName(c)
+		if !seen[strings.ToLower(n)] {
+			seen[strings.ToLower(n)] = true
+			needed = append(needed, n)
+		}
+	}
+	sort.Strings(needed)
+	for _, n := range needed {
+		if _, ok := d.clusterID[strings.ToLower(n)]; !ok {
+			missing = append(missing, "cluster "+n)
+		}
+	}
+	if len(missing) > 0 && d.opts.NoCreateClusters {
+		d.note("Docker containers: skipped: NetBox lacks %s and creating clusters is turned off (no_create_clusters).", strings.Join(missing, ", "))
+		return false
+	}
+	if t := d.nb.ClusterType; t != nil {
+		d.typeID = t.ID
+	} else {
+		d.typeKey = "clustertype:" + netbox.ClusterTypeSlug
+		d.add(Change{
+			Section: SectionContainers, ObjectType: ObjectClusterType, Object: netbox.ClusterTypeName,
+			New: netbox.ClusterTypeName, Action: ActionCreate, Reason: "cluster type for Docker Compose projects",
+			Key: d.typeKey, Slug: netbox.ClusterTypeSlug,
+		})
+	}
+	if g := d.nb.ClusterGroup; g != nil {
+		d.groupID = g.ID
+	} else {
+		name := netbox.HostClusterGroupName(d.nb.Device.Name, d.nb.Device.ID)
+		d.groupKey = "clustergroup:host"
+		d.add(Change{
+			Section: SectionContainers, ObjectType: ObjectClusterGroup, Object: name,
+			New: name, Action: ActionCreate, Reason: "one cluster group per host keeps its clusters apart from other hosts'",
+			Key: d.groupKey, Slug: netbox.HostClusterGroupSlug(d.nb.Device.ID),
+		})
+	}
+	for _, n := range needed {
+		if _, ok := d.clusterID[strings.ToLower(n)]; ok {
+			continue
+		}
+		key := "cluster:" + strings.ToLower(n)
+		reason := "compose project " + n
+		if n == netbox.StandaloneClusterName {
+			reason = "containers outside compose"
+		}
+		d.add(Change{
+			Section: SectionContainers, ObjectType: ObjectCluster, Object: n, New: n,
+			Action: ActionCreate, Reason: reason, Key: key,
+			ParentID: d.groupID, ParentKey: d.groupKey,
+			Attrs: &Attrs{TypeID: d.typeID, TypeKey: d.typeKey, Status: VMActive},
+		})
+		d.clusterKey[strings.ToLower(n)] = key
+	}
+	return true
+}
+
+// roles plans the VM roles the containers need that NetBox lacks.
+func (d *containerDiffer) roles() {
+	for _, r := range d.nb.Roles {
+		d.roleID[strings.ToLower(r.Name)] = r.ID
+	}
+	var need []string
+	for _, c := range d.host.Containers {
+		r := strings.ToLower(c.Role)
+		if c.Role == "" || d.roleID[r] != 0 || d.roleKey[r] != "" {
+			continue
+		}
+		d.roleKey[r] = "role:" + Slugify(c.Role)
+		need = append(need, c.Role)
+	}
+	slugs := make([]netbox.Platform, 0, len(d.nb.Roles))
+	for _, r := range d.nb.Roles {
+		slugs = append(slugs, netbox.Platform{Slug: r.Slug})
+	}
+	for _, r := range need {
+		slug := UniqueSlug(r, slugs)
+		slugs = append(slugs, netbox.Platform{Slug: slug})
+		d.add(Change{
+			Section: SectionContainers, ObjectType: ObjectDeviceRole, Object: r, New: r,
+			Action: ActionCreate, Reason: "role for containers", Key: d.roleKey[strings.ToLower(r)], Slug: slug,
+			Attrs: &Attrs{VMRole: true, Description: roleColor},
+		})
+	}
+}
+
+func vmStatus(c containers.Container) string {
+	if c.Running {
+		return VMActive
+	}
+	return VMOffline
+}
+
+// sameVCPUs compares at NetBox's precision (two decimals).
+func sameVCPUs(a, b float64) bool { return math.Round(a*100) == math.Round(b*100) }
+
+func formatVCPUs(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+}
+
+func formatMB(v int64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatInt(v, 10) + " MB"
+}
+
+func (d *containerDiffer) vms() {
+	clusterOf := map[int64]string{}
+	for _, c := range d.nb.Clusters {
+		clusterOf[c.ID] = c.Name
+	}
+	byName := map[string]netbox.VirtualMachine{}
+	for _, vm := range d.nb.VMs {
+		if _, mine := clusterOf[vm.ClusterID]; mine {
+			byName[strings.ToLower(vm.Name)] = vm
+		}
+	}
+	present := map[string]bool{}
+	for _, c := range d.host.Containers {
+		present[strings.ToLower(c.Name)] = true
+		cl := strings.ToLower(clusterName(c))
+		vm, ok := byName[strings.ToLower(c.Name)]
+		if !ok {
+			a := &Attrs{Status: vmStatus(c), VCPUs: c.VCPUs, MemoryMB: c.MemoryMB, Image: c.Image, Description: c.Image,
+				Role: c.Role, RoleID: d.roleID[strings.ToLower(c.Role)], RoleKey: d.roleKey[strings.ToLower(c.Role)]}
+			d.add(Change{
+				Section: SectionContainers, ObjectType: ObjectVM, Object: c.Name, New: clusterName(c),
+				Action: ActionCreate, Reason: "Running locally but no VM in cluster", Key: "vm:" + strings.ToLower(c.Name),
+				ParentID: d.clusterID[cl], ParentKey: d.clusterKey[cl], Attrs: a,
+			})
+			if !c.Running {
+				d.plan.Changes[len(d.plan.Changes)-1].Reason = "Exists locally (stopped) but no VM in cluster"
+			}
+			continue
+		}
+		base := Change{Section: SectionContainers, ObjectType: ObjectVM, ObjectID: vm.ID, Object: vm.Name}
+		update := func(field, old, new, reason string, changed bool) Change {
+			c := base
+			c.Field, c.Old, c.New, c.Reason = field, old, new, reason
+			c.Action = ActionUpdate
+			if !changed {
+				c.Action, c.Reason = ActionRefresh, "full sync: refresh unchanged value"
+			}
+			return c
+		}
+		if want := clusterName(c); !strings.EqualFold(clusterOf[vm.ClusterID], want) {
+			u := update(FieldCluster, clusterOf[vm.ClusterID], want, "compose project changed", true)
+			u.NewID, u.NewKey = d.clusterID[cl], d.clusterKey[cl]
+			d.add(u)
+		}
+		want := vmStatus(c)
+		switch {
+		case vm.Status != want && want == VMOffline:
+			u := update(FieldStatus, vm.Status, want, "VM exists but container not running", true)
+			u.Action = ActionOffline
+			d.add(u)
+		case vm.Status != want:
+			d.add(update(FieldStatus, vm.Status, want, "container running again", true))
+		case d.opts.Full:
+			d.add(update(FieldStatus, vm.Status, want, "", false))
+		}
+		if c.VCPUs > 0 && (!sameVCPUs(c.VCPUs, vm.VCPUs) || d.opts.Full) {
+			d.add(update(FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(c.VCPUs), "vCPU limit changed", !sameVCPUs(c.VCPUs, vm.VCPUs)))
+		}
+		if c.MemoryMB > 0 && (c.MemoryMB != vm.MemoryMB || d.opts.Full) {
+			d.add(update(FieldMemory, formatMB(vm.MemoryMB), formatMB(c.MemoryMB), "memory limit changed", c.MemoryMB != vm.MemoryMB))
+		}
+		if c.Image != "" && (c.Image != vm.Description || d.opts.Full) {
+			d.add(update(FieldDescription, vm.Description, c.Image, "image changed", c.Image != vm.Description))
+		}
+	}
+	// VMs whose container is gone: offline with a note, never deleted.
+	gone := make([]netbox.VirtualMachine, 0)
+	for name, vm := range byName {
+		if !present[name] && vm.Status != VMOffline {
+			gone = append(gone, vm)
+		}
+	}
+	sort.Slice(gone, func(i, j int) bool { return gone[i].Name < gone[j].Name })
+	for _, vm := range gone {
+		d.add(Change{
+			Section: SectionContainers, ObjectType: ObjectVM, ObjectID: vm.ID, Object: vm.Name,
+			Field: FieldStatus, Old: vm.Status, New: VMOffline, Action: ActionOffline,
+			Reason: "container no longer exists",
+		})
+	}
+}
