@@ -109,7 +109,7 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 			continue
 		}
 		s.do(ctx, s.changes)
-		r.step(s.name)
+		r.step(fmt.Sprintf("%s (%d)", s.name, len(s.changes)))
 	}
 	r.journal(ctx)
 	return r.res, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/shirou/gopsutil/v4/host"
 	"github.com/shirou/gopsutil/v4/mem"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 )
 
@@ -34,6 +35,8 @@ type Discoverer struct {
 	// network lists interfaces (netif.Discover); tests of fixture hosts
 	// replace it, since interfaces come from the kernel, not from files.
 	network func(context.Context, netif.Options) (netif.Network, error)
+	// docker lists containers (containers.DiscoverLocal); tests replace it.
+	docker func(context.Context, containers.Options) containers.Result
 }
 
 // Discover reads the host's facts. A fact that cannot be read is left
@@ -65,8 +68,22 @@ func (d Discoverer) Discover(ctx context.Context) (Host, error) {
 	if h.Network, err = network(ctx, p.opts.Network); err != nil {
 		p.note("network", err)
 	}
+	h.Containers = d.containers(ctx)
 	h.Notes = p.notes
 	return h, ctx.Err()
+}
+
+// containers lists Docker containers. Docker being unreachable is not an
+// error: the result says why, and the rest of the sync goes on.
+func (d Discoverer) containers(ctx context.Context) containers.Result {
+	if d.SkipContainers {
+		return containers.Result{Reason: "container discovery is turned off"}
+	}
+	docker := d.docker
+	if docker == nil {
+		docker = containers.DiscoverLocal
+	}
+	return docker(ctx, d.Containers)
 }
 
 // probe carries the state of one Discover call.

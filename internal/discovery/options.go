@@ -6,6 +6,7 @@ import (
 
 	"github.com/shirou/gopsutil/v4/common"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 )
 
@@ -43,6 +44,11 @@ type Options struct {
 	// Network selects the interfaces to report. Its SysRoot and ProcRoot,
 	// when empty, are the ones above.
 	Network netif.Options
+	// Containers tunes Docker discovery (DOCKER_HOST and the usual Docker
+	// environment say where the engine is).
+	Containers containers.Options
+	// SkipContainers leaves Docker out: Host.Containers then says why.
+	SkipContainers bool
 }
 
 // OptionsFromEnv reads HOST_PROC, HOST_SYS, HOST_ETC and HOST_ROOT through

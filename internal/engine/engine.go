@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -33,7 +34,7 @@ func (f DiscovererFunc) Discover(ctx context.Context) (discovery.Host, error) { 
 // NetBox is what the engine needs from a NetBox client; *netbox.Client has it.
 type NetBox interface {
 	apply.NetBox
-	Snapshot(ctx context.Context, hostname string) (netbox.Snapshot, error)
+	SnapshotFor(ctx context.Context, q netbox.SnapshotQuery) (netbox.Snapshot, error)
 	WebURL(kind string, id int64) string
 }
 
@@ -45,6 +46,7 @@ const DefaultPlanTTL = time.Hour
 type Engine struct {
 	nb   NetBox
 	disc Discoverer
+	opts diff.Options
 	ttl  time.Duration
 	now  func() time.Time
 
@@ -60,9 +62,21 @@ type storedPlan struct {
 	expires time.Time
 }
 
+// Option tunes an Engine.
+type Option func(*Engine)
+
+// WithDiffOptions sets what every comparison uses (interface scope, Docker
+// bridges, cluster creation); a DiffRequest's Full and NoCreateClusters add
+// to it.
+func WithDiffOptions(o diff.Options) Option { return func(e *Engine) { e.opts = o } }
+
 // New returns an engine that reads and writes NetBox through nb.
-func New(nb NetBox, disc Discoverer) *Engine {
-	return &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}}
+func New(nb NetBox, disc Discoverer, opts ...Option) *Engine {
+	e := &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // DiffRequest asks for a comparison.
@@ -71,6 +85,9 @@ type DiffRequest struct {
 	Hostname string
 	// Full marks every compared field for refresh (the seed's full mode).
 	Full bool
+	// NoCreateClusters skips containers, with a note, rather than create
+	// missing cluster types, groups or clusters.
+	NoCreateClusters bool
 }
 
 // Errors Apply returns; each says what to do next.
@@ -97,11 +114,14 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	if host.Hostname == "" {
 		return diff.Plan{}, errors.New("the host name could not be discovered: pass a hostname")
 	}
-	snap, err := e.nb.Snapshot(ctx, host.Hostname)
+	snap, err := e.nb.SnapshotFor(ctx, query(host))
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", host.Hostname, err)
 	}
-	plan := diff.Compute(host, snap, diff.Options{Full: req.Full})
+	opts := e.opts
+	opts.Full = opts.Full || req.Full
+	opts.NoCreateClusters = opts.NoCreateClusters || req.NoCreateClusters
+	plan := diff.Compute(host, snap, opts)
 	plan.ID = newPlanID()
 	plan.CreatedAt = e.now().UTC()
 	if plan.DeviceFound {
@@ -149,7 +169,7 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	if !sp.plan.DeviceFound {
 		return apply.Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (/cmdb register)", apply.ErrNotApplicable, sp.plan.Hostname)
 	}
-	now, err := e.nb.Snapshot(ctx, sp.plan.Hostname)
+	now, err := e.nb.SnapshotFor(ctx, query(sp.host))
 	if err != nil {
 		return apply.Result{}, fmt.Errorf("re-read %q from NetBox before applying: %w", sp.plan.Hostname, err)
 	}
@@ -157,6 +177,21 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 		return apply.Result{}, ErrStalePlan
 	}
 	return apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
+}
+
+// query is the Phase 1 lookup for a host: its device, and NetBox objects
+// that carry its MACs and addresses anywhere (to reuse or to report).
+func query(h discovery.Host) netbox.SnapshotQuery {
+	q := netbox.SnapshotQuery{Hostname: h.Hostname, Containers: h.Containers.Available}
+	for _, i := range h.Network.Interfaces {
+		if i.MAC != "" {
+			q.MACs = append(q.MACs, i.MAC)
+		}
+		for _, p := range append(append([]netip.Prefix(nil), i.IPv4...), i.IPv6...) {
+			q.Addresses = append(q.Addresses, p.Addr().String())
+		}
+	}
+	return q
 }
 
 // take removes the plan from the store, so no second apply can have it.

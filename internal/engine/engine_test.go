@@ -16,8 +16,11 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
-// memNetBox is a one-device NetBox in memory.
+// memNetBox is a one-device NetBox in memory. It has the device-attribute
+// calls; the embedded (nil) interface stands for the inventory calls these
+// tests never make, and would panic if one were made.
 type memNetBox struct {
+	apply.NetBox
 	mu        sync.Mutex
 	dev       netbox.Device
 	found     bool
@@ -25,7 +28,8 @@ type memNetBox struct {
 	writes    atomic.Int64
 }
 
-func (m *memNetBox) Snapshot(_ context.Context, name string) (netbox.Snapshot, error) {
+func (m *memNetBox) SnapshotFor(_ context.Context, q netbox.SnapshotQuery) (netbox.Snapshot, error) {
+	name := q.Hostname
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.found || m.dev.Name != name {
@@ -94,7 +98,7 @@ func TestDiffApplyDiff(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.Failed)
-	assert.Equal(t, []string{"1/3 create platform Debian 13", "2/3 update device web01", "3/3 journal entry"}, progress)
+	assert.Equal(t, []string{"1/3 create platforms (1)", "2/3 update device (3)", "3/3 journal entry"}, progress)
 	assert.Equal(t, "active", nb.dev.Status)
 
 	again, err := e.Diff(ctx, DiffRequest{})
