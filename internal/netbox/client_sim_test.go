@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,13 +44,33 @@ type simRequest struct {
 func takeRequests(t *testing.T, s *simtest.Server) []simRequest {
 	t.Helper()
 	var out []simRequest
-	for _, r := range s.Sim.Requests() {
+	for _, r := range settledRequests(s) {
 		q, err := url.ParseQuery(r.Query)
 		require.NoError(t, err)
 		out = append(out, simRequest{Method: r.Method, Path: r.Path, Query: q, Status: r.Status})
 	}
 	s.Sim.ResetRequests()
 	return out
+}
+
+// settledRequests waits until the simulator's log has been still for a
+// moment, then returns it. The simulator logs a request after writing its
+// response, which carries a Content-Length, so a client can have the whole
+// answer before the request is in the log; counting right away would miss
+// it, and count it in the next test step instead.
+func settledRequests(s *simtest.Server) []sim.Request {
+	const still, step = 3, 5 * time.Millisecond
+	deadline := time.Now().Add(2 * time.Second)
+	last, same := -1, 0
+	for same < still && time.Now().Before(deadline) {
+		if n := len(s.Sim.Requests()); n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+		time.Sleep(step)
+	}
+	return s.Sim.Requests()
 }
 
 // assertOneRequest checks that exactly one request was made, and which.
@@ -86,6 +107,7 @@ func TestSimStatus(t *testing.T) {
 
 func TestSimSyncRoundTrip(t *testing.T) {
 	s, c := startSim(t, sim.Options{})
+	requireServed(t, s, networkRoutes...) // Snapshot reads the device's interfaces and addresses
 	ctx := context.Background()
 	fx := s.Seed(t)
 	id := createDevice(t, c, fx, "web01")
@@ -105,15 +127,19 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	assert.NotEmpty(t, snap.Device.LastUpdated)
 	assert.NotNil(t, snap.Platforms)
 	assert.Empty(t, snap.Platforms)
+	assert.Empty(t, snap.Interfaces)
 	reqs := takeRequests(t, s)
-	require.Len(t, reqs, 2, "one request per list")
-	assert.Equal(t, "/api/dcim/devices/", reqs[0].Path)
+	require.Len(t, reqs, 5, "one request per list")
+	assert.Equal(t, "/api/dcim/devices/", reqs[0].Path, "the device first, the rest concurrently")
 	assert.Equal(t, "WEB01", reqs[0].Query.Get("name"))
-	assert.Equal(t, "/api/dcim/platforms/", reqs[1].Path)
+	var paths []string
 	for _, r := range reqs {
+		paths = append(paths, r.Path)
 		assert.Equal(t, "1000", r.Query.Get("limit"))
 		assert.Equal(t, http.StatusOK, r.Status)
 	}
+	assert.ElementsMatch(t, []string{"/api/dcim/devices/", "/api/dcim/platforms/", "/api/dcim/interfaces/",
+		"/api/dcim/mac-addresses/", "/api/ipam/ip-addresses/"}, paths)
 
 	snap, err = c.Snapshot(ctx, "web02")
 	require.NoError(t, err)
@@ -263,6 +289,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 
 func TestSimTokens(t *testing.T) {
 	s, c := startSim(t, sim.Options{ReadOnlyToken: testReadOnlyToken})
+	requireServed(t, s, networkRoutes...) // Snapshot reads the device's interfaces and addresses
 	ctx := context.Background()
 	fx := s.Seed(t)
 	id := createDevice(t, c, fx, "web01")
@@ -322,4 +349,379 @@ func TestSimLatencyTimeout(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindNetwork), "%v", err)
 	assertErrNoToken(t, err)
+}
+
+// requireServed skips t while the simulator does not serve the routes:
+// interfaces, addresses and virtualization are being added to it. CI
+// turns the skip into a failure, so it cannot stay unnoticed.
+func requireServed(t *testing.T, s *simtest.Server, routes ...string) {
+	t.Helper()
+	for _, route := range routes {
+		status, _ := s.Do(t, http.MethodGet, "/api/"+route+"/?limit=1", nil)
+		if status == http.StatusNotFound {
+			t.Skipf("the simulator does not serve /api/%s/ yet", route)
+		}
+	}
+	s.Sim.ResetRequests()
+}
+
+var (
+	networkRoutes        = []string{"dcim/interfaces", "dcim/mac-addresses", "ipam/ip-addresses"}
+	virtualizationRoutes = []string{"virtualization/cluster-types", "virtualization/cluster-groups",
+		"virtualization/clusters", "virtualization/virtual-machines"}
+)
+
+// TestSimNetwork walks the seed's Phases 4-5 for interfaces: interfaces,
+// MAC objects, primary MACs, IPs, primary IP, then moving and unassigning
+// IPs around NetBox's primary-IP guard. Each call is one request.
+func TestSimNetwork(t *testing.T) {
+	s, c := startSim(t, sim.Options{})
+	requireServed(t, s, networkRoutes...)
+	ctx := context.Background()
+	fx := s.Seed(t)
+	dev := createDevice(t, c, fx, "web01")
+	takeRequests(t, s)
+
+	ifaces, err := c.CreateInterfaces(ctx, []InterfaceCreate{
+		{Device: dev, Name: "eth0", Type: "1000base-t"},
+		{Device: dev, Name: "eth1", Type: "10gbase-x-sfpp", MTU: 9000},
+		{Device: dev, Name: "docker0", Type: "bridge", Enabled: ptr(false)},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPost, "/api/dcim/interfaces/", http.StatusCreated)
+	require.Len(t, ifaces, 3)
+	for i, name := range []string{"eth0", "eth1", "docker0"} {
+		assert.Equal(t, name, ifaces[i].Name, "input order")
+		assert.Equal(t, dev, ifaces[i].DeviceID)
+		assert.NotZero(t, ifaces[i].ID)
+	}
+	assert.Equal(t, "10gbase-x-sfpp", ifaces[1].Type)
+	assert.Equal(t, 9000, ifaces[1].MTU)
+	assert.True(t, ifaces[0].Enabled, "NetBox's default")
+	assert.False(t, ifaces[2].Enabled)
+	eth0, eth1 := ifaces[0].ID, ifaces[1].ID
+
+	_, err = c.CreateInterfaces(ctx, []InterfaceCreate{{Device: dev, Name: "eth2", Type: "virtual"}, {Device: dev, Name: "eth0", Type: "virtual"}})
+	require.Error(t, err, "name unique per device")
+	assert.True(t, IsKind(err, KindValidation), "%v", err)
+	assertOneRequest(t, s, http.MethodPost, "/api/dcim/interfaces/", http.StatusBadRequest)
+
+	macs, err := c.CreateMACAddresses(ctx, []MACAddressCreate{
+		{MAC: "02:42:ac:11:00:02", InterfaceID: eth0},
+		{MAC: "02:42:ac:11:00:03", InterfaceID: eth1},
+		{MAC: "02:42:ac:11:00:04"}, // free, for reuse
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPost, "/api/dcim/mac-addresses/", http.StatusCreated)
+	require.Len(t, macs, 3)
+	assert.Equal(t, MACAddress{ID: macs[0].ID, MAC: "02:42:AC:11:00:02", InterfaceID: eth0, DeviceID: dev}, macs[0], "upper case, assignment read back")
+	assert.Equal(t, MACAddress{ID: macs[2].ID, MAC: "02:42:AC:11:00:04"}, macs[2])
+
+	// The free MAC moves onto eth1; then both interfaces get a primary.
+	moved, err := c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: macs[2].ID, InterfaceID: eth1}})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/mac-addresses/", http.StatusOK)
+	assert.Equal(t, eth1, moved[0].InterfaceID)
+	assert.Equal(t, dev, moved[0].DeviceID)
+
+	ifaces, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[0].ID}, {ID: eth1, PrimaryMAC: &macs[1].ID}})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/interfaces/", http.StatusOK)
+	require.Len(t, ifaces, 2)
+	assert.Equal(t, &Ref{ID: macs[0].ID, Name: "02:42:AC:11:00:02"}, ifaces[0].PrimaryMAC)
+	assert.Equal(t, &Ref{ID: macs[1].ID, Name: "02:42:AC:11:00:03"}, ifaces[1].PrimaryMAC)
+
+	_, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[1].ID}})
+	require.Error(t, err, "a MAC of another interface cannot be primary")
+	assert.True(t, IsKind(err, KindValidation), "%v", err)
+	assert.Contains(t, err.Error(), "is not assigned to this interface")
+	takeRequests(t, s)
+
+	ips, err := c.CreateIPAddresses(ctx, []IPAddressCreate{
+		{Address: "192.0.2.10/24", Status: "active", InterfaceID: eth0},
+		{Address: "2001:db8::10/64", InterfaceID: eth0},
+		{Address: "198.51.100.5/24", InterfaceID: eth1, Description: "storage"},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPost, "/api/ipam/ip-addresses/", http.StatusCreated)
+	require.Len(t, ips, 3)
+	assert.Equal(t, IPAddress{ID: ips[0].ID, Address: "192.0.2.10/24", Status: "active",
+		AssignedObjectType: "dcim.interface", AssignedObjectID: eth0, DeviceID: dev}, ips[0])
+	assert.Equal(t, "storage", ips[2].Description)
+	assert.Equal(t, eth1, ips[2].InterfaceID())
+
+	d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{PrimaryIP4: &ips[0].ID, PrimaryIP6: &ips[1].ID})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPatch, simtest.Path("dcim/devices", dev), http.StatusOK)
+	require.NotNil(t, d.PrimaryIP4)
+	assert.Equal(t, Ref{ID: ips[0].ID, Name: "192.0.2.10/24"}, *d.PrimaryIP4)
+
+	// The primary guard: NetBox refuses to unassign a primary IP or move it
+	// to another device, and the whole bulk request with it.
+	other := createDevice(t, c, fx, "web02")
+	otherIfaces, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: other, Name: "eth0", Type: "1000base-t"}})
+	require.NoError(t, err)
+	takeRequests(t, s)
+	for _, tc := range []struct {
+		name string
+		u    IPAddressUpdate
+	}{
+		{"unassign", IPAddressUpdate{ID: ips[0].ID, Unassign: true}},
+		{"move to another device", IPAddressUpdate{ID: ips[0].ID, InterfaceID: otherIfaces[0].ID}},
+	} {
+		u := tc.u
+		t.Run("primary guard "+tc.name, func(t *testing.T) {
+			_, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: ips[2].ID, Unassign: true}, u})
+			require.Error(t, err)
+			assert.True(t, IsKind(err, KindValidation), "%v", err)
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, http.StatusBadRequest, e.StatusCode)
+			assert.Contains(t, e.Message, "Cannot reassign IP address while it is designated as the primary IP for the parent object")
+			assertOneRequest(t, s, http.MethodPatch, "/api/ipam/ip-addresses/", http.StatusBadRequest)
+		})
+	}
+	snap, err := c.SnapshotFor(ctx, SnapshotQuery{Hostname: "web01"})
+	require.NoError(t, err)
+	require.Len(t, snap.IPs, 3, "all or nothing: the other IP did not move either")
+	for _, ip := range snap.IPs {
+		assert.Equal(t, dev, ip.DeviceID, ip.Address)
+	}
+	takeRequests(t, s)
+
+	// Within the device the primary may move.
+	movedIPs, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: ips[0].ID, InterfaceID: eth1}})
+	require.NoError(t, err)
+	assert.Equal(t, eth1, movedIPs[0].InterfaceID())
+	assertOneRequest(t, s, http.MethodPatch, "/api/ipam/ip-addresses/", http.StatusOK)
+
+	// Clear the primary first, as apply does, then move and unassign.
+	none := int64(0)
+	d, err = c.UpdateDevice(ctx, dev, DeviceUpdate{PrimaryIP4: &none})
+	require.NoError(t, err)
+	assert.Nil(t, d.PrimaryIP4)
+	assert.NotNil(t, d.PrimaryIP6, "left alone")
+	takeRequests(t, s)
+	updated, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{
+		{ID: ips[0].ID, InterfaceID: otherIfaces[0].ID},
+		{ID: ips[2].ID, Unassign: true},
+		{ID: ips[1].ID, Address: ptr("2001:db8::10/48")},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPatch, "/api/ipam/ip-addresses/", http.StatusOK)
+	require.Len(t, updated, 3)
+	assert.Equal(t, otherIfaces[0].ID, updated[0].InterfaceID())
+	assert.Equal(t, other, updated[0].DeviceID)
+	assert.Equal(t, IPAddress{ID: ips[2].ID, Address: "198.51.100.5/24", Status: "active", Description: "storage"}, updated[1], "unassigned, not deleted")
+	assert.Equal(t, ips[1].ID, updated[2].ID, "input order, whatever order NetBox answers in")
+	assert.Equal(t, "2001:db8::10/48", updated[2].Address)
+	assert.Equal(t, eth0, updated[2].InterfaceID(), "the assignment is left alone")
+
+	// IPs elsewhere are found by address, whatever the mask.
+	snap, err = c.SnapshotFor(ctx, SnapshotQuery{Hostname: "web01",
+		Addresses: []string{"198.51.100.5/32", "192.0.2.10", "2001:db8::10"}, MACs: []string{"02:42:ac:11:00:04"}})
+	require.NoError(t, err)
+	assert.Len(t, snap.Interfaces, 3)
+	assert.Len(t, snap.MACs, 3)
+	require.Len(t, snap.IPs, 3, "the device's own, then the others, each once")
+	assert.Equal(t, ips[1].ID, snap.IPs[0].ID)
+	assert.Equal(t, dev, snap.IPs[0].DeviceID)
+	rest := map[int64]int64{snap.IPs[1].ID: snap.IPs[1].DeviceID, snap.IPs[2].ID: snap.IPs[2].DeviceID}
+	assert.Equal(t, map[int64]int64{ips[0].ID: other, ips[2].ID: 0}, rest)
+	assert.Len(t, takeRequests(t, s), 7)
+}
+
+// TestSimVirtualization: the container scaffolding of the seed's Phase 5,
+// each list one request.
+func TestSimVirtualization(t *testing.T) {
+	s, c := startSim(t, sim.Options{})
+	requireServed(t, s, virtualizationRoutes...)
+	ctx := context.Background()
+	fx := s.Seed(t)
+	dev := createDevice(t, c, fx, "web01")
+	takeRequests(t, s)
+
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug})
+	require.NoError(t, err)
+	assert.Equal(t, ClusterType{ID: ct.ID, Name: ClusterTypeName, Slug: ClusterTypeSlug}, ct)
+	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/cluster-types/", http.StatusCreated)
+
+	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: HostClusterGroupName("web01", dev), Slug: HostClusterGroupSlug(dev), Description: "Docker containers of web01"})
+	require.NoError(t, err)
+	assert.Equal(t, HostClusterGroupSlug(dev), cg.Slug)
+	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/cluster-groups/", http.StatusCreated)
+
+	_, err = c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "other", Slug: HostClusterGroupSlug(dev)})
+	assert.True(t, IsKind(err, KindValidation), "slug taken: %v", err)
+	takeRequests(t, s)
+
+	roles, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{
+		{Name: "Docker container", Slug: "docker-container", Color: "2496ed", VMRole: true},
+		{Name: "Database", Slug: "database", VMRole: true},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPost, "/api/dcim/device-roles/", http.StatusCreated)
+	require.Len(t, roles, 2)
+	assert.Equal(t, DeviceRole{ID: roles[1].ID, Name: "Database", Slug: "database", VMRole: true}, roles[1])
+
+	clusters, err := c.CreateClusters(ctx, []ClusterCreate{
+		{Name: "media", Type: ct.ID, Group: cg.ID, Status: "active"},
+		{Name: StandaloneClusterName, Type: ct.ID, Group: cg.ID},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/clusters/", http.StatusCreated)
+	require.Len(t, clusters, 2)
+	assert.Equal(t, Cluster{ID: clusters[0].ID, Name: "media", Type: Ref{ID: ct.ID, Name: ClusterTypeName, Slug: ClusterTypeSlug},
+		Group: &Ref{ID: cg.ID, Name: cg.Name, Slug: cg.Slug}, Status: "active"}, clusters[0])
+	assert.Equal(t, StandaloneClusterName, clusters[1].Name)
+	media, standalone := clusters[0].ID, clusters[1].ID
+
+	vms, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{
+		{Name: "jellyfin", Cluster: media, Status: "active", Role: roles[0].ID, VCPUs: ptr(2.0), MemoryMB: ptr[int64](2048), Description: "jellyfin/jellyfin:10.9"},
+		{Name: "postgres", Cluster: media, Status: "active", Role: roles[1].ID, VCPUs: ptr(0.5)},
+		{Name: "watchtower", Cluster: standalone, Status: "offline"},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/virtual-machines/", http.StatusCreated)
+	require.Len(t, vms, 3)
+	assert.Equal(t, VirtualMachine{ID: vms[0].ID, Name: "jellyfin", Status: "active", ClusterID: media,
+		Role: &Ref{ID: roles[0].ID, Name: "Docker container", Slug: "docker-container"}, VCPUs: 2, MemoryMB: 2048,
+		Description: "jellyfin/jellyfin:10.9"}, vms[0])
+	assert.Equal(t, 0.5, vms[1].VCPUs)
+	assert.Zero(t, vms[1].MemoryMB, "not sent, not set")
+	assert.Equal(t, "offline", vms[2].Status)
+
+	_, err = c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "new", Cluster: media, Status: "active"}, {Name: "JELLYFIN", Cluster: media, Status: "active"}})
+	require.Error(t, err, "VM names are unique per cluster, case-insensitively")
+	assert.True(t, IsKind(err, KindValidation), "%v", err)
+	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/virtual-machines/", http.StatusBadRequest)
+
+	vms, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{
+		{ID: vms[0].ID, MemoryMB: ptr[int64](4096), VCPUs: ptr(0.0), Description: ptr("jellyfin/jellyfin:10.10")},
+		{ID: vms[2].ID, Status: ptr("active"), Cluster: &media, Role: &roles[0].ID},
+	})
+	require.NoError(t, err)
+	assertOneRequest(t, s, http.MethodPatch, "/api/virtualization/virtual-machines/", http.StatusOK)
+	require.Len(t, vms, 2)
+	assert.Equal(t, int64(4096), vms[0].MemoryMB)
+	assert.Zero(t, vms[0].VCPUs, "cleared")
+	assert.Equal(t, "jellyfin/jellyfin:10.10", vms[0].Description)
+	assert.Equal(t, media, vms[1].ClusterID)
+	assert.Equal(t, "active", vms[1].Status)
+
+	// The reads SnapshotFor uses.
+	types, err := c.ListClusterTypes(ctx, ClusterTypeSlug)
+	require.NoError(t, err)
+	assert.Equal(t, []ClusterType{ct}, types)
+	groups, err := c.ListClusterGroups(ctx, HostClusterGroupSlug(dev))
+	require.NoError(t, err)
+	assert.Equal(t, []ClusterGroup{cg}, groups)
+	groups, err = c.ListClusterGroups(ctx, HostClusterGroupSlug(dev+1))
+	require.NoError(t, err)
+	assert.Empty(t, groups)
+	listed, err := c.ListClusters(ctx, cg.ID)
+	require.NoError(t, err)
+	assert.Len(t, listed, 2)
+	all, err := c.ListVirtualMachines(ctx, []int64{media, standalone})
+	require.NoError(t, err)
+	assert.Len(t, all, 3)
+	byStandalone, err := c.ListVirtualMachines(ctx, []int64{standalone})
+	require.NoError(t, err)
+	assert.Empty(t, byStandalone, "watchtower moved to media")
+	allRoles, err := c.ListDeviceRoles(ctx)
+	require.NoError(t, err)
+	assert.Len(t, allRoles, 3, "the fixture's role and two VM roles")
+	assert.Len(t, takeRequests(t, s), 7)
+}
+
+// TestSimSnapshotRequestCount: Phase 1 costs the same for a host with 3
+// interfaces as for one with 40 interfaces, 100 IPs and 30 containers.
+func TestSimSnapshotRequestCount(t *testing.T) {
+	s, c := startSim(t, sim.Options{})
+	requireServed(t, s, append(networkRoutes, virtualizationRoutes...)...)
+	ctx := context.Background()
+	fx := s.Seed(t)
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug})
+	require.NoError(t, err)
+
+	// host builds a device with n interfaces (one MAC each), ips IPs
+	// spread over them and vms VMs in clusters of 6, and returns the query
+	// for it.
+	host := func(name string, net, n, ips, vms int) SnapshotQuery {
+		dev := createDevice(t, c, fx, name)
+		q := SnapshotQuery{Hostname: name, Containers: true}
+		in := make([]InterfaceCreate, n)
+		for i := range in {
+			in[i] = InterfaceCreate{Device: dev, Name: fmt.Sprintf("eth%d", i), Type: "1000base-t"}
+		}
+		ifaces, err := c.CreateInterfaces(ctx, in)
+		require.NoError(t, err)
+		macs := make([]MACAddressCreate, n)
+		for i, iface := range ifaces {
+			macs[i] = MACAddressCreate{MAC: fmt.Sprintf("02:00:00:%02x:00:%02x", net, i), InterfaceID: iface.ID}
+			q.MACs = append(q.MACs, macs[i].MAC)
+		}
+		_, err = c.CreateMACAddresses(ctx, macs)
+		require.NoError(t, err)
+		addrs := make([]IPAddressCreate, ips)
+		for i := range addrs {
+			addrs[i] = IPAddressCreate{Address: fmt.Sprintf("10.%d.%d.%d/24", net, i/200, i%200+1), InterfaceID: ifaces[i%n].ID}
+			q.Addresses = append(q.Addresses, strings.Split(addrs[i].Address, "/")[0])
+		}
+		_, err = c.CreateIPAddresses(ctx, addrs)
+		require.NoError(t, err)
+		cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: HostClusterGroupName(name, dev), Slug: HostClusterGroupSlug(dev)})
+		require.NoError(t, err)
+		var clusters []ClusterCreate
+		for i := 0; i*6 < vms; i++ {
+			clusters = append(clusters, ClusterCreate{Name: fmt.Sprintf("project%d", i), Type: ct.ID, Group: cg.ID})
+		}
+		made, err := c.CreateClusters(ctx, clusters)
+		require.NoError(t, err)
+		vmIn := make([]VirtualMachineCreate, vms)
+		for i := range vmIn {
+			vmIn[i] = VirtualMachineCreate{Name: fmt.Sprintf("c%d", i), Cluster: made[i/6].ID, Status: "active"}
+		}
+		_, err = c.CreateVirtualMachines(ctx, vmIn)
+		require.NoError(t, err)
+		return q
+	}
+	small := host("small", 1, 3, 3, 2)
+	big := host("big", 2, 40, 100, 30)
+	takeRequests(t, s)
+
+	snapshot := func(q SnapshotQuery) (Snapshot, []simRequest) {
+		snap, err := c.SnapshotFor(ctx, q)
+		require.NoError(t, err)
+		return snap, takeRequests(t, s)
+	}
+	snap, smallReqs := snapshot(small)
+	assert.Len(t, snap.Interfaces, 3)
+	assert.Len(t, snap.MACs, 3)
+	assert.Len(t, snap.IPs, 3)
+	assert.Len(t, snap.VMs, 2)
+	snap, bigReqs := snapshot(big)
+	assert.Len(t, snap.Interfaces, 40)
+	assert.Len(t, snap.MACs, 40)
+	assert.Len(t, snap.IPs, 100)
+	assert.Len(t, snap.Clusters, 5)
+	assert.Len(t, snap.VMs, 30)
+	require.NotNil(t, snap.ClusterGroup)
+	assert.Equal(t, snap.Device.ID, snap.MACs[0].DeviceID)
+	assert.Equal(t, snap.Device.ID, snap.IPs[0].DeviceID)
+
+	assert.Len(t, smallReqs, 12, "device, platforms, interfaces, MACs x2, IPs x2, roles, cluster type, group, clusters, VMs")
+	assert.Len(t, bigReqs, len(smallReqs), "the count does not grow with the host")
+	for _, r := range bigReqs {
+		assert.Equal(t, http.StatusOK, r.Status, r.Path)
+		assert.Equal(t, "1000", r.Query.Get("limit"), r.Path)
+	}
+
+	big.Containers = false
+	_, reqs := snapshot(big)
+	assert.Len(t, reqs, 7, "without containers")
+	_, reqs = snapshot(SnapshotQuery{Hostname: "big"})
+	assert.Len(t, reqs, 5, "without MACs and addresses to look up")
+	_, reqs = snapshot(SnapshotQuery{Hostname: "nothere", Containers: true})
+	assert.Len(t, reqs, 2, "device not found")
 }

@@ -163,7 +163,8 @@ func TestSnapshot(t *testing.T) {
 		wantErr   []string
 		wantReqs  int
 	}{
-		{name: "found", devices: []map[string]any{deviceJSON(7, "web01", 1, "DC1")}, platforms: 3, wantFound: true, wantReqs: 2},
+		// Platforms, interfaces, MACs and IPs of the device.
+		{name: "found", devices: []map[string]any{deviceJSON(7, "web01", 1, "DC1")}, platforms: 3, wantFound: true, wantReqs: 5},
 		{name: "not found", platforms: 1001, wantReqs: 3},
 		{
 			name:     "same name in two sites",
@@ -185,6 +186,9 @@ func TestSnapshot(t *testing.T) {
 					listResponse(w, r, tt.devices, 1000)
 				case "/api/dcim/platforms/":
 					listResponse(w, r, platforms, 1000)
+				case "/api/dcim/interfaces/", "/api/dcim/mac-addresses/", "/api/ipam/ip-addresses/":
+					assert.Equal(t, "7", r.URL.Query().Get("device_id"))
+					listResponse(w, r, nil, 1000)
 				default:
 					http.NotFound(w, r)
 				}

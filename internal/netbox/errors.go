@@ -2,7 +2,6 @@ package netbox
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -92,10 +91,20 @@ func requestIDSuffix(id string) string {
 	return " (X-Request-ID " + id + ")"
 }
 
-// IsKind reports whether err is, or wraps, an *Error of kind k.
+// IsKind reports whether err is, or wraps, an *Error of kind k. Of
+// errors joined with errors.Join (SnapshotFor's concurrent reads) any one
+// counts, where errors.As would look at the first *Error only.
 func IsKind(err error, k ErrorKind) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == k
+	if e, ok := err.(*Error); ok && e.Kind == k {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		return slices.ContainsFunc(u.Unwrap(), func(e error) bool { return IsKind(e, k) })
+	case interface{ Unwrap() error }:
+		return IsKind(u.Unwrap(), k)
+	}
+	return false
 }
 
 // AmbiguousNameError says that more than one device has the name looked up.

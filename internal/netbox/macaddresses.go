@@ -1,0 +1,110 @@
+package netbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+const macAddressesPath = "/api/dcim/mac-addresses/"
+
+// MACAddressFilter selects MAC objects for ListMACAddresses. NetBox ANDs
+// the fields; the zero filter selects every MAC object.
+type MACAddressFilter struct {
+	// DeviceID selects the MACs assigned to interfaces of the device.
+	DeviceID int64
+	// MACs selects the MACs with any of these values, in any case or
+	// separator style. Empty: any value.
+	MACs []string
+}
+
+// ListMACAddresses reads the MAC objects f selects: one request per 100
+// values of f.MACs (and per 1000 objects), NetBox ORing the values.
+func (c *Client) ListMACAddresses(ctx context.Context, f MACAddressFilter) ([]MACAddress, error) {
+	q := url.Values{}
+	if f.DeviceID != 0 {
+		q.Set("device_id", strconv.FormatInt(f.DeviceID, 10))
+	}
+	if len(f.MACs) == 0 {
+		return listJSON(ctx, c, macAddressesPath, q, macAddressFrom)
+	}
+	macs := make([]string, len(f.MACs))
+	for i, m := range f.MACs {
+		macs[i] = canonicalMAC(m)
+	}
+	return listJSONAnyOf(ctx, c, macAddressesPath, q, "mac_address", macs, macAddressFrom)
+}
+
+// canonicalMAC writes a MAC the way NetBox returns it (upper case, colons),
+// so that the filter matches whatever NetBox compares with. What does not
+// parse as a MAC is sent as it is; NetBox then matches nothing.
+func canonicalMAC(s string) string {
+	s = strings.TrimSpace(s)
+	if hw, err := net.ParseMAC(s); err == nil {
+		s = hw.String()
+	}
+	return strings.ToUpper(s)
+}
+
+// CreateMACAddresses creates the MAC objects in one bulk request, each
+// assigned to its InterfaceID (none when 0), and returns them as saved, in
+// the order of in. NetBox creates all or none. An empty in makes no
+// request; above 1000 see bulkWrite.
+func (c *Client) CreateMACAddresses(ctx context.Context, in []MACAddressCreate) ([]MACAddress, error) {
+	return bulkCreate(ctx, c, macAddressesPath, in, macAddressFrom)
+}
+
+// UpdateMACAddresses assigns the MAC objects to their InterfaceID in one
+// bulk request and returns them as saved, in the order of in. NetBox
+// refuses to move a MAC that is its interface's primary.
+func (c *Client) UpdateMACAddresses(ctx context.Context, in []MACAddressUpdate) ([]MACAddress, error) {
+	return bulkUpdate(ctx, c, macAddressesPath, in, func(u MACAddressUpdate) int64 { return u.ID }, macAddressFrom, func(m MACAddress) int64 { return m.ID })
+}
+
+// MarshalJSON writes mac_address with the interface as
+// assigned_object_type/assigned_object_id, which is how NetBox takes a
+// generic foreign key; an InterfaceID of 0 leaves the MAC unassigned.
+func (m MACAddressCreate) MarshalJSON() ([]byte, error) {
+	type fields MACAddressCreate
+	return json.Marshal(struct {
+		fields
+		assignment
+	}{fields(m), assignToInterface(m.InterfaceID)})
+}
+
+// MarshalJSON writes the bulk-update object: id and the interface as
+// assigned_object_type/assigned_object_id. The interface is all an update
+// sets, so an InterfaceID of 0 is an error rather than an empty change.
+func (m MACAddressUpdate) MarshalJSON() ([]byte, error) {
+	if m.InterfaceID == 0 {
+		return nil, fmt.Errorf("MAC address %d: no InterfaceID: an update assigns the MAC to an interface", m.ID)
+	}
+	type fields MACAddressUpdate
+	return json.Marshal(struct {
+		fields
+		assignment
+	}{fields(m), assignToInterface(m.InterfaceID)})
+}
+
+type wireMACAddress struct {
+	ID                 int64         `json:"id"`
+	MAC                string        `json:"mac_address"`
+	AssignedObjectType *string       `json:"assigned_object_type"`
+	AssignedObjectID   *int64        `json:"assigned_object_id"`
+	AssignedObject     *wireAssigned `json:"assigned_object"`
+}
+
+func macAddressFrom(w *wireMACAddress) MACAddress {
+	out := MACAddress{ID: w.ID, MAC: w.MAC}
+	if deref(w.AssignedObjectType) == interfaceObjectType && w.AssignedObjectID != nil {
+		out.InterfaceID = *w.AssignedObjectID
+		if w.AssignedObject != nil {
+			out.DeviceID = w.AssignedObject.Device.id()
+		}
+	}
+	return out
+}
