@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// Environment fallbacks of the scope flags.
+const (
+	envIncludeInterfaces    = "CMDB_INCLUDE_INTERFACES"
+	envExcludeInterfaces    = "CMDB_EXCLUDE_INTERFACES"
+	envIncludeDockerBridges = "CMDB_INCLUDE_DOCKER_BRIDGES"
+	envNoContainers         = "CMDB_NO_CONTAINERS"
+	envNoCreateClusters     = "CMDB_NO_CREATE_CLUSTERS"
+)
+
+// scopeFlags say what a sync covers. Each falls back to its variable.
+type scopeFlags struct {
+	include, exclude                           string
+	dockerBridges, noContainers, noCreateClust string
+}
+
+func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
+	f := &scopeFlags{}
+	fs.StringVar(&f.include, "include-interfaces", "", "comma-separated name globs of the interfaces to sync, default all (env "+envIncludeInterfaces+")")
+	fs.StringVar(&f.exclude, "exclude-interfaces", "", "comma-separated name globs of interfaces to leave alone, default veth* (env "+envExcludeInterfaces+")")
+	fs.StringVar(&f.dockerBridges, "include-docker-bridges", "", "true syncs the addresses of docker0 and br-* too (env "+envIncludeDockerBridges+")")
+	fs.StringVar(&f.noContainers, "no-containers", "", "true leaves Docker containers out (env "+envNoContainers+")")
+	fs.StringVar(&f.noCreateClust, "no-create-clusters", "", "true skips containers instead of creating missing clusters (env "+envNoCreateClusters+")")
+	return f
+}
+
+// scope is the parsed form of scopeFlags.
+type scope struct {
+	discovery discovery.Options
+	diff      diff.Options
+}
+
+func (f *scopeFlags) resolve(e env) (scope, error) {
+	var s scope
+	var errs []string
+	boolean := func(flagValue, name string) bool {
+		v := envOr(e, flagValue, name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: want true or false", name, v))
+		}
+		return b
+	}
+	globs := func(flagValue, name string) []string {
+		v := envOr(e, flagValue, name)
+		if v == "" {
+			return nil
+		}
+		out := []string{}
+		for _, g := range strings.Split(v, ",") {
+			if g = strings.TrimSpace(g); g == "" {
+				continue
+			}
+			if _, err := path.Match(g, ""); err != nil {
+				errs = append(errs, fmt.Sprintf("%s: bad glob %q: %v", name, g, err))
+			}
+			out = append(out, g)
+		}
+		return out
+	}
+	s.discovery = discovery.OptionsFromEnv(e.getenv)
+	s.discovery.Network.Include = globs(f.include, envIncludeInterfaces)
+	s.discovery.Network.Exclude = globs(f.exclude, envExcludeInterfaces)
+	s.discovery.SkipContainers = boolean(f.noContainers, envNoContainers)
+	s.diff.IncludeDockerBridges = boolean(f.dockerBridges, envIncludeDockerBridges)
+	s.diff.NoCreateClusters = boolean(f.noCreateClust, envNoCreateClusters)
+	s.diff.SkipContainers = s.discovery.SkipContainers
+	include, exclude := s.discovery.Network.Include, s.discovery.Network.Exclude
+	if exclude == nil {
+		exclude = netif.DefaultExclude()
+	}
+	// The same globs keep NetBox interfaces that discovery leaves out
+	// (veth*, say) from being marked offline.
+	s.diff.InterfaceInScope = func(name string) bool {
+		return (len(include) == 0 || matchAny(include, name)) && !matchAny(exclude, name)
+	}
+	if len(errs) > 0 {
+		return scope{}, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return s, nil
+}
+
+func matchAny(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// newEngine wires the engine to NetBox and to discovery of this host (or of
+// the host whose /proc, /sys and /etc HOST_PROC, HOST_SYS and HOST_ETC name).
+func newEngine(nb *netbox.Client, s scope) *engine.Engine {
+	return engine.New(nb, discovery.Discoverer{Options: s.discovery}, engine.WithDiffOptions(s.diff))
+}

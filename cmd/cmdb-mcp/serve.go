@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+)
+
+// Environment fallbacks of serve's flags.
+const (
+	envTransport = "CMDB_TRANSPORT"
+	envAddr      = "CMDB_ADDR"
+	envReadOnly  = "CMDB_READ_ONLY"
+	envToolsets  = "CMDB_TOOLSETS"
+)
+
+func runServe(ctx context.Context, e env, args []string) (int, error) {
+	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--read-only] [--toolsets netbox-read,netbox-write,sync]")
+	transport := fs.String("transport", "", "stdio (default), sse (legacy HTTP+SSE) or http (streamable HTTP at /mcp) (env "+envTransport+")")
+	addr := fs.String("addr", "", "listen address of the sse and http transports, default "+server.DefaultAddr+" (env "+envAddr+")")
+	filterF := addFilterFlags(fs)
+	nbFlags := addNetBoxFlags(fs)
+	scopeF := addScopeFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	t, err := server.ParseTransport(envOr(e, *transport, envTransport))
+	if err != nil {
+		return exitError, err
+	}
+	filter, err := filterF.resolve(e)
+	if err != nil {
+		return exitError, err
+	}
+	sc, err := scopeF.resolve(e)
+	if err != nil {
+		return exitError, err
+	}
+	nb, err := nbFlags.client(e)
+	if err != nil {
+		return exitError, err
+	}
+	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
+	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
+		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets))
+	if err := server.Run(ctx, s, t, envOr(e, *addr, envAddr)); err != nil {
+		return exitError, err
+	}
+	return exitOK, nil
+}
+
+// filterFlags say which tools serve offers. Which tool passes is decided
+// by tools.Filter from the tools' annotations; these only parse.
+type filterFlags struct {
+	readOnly string
+	toolsets string
+}
+
+func addFilterFlags(fs *flag.FlagSet) *filterFlags {
+	f := &filterFlags{}
+	fs.Var(boolString{&f.readOnly}, "read-only", "offer only tools that do not write: no cmdb_sync_apply, no NetBox create or update (env "+envReadOnly+")")
+	fs.StringVar(&f.toolsets, "toolsets", "", "comma-separated toolsets to offer: netbox-read, netbox-write, sync; default all (env "+envToolsets+")")
+	return f
+}
+
+// boolString is a boolean flag kept as given, so that an absent flag
+// (empty) falls back to its variable while --read-only=false overrides it.
+type boolString struct{ v *string }
+
+func (b boolString) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+
+func (b boolString) Set(s string) error {
+	if _, err := strconv.ParseBool(s); err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	*b.v = s
+	return nil
+}
+
+// IsBoolFlag lets --read-only stand alone, meaning true.
+func (boolString) IsBoolFlag() bool { return true }
+
+func (f *filterFlags) resolve(e env) (tools.Filter, error) {
+	var filter tools.Filter
+	if v := envOr(e, f.readOnly, envReadOnly); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return tools.Filter{}, fmt.Errorf("%s=%q: want true or false", envReadOnly, v)
+		}
+		filter.ReadOnly = b
+	}
+	sets, err := tools.ParseToolsets(envOr(e, f.toolsets, envToolsets))
+	if err != nil {
+		return tools.Filter{}, err
+	}
+	filter.Toolsets = sets
+	return filter, nil
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+)
+
+func runDiscover(ctx context.Context, e env, args []string) (int, error) {
+	fs := newFlagSet(e, "discover", "discover [--json]")
+	asJSON := fs.Bool("json", false, "print the host as JSON (the cmdb_discover tool's output)")
+	scopeF := addScopeFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	sc, err := scopeF.resolve(e)
+	if err != nil {
+		return exitError, err
+	}
+	h, err := discovery.Discoverer{Options: sc.discovery}.Discover(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	if *asJSON {
+		return exitOK, writeJSON(e.stdout, h)
+	}
+	printHost(e.stdout, h)
+	return exitOK, nil
+}
+
+func printHost(w io.Writer, h discovery.Host) {
+	unknown := func(s string) string {
+		if s == "" {
+			return "(unknown)"
+		}
+		return s
+	}
+	fmt.Fprintf(w, "Hostname:  %s\n", unknown(h.Hostname))
+	fmt.Fprintf(w, "OS:        %s", unknown(h.OS.PrettyName))
+	if h.OS.Kernel != "" || h.OS.Arch != "" {
+		fmt.Fprintf(w, " (kernel %s, %s)", unknown(h.OS.Kernel), unknown(h.OS.Arch))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Platform:  %s\n", unknown(h.OS.Platform))
+	fmt.Fprintf(w, "Hardware:  %s %s, serial %s\n", unknown(h.Hardware.Manufacturer), unknown(h.Hardware.Model), unknown(h.Hardware.Serial))
+	fmt.Fprintf(w, "Size:      %d CPUs, %d MB memory, %d GB root disk\n", h.Hardware.CPUs, h.Hardware.MemoryMB, h.Hardware.RootDiskGB)
+	for i, n := range h.Notes {
+		if i == 0 {
+			fmt.Fprintln(w, "Notes:")
+		}
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+}
+
+// syncFlags are the flags diff and apply share.
+type syncFlags struct {
+	full     *bool
+	hostname *string
+	netbox   *netboxFlags
+	scope    *scopeFlags
+}
+
+func addSyncFlags(fs *flag.FlagSet) syncFlags {
+	return syncFlags{
+		full:     fs.Bool("full", false, "also refresh fields that already match (full sync)"),
+		hostname: fs.String("hostname", "", "NetBox device name to compare with (default: this host's name)"),
+		netbox:   addNetBoxFlags(fs),
+		scope:    addScopeFlags(fs),
+	}
+}
+
+// plan runs a diff; a host NetBox does not know is an error here, since
+// nothing can be synced until it is registered.
+func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, error) {
+	sc, err := f.scope.resolve(e)
+	if err != nil {
+		return nil, diff.Plan{}, err
+	}
+	nb, err := f.netbox.client(e)
+	if err != nil {
+		return nil, diff.Plan{}, err
+	}
+	eng := newEngine(nb, sc)
+	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: *f.hostname, Full: *f.full})
+	if err != nil {
+		return nil, diff.Plan{}, withHint(err)
+	}
+	if !plan.DeviceFound {
+		return nil, plan, fmt.Errorf("NetBox has no device named %q: register this host first (/cmdb register, or create the device in NetBox), or pass --hostname", plan.Hostname)
+	}
+	return eng, plan, nil
+}
+
+func runDiff(ctx context.Context, e env, args []string) (int, error) {
+	fs := newFlagSet(e, "diff", "diff [--full] [--json] [--hostname H]")
+	asJSON := fs.Bool("json", false, "print the plan as JSON (the cmdb_sync_diff tool's output) instead of the report")
+	sf := addSyncFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	_, plan, err := sf.plan(ctx, e)
+	if err != nil {
+		return exitError, err
+	}
+	out := tools.DiffOutput(plan)
+	if *asJSON {
+		out.NextStep = cliNextStep(out)
+		if err := writeJSON(e.stdout, out); err != nil {
+			return exitError, err
+		}
+	} else {
+		fmt.Fprint(e.stdout, out.ReportMarkdown)
+	}
+	if out.InSync {
+		return exitOK, nil
+	}
+	return exitDrift, nil
+}
+
+// cliNextStep replaces the tool's next step, which names MCP tools, with the
+// command to run.
+func cliNextStep(out tools.SyncDiffOutput) string {
+	if out.InSync {
+		return "Nothing to apply: NetBox matches this host."
+	}
+	return "Review the report, then run 'cmdb-mcp apply' to write these changes."
+}
+
+func runApply(ctx context.Context, e env, args []string) (int, error) {
+	fs := newFlagSet(e, "apply", "apply [--yes] [--full] [--hostname H]")
+	yes := fs.Bool("yes", false, "apply without asking; required when stdin is not a terminal")
+	sf := addSyncFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	eng, plan, err := sf.plan(ctx, e)
+	if err != nil {
+		return exitError, err
+	}
+	fmt.Fprint(e.stdout, tools.DiffOutput(plan).ReportMarkdown)
+	if len(plan.Changes) == 0 {
+		return exitOK, nil
+	}
+	fmt.Fprintln(e.stdout)
+
+	if !*yes {
+		if !e.stdinIsTerminal() {
+			return exitError, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp apply --yes' to write it")
+		}
+		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", len(plan.Changes), plan.Device.Name)) {
+			fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
+			return exitError, nil
+		}
+	}
+
+	res, err := eng.Apply(ctx, plan.ID, engine.WithProgress(func(done, total int, msg string) {
+		fmt.Fprintf(e.stderr, "[%d/%d] %s\n", done, total, msg)
+	}))
+	if err != nil {
+		return exitError, withHint(err)
+	}
+	printApplyResult(e.stdout, tools.ApplyOutput(res))
+	if res.Failed > 0 {
+		return exitError, nil
+	}
+	return exitOK, nil
+}
+
+// confirm asks on stderr, leaving stdout to the report, and reads one line.
+func confirm(e env, question string) bool {
+	fmt.Fprint(e.stderr, question)
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// printApplyResult says what happened, one line per change.
+func printApplyResult(w io.Writer, res tools.SyncApplyOutput) {
+	fmt.Fprintf(w, "Applied %d, failed %d, skipped %d", res.Applied, res.Failed, res.Skipped)
+	switch {
+	case res.JournalEntryID != 0:
+		fmt.Fprintf(w, "; journal entry %d records the sync.\n", res.JournalEntryID)
+	case res.JournalError != "":
+		fmt.Fprintf(w, "; the journal entry failed: %s\n", res.JournalError)
+	default:
+		fmt.Fprintln(w, ".")
+	}
+	for _, c := range res.Changes {
+		line := fmt.Sprintf("  %-8s %s %s %q", c.Outcome, c.Action, c.ObjectType, c.Object)
+		if c.Field != "" {
+			line += fmt.Sprintf(" %s: %s -> %s", c.Field, dash(c.Old), dash(c.New))
+		}
+		if c.Message != "" {
+			line += " (" + c.Message + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// withHint adds the sentence naming the fix to a NetBox error.
+func withHint(err error) error {
+	var nbErr *netbox.Error
+	if errors.As(err, &nbErr) && nbErr.Hint() != "" {
+		return fmt.Errorf("%w\n%s", err, nbErr.Hint())
+	}
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
