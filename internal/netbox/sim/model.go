@@ -113,6 +113,10 @@ type field struct {
 	initial func() any
 	// reset marks serializer defaults: a PUT without the field resets it.
 	reset bool
+	// parse, when set, replaces the kind's conversion of a non-null value
+	// (DRF's to_internal_value, plus validators the other attributes
+	// cannot express): it returns the value to store or the messages.
+	parse func(raw any) (any, []string)
 }
 
 type choice struct{ value, label string }

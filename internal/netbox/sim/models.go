@@ -24,6 +24,8 @@ func catalog() []*model {
 		siteModel(), manufacturerModel(), deviceTypeModel(), deviceRoleModel(), platformModel(),
 		tagModel(), deviceModel(), journalEntryModel(),
 	}
+	ms = append(ms, virtualizationModels()...) // models_virt.go
+	ms = append(ms, networkModels()...)        // models_network.go
 	return append(ms, stubs()...)
 }
 
@@ -40,12 +42,7 @@ func stubs() []*model {
 		{"dcim.location", "Location", "location", "DCIM", "dcim/locations"},
 		{"dcim.rack", "Rack", "rack", "DCIM", "dcim/racks"},
 		{"dcim.virtualchassis", "VirtualChassis", "virtual chassis", "DCIM", "dcim/virtual-chassis"},
-		{"dcim.interface", "Interface", "interface", "DCIM", "dcim/interfaces"},
-		{"ipam.ipaddress", "IPAddress", "IP address", "IPAM", "ipam/ip-addresses"},
 		{"ipam.asn", "ASN", "ASN", "IPAM", "ipam/asns"},
-		{"virtualization.cluster", "Cluster", "cluster", "Virtualization", "virtualization/clusters"},
-		{"virtualization.virtualmachine", "VirtualMachine", "virtual machine", "Virtualization",
-			"virtualization/virtual-machines"},
 		{"extras.configtemplate", "ConfigTemplate", "config template", "Extras", "extras/config-templates"},
 	} {
 		m := &model{label: s.label, objectName: s.object, verbose: s.verbose, appVerbose: s.app,
@@ -502,7 +499,7 @@ func displayDevice(s *store, r *row) string {
 }
 
 // cleanDevice is the part of Device.clean() the simulated objects can reach.
-func cleanDevice(s *store, v map[string]any, _ *row) errBody {
+func cleanDevice(s *store, v map[string]any, old *row) errBody {
 	if v["rack"] == nil {
 		if f, _ := v["face"].(string); f != "" {
 			return errBody{"face": []string{"Cannot select a rack face without assigning a rack."}}
@@ -510,6 +507,9 @@ func cleanDevice(s *store, v map[string]any, _ *row) errBody {
 		if v["position"] != nil {
 			return errBody{"position": []string{"Cannot select a rack position without assigning a rack."}}
 		}
+	}
+	if errs := cleanDeviceIPs(s, v, old); errs != nil { // models_network.go
+		return errs
 	}
 	if p, ok := v["platform"].(int64); ok {
 		pr := s.get("dcim.platform", p)
@@ -520,7 +520,7 @@ func cleanDevice(s *store, v map[string]any, _ *row) errBody {
 				s.display("dcim.manufacturer", dt.ref("manufacturer")))}}
 		}
 	}
-	return nil
+	return cleanDeviceCluster(s, v) // models_virt.go
 }
 
 func journalEntryModel() *model {

@@ -342,6 +342,11 @@ func baseURL(r *http.Request) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusBadRequest {
+		if body, ok := serverFault(v); ok { // models_network.go
+			status, v = http.StatusInternalServerError, body
+		}
+	}
 	b, err := marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

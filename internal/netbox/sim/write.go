@@ -203,6 +203,13 @@ func (s *store) convert(f *field, raw any) (any, any) {
 			return nil, []string{"This field may not be null."}
 		}
 	}
+	if f.parse != nil {
+		v, msgs := f.parse(raw)
+		if msgs != nil {
+			return nil, msgs
+		}
+		return v, nil
+	}
 	bad := func(msg string) (any, any) { return nil, []string{msg} }
 	switch f.kind {
 	case kString, kSlug:

@@ -39,6 +39,7 @@ func Start(t testing.TB, opts sim.Options) *Server {
 	if opts.Token == "" {
 		opts.Token = DefaultToken
 	}
+	patchDocument()
 	s := sim.New(opts)
 	var mu sync.Mutex
 	var violations []oas.Violation
