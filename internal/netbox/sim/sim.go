@@ -99,28 +99,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 		}
 	}
-	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	// The request is logged when its status is sent, before the body: a
+	// client that has read the response finds it in the log.
+	logged := false
+	logIt := func(status int) {
+		if logged {
+			return
+		}
+		logged = true
+		s.logMu.Lock()
+		s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status})
+		s.logMu.Unlock()
+	}
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK, onHeader: logIt}
 	s.serve(rec, r)
-	s.logMu.Lock()
-	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
-	s.logMu.Unlock()
+	logIt(rec.status)
 }
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status   int
+	wrote    bool
+	onHeader func(status int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
+		w.onHeader(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	w.wrote = true
+	if !w.wrote {
+		w.wrote = true
+		w.onHeader(w.status)
+	}
 	return w.ResponseWriter.Write(b)
 }
 
