@@ -350,16 +350,23 @@ func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 	}, func(ip netbox.IPAddress) int64 { return ip.ID })
 }
 
-// updateIPs sends reassignments, mask changes and unassignments. An IP
-// that is still its device's primary because moving the primary failed is
-// skipped: NetBox would refuse it.
+// updateIPs sends reassignments, mask changes and unassignments, one
+// object per IP. An IP that is still its device's primary because moving
+// the primary failed is skipped: NetBox would refuse it.
 func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
-	bulk(r, cs, func(c diff.Change) (netbox.IPAddressUpdate, string, bool) {
-		u := netbox.IPAddressUpdate{ID: c.ObjectID}
+	merged := map[int64]*netbox.IPAddressUpdate{}
+	var order []int64
+	var sent []diff.Change
+	for _, c := range cs {
+		u := merged[c.ObjectID]
+		if u == nil {
+			u = &netbox.IPAddressUpdate{ID: c.ObjectID}
+		}
 		switch {
 		case c.Action == diff.ActionUnassign:
 			if r.primaryFailed[c.Object] {
-				return u, "still the device's primary IP: changing the primary failed", false
+				r.skip(c, "still the device's primary IP: changing the primary failed")
+				continue
 			}
 			u.Unassign = true
 		case c.Field == diff.FieldAddress:
@@ -367,16 +374,35 @@ func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
 		case c.Field == diff.FieldAssignment:
 			iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 			if !ok {
-				return u, why, false
+				r.skip(c, why)
+				continue
 			}
 			u.InterfaceID = iface
 		default:
-			return u, "apply does not know IP field " + c.Field, false
+			r.skip(c, "apply does not know IP field "+c.Field)
+			continue
 		}
-		return u, "", true
-	}, func(in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error) {
-		return r.nb.UpdateIPAddresses(ctx, in)
-	}, func(ip netbox.IPAddress) int64 { return ip.ID })
+		if merged[c.ObjectID] == nil {
+			merged[c.ObjectID] = u
+			order = append(order, c.ObjectID)
+		}
+		sent = append(sent, c)
+	}
+	if len(order) == 0 {
+		return
+	}
+	items := make([]netbox.IPAddressUpdate, 0, len(order))
+	for _, id := range order {
+		items = append(items, *merged[id])
+	}
+	out, err := r.nb.UpdateIPAddresses(ctx, items)
+	_ = out
+	for _, c := range sent {
+		r.record(c, err)
+		if err == nil && c.Key != "" {
+			r.ids[c.Key] = c.ObjectID
+		}
+	}
 }
 
 // updateDevice sends every device field in one PATCH: fewer requests, and

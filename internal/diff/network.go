@@ -266,7 +266,11 @@ func (d *networkDiffer) addresses() {
 			})
 			d.ipID[addr] = ip.ID
 			if ip.Address != w.prefix.String() {
-				d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("IP %s: reused NetBox's %s (mask kept as NetBox has it).", w.prefix, ip.Address))
+				d.add(Change{
+					Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: ip.Address,
+					Field: FieldAddress, Old: ip.Address, New: w.prefix.String(), Action: ActionUpdate,
+					Reason: "Prefix length differs", Supporting: true,
+				})
 			}
 			continue
 		}
@@ -355,6 +359,11 @@ func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur
 	addr := want.Addr()
 	id, key := d.ipID[addr], d.ipKey[addr]
 	if id == 0 && key == "" {
+		if curID != 0 && d.unassigned[curID] {
+			c.New, c.Action, c.Reason = "", ActionUpdate, fmt.Sprintf("IPv%d primary no longer on this host; %s is not synced", family, want)
+			d.add(c)
+			return
+		}
 		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("Primary IPv%d %s is not synced (see above); primary kept.", family, want))
 		return
 	}

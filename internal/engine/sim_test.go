@@ -26,16 +26,25 @@ type simWorld struct {
 	fx  simtest.Fixture
 }
 
-func newSimWorld(t *testing.T) simWorld {
+func newSimWorld(t simtest.TB) simWorld {
 	t.Helper()
 	srv := simtest.Start(t, sim.Options{})
 	nb, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
 	return simWorld{srv: srv, nb: nb, fx: srv.Seed(t)}
 }
 
+// tb is what both *testing.T and *rapid.T offer.
+type tb interface {
+	Helper()
+	Errorf(format string, args ...any)
+	FailNow()
+}
+
 // device creates a device through the REST API, as any client would.
-func (w simWorld) device(t testing.TB, name, status string, platform int64) netbox.Device {
+func (w simWorld) device(t tb, name, status string, platform int64) netbox.Device {
 	t.Helper()
 	body := map[string]any{"name": name, "status": status, "site": w.fx.SiteID, "role": w.fx.RoleID, "device_type": w.fx.DeviceTypeID, "description": "keep me"}
 	if platform != 0 {

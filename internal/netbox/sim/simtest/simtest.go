@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/oas"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
@@ -32,9 +31,18 @@ type Server struct {
 	seeds atomic.Int64
 }
 
+// TB is the part of testing.TB the helpers use; *testing.T and *rapid.T
+// both have it, so property tests can start a fresh simulator per case.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start runs a simulator on a local port for the rest of t. When t ends,
 // the server is closed and every OpenAPI violation it saw fails t.
-func Start(t testing.TB, opts sim.Options) *Server {
+func Start(t TB, opts sim.Options) *Server {
 	t.Helper()
 	if opts.Token == "" {
 		opts.Token = DefaultToken
@@ -72,7 +80,7 @@ type Fixture struct {
 
 // Seed creates a site, a manufacturer, a device type and a device role
 // through the REST API and returns their ids. Each call creates new ones.
-func (s *Server) Seed(t testing.TB) Fixture {
+func (s *Server) Seed(t TB) Fixture {
 	t.Helper()
 	n := fmt.Sprint(s.seeds.Add(1))
 	f := Fixture{Suffix: n}
@@ -84,7 +92,7 @@ func (s *Server) Seed(t testing.TB) Fixture {
 	return f
 }
 
-func (s *Server) create(t testing.TB, route string, body map[string]any) int64 {
+func (s *Server) create(t TB, route string, body map[string]any) int64 {
 	t.Helper()
 	status, data := s.Do(t, http.MethodPost, "/api/"+route+"/", body)
 	if status != http.StatusCreated {
@@ -102,14 +110,14 @@ func (s *Server) create(t testing.TB, route string, body map[string]any) int64 {
 // Do sends one JSON request with the write token and returns the status
 // and body. path starts with "/api/" and may carry a query; a nil body
 // sends none.
-func (s *Server) Do(t testing.TB, method, path string, body any) (int, []byte) {
+func (s *Server) Do(t TB, method, path string, body any) (int, []byte) {
 	t.Helper()
 	return s.DoToken(t, s.Token, method, path, body)
 }
 
 // DoToken is Do with another token; an empty token sends no
 // Authorization header.
-func (s *Server) DoToken(t testing.TB, token, method, path string, body any) (int, []byte) {
+func (s *Server) DoToken(t TB, token, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {

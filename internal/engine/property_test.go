@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"sort"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// The property: for any host and any NetBox state of its device, diff ->
+// apply -> diff is empty, apply makes no failed or skipped change, no
+// request is a DELETE, the device's description and a neighbour device are
+// untouched. NetBox's rules (primary guards, primary MACs, duplicate IPs,
+// unique names) are the simulator's, checked against NetBox 4.3's OpenAPI
+// document on every request.
+//
+// Each case uses its own device, names and address range in one simulator,
+// so cases never collide through NetBox's global uniqueness rules.
+
+var ifacePool = []struct{ name, typ string }{
+	{"eth0", "1000base-t"}, {"eth1", "1000base-t"}, {"eth2", "10gbase-t"},
+	{"wlan0", "ieee802.11ax"}, {"tailscale0", "virtual"}, {"br0", "bridge"},
+}
+
+var platformPool = []string{"", "Ubuntu 22.04 LTS", "Ubuntu 24.04 LTS", "Debian 12", "Debian 13"}
+
+type propCase struct {
+	n     int
+	w     simWorld
+	name  string
+	addr4 func(i int) netip.Addr
+	addr6 func(i int) netip.Addr
+	mac   func(i int) string
+}
+
+func genHost(t *rapid.T, c propCase) discovery.Host {
+	h := discovery.Host{
+		Hostname: c.name,
+		OS:       discovery.OS{Platform: rapid.SampledFrom(platformPool).Draw(t, "host platform")},
+		Hardware: discovery.Hardware{Serial: rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "host serial")},
+	}
+	usedAddr, usedMAC := map[int]bool{}, map[int]bool{}
+	for _, p := range ifacePool {
+		if !rapid.Bool().Draw(t, "host has "+p.name) {
+			continue
+		}
+		i := netif.Interface{Name: p.name, Type: p.typ}
+		if p.typ != "virtual" {
+			if m := rapid.IntRange(0, 7).Draw(t, "mac of "+p.name); !usedMAC[m] {
+				usedMAC[m] = true
+				i.MAC = c.mac(m)
+			}
+		}
+		for range rapid.IntRange(0, 2).Draw(t, "v4 count") {
+			a := rapid.IntRange(1, 13).Draw(t, "v4")
+			if !usedAddr[a] {
+				usedAddr[a] = true
+				i.IPv4 = append(i.IPv4, netip.PrefixFrom(c.addr4(a), rapid.SampledFrom([]int{24, 25}).Draw(t, "v4 mask")))
+			}
+		}
+		if rapid.Bool().Draw(t, "v6") {
+			a := rapid.IntRange(1, 12).Draw(t, "v6 addr")
+			if !usedAddr[100+a] {
+				usedAddr[100+a] = true
+				i.IPv6 = append(i.IPv6, netip.PrefixFrom(c.addr6(a), 64))
+			}
+		}
+		h.Network.Interfaces = append(h.Network.Interfaces, i)
+	}
+	var v4, v6 []netip.Prefix
+	for _, i := range h.Network.Interfaces {
+		v4 = append(v4, i.IPv4...)
+		v6 = append(v6, i.IPv6...)
+	}
+	if len(v4) > 0 && rapid.Bool().Draw(t, "has default v4") {
+		h.Network.PrimaryIPv4 = rapid.SampledFrom(v4).Draw(t, "primary v4")
+	}
+	if len(v6) > 0 && rapid.Bool().Draw(t, "has default v6") {
+		h.Network.PrimaryIPv6 = rapid.SampledFrom(v6).Draw(t, "primary v6")
+	}
+	if rapid.Bool().Draw(t, "docker available") {
+		h.Containers.Available = true
+		for k := range rapid.IntRange(0, 4).Draw(t, "containers") {
+			ct := containers.Container{
+				Name:           fmt.Sprintf("c%d", k),
+				Image:          rapid.SampledFrom([]string{"nginx:1", "postgres:16", "busybox"}).Draw(t, "image"),
+				Running:        rapid.Bool().Draw(t, "running"),
+				ComposeProject: rapid.SampledFrom([]string{"", "media", "web"}).Draw(t, "project"),
+				Role:           rapid.SampledFrom([]string{"Container", "Database", "Reverse Proxy"}).Draw(t, "role"),
+				VCPUs:          rapid.SampledFrom([]float64{0, 0.5, 1, 2}).Draw(t, "vcpus"),
+				MemoryMB:       rapid.SampledFrom([]int64{0, 64, 512}).Draw(t, "memory"),
+			}
+			h.Containers.Containers = append(h.Containers.Containers, ct)
+		}
+	} else {
+		h.Containers.Reason = "Docker not available (test)"
+	}
+	return h
+}
+
+// genNetBox records a random, valid state of the case's device.
+func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) netbox.Device {
+	ctx := context.Background()
+	nb := c.w.nb
+	must := func(err error) {
+		if err != nil {
+			t.Fatalf("seeding NetBox: %v", err)
+		}
+	}
+	d := c.w.device(t, c.name, rapid.SampledFrom([]string{"active", "planned", "offline", "failed"}).Draw(t, "nb status"),
+		platforms[rapid.SampledFrom(platformPool).Draw(t, "nb platform")])
+	if rapid.Bool().Draw(t, "nb serial") {
+		_, err := nb.UpdateDevice(ctx, d.ID, netbox.DeviceUpdate{Serial: ptr(rapid.SampledFrom([]string{"SN1", "SN2"}).Draw(t, "nb serial value"))})
+		must(err)
+	}
+	var creates []netbox.InterfaceCreate
+	for _, p := range ifacePool {
+		if rapid.Bool().Draw(t, "nb has "+p.name) {
+			typ := p.typ
+			if rapid.IntRange(0, 4).Draw(t, "wrong type") == 0 {
+				typ = "other"
+			}
+			creates = append(creates, netbox.InterfaceCreate{Device: d.ID, Name: p.name, Type: typ, Enabled: ptr(rapid.IntRange(0, 3).Draw(t, "disabled") != 0)})
+		}
+	}
+	ifs, err := nb.CreateInterfaces(ctx, creates)
+	must(err)
+	var offline []netbox.InterfaceUpdate
+	for _, i := range ifs {
+		if !i.Enabled && rapid.Bool().Draw(t, "offline marker") {
+			offline = append(offline, netbox.InterfaceUpdate{ID: i.ID, Description: ptr("Marked offline by cmdb-sync")})
+		}
+	}
+	_, err = nb.UpdateInterfaces(ctx, offline)
+	must(err)
+
+	// MAC objects: some on interfaces (some primary), some assigned nowhere.
+	var macs []netbox.MACAddressCreate
+	usedMAC := map[int]bool{}
+	for _, i := range ifs {
+		if m := rapid.IntRange(0, 9).Draw(t, "nb mac"); m < 8 && !usedMAC[m] {
+			usedMAC[m] = true
+			macs = append(macs, netbox.MACAddressCreate{MAC: c.mac(m), InterfaceID: i.ID})
+		}
+	}
+	made, err := nb.CreateMACAddresses(ctx, macs)
+	must(err)
+	var primaries []netbox.InterfaceUpdate
+	for _, m := range made {
+		if rapid.Bool().Draw(t, "primary mac") {
+			primaries = append(primaries, netbox.InterfaceUpdate{ID: m.InterfaceID, PrimaryMAC: ptr(m.ID)})
+		}
+	}
+	_, err = nb.UpdateInterfaces(ctx, primaries)
+	must(err)
+	if m := rapid.IntRange(0, 9).Draw(t, "free mac"); m < 8 && !usedMAC[m] {
+		must(nb.DoJSON(ctx, "POST", "/api/dcim/mac-addresses/", nil, map[string]any{"mac_address": c.mac(m)}, nil))
+	}
+
+	// IPs: some on interfaces, one maybe assigned nowhere.
+	var ips []netbox.IPAddressCreate
+	usedAddr := map[int]bool{}
+	for _, i := range ifs {
+		for range rapid.IntRange(0, 2).Draw(t, "nb v4 count") {
+			a := rapid.IntRange(1, 12).Draw(t, "nb v4")
+			if !usedAddr[a] {
+				usedAddr[a] = true
+				ips = append(ips, netbox.IPAddressCreate{Address: netip.PrefixFrom(c.addr4(a), rapid.SampledFrom([]int{24, 25}).Draw(t, "nb mask")).String(), Status: "active", InterfaceID: i.ID})
+			}
+		}
+		if rapid.IntRange(0, 2).Draw(t, "nb v6") == 0 {
+			a := rapid.IntRange(1, 12).Draw(t, "nb v6 addr")
+			if !usedAddr[100+a] {
+				usedAddr[100+a] = true
+				ips = append(ips, netbox.IPAddressCreate{Address: netip.PrefixFrom(c.addr6(a), 64).String(), Status: "active", InterfaceID: i.ID})
+			}
+		}
+	}
+	madeIPs, err := nb.CreateIPAddresses(ctx, ips)
+	must(err)
+	if a := rapid.IntRange(1, 16).Draw(t, "free ip"); a <= 12 && !usedAddr[a] {
+		must(nb.DoJSON(ctx, "POST", "/api/ipam/ip-addresses/", nil, map[string]any{"address": netip.PrefixFrom(c.addr4(a), 24).String()}, nil))
+	}
+	var u netbox.DeviceUpdate
+	for _, ip := range madeIPs {
+		p := netip.MustParsePrefix(ip.Address)
+		if p.Addr().Is4() && u.PrimaryIP4 == nil && rapid.Bool().Draw(t, "nb primary4") {
+			u.PrimaryIP4 = ptr(ip.ID)
+		}
+		if p.Addr().Is6() && u.PrimaryIP6 == nil && rapid.Bool().Draw(t, "nb primary6") {
+			u.PrimaryIP6 = ptr(ip.ID)
+		}
+	}
+	if u.PrimaryIP4 != nil || u.PrimaryIP6 != nil {
+		_, err = nb.UpdateDevice(ctx, d.ID, u)
+		must(err)
+	}
+	return d
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// snapshotOf reads a device's full state for before/after comparisons.
+func snapshotOf(t *rapid.T, nb *netbox.Client, name string) netbox.Snapshot {
+	s, err := nb.SnapshotFor(context.Background(), netbox.SnapshotQuery{Hostname: name, Containers: true})
+	if err != nil {
+		t.Fatalf("snapshot of %s: %v", name, err)
+	}
+	sort.Slice(s.Interfaces, func(i, j int) bool { return s.Interfaces[i].ID < s.Interfaces[j].ID })
+	s.Platforms = nil
+	return s
+}
+
+func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
+	ctx := context.Background()
+	rapid.Check(t, func(t *rapid.T) {
+		// A fresh simulator per case, so that a failing case replays alike
+		// while rapid shrinks it.
+		w := newSimWorld(t)
+		platforms := map[string]int64{}
+		for i, name := range platformPool[1:] {
+			p, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: name, Slug: fmt.Sprintf("p-%d", i)})
+			if err != nil {
+				t.Fatalf("platform: %v", err)
+			}
+			platforms[name] = p.ID
+		}
+		n := 1
+		c := propCase{
+			n: n, w: w, name: fmt.Sprintf("prop-%d", n),
+			addr4: func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(n / 250), byte(n % 250), byte(i)}) },
+			addr6: func(i int) netip.Addr {
+				return netip.AddrFrom16([16]byte{0xfd, 0, 0, 0, byte(n >> 8), byte(n), 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i)})
+			},
+			mac: func(i int) string { return fmt.Sprintf("02:%02x:%02x:00:00:%02x", n>>8, n&0xff, i) },
+		}
+		dev := genNetBox(t, c, platforms)
+		// A neighbour on the same site, whose record no sync may touch.
+		neighbour := propCase{n: n, w: w, name: c.name + "-neighbour", addr4: func(i int) netip.Addr {
+			return netip.AddrFrom4([4]byte{10, 200 + byte(n/250), byte(n % 250), byte(i)})
+		}, addr6: func(i int) netip.Addr {
+			return netip.AddrFrom16([16]byte{0xfd, 1, 0, 0, byte(n >> 8), byte(n), 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i)})
+		}, mac: func(i int) string { return fmt.Sprintf("06:%02x:%02x:00:00:%02x", n>>8, n&0xff, i) }}
+		genNetBox(t, neighbour, platforms)
+		// The host may have this address too: NetBox then holds it for
+		// another device, and the sync must leave it be.
+		if ifs := snapshotOf(t, w.nb, neighbour.name).Interfaces; len(ifs) > 0 {
+			if _, err := w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: netip.PrefixFrom(c.addr4(13), 24).String(), InterfaceID: ifs[0].ID}}); err != nil {
+				t.Fatalf("seeding the neighbour: %v", err)
+			}
+		}
+		before := snapshotOf(t, w.nb, neighbour.name)
+		// Roles and the cluster type are shared by every device: only the
+		// neighbour's own objects are compared.
+		before.Roles, before.ClusterType = nil, nil
+
+		h := genHost(t, c)
+		e := w.engine(h)
+		w.srv.Sim.ResetRequests()
+		plan, err := e.Diff(ctx, DiffRequest{Full: rapid.Bool().Draw(t, "full")})
+		if err != nil {
+			t.Fatalf("diff: %v", err)
+		}
+		res, err := e.Apply(ctx, plan.ID)
+		if err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+		for _, cr := range res.Changes {
+			if cr.Outcome != apply.OutcomeApplied {
+				t.Fatalf("%s %s %s %s: %s: %s", cr.Change.Action, cr.Change.ObjectType, cr.Change.Object, cr.Change.Field, cr.Outcome, cr.Message)
+			}
+		}
+		if res.JournalError != "" {
+			t.Fatalf("journal: %s", res.JournalError)
+		}
+		again, err := e.Diff(ctx, DiffRequest{})
+		if err != nil {
+			t.Fatalf("second diff: %v", err)
+		}
+		if len(again.Changes) != 0 {
+			var rows []string
+			for _, ch := range again.Changes {
+				rows = append(rows, fmt.Sprintf("%s %s %q %s: %q -> %q", ch.Action, ch.ObjectType, ch.Object, ch.Field, ch.Old, ch.New))
+			}
+			t.Fatalf("diff -> apply -> diff is not empty:\n%v", rows)
+		}
+		if w.deletes() != 0 {
+			t.Fatalf("a sync sent DELETE")
+		}
+		after := snapshotOf(t, w.nb, c.name)
+		if after.Device.Description != "keep me" {
+			t.Fatalf("description changed to %q", after.Device.Description)
+		}
+		b1, _ := json.Marshal(before)
+		now := snapshotOf(t, w.nb, neighbour.name)
+		now.Roles, now.ClusterType = nil, nil
+		b2, _ := json.Marshal(now)
+		if string(b1) != string(b2) {
+			t.Fatalf("the neighbour changed:\nbefore %s\nafter  %s", b1, b2)
+		}
+		_ = dev
+	})
+}
