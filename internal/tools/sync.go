@@ -1,0 +1,296 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
+)
+
+// DryRunDone is how a dry run ends, in the seed's words.
+const DryRunDone = "Dry run complete. No changes applied."
+
+// Mode is a sync mode of the seed: default (confirm, then apply), dry-run
+// (report only) or full (refresh every field, no confirmation).
+type Mode string
+
+// Modes.
+const (
+	ModeDefault Mode = "default"
+	ModeDryRun  Mode = "dry-run"
+	ModeFull    Mode = "full"
+)
+
+// Modes lists the sync modes, the default first.
+var Modes = []Mode{ModeDefault, ModeDryRun, ModeFull}
+
+// ParseMode checks a mode; empty is the default.
+func ParseMode(s string) (Mode, error) {
+	if s == "" {
+		return ModeDefault, nil
+	}
+	for _, m := range Modes {
+		if Mode(s) == m {
+			return m, nil
+		}
+	}
+	return "", userErrorf("mode %q is not one of default, dry-run, full.", s)
+}
+
+// DiscoverInput is the input of cmdb_discover: it takes none.
+type DiscoverInput struct{}
+
+func discover(eng *engine.Engine) Tool {
+	def := mcp.NewTool("cmdb_discover",
+		mcp.WithDescription("Read what this host is now: hostname, OS and the NetBox platform it maps to, serial, model, CPUs, memory, disk, interfaces, containers. Changes nothing."),
+		inputSchema[DiscoverInput](),
+		outputSchema[discovery.Host](),
+		hints(readHints, "Discover this host"),
+	)
+	return Tool{Definition: def, Handler: structured(func(ctx context.Context, _ DiscoverInput) (discovery.Host, error) {
+		h, err := eng.Discover(ctx)
+		if err != nil {
+			return discovery.Host{}, fmt.Errorf("discover host: %w", err)
+		}
+		return h, nil
+	})}
+}
+
+// SyncDiffInput is the input of cmdb_sync_diff.
+type SyncDiffInput struct {
+	Hostname         string `json:"hostname,omitempty" jsonschema:"NetBox device name; default: this host's name"`
+	Mode             string `json:"mode,omitempty" enum:"default|dry-run|full" jsonschema:"dry-run: report only; full: refresh every field and apply without confirmation"`
+	NoCreateClusters bool   `json:"no_create_clusters,omitempty" jsonschema:"Skip containers rather than create missing clusters"`
+}
+
+// SyncDiffOutput is the output of cmdb_sync_diff.
+type SyncDiffOutput struct {
+	PlanID  string          `json:"plan_id,omitempty" jsonschema:"For cmdb_sync_apply; none in a dry run"`
+	Mode    Mode            `json:"mode"`
+	InSync  bool            `json:"in_sync" jsonschema:"NetBox already matches the host"`
+	Device  diff.DeviceRef  `json:"device"`
+	Summary diff.Summary    `json:"summary"`
+	Changes []PlannedChange `json:"changes"`
+	Notes   []string        `json:"notes,omitempty" jsonschema:"What was not compared, and why"`
+	// ReportMarkdown is the seed's Phase 4 report, meant to be shown as is.
+	ReportMarkdown string `json:"report_markdown" jsonschema:"Show it to the user as is"`
+	NextStep       string `json:"next_step"`
+}
+
+// PlannedChange is one change of a plan as the model reads it; the
+// bookkeeping the apply step needs (keys, slugs, ids) stays in the plan.
+type PlannedChange struct {
+	Action     diff.Action `json:"action"`
+	ObjectType string      `json:"object_type"`
+	Object     string      `json:"object"`
+	Field      string      `json:"field,omitempty"`
+	Old        string      `json:"old,omitempty"`
+	New        string      `json:"new,omitempty"`
+	Reason     string      `json:"reason"`
+}
+
+func plannedChange(c diff.Change) PlannedChange {
+	return PlannedChange{
+		Action:     c.Action,
+		ObjectType: c.ObjectType,
+		Object:     c.Object,
+		Field:      c.Field,
+		Old:        c.Old,
+		New:        c.New,
+		Reason:     c.Reason,
+	}
+}
+
+func syncDiff(eng *engine.Engine) Tool {
+	def := mcp.NewTool("cmdb_sync_diff",
+		mcp.WithDescription("Phases 1-4 of a sync: look the host's device up, discover the host, compare, and report. Changes nothing; returns the report for the user and a plan_id for cmdb_sync_apply."),
+		inputSchema[SyncDiffInput](),
+		outputSchema[SyncDiffOutput](),
+		hints(readHints, "Plan a NetBox sync"),
+	)
+	// readOnlyHint holds: keeping the plan in memory for a later apply
+	// changes nothing outside this server.
+	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in SyncDiffInput) (SyncDiffOutput, error) {
+		mode, err := ParseMode(in.Mode)
+		if err != nil {
+			return SyncDiffOutput{}, err
+		}
+		plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: in.Hostname, Full: mode == ModeFull, NoCreateClusters: in.NoCreateClusters})
+		if err != nil {
+			return SyncDiffOutput{}, fmt.Errorf("sync diff: %w", err)
+		}
+		if !plan.DeviceFound {
+			return SyncDiffOutput{}, userErrorf("NetBox has no device named %q: register this host first (/cmdb register), then call cmdb_sync_diff again.", plan.Hostname)
+		}
+		out := diffOutput(plan, mode)
+		s := out.Summary
+		logToClient(ctx, mcp.LoggingLevelInfo, fmt.Sprintf("%s: %d updates, %d creates, %d removals/offline (%s)", plan.Device.Name, s.Updates, s.Creates, s.Removals, mode))
+		for _, n := range plan.Notes {
+			logToClient(ctx, mcp.LoggingLevelNotice, n)
+		}
+		return out, nil
+	})}
+}
+
+// DiffOutput renders a plan for a device NetBox has as cmdb_sync_diff
+// returns it in the default mode. The CLI prints the same value with
+// --json, so both fronts say the same thing.
+func DiffOutput(plan diff.Plan) SyncDiffOutput {
+	mode := ModeDefault
+	if plan.Full {
+		mode = ModeFull
+	}
+	return diffOutput(plan, mode)
+}
+
+func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
+	out := SyncDiffOutput{
+		PlanID:         plan.ID,
+		Mode:           mode,
+		InSync:         plan.InSync(),
+		Device:         plan.Device,
+		Summary:        plan.Summary(),
+		Changes:        make([]PlannedChange, 0, len(plan.Changes)),
+		Notes:          plan.Notes,
+		ReportMarkdown: report.Markdown(plan),
+	}
+	for _, c := range plan.Changes {
+		// Like the report and the summary, the model sees what changes, not
+		// the steps that serve it (the MAC object behind a new MAC).
+		if !c.Supporting {
+			out.Changes = append(out.Changes, plannedChange(c))
+		}
+	}
+	switch {
+	case mode == ModeDryRun:
+		// A dry run skips Phases 5 and 6: there is nothing to apply.
+		out.PlanID = ""
+		if out.InSync {
+			out.NextStep = "Tell the user NetBox already matches this host, then end with: " + DryRunDone
+		} else {
+			out.NextStep = "Show report_markdown to the user, then end with: " + DryRunDone
+		}
+	case len(plan.Changes) == 0:
+		out.NextStep = "Nothing to apply: tell the user NetBox already matches this host."
+	case mode == ModeFull:
+		out.NextStep = fmt.Sprintf("Full sync: show report_markdown to the user, then call cmdb_sync_apply with plan_id=%q; full mode needs no confirmation.", plan.ID)
+	case out.InSync:
+		out.NextStep = fmt.Sprintf("NetBox already matches; this plan only refreshes unchanged values. Call cmdb_sync_apply with plan_id=%q only if the user wants that refresh.", plan.ID)
+	default:
+		out.NextStep = fmt.Sprintf("Show report_markdown to the user and ask whether to apply it; then call cmdb_sync_apply with plan_id=%q (with confirm=true only after the user agreed).", plan.ID)
+	}
+	return out
+}
+
+// SyncApplyInput is the input of cmdb_sync_apply.
+type SyncApplyInput struct {
+	PlanID  string `json:"plan_id" jsonschema:"From cmdb_sync_diff in this session"`
+	Confirm bool   `json:"confirm,omitempty" jsonschema:"The user saw the report and agreed; needed when the client cannot ask them itself"`
+}
+
+// SyncApplyOutput is the output of cmdb_sync_apply: what became of each
+// change, and what to do next.
+type SyncApplyOutput struct {
+	PlanID string         `json:"plan_id"`
+	Device diff.DeviceRef `json:"device"`
+	// Declined says the user refused in the client's confirmation dialog;
+	// nothing was written.
+	Declined       bool            `json:"declined,omitempty"`
+	Applied        int             `json:"applied"`
+	Failed         int             `json:"failed"`
+	Skipped        int             `json:"skipped"`
+	JournalEntryID int64           `json:"journal_entry_id,omitempty"`
+	JournalError   string          `json:"journal_error,omitempty"`
+	Changes        []AppliedChange `json:"changes"`
+	NextStep       string          `json:"next_step"`
+}
+
+// AppliedChange is one change of the plan and what became of it.
+type AppliedChange struct {
+	PlannedChange
+	Outcome apply.Outcome `json:"outcome"`
+	// Message is NetBox's own words for a failure, or why a change was skipped.
+	Message string `json:"message,omitempty"`
+}
+
+func syncApply(eng *engine.Engine) Tool {
+	def := mcp.NewTool("cmdb_sync_apply",
+		mcp.WithDescription("Phases 5-6 of a sync: write a cmdb_sync_diff plan to NetBox and journal it on the device. Never deletes. Needs the user's confirmation: the client asks them when it can; otherwise show them the report, ask, and pass confirm=true only after they agree. A full-mode plan needs none."),
+		inputSchema[SyncApplyInput](),
+		outputSchema[SyncApplyOutput](),
+		// It overwrites NetBox values; a second call with the same plan is
+		// refused, a new plan writes another journal entry.
+		hints(mcp.ToolAnnotation{
+			ReadOnlyHint:    mcp.ToBoolPtr(false),
+			DestructiveHint: mcp.ToBoolPtr(true),
+			IdempotentHint:  mcp.ToBoolPtr(false),
+			OpenWorldHint:   mcp.ToBoolPtr(false),
+		}, "Apply a NetBox sync plan"),
+	)
+	return Tool{Definition: def, Handler: handle(func(ctx context.Context, req mcp.CallToolRequest, in SyncApplyInput) (*mcp.CallToolResult, error) {
+		if in.PlanID == "" {
+			return nil, userErrorf("plan_id is required: call cmdb_sync_diff, show its report to the user, and pass its plan_id once they confirm.")
+		}
+		plan, ok := eng.Plan(in.PlanID)
+		if !ok {
+			return nil, engine.ErrUnknownPlan
+		}
+		switch c := confirmation(ctx, req, plan, in.Confirm); c.decision {
+		case decisionAsk:
+			return c.ask, nil
+		case decisionDeclined:
+			out := SyncApplyOutput{PlanID: plan.ID, Device: plan.Device, Declined: true, Changes: []AppliedChange{},
+				NextStep: "The user declined, so nothing was written. Ask what they want changed; the plan stays valid until it expires, or call cmdb_sync_diff again."}
+			return mcp.NewToolResultStructuredOnly(out), nil
+		case decisionRefused:
+			return nil, userErrorf("Nothing was written: this client cannot ask the user to confirm, so show them report_markdown from cmdb_sync_diff, ask whether to apply it, and call cmdb_sync_apply again with confirm=true only after they agree.")
+		}
+		res, err := eng.Apply(ctx, in.PlanID, engine.WithProgress(progressOf(ctx, req)))
+		if err != nil {
+			return nil, fmt.Errorf("apply plan %s: %w", in.PlanID, err)
+		}
+		for _, c := range res.Changes {
+			if c.Outcome == apply.OutcomeFailed {
+				logToClient(ctx, mcp.LoggingLevelWarning, fmt.Sprintf("%s %s %s %s failed: %s", c.Change.Action, c.Change.ObjectType, c.Change.Object, c.Change.Field, c.Message))
+			}
+		}
+		return mcp.NewToolResultStructuredOnly(ApplyOutput(res)), nil
+	})}
+}
+
+// ApplyOutput renders an apply result as cmdb_sync_apply returns it; the
+// CLI prints the same value.
+func ApplyOutput(res apply.Result) SyncApplyOutput {
+	out := SyncApplyOutput{
+		PlanID:         res.PlanID,
+		Device:         res.Device,
+		Applied:        res.Applied,
+		Failed:         res.Failed,
+		Skipped:        res.Skipped,
+		JournalEntryID: res.JournalEntryID,
+		JournalError:   res.JournalError,
+		Changes:        make([]AppliedChange, 0, len(res.Changes)),
+	}
+	for _, c := range res.Changes {
+		out.Changes = append(out.Changes, AppliedChange{PlannedChange: plannedChange(c.Change), Outcome: c.Outcome, Message: c.Message})
+	}
+	journal := "no journal entry was written"
+	switch {
+	case res.JournalEntryID != 0:
+		journal = fmt.Sprintf("journal entry %d records it", res.JournalEntryID)
+	case res.JournalError != "":
+		journal = "the journal entry failed (" + res.JournalError + ")"
+	}
+	if res.Failed > 0 {
+		out.NextStep = fmt.Sprintf("%d of %d changes failed (see changes[].message); %s. Tell the user which, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), journal)
+	} else {
+		out.NextStep = fmt.Sprintf("Applied %d changes; %s. Call cmdb_sync_diff to confirm NetBox now matches the host.", res.Applied, journal)
+	}
+	return out
+}

@@ -1,0 +1,324 @@
+// Package tools holds cmdb-mcp's MCP tools. Each tool's definition (typed
+// input and output, annotations) sits next to its handler, one file per
+// domain: dcim.go, ipam.go, virt.go and extras.go mirror the NetBox REST
+// calls the seed workflow names; sync.go runs the whole sync workflow.
+//
+// All returns the tools as data. Which of them a server offers is decided
+// in one place, Filter.Allows, from each tool's annotations: --read-only
+// keeps those whose readOnlyHint is true, --toolsets picks groups that are
+// themselves derived from the name and the readOnlyHint.
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// Deps is what the tools run against.
+type Deps struct {
+	// Engine runs discovery, diffs and applies; it keeps the plans a diff
+	// made so that an apply can name one by id.
+	Engine *engine.Engine
+	// NetBox serves the NetBox tools.
+	NetBox *netbox.Client
+}
+
+// Tool is one MCP tool: the definition the model sees and its handler.
+type Tool struct {
+	Definition mcp.Tool
+	Handler    server.ToolHandlerFunc
+}
+
+// All returns every tool: the sync tools first, then the NetBox tools in
+// the order the seed workflow meets them.
+func All(d Deps) []Tool {
+	nb := d.NetBox
+	return []Tool{
+		discover(d.Engine),
+		syncDiff(d.Engine),
+		syncApply(d.Engine),
+
+		listDevices(nb),
+		getDevice(nb),
+		updateDevice(nb),
+		listInterfaces(nb),
+		createInterface(nb),
+		updateInterface(nb),
+		listMACAddresses(nb),
+		createMACAddress(nb),
+		listIPAddresses(nb),
+		createIPAddress(nb),
+		updateIPAddress(nb),
+		listClusters(nb),
+		listVMs(nb),
+		createVM(nb),
+		updateVM(nb),
+		createJournalEntry(nb),
+
+		listSites(nb),
+		listDeviceRoles(nb),
+		listDeviceTypes(nb),
+		listPlatforms(nb),
+		createPlatform(nb),
+		listClusterTypes(nb),
+		createClusterType(nb),
+		createCluster(nb),
+	}
+}
+
+// Register adds tools to s.
+func Register(s *server.MCPServer, tools []Tool) {
+	st := make([]server.ServerTool, 0, len(tools))
+	for _, t := range tools {
+		st = append(st, server.ServerTool{Tool: t.Definition, Handler: t.Handler})
+	}
+	s.AddTools(st...)
+}
+
+// Toolset is a group of tools that --toolsets switches on.
+type Toolset string
+
+// Toolsets.
+const (
+	// ToolsetNetBoxRead are the NetBox tools that only read.
+	ToolsetNetBoxRead Toolset = "netbox-read"
+	// ToolsetNetBoxWrite are the NetBox tools that write.
+	ToolsetNetBoxWrite Toolset = "netbox-write"
+	// ToolsetSync are the cmdb_* tools: discovery, diff, apply.
+	ToolsetSync Toolset = "sync"
+)
+
+// Toolsets lists every toolset.
+var Toolsets = []Toolset{ToolsetNetBoxRead, ToolsetNetBoxWrite, ToolsetSync}
+
+// syncPrefix names the tools of the sync workflow; every other tool mirrors
+// a NetBox REST call.
+const syncPrefix = "cmdb_"
+
+// Toolset is the group t belongs to: sync for cmdb_* tools, otherwise
+// netbox-read or netbox-write by its readOnlyHint.
+func (t Tool) Toolset() Toolset {
+	switch {
+	case strings.HasPrefix(t.Definition.Name, syncPrefix):
+		return ToolsetSync
+	case t.ReadOnly():
+		return ToolsetNetBoxRead
+	default:
+		return ToolsetNetBoxWrite
+	}
+}
+
+// ReadOnly is the tool's readOnlyHint. A tool that does not say is taken
+// to write, as MCP's default is.
+func (t Tool) ReadOnly() bool {
+	h := t.Definition.Annotations.ReadOnlyHint
+	return h != nil && *h
+}
+
+// Filter says which tools a server offers.
+type Filter struct {
+	// ReadOnly offers only tools whose readOnlyHint is true.
+	ReadOnly bool
+	// Toolsets offers only these toolsets; empty offers all.
+	Toolsets []Toolset
+}
+
+// Allows is the one place that decides whether a server offers a tool.
+// A tool it refuses is not registered at all, so it is neither listed nor
+// callable.
+func (f Filter) Allows(t Tool) bool {
+	if f.ReadOnly && !t.ReadOnly() {
+		return false
+	}
+	return len(f.Toolsets) == 0 || slices.Contains(f.Toolsets, t.Toolset())
+}
+
+// Select returns the tools f allows, in their order.
+func Select(tools []Tool, f Filter) []Tool {
+	var out []Tool
+	for _, t := range tools {
+		if f.Allows(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ParseToolsets reads a comma-separated --toolsets value. Empty and "all"
+// select every toolset.
+func ParseToolsets(s string) ([]Toolset, error) {
+	var out []Toolset
+	for _, part := range strings.Split(s, ",") {
+		part = strings.ToLower(strings.TrimSpace(part))
+		switch {
+		case part == "":
+			continue
+		case part == "all":
+			return nil, nil
+		case slices.Contains(Toolsets, Toolset(part)):
+			if !slices.Contains(out, Toolset(part)) {
+				out = append(out, Toolset(part))
+			}
+		default:
+			names := make([]string, len(Toolsets))
+			for i, t := range Toolsets {
+				names[i] = string(t)
+			}
+			return nil, fmt.Errorf("unknown toolset %q: use a comma-separated list of %s, or all", part, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
+
+// Hints of the three kinds of tool. Every NetBox tool talks to the one
+// configured NetBox, not the open web, so none is open-world.
+var (
+	readHints = mcp.ToolAnnotation{
+		ReadOnlyHint:    mcp.ToBoolPtr(true),
+		DestructiveHint: mcp.ToBoolPtr(false),
+		IdempotentHint:  mcp.ToBoolPtr(true),
+		OpenWorldHint:   mcp.ToBoolPtr(false),
+	}
+	// A create adds an object and overwrites nothing; called twice it adds
+	// two (or NetBox refuses the duplicate).
+	createHints = mcp.ToolAnnotation{
+		ReadOnlyHint:    mcp.ToBoolPtr(false),
+		DestructiveHint: mcp.ToBoolPtr(false),
+		IdempotentHint:  mcp.ToBoolPtr(false),
+		OpenWorldHint:   mcp.ToBoolPtr(false),
+	}
+	// An update overwrites values NetBox held; the same update twice leaves
+	// the same state.
+	updateHints = mcp.ToolAnnotation{
+		ReadOnlyHint:    mcp.ToBoolPtr(false),
+		DestructiveHint: mcp.ToBoolPtr(true),
+		IdempotentHint:  mcp.ToBoolPtr(true),
+		OpenWorldHint:   mcp.ToBoolPtr(false),
+	}
+)
+
+func hints(base mcp.ToolAnnotation, title string) mcp.ToolOption {
+	base.Title = title
+	return mcp.WithToolAnnotation(base)
+}
+
+// userError is a failure the model can fix by calling differently or by
+// asking the user to do something; its message names the fix.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+func userErrorf(format string, args ...any) error {
+	return &userError{msg: fmt.Sprintf(format, args...)}
+}
+
+// handle adapts fn to a tool handler: it binds the arguments, and turns an
+// error the model can act on into a tool result with isError set and a
+// sentence naming the fix. Anything else (NetBox unreachable, a bug) is
+// returned as a Go error, which the client sees as a protocol error.
+func handle[In any](fn func(ctx context.Context, req mcp.CallToolRequest, in In) (*mcp.CallToolResult, error)) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		ctx, notified := withNotifyRecord(ctx)
+		defer settle(ctx, notified)
+		var in In
+		if err := req.BindArguments(&in); err != nil {
+			return mcp.NewToolResultError(fmt.Sprintf("The arguments do not match the tool's input schema (%v): fix them and call again.", err)), nil
+		}
+		res, err := fn(ctx, req, in)
+		if err != nil {
+			if msg, ok := actionable(err); ok {
+				logToClient(ctx, mcp.LoggingLevelWarning, req.Params.Name+": "+msg)
+				return mcp.NewToolResultError(msg), nil
+			}
+			logToClient(ctx, mcp.LoggingLevelError, req.Params.Name+": "+err.Error())
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// structured adapts a typed function to a tool handler. The output is sent
+// both as structured content and, for clients that read only text, as its
+// JSON.
+func structured[In, Out any](fn func(ctx context.Context, in In) (Out, error)) server.ToolHandlerFunc {
+	return handle(func(ctx context.Context, _ mcp.CallToolRequest, in In) (*mcp.CallToolResult, error) {
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return mcp.NewToolResultStructuredOnly(out), nil
+	})
+}
+
+// modelCanFix are the NetBox failures a model can act on, by calling again
+// differently or by telling the user what to fix. The others (NetBox down,
+// unreachable, answering garbage) are faults of the infrastructure.
+var modelCanFix = map[netbox.ErrorKind]bool{
+	netbox.KindAuth:        true,
+	netbox.KindPermission:  true,
+	netbox.KindNotFound:    true,
+	netbox.KindValidation:  true,
+	netbox.KindConflict:    true,
+	netbox.KindRateLimited: true,
+}
+
+// actionable returns the sentence a model needs for an error it can act on.
+func actionable(err error) (string, bool) {
+	var ue *userError
+	if errors.As(err, &ue) {
+		return ue.msg, true
+	}
+	switch {
+	case errors.Is(err, engine.ErrUnknownPlan):
+		return "Unknown or expired plan_id: a plan lives only in the server that made it, until it is applied or expires. Call cmdb_sync_diff again and pass the plan_id it returns.", true
+	case errors.Is(err, engine.ErrStalePlan):
+		return "The plan is stale: NetBox changed since the diff, so nothing was written. Call cmdb_sync_diff again and show the user the new report.", true
+	case errors.Is(err, apply.ErrNotApplicable):
+		return fmt.Sprintf("This plan cannot be applied (%v).", err), true
+	}
+	var ambiguous *netbox.AmbiguousNameError
+	if errors.As(err, &ambiguous) {
+		return ambiguous.Error() + ".", true
+	}
+	var nbErr *netbox.Error
+	if errors.As(err, &nbErr) && modelCanFix[nbErr.Kind] {
+		return netboxSaid(nbErr) + " " + nbErr.Hint(), true
+	}
+	return "", false
+}
+
+// netboxSaid is NetBox's answer as one sentence: what was asked, the
+// status and NetBox's own message.
+func netboxSaid(e *netbox.Error) string {
+	msg := strings.TrimRight(strings.TrimSpace(e.Message), ".")
+	return fmt.Sprintf("NetBox answered %s %s with %d: %s.", e.Method, e.Path, e.StatusCode, msg)
+}
+
+// notFound replaces NetBox's 404 with a sentence naming what is missing and
+// how to find the right id.
+func notFound(err error, format string, args ...any) error {
+	if netbox.IsKind(err, netbox.KindNotFound) {
+		return userErrorf(format, args...)
+	}
+	return err
+}
+
+func asNetBoxError(err error, target **netbox.Error) bool { return errors.As(err, target) }
+
+// requireID checks an id argument; find says how to look one up.
+func requireID(name string, id int64, find string) error {
+	if id <= 0 {
+		return userErrorf("%s is required and positive: find it with %s.", name, find)
+	}
+	return nil
+}
