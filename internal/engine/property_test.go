@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/netip"
+	"os"
 	"sort"
 	"testing"
 
@@ -221,7 +223,27 @@ func snapshotOf(t *rapid.T, nb *netbox.Client, name string) netbox.Snapshot {
 	return s
 }
 
+// propertyChecksEnv sets how many cases the property tests run (rapid's
+// -rapid.checks, default 100); .ci/run sets 500. A flag would reach every
+// test binary of `go test ./...`, and most do not define it.
+const propertyChecksEnv = "CMDB_PROPERTY_CHECKS"
+
+func setPropertyChecks(t *testing.T) {
+	v := os.Getenv(propertyChecksEnv)
+	if v == "" {
+		return
+	}
+	f := flag.Lookup("rapid.checks")
+	if f == nil || f.Value.String() != f.DefValue {
+		return // set on the command line: that wins
+	}
+	if err := f.Value.Set(v); err != nil {
+		t.Fatalf("%s=%q: %v", propertyChecksEnv, v, err)
+	}
+}
+
 func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
+	setPropertyChecks(t)
 	ctx := context.Background()
 	rapid.Check(t, func(t *rapid.T) {
 		// A fresh simulator per case, so that a failing case replays alike
