@@ -1,10 +1,12 @@
 package diff
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
@@ -219,8 +221,11 @@ func UniqueSlug(name string, existing []netbox.Platform) string {
 }
 
 // Fingerprint identifies the NetBox state a plan depends on: the device's
-// compared fields and the platform the host maps to. Applying a plan whose
+// compared fields, the platform the host maps to, and every interface, MAC,
+// IP, cluster, VM and role the lookup read. Applying a plan whose
 // fingerprint no longer matches NetBox would write on stale assumptions.
+// Platforms the host does not map to are left out: a new, unrelated
+// platform does not make a plan stale.
 func Fingerprint(host discovery.Host, nb netbox.Snapshot) string {
 	type platformState struct {
 		Found bool
@@ -234,20 +239,46 @@ func Fingerprint(host discovery.Host, nb netbox.Snapshot) string {
 		Status      string
 		Serial      string
 		Platform    *netbox.Ref
+		Primary4    *netbox.Ref
+		Primary6    *netbox.Ref
 		LastUpdated string
 		Target      platformState
+		Interfaces  []netbox.Interface
+		MACs        []netbox.MACAddress
+		IPs         []netbox.IPAddress
+		Roles       []netbox.DeviceRole
+		Type        *netbox.ClusterType
+		Group       *netbox.ClusterGroup
+		Clusters    []netbox.Cluster
+		VMs         []netbox.VirtualMachine
 	}{Found: nb.Found}
 	if nb.Found {
 		dv := nb.Device
 		state.ID, state.Name, state.Status, state.Serial = dv.ID, dv.Name, dv.Status, dv.Serial
 		state.Platform, state.LastUpdated = dv.Platform, dv.LastUpdated
+		state.Primary4, state.Primary6 = dv.PrimaryIP4, dv.PrimaryIP6
 		if p, ok := findPlatform(nb.Platforms, host.OS.Platform); ok {
 			state.Target = platformState{Found: true, ID: p.ID, Slug: p.Slug}
 		} else if host.OS.Platform != "" {
 			state.Target.Slug = UniqueSlug(host.OS.Platform, nb.Platforms)
 		}
+		state.Interfaces = sortedByID(nb.Interfaces, func(v netbox.Interface) int64 { return v.ID })
+		state.MACs = sortedByID(nb.MACs, func(v netbox.MACAddress) int64 { return v.ID })
+		state.IPs = sortedByID(nb.IPs, func(v netbox.IPAddress) int64 { return v.ID })
+		state.Roles = sortedByID(nb.Roles, func(v netbox.DeviceRole) int64 { return v.ID })
+		state.Clusters = sortedByID(nb.Clusters, func(v netbox.Cluster) int64 { return v.ID })
+		state.VMs = sortedByID(nb.VMs, func(v netbox.VirtualMachine) int64 { return v.ID })
+		state.Type, state.Group = nb.ClusterType, nb.ClusterGroup
 	}
-	b, _ := json.Marshal(state) // plain structs of strings and ints: cannot fail
+	b, _ := json.Marshal(state) // plain structs of strings, numbers and bools: cannot fail
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
+}
+
+// sortedByID returns a sorted copy: NetBox's list order is not part of the
+// state.
+func sortedByID[T any](in []T, id func(T) int64) []T {
+	out := slices.Clone(in)
+	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(id(a), id(b)) })
+	return out
 }

@@ -266,3 +266,33 @@ func TestPropertyDiffApplyDiffConverges(t *testing.T) {
 		assert.Equal(t, "keep me", after.Device.Description)
 	})
 }
+
+func TestFingerprintCoversWhatThePlanTouches(t *testing.T) {
+	h := host("Ubuntu 24.04 LTS", "SN1")
+	base := snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24)
+	base.Interfaces = []netbox.Interface{{ID: 1, Name: "eth0", Type: "1000base-t", Enabled: true}, {ID: 2, Name: "eth1", Type: "1000base-t", Enabled: true}}
+	base.IPs = []netbox.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 1}}
+	base.VMs = []netbox.VirtualMachine{{ID: 9, Name: "db", Status: "active", ClusterID: 3}}
+	fp := Fingerprint(h, base)
+
+	reordered := base
+	reordered.Interfaces = []netbox.Interface{base.Interfaces[1], base.Interfaces[0]}
+	assert.Equal(t, fp, Fingerprint(h, reordered), "NetBox's list order is not state")
+
+	for name, edit := range map[string]func(s *netbox.Snapshot){
+		"interface disabled": func(s *netbox.Snapshot) {
+			s.Interfaces = []netbox.Interface{{ID: 1, Name: "eth0", Type: "1000base-t"}, base.Interfaces[1]}
+		},
+		"IP moved": func(s *netbox.Snapshot) {
+			s.IPs = []netbox.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 2}}
+		},
+		"VM stopped": func(s *netbox.Snapshot) {
+			s.VMs = []netbox.VirtualMachine{{ID: 9, Name: "db", Status: "offline", ClusterID: 3}}
+		},
+		"primary set": func(s *netbox.Snapshot) { s.Device.PrimaryIP4 = &netbox.Ref{ID: 5, Name: "192.0.2.1/24"} },
+	} {
+		moved := base
+		edit(&moved)
+		assert.NotEqual(t, fp, Fingerprint(h, moved), name)
+	}
+}

@@ -207,3 +207,26 @@ func TestRequestCountDoesNotGrowWithInterfaces(t *testing.T) {
 	assert.Equal(t, smallFull, bigFull)
 	assert.Zero(t, w.deletes())
 }
+
+// TestStalePlanAgainstSimulator: someone edits an interface the plan reads
+// between diff and apply; apply refuses and writes nothing.
+func TestStalePlanAgainstSimulator(t *testing.T) {
+	ctx := context.Background()
+	w := newSimWorld(t)
+	seedExampleInSim(t, w)
+	e := w.engine(seedExampleHost())
+	plan, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+
+	snap, err := w.nb.SnapshotFor(ctx, netbox.SnapshotQuery{Hostname: "homelab"})
+	require.NoError(t, err)
+	_, err = w.nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: snap.Interfaces[1].ID, Description: ptr("edited by a person")}})
+	require.NoError(t, err)
+
+	w.srv.Sim.ResetRequests()
+	_, err = e.Apply(ctx, plan.ID)
+	require.ErrorIs(t, err, ErrStalePlan)
+	for _, r := range w.srv.Sim.Requests() {
+		assert.Equal(t, "GET", r.Method, "a stale plan writes nothing: %s %s", r.Method, r.Path)
+	}
+}
