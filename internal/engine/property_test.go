@@ -207,7 +207,68 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) netbox.Device
 		_, err = nb.UpdateDevice(ctx, d.ID, u)
 		must(err)
 	}
+	genContainers(t, c, d)
 	return d
+}
+
+// genContainers records some of the device's containers as NetBox would
+// after an earlier sync, possibly stale: the host's cluster group, some
+// clusters and VMs with other statuses, limits and images.
+func genContainers(t *rapid.T, c propCase, d netbox.Device) {
+	if !rapid.Bool().Draw(t, "nb has containers") {
+		return
+	}
+	ctx := context.Background()
+	nb := c.w.nb
+	types, err := nb.ListClusterTypes(ctx, netbox.ClusterTypeSlug)
+	if err != nil {
+		t.Fatalf("cluster types: %v", err)
+	}
+	var typ netbox.ClusterType
+	if len(types) > 0 {
+		typ = types[0]
+	} else if typ, err = nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug}); err != nil {
+		t.Fatalf("cluster type: %v", err)
+	}
+	g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: netbox.HostClusterGroupName(d.Name, d.ID), Slug: netbox.HostClusterGroupSlug(d.ID)})
+	if err != nil {
+		t.Fatalf("cluster group: %v", err)
+	}
+	var creates []netbox.ClusterCreate
+	for _, name := range []string{"media", "web", netbox.StandaloneClusterName} {
+		if rapid.Bool().Draw(t, "nb cluster "+name) {
+			creates = append(creates, netbox.ClusterCreate{Name: name, Type: typ.ID, Group: g.ID, Status: "active"})
+		}
+	}
+	clusters, err := nb.CreateClusters(ctx, creates)
+	if err != nil {
+		t.Fatalf("clusters: %v", err)
+	}
+	if len(clusters) == 0 {
+		return
+	}
+	var vms []netbox.VirtualMachineCreate
+	for k := range 5 {
+		if !rapid.Bool().Draw(t, "nb vm") {
+			continue
+		}
+		vm := netbox.VirtualMachineCreate{
+			Name:        fmt.Sprintf("c%d", k),
+			Cluster:     rapid.SampledFrom(clusters).Draw(t, "vm cluster").ID,
+			Status:      rapid.SampledFrom([]string{"active", "offline", "planned"}).Draw(t, "vm status"),
+			Description: rapid.SampledFrom([]string{"", "nginx:1", "old:0"}).Draw(t, "vm image"),
+		}
+		if v := rapid.SampledFrom([]float64{0, 0.5, 4}).Draw(t, "vm vcpus"); v > 0 {
+			vm.VCPUs = &v
+		}
+		if m := rapid.SampledFrom([]int64{0, 64, 1024}).Draw(t, "vm memory"); m > 0 {
+			vm.MemoryMB = &m
+		}
+		vms = append(vms, vm)
+	}
+	if _, err := nb.CreateVirtualMachines(ctx, vms); err != nil {
+		t.Fatalf("vms: %v", err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
