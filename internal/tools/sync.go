@@ -76,8 +76,10 @@ type SyncDiffOutput struct {
 	InSync  bool            `json:"in_sync" jsonschema:"NetBox already matches the host"`
 	Device  diff.DeviceRef  `json:"device"`
 	Summary diff.Summary    `json:"summary"`
-	Changes []PlannedChange `json:"changes"`
-	Notes   []string        `json:"notes,omitempty" jsonschema:"What was not compared, and why"`
+	Changes []PlannedChange `json:"changes" jsonschema:"At most 50; report_markdown and resource cmdb://plans/{plan_id} have them all"`
+	// ChangesOmitted counts the changes left out of Changes.
+	ChangesOmitted int      `json:"changes_omitted,omitempty"`
+	Notes          []string `json:"notes,omitempty" jsonschema:"What was not compared, and why"`
 	// ReportMarkdown is the seed's Phase 4 report, meant to be shown as is.
 	ReportMarkdown string `json:"report_markdown" jsonschema:"Show it to the user as is"`
 	NextStep       string `json:"next_step"`
@@ -149,6 +151,11 @@ func DiffOutput(plan diff.Plan) SyncDiffOutput {
 	return diffOutput(plan, mode)
 }
 
+// maxListedChanges bounds the change lists a model reads: a host with
+// hundreds of containers would otherwise fill its context twice over (the
+// report has every row already).
+const maxListedChanges = 50
+
 func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
 	out := SyncDiffOutput{
 		PlanID:         plan.ID,
@@ -163,9 +170,14 @@ func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
 	for _, c := range plan.Changes {
 		// Like the report and the summary, the model sees what changes, not
 		// the steps that serve it (the MAC object behind a new MAC).
-		if !c.Supporting {
-			out.Changes = append(out.Changes, plannedChange(c))
+		if c.Supporting {
+			continue
 		}
+		if len(out.Changes) == maxListedChanges {
+			out.ChangesOmitted++
+			continue
+		}
+		out.Changes = append(out.Changes, plannedChange(c))
 	}
 	switch {
 	case mode == ModeDryRun:
@@ -207,8 +219,10 @@ type SyncApplyOutput struct {
 	Skipped        int             `json:"skipped"`
 	JournalEntryID int64           `json:"journal_entry_id,omitempty"`
 	JournalError   string          `json:"journal_error,omitempty"`
-	Changes        []AppliedChange `json:"changes"`
-	NextStep       string          `json:"next_step"`
+	Changes        []AppliedChange `json:"changes" jsonschema:"Failed and skipped first; at most 50"`
+	// ChangesOmitted counts the changes left out of Changes.
+	ChangesOmitted int    `json:"changes_omitted,omitempty"`
+	NextStep       string `json:"next_step"`
 }
 
 // AppliedChange is one change of the plan and what became of it.
@@ -275,10 +289,20 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 		Skipped:        res.Skipped,
 		JournalEntryID: res.JournalEntryID,
 		JournalError:   res.JournalError,
-		Changes:        make([]AppliedChange, 0, len(res.Changes)),
+		Changes:        make([]AppliedChange, 0, min(len(res.Changes), maxListedChanges)),
 	}
-	for _, c := range res.Changes {
-		out.Changes = append(out.Changes, AppliedChange{PlannedChange: plannedChange(c.Change), Outcome: c.Outcome, Message: c.Message})
+	// Failures and skips first: they are what the user must hear about.
+	for _, outcome := range []apply.Outcome{apply.OutcomeFailed, apply.OutcomeSkipped, apply.OutcomeApplied} {
+		for _, c := range res.Changes {
+			if c.Outcome != outcome {
+				continue
+			}
+			if len(out.Changes) == maxListedChanges {
+				out.ChangesOmitted++
+				continue
+			}
+			out.Changes = append(out.Changes, AppliedChange{PlannedChange: plannedChange(c.Change), Outcome: c.Outcome, Message: c.Message})
+		}
 	}
 	journal := "no journal entry was written"
 	switch {
