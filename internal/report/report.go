@@ -162,16 +162,13 @@ func interfaceSection(b *strings.Builder, p diff.Plan) {
 	b.WriteString("### Network Interfaces\n\n")
 	var rows [][]string
 	for _, c := range created {
-		rows = append(rows, []string{c.Object, c.Attrs.Type, c.Attrs.MAC, strings.Join(ips[c.Key], ", ")})
+		a := attrs(c)
+		rows = append(rows, []string{c.Object, a.Type, a.MAC, strings.Join(ips[c.Key], ", ")})
 	}
 	table(b, "New Interfaces (will create)", []string{"Interface", "Type", "MAC", "IPs"}, rows)
 	rows = nil
 	for _, c := range removed {
-		typ := ""
-		if c.Attrs != nil {
-			typ = c.Attrs.Type
-		}
-		rows = append(rows, []string{c.Object, typ, c.Reason})
+		rows = append(rows, []string{c.Object, attrs(c).Type, c.Reason})
 	}
 	table(b, "Removed Interfaces (will mark offline)", []string{"Interface", "Type", "Reason"}, rows)
 	rows = nil
@@ -243,7 +240,8 @@ func containerSection(b *strings.Builder, p diff.Plan) {
 	table(b, "NetBox Objects for Containers (will create)", []string{"Object", "Name", "Why"}, rows)
 	rows = nil
 	for _, c := range created {
-		rows = append(rows, []string{c.Object, c.Attrs.Image, c.Attrs.Role})
+		a := attrs(c)
+		rows = append(rows, []string{c.Object, a.Image, a.Role})
 	}
 	table(b, "New Containers (will create VMs)", []string{"Container", "Image", "Role"}, rows)
 	rows = nil
@@ -256,4 +254,13 @@ func containerSection(b *strings.Builder, p diff.Plan) {
 		rows = append(rows, []string{c.Object, c.Field, c.Old, c.New})
 	}
 	table(b, "Changed Containers", []string{"Container", "Field", "Old", "New"}, rows)
+}
+
+// attrs never fails on a change without attributes: a plan can come from a
+// file or a newer version, and a report must render whatever it holds.
+func attrs(c diff.Change) diff.Attrs {
+	if c.Attrs == nil {
+		return diff.Attrs{}
+	}
+	return *c.Attrs
 }
