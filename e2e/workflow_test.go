@@ -136,11 +136,25 @@ func (p *progress) String() string {
 	return "[" + strings.Join(s, "; ") + "]"
 }
 
+// done reports whether every step 1..m of m arrived. Notifications can
+// arrive out of order over streamable HTTP, so their order is not checked.
 func (p *progress) done() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := len(p.steps)
-	return n > 0 && p.steps[n-1].Total > 0 && p.steps[n-1].Progress == p.steps[n-1].Total
+	if len(p.steps) == 0 || p.steps[0].Total <= 0 {
+		return false
+	}
+	total := p.steps[0].Total
+	seen := map[float64]bool{}
+	for _, st := range p.steps {
+		seen[st.Progress] = true
+	}
+	for i := 1.0; i <= total; i++ {
+		if !seen[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // TestSyncPromptWorkflow drives the cmdb_sync prompt's default workflow as
