@@ -432,6 +432,40 @@ func TestNetBoxSim(t *testing.T) {
 	assert.Contains(t, stderr.String(), "http://"+addr)
 	assert.NotContains(t, stderr.String(), token)
 
+	// Acceptance 5 of the foundation: a device created through the REST
+	// API, as any NetBox client would, is diffed and applied by the CLI.
+	ctx := context.Background()
+	create := func(path string, body map[string]any) int64 {
+		var obj struct{ ID int64 }
+		require.NoError(t, nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj), path)
+		return obj.ID
+	}
+	site := create("/api/dcim/sites/", map[string]any{"name": "Lab", "slug": "lab"})
+	maker := create("/api/dcim/manufacturers/", map[string]any{"name": "Generic", "slug": "generic"})
+	model := create("/api/dcim/device-types/", map[string]any{"manufacturer": maker, "model": "Server", "slug": "server"})
+	role := create("/api/dcim/device-roles/", map[string]any{"name": "Server", "slug": "server"})
+	create("/api/dcim/devices/", map[string]any{"name": "sim-host", "site": site, "device_type": model, "role": role, "status": "planned"})
+
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		netbox.EnvURL + "=http://" + addr, netbox.EnvToken + "=" + token, "CMDB_NO_CONTAINERS=true"}
+	code, out, errOut := cli(t, env, "", "diff", "--hostname", "sim-host")
+	require.Equal(t, 2, code, "diff of a stale device exits 2:\n%s\n%s", out, errOut)
+	assert.Contains(t, out, "| Status | planned | active | UPDATE |")
+	code, out, errOut = cli(t, env, "", "apply", "--yes", "--hostname", "sim-host")
+	require.Equal(t, 0, code, "apply --yes:\n%s\n%s", out, errOut)
+	code, out, errOut = cli(t, env, "", "diff", "--hostname", "sim-host")
+	require.Equal(t, 0, code, "diff after apply exits 0:\n%s\n%s", out, errOut)
+
+	resp, err := http.Get("http://" + addr + "/__sim/requests")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var log []struct{ Method, Path string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&log))
+	require.NotEmpty(t, log)
+	for _, r := range log {
+		assert.NotEqual(t, http.MethodDelete, r.Method, "a sync never deletes: %s", r.Path)
+	}
+
 	p.terminate(t, 10*time.Second)
 }
 
