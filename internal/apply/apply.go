@@ -541,13 +541,17 @@ func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
 			var v int64
 			v, err = parseMB(c.New)
 			u.MemoryMB = &v
-		case diff.FieldCluster:
+		case diff.FieldCluster, diff.FieldRole:
 			id, why, ok := r.resolve(c.NewID, c.NewKey)
 			if !ok {
 				r.skip(c, why)
 				continue
 			}
-			u.Cluster = &id
+			if c.Field == diff.FieldCluster {
+				u.Cluster = &id
+			} else {
+				u.Role = &id
+			}
 		default:
 			err = errors.New("apply does not know VM field " + c.Field)
 		}

@@ -13,6 +13,7 @@ import (
 
 // Field names of VM changes.
 const (
+	FieldRole    = "role"
 	FieldStatus  = "status"
 	FieldVCPUs   = "vcpus"
 	FieldMemory  = "memory"
@@ -265,6 +266,17 @@ func (d *containerDiffer) vms() {
 		}
 		if c.MemoryMB > 0 && (c.MemoryMB != vm.MemoryMB || d.opts.Full) {
 			d.add(update(FieldMemory, formatMB(vm.MemoryMB), formatMB(c.MemoryMB), "memory limit changed", c.MemoryMB != vm.MemoryMB))
+		}
+		if c.Role != "" {
+			cur := ""
+			if vm.Role != nil {
+				cur = vm.Role.Name
+			}
+			if changed := !strings.EqualFold(cur, c.Role); changed || d.opts.Full {
+				u := update(FieldRole, cur, c.Role, "role differs", changed)
+				u.NewID, u.NewKey = d.roleID[strings.ToLower(c.Role)], d.roleKey[strings.ToLower(c.Role)]
+				d.add(u)
+			}
 		}
 		if c.Image != "" && (c.Image != vm.Description || d.opts.Full) {
 			d.add(update(FieldDescription, vm.Description, c.Image, "image changed", c.Image != vm.Description))
