@@ -21,11 +21,14 @@ const (
 	envIncludeDockerBridges = "CMDB_INCLUDE_DOCKER_BRIDGES"
 	envNoContainers         = "CMDB_NO_CONTAINERS"
 	envNoCreateClusters     = "CMDB_NO_CREATE_CLUSTERS"
+	envIncludeContainers    = "CMDB_INCLUDE_CONTAINERS"
+	envExcludeContainers    = "CMDB_EXCLUDE_CONTAINERS"
 )
 
 // scopeFlags say what a sync covers. Each falls back to its variable.
 type scopeFlags struct {
 	include, exclude                           string
+	includeContainers, excludeContainers       string
 	dockerBridges, noContainers, noCreateClust string
 }
 
@@ -33,6 +36,8 @@ func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
 	f := &scopeFlags{}
 	fs.StringVar(&f.include, "include-interfaces", "", "comma-separated name globs of the interfaces to sync, default all (env "+envIncludeInterfaces+")")
 	fs.StringVar(&f.exclude, "exclude-interfaces", "", "comma-separated name globs of interfaces to leave alone, default veth* (env "+envExcludeInterfaces+")")
+	fs.StringVar(&f.includeContainers, "include-containers", "", "comma-separated name globs of the containers to sync, default all (env "+envIncludeContainers+")")
+	fs.StringVar(&f.excludeContainers, "exclude-containers", "", "comma-separated name globs of containers (and their VMs) to leave alone (env "+envExcludeContainers+")")
 	fs.StringVar(&f.dockerBridges, "include-docker-bridges", "", "true syncs the addresses of docker0 and br-* too (env "+envIncludeDockerBridges+")")
 	fs.StringVar(&f.noContainers, "no-containers", "", "true leaves Docker containers out (env "+envNoContainers+")")
 	fs.StringVar(&f.noCreateClust, "no-create-clusters", "", "true skips containers instead of creating missing clusters (env "+envNoCreateClusters+")")
@@ -91,6 +96,11 @@ func (f *scopeFlags) resolve(e env) (scope, error) {
 	// (veth*, say) from being marked offline.
 	s.diff.InterfaceInScope = func(name string) bool {
 		return (len(include) == 0 || matchAny(include, name)) && !matchAny(exclude, name)
+	}
+	if inc, exc := globs(f.includeContainers, envIncludeContainers), globs(f.excludeContainers, envExcludeContainers); inc != nil || exc != nil {
+		s.diff.ContainerInScope = func(name string) bool {
+			return (len(inc) == 0 || matchAny(inc, name)) && !matchAny(exc, name)
+		}
 	}
 	if len(errs) > 0 {
 		return scope{}, fmt.Errorf("%s", strings.Join(errs, "; "))

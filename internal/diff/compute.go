@@ -34,6 +34,9 @@ type Options struct {
 	NoCreateClusters bool
 	// SkipContainers leaves containers out of the comparison.
 	SkipContainers bool
+	// ContainerInScope says whether a container (and the VM of that name)
+	// is synced (nil: all). A VM out of scope is never marked offline.
+	ContainerInScope func(name string) bool
 }
 
 // Compute compares the host with what NetBox holds and returns the plan.

@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -295,4 +296,26 @@ func TestFingerprintCoversWhatThePlanTouches(t *testing.T) {
 		edit(&moved)
 		assert.NotEqual(t, fp, Fingerprint(h, moved), name)
 	}
+}
+
+func TestContainerScope(t *testing.T) {
+	h := host("", "")
+	h.Containers = containers.Result{Available: true, Containers: []containers.Container{
+		{Name: "app", Image: "app:1", Running: true, Role: "Container"},
+		{Name: "ci-test-1", Image: "busybox", Running: true, Role: "Container"},
+	}}
+	nb := snapshot("active", "", "")
+	nb.ClusterType = &netbox.ClusterType{ID: 1, Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug}
+	nb.ClusterGroup = &netbox.ClusterGroup{ID: 2}
+	nb.Clusters = []netbox.Cluster{{ID: 3, Name: netbox.StandaloneClusterName}}
+	nb.Roles = []netbox.DeviceRole{{ID: 4, Name: "Container"}}
+	nb.VMs = []netbox.VirtualMachine{{ID: 5, Name: "ci-old", Status: "active", ClusterID: 3}}
+	p := Compute(h, nb, Options{ContainerInScope: func(n string) bool { return !strings.HasPrefix(n, "ci-") }})
+	var objects []string
+	for _, c := range p.Changes {
+		if c.Section == SectionContainers {
+			objects = append(objects, string(c.Action)+" "+c.Object)
+		}
+	}
+	assert.Equal(t, []string{"CREATE app"}, objects, "ci-* containers and VMs are out of scope")
 }

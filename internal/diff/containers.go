@@ -71,6 +71,15 @@ func (d *containerDiffer) run() {
 		d.note("Docker containers: skipped: %s.", reason)
 		return
 	}
+	if in := d.opts.ContainerInScope; in != nil {
+		var kept []containers.Container
+		for _, c := range d.host.Containers {
+			if in(c.Name) {
+				kept = append(kept, c)
+			}
+		}
+		d.host.Containers = kept
+	}
 	d.clusterID, d.clusterKey = map[string]int64{}, map[string]string{}
 	d.roleID, d.roleKey = map[string]int64{}, map[string]string{}
 	for _, c := range d.nb.Clusters {
@@ -285,6 +294,9 @@ func (d *containerDiffer) vms() {
 	// VMs whose container is gone: offline with a note, never deleted.
 	gone := make([]netbox.VirtualMachine, 0)
 	for name, vm := range byName {
+		if in := d.opts.ContainerInScope; in != nil && !in(vm.Name) {
+			continue
+		}
 		if !present[name] && vm.Status != VMOffline {
 			gone = append(gone, vm)
 		}
