@@ -71,6 +71,7 @@ func commands() []command {
 		{"apply", "diff, confirm, and write the changes to NetBox", runApply},
 		{"demo", "run a whole sync against a built-in NetBox simulator (no NetBox, no config)", runDemo},
 		{"netbox-sim", "serve the NetBox simulator alone, for trying clients", runSim},
+		{"bench", "measure a sync side by side with the seed's workflow (BENCHMARKS.md)", runBench},
 	}
 }
 

@@ -1,0 +1,193 @@
+package bench
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// DifferSize is the size of a differ input.
+type DifferSize struct {
+	Interfaces, IPs, Containers int
+}
+
+// DefaultDifferSize is the issue's: 1000 interfaces, 5000 IPs, 2000
+// containers.
+var DefaultDifferSize = DifferSize{Interfaces: 1000, IPs: 5000, Containers: 2000}
+
+func (s DifferSize) String() string {
+	return fmt.Sprintf("%d interfaces / %d IPs / %d containers", s.Interfaces, s.IPs, s.Containers)
+}
+
+// DifferInput is a host and the snapshot NetBox gives for it, about 30% of
+// every kind drifted as in the large host: new, gone and changed
+// interfaces (MAC, type), IPs (new, moved, re-masked, gone) and containers
+// (new, stopped, gone, resized). It is built in memory: Compute does no
+// I/O.
+func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
+	const devID = 1
+	h := discovery.Host{Hostname: "huge", OS: discovery.OS{Platform: "Debian 12"}, Hardware: discovery.Hardware{Serial: "SN-HUGE"}}
+	snap := netbox.Snapshot{
+		Found: true,
+		Device: netbox.Device{ID: devID, Name: "huge", Status: "active", Serial: "SN-HUGE",
+			Platform: &netbox.Ref{ID: 1, Name: "Debian 11"}},
+		Platforms:    []netbox.Platform{{ID: 1, Name: "Debian 11", Slug: "debian-11"}, {ID: 2, Name: "Debian 12", Slug: "debian-12"}},
+		Roles:        []netbox.DeviceRole{{ID: 1, Name: "Container", Slug: "container", VMRole: true}, {ID: 2, Name: "Database", Slug: "database", VMRole: true}},
+		ClusterType:  &netbox.ClusterType{ID: 1, Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug},
+		ClusterGroup: &netbox.ClusterGroup{ID: 1, Name: "huge containers", Slug: netbox.HostClusterGroupSlug(devID)},
+	}
+	var nextID int64 = 100
+	id := func() int64 { nextID++; return nextID }
+
+	n := size.Interfaces
+	ifaceID := make([]int64, n)
+	for i := range n {
+		name := fmt.Sprintf("ens%d", i)
+		mac := fmt.Sprintf("02:%02x:%02x:00:00:01", i>>8, i&0xff)
+		h.Network.Interfaces = append(h.Network.Interfaces, netif.Interface{Name: name, Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true})
+		switch i % 10 {
+		case 0: // new
+			continue
+		}
+		iface := netbox.Interface{ID: id(), DeviceID: devID, Name: name, Type: "1000base-t", Enabled: true}
+		ifaceID[i] = iface.ID
+		m := netbox.MACAddress{ID: id(), MAC: strings.ToUpper(mac), InterfaceID: iface.ID, DeviceID: devID}
+		switch i % 10 {
+		case 1: // MAC changed
+			m.MAC = fmt.Sprintf("02:FF:%02X:%02X:00:01", i>>8, i&0xff)
+		case 2: // type changed
+			iface.Type = "100base-tx"
+		}
+		iface.PrimaryMAC = &netbox.Ref{ID: m.ID, Name: m.MAC}
+		snap.Interfaces = append(snap.Interfaces, iface)
+		snap.MACs = append(snap.MACs, m)
+	}
+	for i := range n / 10 { // gone
+		iface := netbox.Interface{ID: id(), DeviceID: devID, Name: fmt.Sprintf("old%d", i), Type: "1000base-t", Enabled: true}
+		snap.Interfaces = append(snap.Interfaces, iface)
+	}
+	for j := range size.IPs {
+		i := j % n
+		a := netip.AddrFrom4([4]byte{10, byte(j >> 16), byte(j >> 8), byte(j)})
+		p := netip.PrefixFrom(a, 16)
+		h.Network.Interfaces[i].IPv4 = append(h.Network.Interfaces[i].IPv4, p)
+		on := ifaceID[i]
+		if on == 0 || j%10 == 3 { // on a new interface, or new
+			continue
+		}
+		ip := netbox.IPAddress{ID: id(), Address: p.String(), Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID}
+		switch j % 10 {
+		case 4: // moved
+			if other := ifaceID[(i+2)%n]; other != 0 {
+				ip.AssignedObjectID = other
+			}
+		case 5: // another mask
+			ip.Address = netip.PrefixFrom(a, 24).String()
+		}
+		snap.IPs = append(snap.IPs, ip)
+	}
+	for k := range size.IPs / 10 { // gone
+		on := ifaceID[(k*7+1)%n]
+		if on == 0 {
+			continue
+		}
+		snap.IPs = append(snap.IPs, netbox.IPAddress{ID: id(), Address: fmt.Sprintf("10.200.%d.%d/16", k>>8, k&0xff), Status: "active",
+			AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID})
+	}
+	if len(h.Network.Interfaces) > 1 && len(h.Network.Interfaces[1].IPv4) > 0 {
+		h.Network.PrimaryIPv4 = h.Network.Interfaces[1].IPv4[0]
+	}
+
+	h.Containers.Available = true
+	clusterID := map[string]int64{}
+	for c := range size.Containers {
+		project := fmt.Sprintf("proj%03d", c/10)
+		ctr := containers.Container{
+			ID: fmt.Sprintf("%064x", c), Name: fmt.Sprintf("%s-svc%d-1", project, c%10), Image: fmt.Sprintf("example/svc%d:1.0", c%10),
+			State: "running", Running: true, ComposeProject: project, VCPUs: 0.5, MemoryMB: 256, Role: containers.DefaultRole,
+		}
+		switch c % 10 {
+		case 1: // stopped
+			ctr.Running, ctr.State = false, "exited"
+		}
+		h.Containers.Containers = append(h.Containers.Containers, ctr)
+		cl, ok := clusterID[project]
+		if !ok {
+			cl = id()
+			clusterID[project] = cl
+			snap.Clusters = append(snap.Clusters, netbox.Cluster{ID: cl, Name: project, Type: netbox.Ref{ID: 1, Name: netbox.ClusterTypeName},
+				Group: &netbox.Ref{ID: 1, Name: snap.ClusterGroup.Name}, Status: "active"})
+		}
+		if c%10 == 0 { // new
+			continue
+		}
+		vm := netbox.VirtualMachine{ID: id(), Name: ctr.Name, Status: "active", ClusterID: cl, Role: &netbox.Ref{ID: 1, Name: "Container"},
+			VCPUs: 0.5, MemoryMB: 256, Description: ctr.Image}
+		switch c % 10 {
+		case 2:
+			vm.VCPUs = 1
+		case 3:
+			vm.MemoryMB = 512
+		case 4:
+			vm.Description = "example/old:0.9"
+		}
+		snap.VMs = append(snap.VMs, vm)
+		if c%10 == 5 { // a gone container's VM beside it
+			snap.VMs = append(snap.VMs, netbox.VirtualMachine{ID: id(), Name: project + "-legacy-1", Status: "active", ClusterID: cl, Description: "example/legacy:0.9"})
+		}
+	}
+	return h, snap
+}
+
+// DifferResult is how long diff.Compute takes on one input.
+type DifferResult struct {
+	Size    DifferSize
+	Changes int
+	Runs    int
+	// PerOp is the median over batches of the time per run; Fastest and
+	// Slowest are the extreme batches. On a shared machine the median is
+	// the fair figure: a batch that shares the CPU with another process
+	// is slower for reasons that are not the differ's.
+	PerOp, Fastest, Slowest time.Duration
+	Batches                 int
+	AllocsPerOp             uint64
+	BytesPerOp              uint64
+}
+
+// measureDiffer runs Compute in batches of about minTime/5 (at least 3
+// runs each, at least 5 batches) and reports the median time per run and
+// the allocations per run, as go test -benchmem counts them.
+func measureDiffer(size DifferSize, minTime time.Duration) DifferResult {
+	host, snap := DifferInput(size)
+	opts := diffOptions()
+	plan := diff.Compute(host, snap, opts) // warm-up, and the change count
+	res := DifferResult{Size: size, Changes: len(plan.Changes)}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var perRun []time.Duration
+	for len(perRun) < 5 {
+		start, n := time.Now(), 0
+		for n < 3 || time.Since(start) < minTime/5 {
+			diff.Compute(host, snap, opts)
+			n++
+		}
+		perRun = append(perRun, time.Since(start)/time.Duration(n))
+		res.Runs += n
+	}
+	runtime.ReadMemStats(&after)
+	res.Batches = len(perRun)
+	res.PerOp, res.Fastest, res.Slowest = median(perRun), slices.Min(perRun), slices.Max(perRun)
+	res.AllocsPerOp = (after.Mallocs - before.Mallocs) / uint64(res.Runs)
+	res.BytesPerOp = (after.TotalAlloc - before.TotalAlloc) / uint64(res.Runs)
+	return res
+}

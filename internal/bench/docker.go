@@ -1,0 +1,306 @@
+package bench
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+)
+
+// BusyboxEnv names a statically linked busybox for the bench image;
+// /bin/busybox (Debian's busybox-static) when unset.
+const BusyboxEnv = "CMDB_BUSYBOX"
+
+// benchLabel marks what a bench run creates, so that cleanup finds it all.
+const benchLabel = "io.cmdb-mcp.bench-run"
+
+// DockerResult compares container discovery on a real engine: cmdb-mcp's
+// (containers.DiscoverLocal: one list and the inspects over the Engine API,
+// 8 at a time) with the seed's shell commands (`docker ps -a`, then one
+// `docker inspect <id>` per container, one after another, as an agent's
+// shell tool runs them).
+type DockerResult struct {
+	Skipped string
+	Engine  string // version and storage driver
+	// Started is how many containers the bench started.
+	Started int
+	// Containers is how many containers cmdb-mcp found on the engine,
+	// ShellContainers how many the shell commands inspected; on a private
+	// engine both are the containers the bench started.
+	Containers      int
+	ShellContainers int
+	Setup           time.Duration
+	// Ours are the runs of DiscoverLocal; Shell of the shell commands.
+	Ours  []time.Duration
+	Shell []time.Duration
+	// ShellCommands and ShellBytes are one shell run's commands and output
+	// (what the agent reads).
+	ShellCommands int
+	ShellBytes    int
+}
+
+// OursMedian is the median of Ours.
+func (d DockerResult) OursMedian() time.Duration { return median(d.Ours) }
+
+// ShellBest is the fastest shell run: the comparison favours the seed.
+func (d DockerResult) ShellBest() time.Duration { return slices.Min(d.Shell) }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// benchDocker starts n containers on the engine the environment names,
+// measures both ways, and removes what it made. Without an engine, a
+// docker CLI or a static busybox it returns Skipped with the reason.
+func benchDocker(ctx context.Context, n int, logf func(string, ...any)) (DockerResult, error) {
+	cli, err := containers.NewClient()
+	if err != nil {
+		return DockerResult{Skipped: "no Docker client: " + err.Error()}, nil
+	}
+	defer cli.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx); err != nil {
+		return DockerResult{Skipped: fmt.Sprintf("no Docker engine reachable at %s (set DOCKER_HOST; BENCHMARKS.md shows how to start a private one): %v", cli.DaemonHost(), err)}, nil
+	}
+	dockerCLI, err := exec.LookPath("docker")
+	if err != nil {
+		return DockerResult{Skipped: "no docker CLI on PATH for the seed's shell commands: " + err.Error()}, nil
+	}
+	busybox := os.Getenv(BusyboxEnv)
+	if busybox == "" {
+		busybox = "/bin/busybox"
+	}
+	if err := checkStatic(busybox); err != nil {
+		return DockerResult{Skipped: fmt.Sprintf("the bench image needs a static busybox (apt-get install busybox-static, or set %s): %v", BusyboxEnv, err)}, nil
+	}
+	var res DockerResult
+	if info, err := cli.Info(ctx); err == nil {
+		res.Engine = fmt.Sprintf("dockerd %s, storage driver %s", info.ServerVersion, info.Driver)
+	}
+
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	run := "cmdbbench-" + hex.EncodeToString(b[:])
+	ref := "cmdb-mcp-bench/busybox:" + run
+	defer cleanupDocker(cli, run, ref)
+
+	start := time.Now()
+	if err := importBusybox(ctx, cli, busybox, ref); err != nil {
+		return DockerResult{}, err
+	}
+	if err := startContainers(ctx, cli, run, ref, n); err != nil {
+		return DockerResult{}, err
+	}
+	res.Setup, res.Started = time.Since(start), n
+	logf("  started %d containers in %v", n, res.Setup.Round(time.Second))
+
+	// Interleaved, so that both ways see the same engine state and load.
+	for i := range 3 {
+		t := time.Now()
+		got := containers.DiscoverLocal(ctx, containers.Options{})
+		d := time.Since(t)
+		if !got.Available {
+			return DockerResult{}, errors.New("cmdb-mcp discovery: " + got.Reason)
+		}
+		res.Ours = append(res.Ours, d)
+		res.Containers = len(got.Containers)
+		if i == 2 {
+			break
+		}
+		t = time.Now()
+		cmds, out, found, err := shellDiscovery(ctx, dockerCLI)
+		if err != nil {
+			return DockerResult{}, err
+		}
+		res.Shell = append(res.Shell, time.Since(t))
+		res.ShellCommands, res.ShellBytes, res.ShellContainers = cmds, out, found
+	}
+	if res.Containers < n || res.ShellContainers < n {
+		return DockerResult{}, fmt.Errorf("%d containers were started, cmdb-mcp found %d, the shell commands %d", n, res.Containers, res.ShellContainers)
+	}
+	return res, nil
+}
+
+// shellDiscovery is the seed's way: docker ps -a, then docker inspect per
+// container. It returns the commands run, the bytes they printed and the
+// containers inspected.
+func shellDiscovery(ctx context.Context, dockerCLI string) (cmds, outBytes, found int, err error) {
+	ps, err := exec.CommandContext(ctx, dockerCLI, "ps", "-a").Output()
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("docker ps -a: %w", err)
+	}
+	cmds, outBytes = 1, len(ps)
+	sc := bufio.NewScanner(bytes.NewReader(ps))
+	sc.Scan() // the header
+	var ids []string
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) > 0 {
+			ids = append(ids, f[0])
+		}
+	}
+	for _, id := range ids {
+		out, err := exec.CommandContext(ctx, dockerCLI, "inspect", id).Output()
+		cmds++
+		outBytes += len(out)
+		var parsed []json.RawMessage
+		if err == nil && json.Unmarshal(out, &parsed) == nil && len(parsed) == 1 {
+			found++
+			continue
+		}
+		if ctx.Err() != nil {
+			return 0, 0, 0, ctx.Err()
+		}
+		// Gone since docker ps (another client removed it): the agent would
+		// read the error and go on.
+	}
+	return cmds, outBytes, found, nil
+}
+
+// checkStatic refuses a dynamically linked busybox, which cannot run in an
+// image that has no C library.
+func checkStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked", path)
+		}
+	}
+	return nil
+}
+
+// importBusybox makes the smallest image that idles: busybox with sh and
+// sleep linked to it, imported from a tar.
+func importBusybox(ctx context.Context, cli *client.Client, bin, ref string) error {
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	var rootfs bytes.Buffer
+	tw := tar.NewWriter(&rootfs)
+	now := time.Now()
+	hdrs := []*tar.Header{
+		{Typeflag: tar.TypeDir, Name: "bin/", Mode: 0o755, ModTime: now},
+		{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(data)), ModTime: now},
+	}
+	for _, h := range hdrs {
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+	}
+	if _, err := tw.Write(data); err != nil {
+		return err
+	}
+	for _, applet := range []string{"sh", "sleep"} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox", Mode: 0o777, ModTime: now}); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	out, err := cli.ImageImport(ctx, image.ImportSource{Source: &rootfs, SourceName: "-"}, ref,
+		image.ImportOptions{Changes: []string{`CMD ["/bin/sleep", "3600"]`}})
+	if err != nil {
+		return fmt.Errorf("docker import: %w", err)
+	}
+	defer out.Close()
+	dec := json.NewDecoder(out)
+	for {
+		var msg struct {
+			Error string `json:"error"`
+		}
+		err := dec.Decode(&msg)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("docker import: %w", err)
+		}
+		if msg.Error != "" {
+			return fmt.Errorf("docker import: %s", msg.Error)
+		}
+	}
+}
+
+// startContainers runs n containers in compose projects of 10, with CPU
+// and memory limits, no network.
+func startContainers(ctx context.Context, cli *client.Client, run, ref string, n int) error {
+	slots := make(chan struct{}, 8)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			project := fmt.Sprintf("%s-p%02d", run, i/10)
+			labels := map[string]string{benchLabel: run,
+				containers.LabelComposeProject: project, containers.LabelComposeService: fmt.Sprintf("svc%d", i%10)}
+			created, err := cli.ContainerCreate(ctx, &container.Config{Image: ref, Labels: labels},
+				&container.HostConfig{NetworkMode: "none", Resources: container.Resources{NanoCPUs: 100_000_000, Memory: 16 << 20}},
+				nil, nil, fmt.Sprintf("%s-svc%d-1", project, i%10))
+			if err == nil {
+				err = cli.ContainerStart(ctx, created.ID, container.StartOptions{})
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		if err != nil {
+			all = append(all, err)
+		}
+	}
+	if len(all) > 0 {
+		return fmt.Errorf("starting containers: %d failed, first: %w", len(all), all[0])
+	}
+	return nil
+}
+
+// cleanupDocker removes the run's containers, then its image.
+func cleanupDocker(cli *client.Client, run, ref string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", benchLabel+"="+run))})
+	if err == nil {
+		slots := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for _, c := range list {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				_ = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+			})
+		}
+		wg.Wait()
+	}
+	_, _ = cli.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+}

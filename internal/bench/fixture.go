@@ -1,0 +1,291 @@
+package bench
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// A Fixture is one scenario: the host as discovery reports it, and what
+// NetBox holds before the sync. Both are plain data (fixtures/*.json), so a
+// scenario runs without root, network namespaces or Docker.
+type Fixture struct {
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Host        discovery.Host `json:"host"`
+	NetBox      State          `json:"netbox"`
+}
+
+// State is what NetBox holds before a sync, as a previous sync left it
+// plus the drift the scenario describes. Names stand for ids, which the
+// simulator hands out when Build creates the objects.
+type State struct {
+	// Platforms exist before the device is created.
+	Platforms []string    `json:"platforms"`
+	Device    DeviceState `json:"device"`
+	// VMRoles are device roles with vm_role set.
+	VMRoles    []string     `json:"vm_roles,omitempty"`
+	Interfaces []IfaceState `json:"interfaces"`
+	IPs        []IPState    `json:"ip_addresses"`
+	// PrimaryIP4 is the address (with mask) of one of IPs.
+	PrimaryIP4 string `json:"primary_ip4,omitempty"`
+	// ClusterType and ClusterGroup say whether the Docker Compose cluster
+	// type and this host's cluster group exist; Clusters are in the group.
+	ClusterType  bool      `json:"cluster_type"`
+	ClusterGroup bool      `json:"cluster_group"`
+	Clusters     []string  `json:"clusters,omitempty"`
+	VMs          []VMState `json:"vms,omitempty"`
+}
+
+// DeviceState is the host's device record.
+type DeviceState struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Serial   string `json:"serial,omitempty"`
+	Platform string `json:"platform,omitempty"`
+}
+
+// IfaceState is an interface of the device; MAC, when set, is a MAC object
+// on it that is its primary MAC.
+type IfaceState struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Enabled     bool   `json:"enabled"`
+	Description string `json:"description,omitempty"`
+	MAC         string `json:"mac,omitempty"`
+}
+
+// IPState is an IP address on one of the device's interfaces.
+type IPState struct {
+	Address   string `json:"address"`
+	Interface string `json:"interface"`
+}
+
+// VMState is a VM in one of Clusters.
+type VMState struct {
+	Name        string  `json:"name"`
+	Cluster     string  `json:"cluster"`
+	Status      string  `json:"status"`
+	Role        string  `json:"role,omitempty"`
+	VCPUs       float64 `json:"vcpus,omitempty"`
+	MemoryMB    int64   `json:"memory_mb,omitempty"`
+	Description string  `json:"description,omitempty"`
+}
+
+//go:embed fixtures/*.json
+var fixtureFiles embed.FS
+
+// Scenario names, in the order the bench runs them.
+const (
+	ScenarioSeedExample = "seed-example"
+	ScenarioLargeHost   = "large-docker-host"
+)
+
+// Scenarios lists the fixtures the bench runs.
+var Scenarios = []string{ScenarioSeedExample, ScenarioLargeHost}
+
+// LoadFixture reads fixtures/<name>.json.
+func LoadFixture(name string) (Fixture, error) {
+	data, err := fixtureFiles.ReadFile("fixtures/" + name + ".json")
+	if err != nil {
+		return Fixture{}, fmt.Errorf("fixture %q: %w", name, err)
+	}
+	var f Fixture
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Fixture{}, fmt.Errorf("fixture %q: %w", name, err)
+	}
+	return f, nil
+}
+
+// Build creates the fixture's NetBox state through the REST API, the way
+// any client would, with bulk requests so that building even the large host
+// costs a few requests. It returns the device id.
+func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
+	post := func(path string, body any) (int64, error) {
+		var obj struct {
+			ID int64 `json:"id"`
+		}
+		err := nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj)
+		if err != nil {
+			return 0, fmt.Errorf("POST %s: %w", path, err)
+		}
+		return obj.ID, nil
+	}
+	site, err := post("/api/dcim/sites/", map[string]any{"name": "Bench Lab", "slug": "bench-lab", "status": "active"})
+	if err != nil {
+		return 0, err
+	}
+	mfr, err := post("/api/dcim/manufacturers/", map[string]any{"name": "Generic", "slug": "generic"})
+	if err != nil {
+		return 0, err
+	}
+	devType, err := post("/api/dcim/device-types/", map[string]any{"manufacturer": mfr, "model": "Server", "slug": "server"})
+	if err != nil {
+		return 0, err
+	}
+	role, err := post("/api/dcim/device-roles/", map[string]any{"name": "Server", "slug": "server", "color": "2196f3"})
+	if err != nil {
+		return 0, err
+	}
+	platforms := map[string]int64{}
+	for _, p := range s.Platforms {
+		got, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: p, Slug: diff.Slugify(p)})
+		if err != nil {
+			return 0, fmt.Errorf("platform %s: %w", p, err)
+		}
+		platforms[p] = got.ID
+	}
+	dev := map[string]any{"name": s.Device.Name, "site": site, "device_type": devType, "role": role, "status": s.Device.Status}
+	if s.Device.Serial != "" {
+		dev["serial"] = s.Device.Serial
+	}
+	if s.Device.Platform != "" {
+		id, ok := platforms[s.Device.Platform]
+		if !ok {
+			return 0, fmt.Errorf("device platform %q is not among the fixture's platforms", s.Device.Platform)
+		}
+		dev["platform"] = id
+	}
+	devID, err := post("/api/dcim/devices/", dev)
+	if err != nil {
+		return 0, err
+	}
+
+	ifaceID := map[string]int64{}
+	if len(s.Interfaces) > 0 {
+		in := make([]netbox.InterfaceCreate, len(s.Interfaces))
+		for i, f := range s.Interfaces {
+			in[i] = netbox.InterfaceCreate{Device: devID, Name: f.Name, Type: f.Type, Enabled: ptr(f.Enabled), Description: f.Description}
+		}
+		got, err := nb.CreateInterfaces(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("interfaces: %w", err)
+		}
+		for _, i := range got {
+			ifaceID[i.Name] = i.ID
+		}
+	}
+	var macs []netbox.MACAddressCreate
+	for _, f := range s.Interfaces {
+		if f.MAC != "" {
+			macs = append(macs, netbox.MACAddressCreate{MAC: f.MAC, InterfaceID: ifaceID[f.Name]})
+		}
+	}
+	if len(macs) > 0 {
+		got, err := nb.CreateMACAddresses(ctx, macs)
+		if err != nil {
+			return 0, fmt.Errorf("MAC addresses: %w", err)
+		}
+		primary := make([]netbox.InterfaceUpdate, len(got))
+		for i, m := range got {
+			primary[i] = netbox.InterfaceUpdate{ID: macs[i].InterfaceID, PrimaryMAC: ptr(m.ID)}
+		}
+		if _, err := nb.UpdateInterfaces(ctx, primary); err != nil {
+			return 0, fmt.Errorf("primary MACs: %w", err)
+		}
+	}
+	ipID := map[string]int64{}
+	if len(s.IPs) > 0 {
+		in := make([]netbox.IPAddressCreate, len(s.IPs))
+		for i, ip := range s.IPs {
+			id, ok := ifaceID[ip.Interface]
+			if !ok {
+				return 0, fmt.Errorf("IP %s: no interface %q in the fixture", ip.Address, ip.Interface)
+			}
+			in[i] = netbox.IPAddressCreate{Address: ip.Address, Status: "active", InterfaceID: id}
+		}
+		got, err := nb.CreateIPAddresses(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("IP addresses: %w", err)
+		}
+		for _, ip := range got {
+			ipID[ip.Address] = ip.ID
+		}
+	}
+	if s.PrimaryIP4 != "" {
+		id, ok := ipID[s.PrimaryIP4]
+		if !ok {
+			return 0, fmt.Errorf("primary IPv4 %s is not among the fixture's IPs", s.PrimaryIP4)
+		}
+		if _, err := nb.UpdateDevice(ctx, devID, netbox.DeviceUpdate{PrimaryIP4: &id}); err != nil {
+			return 0, fmt.Errorf("primary IPv4: %w", err)
+		}
+	}
+
+	roleID := map[string]int64{}
+	if len(s.VMRoles) > 0 {
+		in := make([]netbox.DeviceRoleCreate, len(s.VMRoles))
+		for i, r := range s.VMRoles {
+			in[i] = netbox.DeviceRoleCreate{Name: r, Slug: diff.Slugify(r), Color: "607d8b", VMRole: true}
+		}
+		got, err := nb.CreateDeviceRoles(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("VM roles: %w", err)
+		}
+		for _, r := range got {
+			roleID[r.Name] = r.ID
+		}
+	}
+	var typeID, groupID int64
+	if s.ClusterType {
+		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug})
+		if err != nil {
+			return 0, fmt.Errorf("cluster type: %w", err)
+		}
+		typeID = t.ID
+	}
+	if s.ClusterGroup {
+		g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{
+			Name: netbox.HostClusterGroupName(s.Device.Name, devID), Slug: netbox.HostClusterGroupSlug(devID)})
+		if err != nil {
+			return 0, fmt.Errorf("cluster group: %w", err)
+		}
+		groupID = g.ID
+	}
+	clusterID := map[string]int64{}
+	if len(s.Clusters) > 0 {
+		if typeID == 0 || groupID == 0 {
+			return 0, fmt.Errorf("clusters need cluster_type and cluster_group")
+		}
+		in := make([]netbox.ClusterCreate, len(s.Clusters))
+		for i, c := range s.Clusters {
+			in[i] = netbox.ClusterCreate{Name: c, Type: typeID, Group: groupID, Status: "active"}
+		}
+		got, err := nb.CreateClusters(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("clusters: %w", err)
+		}
+		for _, c := range got {
+			clusterID[c.Name] = c.ID
+		}
+	}
+	if len(s.VMs) > 0 {
+		in := make([]netbox.VirtualMachineCreate, len(s.VMs))
+		for i, v := range s.VMs {
+			cl, ok := clusterID[v.Cluster]
+			if !ok {
+				return 0, fmt.Errorf("VM %s: no cluster %q in the fixture", v.Name, v.Cluster)
+			}
+			vm := netbox.VirtualMachineCreate{Name: v.Name, Cluster: cl, Status: v.Status, Role: roleID[v.Role], Description: v.Description}
+			if v.VCPUs > 0 {
+				vm.VCPUs = ptr(v.VCPUs)
+			}
+			if v.MemoryMB > 0 {
+				vm.MemoryMB = ptr(v.MemoryMB)
+			}
+			in[i] = vm
+		}
+		if _, err := nb.CreateVirtualMachines(ctx, in); err != nil {
+			return 0, fmt.Errorf("VMs: %w", err)
+		}
+	}
+	return devID, nil
+}
+
+func ptr[T any](v T) *T { return &v }
