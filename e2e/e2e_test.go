@@ -29,7 +29,6 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -51,6 +50,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	binary = recordBinary(binary) // the token-leak run records its outputs (leak_test.go)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -85,7 +85,7 @@ func staleNetBox(t *testing.T) *netBox {
 	require.NoError(t, err)
 	require.NotEmpty(t, host.Hostname, "this host has no discoverable name")
 
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, suiteSimOptions())
 	fx := srv.Seed(t)
 	admin, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	require.NoError(t, err)

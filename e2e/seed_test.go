@@ -18,7 +18,6 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -45,7 +44,7 @@ var seedExampleHost = discovery.Host{
 // media_radarr running.
 func seedExampleNetBox(t *testing.T) *netBox {
 	t.Helper()
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, suiteSimOptions())
 	fx := srv.Seed(t)
 	admin, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	require.NoError(t, err)

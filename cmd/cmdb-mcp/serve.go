@@ -20,9 +20,9 @@ const (
 )
 
 func runServe(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--read-only] [--toolsets netbox-read,netbox-write,sync]")
+	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync]")
 	transport := fs.String("transport", "", "stdio (default), sse (legacy HTTP+SSE) or http (streamable HTTP at /mcp) (env "+envTransport+")")
-	addr := fs.String("addr", "", "listen address of the sse and http transports, default "+server.DefaultAddr+" (env "+envAddr+")")
+	httpF := addHTTPFlags(fs)
 	filterF := addFilterFlags(fs)
 	nbFlags := addNetBoxFlags(fs)
 	scopeF := addScopeFlags(fs)
@@ -32,6 +32,12 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	t, err := server.ParseTransport(envOr(e, *transport, envTransport))
 	if err != nil {
 		return exitError, err
+	}
+	var httpOpts server.HTTPOptions
+	if t != server.TransportStdio {
+		if httpOpts, err = httpF.resolve(e); err != nil {
+			return exitError, err
+		}
 	}
 	filter, err := filterF.resolve(e)
 	if err != nil {
@@ -48,7 +54,7 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
 	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
 		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets))
-	if err := server.Run(ctx, s, t, envOr(e, *addr, envAddr)); err != nil {
+	if err := server.RunWithOptions(ctx, s, t, httpOpts); err != nil {
 		return exitError, err
 	}
 	return exitOK, nil

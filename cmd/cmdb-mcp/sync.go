@@ -171,6 +171,9 @@ func runApply(ctx context.Context, e env, args []string) (int, error) {
 		return exitError, withHint(err)
 	}
 	printApplyResult(e.stdout, tools.ApplyOutput(res))
+	if denied := tools.WriteDenied(res); denied != "" {
+		fmt.Fprintln(e.stderr, denied)
+	}
 	if res.Failed > 0 {
 		return exitError, nil
 	}

@@ -68,6 +68,10 @@ type NetBox interface {
 // Progress is told about each step as apply makes it.
 type Progress func(done, total int, message string)
 
+// ChangelogMessage is the message NetBox 4.4+ records on the changes of
+// an apply of plan planID (changelog_message).
+func ChangelogMessage(planID string) string { return "cmdb-mcp sync " + planID }
+
 // JournalHeader is the first line of every journal entry, as the seed words it.
 const JournalHeader = "Device synced via /cmdb sync command"
 
@@ -92,6 +96,8 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
+	// NetBox 4.4+ keeps it as the message of every change this apply makes.
+	ctx = netbox.WithChangelogMessage(ctx, ChangelogMessage(p.ID))
 	r := &run{nb: nb, plan: p, progress: progress, ids: map[string]int64{}, failed: map[string]string{}}
 	r.res = Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}
 
@@ -365,7 +371,7 @@ func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
 		switch {
 		case c.Action == diff.ActionUnassign:
 			if r.primaryFailed[c.Object] {
-				r.skip(c, "still the device's primary IP: changing the primary failed")
+				r.skip(c, "still the device's primary IP: changing the primary did not apply")
 				continue
 			}
 			u.Unassign = true
@@ -416,6 +422,7 @@ func (r *run) updateDevice(ctx context.Context, cs []diff.Change) {
 			id, why, ok := r.resolve(c.NewID, c.NewKey)
 			if !ok {
 				r.skip(c, why)
+				r.keepsPrimary(c) // the old primary stays: its unassign would be refused
 				continue
 			}
 			switch c.Field {
@@ -442,13 +449,22 @@ func (r *run) updateDevice(ctx context.Context, cs []diff.Change) {
 	_, err := r.nb.UpdateDevice(ctx, r.plan.Device.ID, u)
 	for _, c := range sent {
 		r.record(c, err)
-		if err != nil && (c.Field == diff.FieldPrimaryIP4 || c.Field == diff.FieldPrimaryIP6) && c.Old != "" {
-			if r.primaryFailed == nil {
-				r.primaryFailed = map[string]bool{}
-			}
-			r.primaryFailed[c.Old] = true
+		if err != nil {
+			r.keepsPrimary(c)
 		}
 	}
+}
+
+// keepsPrimary notes that a primary IP change c did not happen, so that
+// the old primary is not unassigned: NetBox refuses that.
+func (r *run) keepsPrimary(c diff.Change) {
+	if (c.Field != diff.FieldPrimaryIP4 && c.Field != diff.FieldPrimaryIP6) || c.Old == "" {
+		return
+	}
+	if r.primaryFailed == nil {
+		r.primaryFailed = map[string]bool{}
+	}
+	r.primaryFailed[c.Old] = true
 }
 
 func (r *run) createClusterType(ctx context.Context, cs []diff.Change) {

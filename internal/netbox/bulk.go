@@ -122,10 +122,10 @@ func offsetBulkIndexes(err error, offset int) error {
 }
 
 // createOne POSTs one object through the JSON path, for the endpoints
-// cmdb-mcp creates one object of at a time.
+// cmdb-mcp creates one object of at a time, checked like BulkCreate.
 func createOne[W, T any](ctx context.Context, c *Client, path string, in any, conv func(*W) T) (T, error) {
 	var got W
-	if err := c.DoJSON(ctx, http.MethodPost, path, nil, in, &got); err != nil {
+	if err := c.createChecked(ctx, path, in, false, &got); err != nil {
 		var zero T
 		return zero, err
 	}

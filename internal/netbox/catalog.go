@@ -118,31 +118,18 @@ type DeviceQuery struct {
 	SiteID int64
 }
 
-// DevicesPage reads one page of the devices q selects.
+// DevicesPage reads one page of the devices q selects, through the JSON
+// path like every device read (devices.go).
 func (c *Client) DevicesPage(ctx context.Context, q DeviceQuery, p PageRequest) (Page[Device], error) {
-	if _, err := p.query(nil); err != nil {
-		return Page[Device]{}, fmt.Errorf("netbox: GET %s: %w", devicesPath, err)
-	}
-	req := c.api.DcimAPI.DcimDevicesList(ctx).Limit(int32(p.Limit)).Offset(int32(p.Offset))
-	if q.Name != "" {
-		req = req.Name([]string{q.Name})
-	}
 	if q.SiteID != 0 {
-		site, err := objectID(q.SiteID)
-		if err != nil {
+		if _, err := objectID(q.SiteID); err != nil {
 			return Page[Device]{}, fmt.Errorf("netbox: GET %s: site: %w", devicesPath, err)
 		}
-		req = req.SiteId([]int32{site})
 	}
-	list, resp, err := req.Execute()
-	if err != nil {
-		return Page[Device]{}, c.apiError(http.MethodGet, devicesPath, resp, err)
-	}
-	out := Page[Device]{Count: int(list.Count), Items: make([]Device, len(list.Results))}
-	for i := range list.Results {
-		out.Items[i] = deviceFrom(&list.Results[i])
-	}
-	return out, nil
+	v := url.Values{}
+	setString(v, "name", q.Name)
+	setID(v, "site_id", q.SiteID)
+	return listPage(ctx, c, devicesPath, v, p, deviceFrom)
 }
 
 // InterfaceQuery selects interfaces for InterfacesPage.

@@ -1,9 +1,12 @@
-// Package netbox is cmdb-mcp's NetBox client: go-netbox v4.3.0 underneath,
+// Package netbox is cmdb-mcp's NetBox client, for NetBox 4.3 to 4.6, with
 // our own domain types (types.go) at the border.
 //
-// Typed reads and writes go through go-netbox. What go-netbox 4.3.0 cannot
-// express (bulk create, bulk update with ids) and seeding go through DoJSON,
-// which shares the same http.Client, authentication and error handling.
+// Typed reads and writes go through DoJSON into private wire types that
+// read any of those releases (version.go says how the client adapts);
+// only /api/status/ still goes through go-netbox v4.3.0, whose strict 4.3
+// models fail on newer answers, and which cannot express bulk creates or
+// bulk updates with ids anyway. Both share one http.Client, authentication
+// and error handling.
 package netbox
 
 import (
@@ -31,6 +34,8 @@ type Client struct {
 	http   *http.Client
 	api    *gonetbox.APIClient
 	redact *strings.Replacer // removes the token from anything NetBox echoes back
+	retry  *retryPolicy      // retry.go
+	ver    *versionState     // version.go: what NetBox release this is, ETags
 }
 
 // Option changes how New builds a Client.
@@ -85,16 +90,18 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
 
+	// The timeout bounds each attempt, not the retries together
+	// (retryTransport, retry.go).
+	retry := newRetryPolicy(cfg, o.logger)
 	httpClient := &http.Client{
-		Timeout: cfg.Timeout,
-		Transport: &authTransport{
+		Transport: &retryTransport{policy: retry, next: &authTransport{
 			next:          transport,
 			scheme:        base.Scheme,
 			host:          base.Host,
 			authorization: authorization(cfg.Token),
 			userAgent:     cfg.UserAgent,
 			log:           o.logger,
-		},
+		}},
 	}
 
 	gcfg := gonetbox.NewConfiguration()
@@ -108,6 +115,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		http:   httpClient,
 		api:    gonetbox.NewAPIClient(gcfg),
 		redact: strings.NewReplacer(cfg.Token, redacted),
+		retry:  retry,
+		ver:    newVersionState(),
 	}, nil
 }
 
@@ -199,6 +208,7 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 			RequestID: resp.Header.Get("X-Request-ID"),
 		})
 	}
+	c.ver.recordStatus(v) // version.go
 	return Status{NetBoxVersion: v}, nil
 }
 
@@ -239,6 +249,7 @@ func (c *Client) statusError(method, path string, resp *http.Response, body []by
 		Message:    msg,
 		Fields:     fields,
 		RequestID:  resp.Header.Get("X-Request-ID"),
+		retryAfter: retryAfter(resp.Header, time.Now()),
 	})
 }
 

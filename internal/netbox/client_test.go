@@ -247,7 +247,7 @@ func TestCreatePlatformAndJournal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, JournalEntry{ID: 3, AssignedObjectType: "dcim.device", AssignedObjectID: 7, Kind: "success", Comments: "synced"}, j)
 
-	reqs := f.requests()
+	reqs := withoutStatus(f.requests()) // the first write reads NetBox's version (version.go)
 	require.Len(t, reqs, 2)
 	assert.JSONEq(t, `{"name":"os-00042","slug":"os-00042"}`, reqs[0].Body)
 	assert.JSONEq(t, `{"assigned_object_type":"dcim.device","assigned_object_id":7,"kind":"success","comments":"synced"}`, reqs[1].Body)

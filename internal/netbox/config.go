@@ -51,6 +51,17 @@ type Config struct {
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// UserAgent is sent with every request. Empty means DefaultUserAgent.
 	UserAgent string `json:"user_agent,omitempty"`
+
+	// Retries (retry.go). MaxRetries is how often a failed request may be
+	// sent again: 0 means DefaultMaxRetries, negative means never.
+	MaxRetries int `json:"max_retries,omitempty"`
+	// RetryDeadline: no retry starts later than this after the first
+	// attempt. Zero means DefaultRetryDeadline.
+	RetryDeadline time.Duration `json:"retry_deadline,omitempty"`
+	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff;
+	// zero means DefaultRetryBaseDelay and DefaultRetryMaxDelay.
+	RetryBaseDelay time.Duration `json:"retry_base_delay,omitempty"`
+	RetryMaxDelay  time.Duration `json:"retry_max_delay,omitempty"`
 }
 
 // ConfigFromEnv reads the NETBOX_* variables through getenv (os.Getenv in
@@ -110,6 +121,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	errs = append(errs, retryFromEnv(getenv, &cfg)...) // retry.go
 	return cfg, errors.Join(errs...)
 }
 
@@ -129,6 +141,7 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %s is negative: set %s to a positive duration such as 30s", c.Timeout, EnvTimeout))
 	}
+	errs = append(errs, c.validateRetry()...) // retry.go
 	err := errors.Join(errs...)
 	if err != nil && c.Token != "" && strings.Contains(err.Error(), c.Token) {
 		// The token pasted into NETBOX_URL, say.

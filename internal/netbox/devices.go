@@ -2,141 +2,189 @@ package netbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
-
-	gonetbox "github.com/netbox-community/go-netbox/v4"
 )
 
 const devicesPath = "/api/dcim/devices/"
 
 // ListDevices reads the devices f selects, every page unless f.Limit caps it.
 // NetBox matches Name case-insensitively and exactly.
+//
+// Devices are read through the JSON path into wireDevice, not through
+// go-netbox, whose 4.3 models reject a body that lacks a field 4.3
+// requires or holds a choice 4.3 does not know (version.go).
 func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]Device, error) {
 	return fetchAll(ctx, devicesPath, f.Limit, func(ctx context.Context, limit, offset int32) (page[Device], error) {
-		req := c.api.DcimAPI.DcimDevicesList(ctx).Limit(limit).Offset(offset)
+		q := url.Values{"limit": {strconv.Itoa(int(limit))}, "offset": {strconv.Itoa(int(offset))}}
 		if f.Name != "" {
-			req = req.Name([]string{f.Name})
+			q.Set("name", f.Name)
 		}
-		list, resp, err := req.Execute()
-		if err != nil {
-			return page[Device]{}, c.apiError(http.MethodGet, devicesPath, resp, err)
+		var body wireList[wireDevice]
+		if err := c.DoJSON(ctx, http.MethodGet, devicesPath, q, nil, &body); err != nil {
+			return page[Device]{}, err
 		}
-		out := make([]Device, len(list.Results))
-		for i := range list.Results {
-			out[i] = deviceFrom(&list.Results[i])
+		out := make([]Device, len(body.Results))
+		for i := range body.Results {
+			out[i] = deviceFrom(&body.Results[i])
 		}
-		return page[Device]{items: out, count: int(list.Count), more: hasNext(list.Next)}, nil
+		return page[Device]{items: out, count: body.Count, more: body.Next != nil && *body.Next != ""}, nil
 	})
 }
 
-// GetDevice reads one device.
+// GetDevice reads one device. On NetBox 4.6+ the client keeps the
+// device's ETag for the If-Match of a later UpdateDevice.
 func (c *Client) GetDevice(ctx context.Context, id int64) (Device, error) {
-	path := fmt.Sprintf("%s%d/", devicesPath, id)
-	id32, err := objectID(id)
-	if err != nil {
-		return Device{}, fmt.Errorf("netbox: GET %s: %w", path, err)
+	if _, err := objectID(id); err != nil {
+		return Device{}, fmt.Errorf("netbox: GET %s%d/: %w", devicesPath, id, err)
 	}
-	d, resp, err := c.api.DcimAPI.DcimDevicesRetrieve(ctx, id32).Execute()
-	if err != nil {
-		return Device{}, c.apiError(http.MethodGet, path, resp, err)
+	ctx, tag := capturingETag(ctx)
+	d, err := getOne(ctx, c, devicesPath, id, deviceFrom)
+	if err == nil {
+		c.ver.setETag(id, *tag)
 	}
-	return deviceFrom(d), nil
+	return d, err
 }
 
 // UpdateDevice PATCHes the non-nil fields of u and returns the device as
 // NetBox saved it. For Platform, PrimaryIP4 and PrimaryIP6 a pointer to 0
 // clears the field (sends null). An update with no fields reads the device
 // instead of writing, so that it leaves no change record.
+//
+// On NetBox 4.6+, when the client has read the device (GetDevice,
+// SnapshotFor), the PATCH carries If-Match with that read's ETag: if the
+// device changed since, NetBox refuses with 412, a KindConflict *Error,
+// and nothing is written. Read it again to go on. A 412 that follows this
+// client's own write (a retried PATCH whose first answer was lost) is not
+// a conflict: when the device already has every value of u, UpdateDevice
+// returns it.
 func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (Device, error) {
 	path := fmt.Sprintf("%s%d/", devicesPath, id)
 	if u == (DeviceUpdate{}) {
 		return c.GetDevice(ctx, id)
 	}
-	id32, err := objectID(id)
-	if err != nil {
+	if _, err := objectID(id); err != nil {
 		return Device{}, fmt.Errorf("netbox: PATCH %s: %w", path, err)
 	}
-	var body gonetbox.PatchedWritableDeviceWithConfigContextRequest
-	if u.Status != nil {
-		// Not checked against go-netbox's 4.3 list: NetBox decides, and says
-		// what is wrong in its own words.
-		s := gonetbox.DeviceStatusValue(*u.Status)
-		body.Status = &s
-	}
-	if u.Serial != nil {
-		body.Serial = u.Serial
-	}
-	if u.Platform != nil {
-		ref, err := optionalID(*u.Platform)
-		if err != nil {
-			return Device{}, fmt.Errorf("netbox: PATCH %s: platform: %w", path, err)
-		}
-		if ref == nil {
-			body.Platform.Set(nil)
-		} else {
-			v := gonetbox.Int32AsDeviceTypeRequestDefaultPlatform(ref)
-			body.Platform.Set(&v)
+	body := deviceUpdateBody{Status: u.Status, Serial: u.Serial, Platform: nullIDPtr(u.Platform),
+		PrimaryIP4: nullIDPtr(u.PrimaryIP4), PrimaryIP6: nullIDPtr(u.PrimaryIP6)}
+	sendCtx := ctx
+	if c.serverVersion(ctx).atLeast(4, 6) {
+		if tag := c.ver.etag(id); tag != "" {
+			sendCtx = withIfMatch(ctx, tag)
 		}
 	}
-	for _, ip := range []struct {
-		name string
-		id   *int64
-		dst  *gonetbox.NullableDeviceWithConfigContextRequestPrimaryIp4
-	}{
-		{"primary_ip4", u.PrimaryIP4, &body.PrimaryIp4},
-		{"primary_ip6", u.PrimaryIP6, &body.PrimaryIp6},
-	} {
-		if ip.id == nil {
-			continue
-		}
-		ref, err := optionalID(*ip.id)
-		if err != nil {
-			return Device{}, fmt.Errorf("netbox: PATCH %s: %s: %w", path, ip.name, err)
-		}
-		if ref == nil {
-			ip.dst.Set(nil)
-		} else {
-			v := gonetbox.Int32AsDeviceWithConfigContextRequestPrimaryIp4(ref)
-			ip.dst.Set(&v)
-		}
+	sendCtx, tag := capturingETag(sendCtx)
+	d, err := patchOne(sendCtx, c, devicesPath, id, body, deviceFrom)
+	if err == nil {
+		c.ver.setETag(id, *tag)
+		return d, nil
 	}
-	d, resp, err := c.api.DcimAPI.DcimDevicesPartialUpdate(ctx, id32).PatchedWritableDeviceWithConfigContextRequest(body).Execute()
-	if err != nil {
-		return Device{}, c.apiError(http.MethodPatch, path, resp, err)
+	var e *Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusPreconditionFailed {
+		stale := c.ver.etag(id)
+		if now, readErr := c.GetDevice(ctx, id); readErr == nil && u.appliedTo(now) {
+			return now, nil
+		}
+		// The conflict stands until the caller reads the device again: a
+		// plain retry must not overwrite what changed.
+		c.ver.setETag(id, stale)
 	}
-	return deviceFrom(d), nil
+	return Device{}, err
 }
 
-func deviceFrom(d *gonetbox.DeviceWithConfigContext) Device {
+// deviceUpdateBody is DeviceUpdate on the wire: nil fields are left out, a
+// foreign key of 0 is null.
+type deviceUpdateBody struct {
+	Status     *string `json:"status,omitempty"`
+	Serial     *string `json:"serial,omitempty"`
+	Platform   *nullID `json:"platform,omitempty"`
+	PrimaryIP4 *nullID `json:"primary_ip4,omitempty"`
+	PrimaryIP6 *nullID `json:"primary_ip6,omitempty"`
+}
+
+// appliedTo reports whether d already has every value u sets.
+func (u DeviceUpdate) appliedTo(d Device) bool {
+	refIs := func(want *int64, got *Ref) bool {
+		if want == nil {
+			return true
+		}
+		if *want == 0 {
+			return got == nil
+		}
+		return got != nil && got.ID == *want
+	}
+	return (u.Status == nil || *u.Status == d.Status) && (u.Serial == nil || *u.Serial == d.Serial) &&
+		refIs(u.Platform, d.Platform) && refIs(u.PrimaryIP4, d.PrimaryIP4) && refIs(u.PrimaryIP6, d.PrimaryIP6)
+}
+
+// wireDevice is a device as NetBox renders it, the fields cmdb-mcp reads.
+type wireDevice struct {
+	ID          int64      `json:"id"`
+	Name        *string    `json:"name"`
+	Status      wireChoice `json:"status"`
+	Serial      string     `json:"serial"`
+	Description string     `json:"description"`
+	Site        *wireRef   `json:"site"`
+	Role        *wireRef   `json:"role"`
+	DeviceType  *struct {
+		ID    int64  `json:"id"`
+		Model string `json:"model"`
+		Slug  string `json:"slug"`
+	} `json:"device_type"`
+	Platform    *wireRef   `json:"platform"`
+	PrimaryIP4  *wireIPRef `json:"primary_ip4"`
+	PrimaryIP6  *wireIPRef `json:"primary_ip6"`
+	Cluster     *wireRef   `json:"cluster"`
+	LastUpdated *string    `json:"last_updated"`
+}
+
+// wireIPRef is a nested IP address: its display name is the address.
+type wireIPRef struct {
+	ID      int64  `json:"id"`
+	Address string `json:"address"`
+}
+
+func (ip *wireIPRef) ref() *Ref {
+	if ip == nil {
+		return nil
+	}
+	return &Ref{ID: ip.ID, Name: ip.Address}
+}
+
+func deviceFrom(d *wireDevice) Device {
 	out := Device{
-		ID:          int64(d.Id),
-		Name:        deref(d.Name.Get()),
-		Serial:      deref(d.Serial),
-		Description: deref(d.Description),
-		Site:        Ref{ID: int64(d.Site.Id), Name: d.Site.Name, Slug: d.Site.Slug},
-		Role:        Ref{ID: int64(d.Role.Id), Name: d.Role.Name, Slug: d.Role.Slug},
-		DeviceType:  Ref{ID: int64(d.DeviceType.Id), Name: d.DeviceType.Model, Slug: d.DeviceType.Slug},
+		ID:          d.ID,
+		Name:        deref(d.Name),
+		Status:      string(d.Status),
+		Serial:      d.Serial,
+		Description: d.Description,
+		Platform:    d.Platform.ref(),
+		PrimaryIP4:  d.PrimaryIP4.ref(),
+		PrimaryIP6:  d.PrimaryIP6.ref(),
+		Cluster:     d.Cluster.ref(),
 	}
-	if d.Status != nil && d.Status.Value != nil {
-		out.Status = string(*d.Status.Value)
+	if r := d.Site.ref(); r != nil {
+		out.Site = *r
 	}
-	if p := d.Platform.Get(); p != nil {
-		out.Platform = &Ref{ID: int64(p.Id), Name: p.Name, Slug: p.Slug}
+	if r := d.Role.ref(); r != nil {
+		out.Role = *r
 	}
-	if ip := d.PrimaryIp4.Get(); ip != nil {
-		out.PrimaryIP4 = &Ref{ID: int64(ip.Id), Name: ip.Address}
+	if dt := d.DeviceType; dt != nil {
+		out.DeviceType = Ref{ID: dt.ID, Name: dt.Model, Slug: dt.Slug}
 	}
-	if ip := d.PrimaryIp6.Get(); ip != nil {
-		out.PrimaryIP6 = &Ref{ID: int64(ip.Id), Name: ip.Address}
-	}
-	if cl := d.Cluster.Get(); cl != nil {
-		out.Cluster = &Ref{ID: int64(cl.Id), Name: cl.Name}
-	}
-	if t := d.LastUpdated.Get(); t != nil {
-		out.LastUpdated = t.UTC().Format(time.RFC3339Nano)
+	if d.LastUpdated != nil {
+		// The same form whatever precision or offset NetBox printed.
+		if t, err := time.Parse(time.RFC3339Nano, *d.LastUpdated); err == nil {
+			out.LastUpdated = t.UTC().Format(time.RFC3339Nano)
+		} else {
+			out.LastUpdated = *d.LastUpdated
+		}
 	}
 	return out
 }
@@ -156,11 +204,6 @@ func optionalID(id int64) (*int32, error) {
 	}
 	v, err := objectID(id)
 	return &v, err
-}
-
-func hasNext(next gonetbox.NullableString) bool {
-	s := next.Get()
-	return s != nil && *s != ""
 }
 
 func deref[T any](p *T) T {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrorKind says what kind of failure an Error is, so that callers can
@@ -44,7 +45,8 @@ type Error struct {
 	// request in NetBox's logs.
 	RequestID string
 
-	err error // the underlying transport or decode error, for errors.Is
+	err        error         // the underlying transport or decode error, for errors.Is
+	retryAfter time.Duration // a 429's or 503's Retry-After, for retrying creates (create_check.go)
 }
 
 // Error is one line: netbox: METHOD PATH: kind: message.

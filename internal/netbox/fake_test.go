@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,7 +67,7 @@ func (f *fakeNetBox) requests() []recorded {
 // newTestClient builds a client for f with the v1 test token.
 func newTestClient(t *testing.T, f *fakeNetBox, opts ...Option) *Client {
 	t.Helper()
-	c, err := New(Config{URL: f.URL, Token: testToken}, opts...)
+	c, err := New(Config{URL: f.URL, Token: testToken, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 2 * time.Millisecond}, opts...)
 	require.NoError(t, err)
 	return c
 }

@@ -2,33 +2,27 @@ package netbox
 
 import (
 	"context"
-	"net/http"
-
-	gonetbox "github.com/netbox-community/go-netbox/v4"
 )
 
 const journalPath = "/api/extras/journal-entries/"
 
 // CreateJournalEntry records e on its object's journal and returns it as
-// saved, with its id. An empty Kind leaves NetBox's default (info).
+// saved, with its id. An empty Kind leaves NetBox's default (info). It
+// goes through the JSON path, so that it carries the changelog message on
+// NetBox 4.4+ like the sync's other writes (version.go).
 func (c *Client) CreateJournalEntry(ctx context.Context, e JournalEntry) (JournalEntry, error) {
-	req := gonetbox.NewWritableJournalEntryRequest(e.AssignedObjectType, e.AssignedObjectID, e.Comments)
-	if e.Kind != "" {
-		k := gonetbox.JournalEntryKindValue(e.Kind)
-		req.Kind = &k
-	}
-	created, resp, err := c.api.ExtrasAPI.ExtrasJournalEntriesCreate(ctx).WritableJournalEntryRequest(*req).Execute()
-	if err != nil {
-		return JournalEntry{}, c.apiError(http.MethodPost, journalPath, resp, err)
-	}
-	out := JournalEntry{
-		ID:                 int64(created.Id),
-		AssignedObjectType: created.AssignedObjectType,
-		AssignedObjectID:   created.AssignedObjectId,
-		Comments:           created.Comments,
-	}
-	if created.Kind != nil && created.Kind.Value != nil {
-		out.Kind = string(*created.Kind.Value)
-	}
-	return out, nil
+	in := e
+	in.ID = 0
+	return createOne(ctx, c, journalPath, in, func(w *wireJournalEntry) JournalEntry {
+		return JournalEntry{ID: w.ID, AssignedObjectType: w.AssignedObjectType, AssignedObjectID: w.AssignedObjectID,
+			Kind: string(w.Kind), Comments: w.Comments}
+	})
+}
+
+type wireJournalEntry struct {
+	ID                 int64      `json:"id"`
+	AssignedObjectType string     `json:"assigned_object_type"`
+	AssignedObjectID   int64      `json:"assigned_object_id"`
+	Kind               wireChoice `json:"kind"`
+	Comments           string     `json:"comments"`
 }

@@ -39,6 +39,7 @@ func (c *Client) DoJSON(ctx context.Context, method, path string, query url.Valu
 		if err != nil {
 			return fmt.Errorf("netbox: %s %s: encoding the request body: %w", method, path, err)
 		}
+		b = c.withChangelog(ctx, method, b) // version.go: changelog_message on NetBox 4.4+
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
@@ -49,11 +50,13 @@ func (c *Client) DoJSON(ctx context.Context, method, path string, query url.Valu
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	beforeSend(ctx, req) // version.go: If-Match
 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return c.transportError(method, path, err)
 	}
+	c.afterSend(ctx, resp) // version.go: API-Version, ETag
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
@@ -96,7 +99,9 @@ func (c *Client) endpoint(path string) (*url.URL, error) {
 // BulkCreate POSTs objs, which must be a slice, to path in one request and
 // decodes the created objects (a list, in the same order) into out. NetBox
 // creates all or none. An empty objs sends nothing and leaves an empty list
-// in out. A 400 carries index-prefixed Fields ("1.name").
+// in out. A 400 carries index-prefixed Fields ("1.name"). A create whose
+// outcome is unknown (timeout, lost connection, 5xx) is checked before
+// anything is sent again (create_check.go).
 func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any) error {
 	n, err := sliceLen(objs)
 	if err != nil {
@@ -105,7 +110,7 @@ func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any)
 	if n == 0 {
 		return emptyList(out)
 	}
-	return c.DoJSON(ctx, http.MethodPost, path, nil, objs, out)
+	return c.createChecked(ctx, path, objs, true, out)
 }
 
 // BulkUpdate PATCHes objs, a slice of objects each with an "id", to path in

@@ -41,6 +41,8 @@ const snapshotParallelism = 4
 //	                                     VMs are not read when there is no
 //	                                     group, VMs not when it has no
 //	                                     clusters
+//	found, NetBox 4.6+:                  +1 (the device itself, for its
+//	                                     ETag: lists carry none; version.go)
 //
 // After the device lookup the reads run concurrently, at most
 // snapshotParallelism at a time; errors from several reads are joined.
@@ -70,6 +72,15 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	}
 	s.Found, s.Device = true, devices[0]
 	id := s.Device.ID
+
+	var detail *Device
+	if c.serverVersion(ctx).atLeast(4, 6) {
+		reads = append(reads, func(ctx context.Context) error {
+			d, err := c.GetDevice(ctx, id)
+			detail = &d
+			return err
+		})
+	}
 
 	var macsOfDevice, macsByValue []MACAddress
 	var ipsOfDevice, ipsByValue []IPAddress
@@ -127,6 +138,10 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	}
 	if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
 		return Snapshot{}, err
+	}
+	if detail != nil {
+		// Newer than the list's, and the state its ETag stands for.
+		s.Device = *detail
 	}
 	s.MACs = mergeByID(macsOfDevice, macsByValue, func(m MACAddress) int64 { return m.ID })
 	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip IPAddress) int64 { return ip.ID })

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -65,30 +66,99 @@ func ParseTransport(s string) (Transport, error) {
 
 // Run serves s over the transport until ctx is cancelled or, for stdio, the
 // client closes stdin. addr is the listen address of the HTTP transports
-// (DefaultAddr when empty). On cancellation, open sessions are closed and
-// in-flight requests get a few seconds to finish.
+// (DefaultAddr when empty). It is RunWithOptions with nothing but the
+// address: loopback serves without authentication, other addresses are
+// refused.
 func Run(ctx context.Context, s *mcpserver.MCPServer, transport Transport, addr string) error {
-	if addr == "" {
-		addr = DefaultAddr
+	return RunWithOptions(ctx, s, transport, HTTPOptions{Addr: addr})
+}
+
+// RunWithOptions serves s over the transport until ctx is cancelled or, for
+// stdio, the client closes stdin. opts apply to the HTTP transports: an
+// address other machines can reach needs a bearer token (or
+// InsecureNoAuth), Host and Origin headers are checked against DNS
+// rebinding, and a certificate pair serves HTTPS. On cancellation, open
+// sessions are closed and in-flight requests get a few seconds to finish.
+func RunWithOptions(ctx context.Context, s *mcpserver.MCPServer, transport Transport, opts HTTPOptions) error {
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
 	}
 	switch transport {
 	case TransportStdio, "":
 		return runStdio(ctx, s, os.Stdin, os.Stdout)
-	case TransportSSE:
-		sse := mcpserver.NewSSEServer(s)
-		mux := http.NewServeMux()
-		mux.Handle("/", sse) // it routes /sse and /message itself
-		return serveHTTP(ctx, addr, mux, func(context.Context) { sse.CloseSessions() }, "/sse")
-	case TransportHTTP:
-		streamable := mcpserver.NewStreamableHTTPServer(s, mcpserver.WithEndpointPath(MCPPath))
-		mux := http.NewServeMux()
-		mux.Handle(MCPPath, streamable)
-		// Used as a handler, Shutdown only closes the sessions.
-		return serveHTTP(ctx, addr, mux, func(ctx context.Context) { _ = streamable.Shutdown(ctx) }, MCPPath)
+	case TransportSSE, TransportHTTP:
+		if err := opts.Validate(); err != nil {
+			return err
+		}
+		h, err := newHTTPHandler(s, transport, opts)
+		if err != nil {
+			return err
+		}
+		return serveHTTP(ctx, opts, h)
 	default:
 		_, err := ParseTransport(string(transport))
 		return err
 	}
+}
+
+// httpHandler is an HTTP transport behind the guard, with what shutting it
+// down needs.
+type httpHandler struct {
+	http.Handler
+	// closeSessions ends the long-lived event streams, which
+	// http.Server.Shutdown would otherwise wait for until its deadline.
+	closeSessions func(context.Context)
+	endpoint      string
+}
+
+// newHTTPHandler builds the transport's handler plus the health check,
+// behind the guard. mcp-go's own DNS rebinding check (loopback listener
+// and non-loopback Host) is off: the guard's covers it, and also Origin
+// headers, wildcard listen addresses and the allow-lists.
+func newHTTPHandler(s *mcpserver.MCPServer, transport Transport, opts HTTPOptions) (*httpHandler, error) {
+	var cors []mcpserver.CORSOption
+	if len(opts.AllowedOrigins) > 0 {
+		// Browsers send origins in lower case; mcp-go compares exactly.
+		origins := make([]string, 0, len(opts.AllowedOrigins))
+		for _, o := range opts.AllowedOrigins {
+			if n, ok := normalizeOrigin(o); ok {
+				o = n
+			}
+			origins = append(origins, o)
+		}
+		cors = append(cors, mcpserver.WithCORSAllowedOrigins(origins...))
+	}
+	mux := http.NewServeMux()
+	h := &httpHandler{}
+	switch transport {
+	case TransportSSE:
+		sseOpts := []mcpserver.SSEOption{mcpserver.WithSSEDisableLocalhostProtection(true)}
+		if cors != nil {
+			sseOpts = append(sseOpts, mcpserver.WithSSECORS(cors...))
+		}
+		sse := mcpserver.NewSSEServer(s, sseOpts...)
+		mux.Handle("/", sse) // it routes /sse and /message itself
+		h.closeSessions = func(context.Context) { sse.CloseSessions() }
+		h.endpoint = "/sse"
+	case TransportHTTP:
+		httpOpts := []mcpserver.StreamableHTTPOption{mcpserver.WithEndpointPath(MCPPath), mcpserver.WithDisableLocalhostProtection(true)}
+		if cors != nil {
+			httpOpts = append(httpOpts, mcpserver.WithStreamableHTTPCORS(cors...))
+		}
+		streamable := mcpserver.NewStreamableHTTPServer(s, httpOpts...)
+		mux.Handle(MCPPath, streamable)
+		// Used as a handler, Shutdown only closes the sessions.
+		h.closeSessions = func(ctx context.Context) { _ = streamable.Shutdown(ctx) }
+		h.endpoint = MCPPath
+	default:
+		return nil, fmt.Errorf("transport %q is not served over HTTP", transport)
+	}
+	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	h.Handler = newGuard(mux, opts, HealthPath)
+	return h, nil
 }
 
 func runStdio(ctx context.Context, s *mcpserver.MCPServer, in io.Reader, out io.Writer) error {
@@ -102,25 +172,33 @@ func runStdio(ctx context.Context, s *mcpserver.MCPServer, in io.Reader, out io.
 	return err
 }
 
-// serveHTTP serves mux plus the health check, and shuts down when ctx is
-// done. closeSessions ends the long-lived event streams first, which
-// http.Server.Shutdown would otherwise wait for until its deadline.
-func serveHTTP(ctx context.Context, addr string, mux *http.ServeMux, closeSessions func(context.Context), endpoint string) error {
-	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok"))
-	})
-
-	ln, err := net.Listen("tcp", addr)
+// serveHTTP serves h on opts.Addr until ctx is done, then shuts down.
+func serveHTTP(ctx context.Context, opts HTTPOptions, h *httpHandler) error {
+	tlsConfig, err := opts.loadTLS()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	// Checked on the address actually bound: a name may resolve anywhere.
+	if err := opts.checkExposure(ln.Addr()); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		scheme = "https"
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
-	slog.Info("serving MCP", "url", "http://"+ln.Addr().String()+endpoint, "health", "http://"+ln.Addr().String()+HealthPath)
+	base := scheme + "://" + ln.Addr().String()
+	slog.Info("serving MCP", "url", base+h.endpoint, "health", base+HealthPath, "auth", authMode(opts))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -133,7 +211,7 @@ func serveHTTP(ctx context.Context, addr string, mux *http.ServeMux, closeSessio
 	slog.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	closeSessions(shutdownCtx)
+	h.closeSessions(shutdownCtx)
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
@@ -141,4 +219,15 @@ func serveHTTP(ctx context.Context, addr string, mux *http.ServeMux, closeSessio
 		return err
 	}
 	return nil
+}
+
+// authMode says in the log how clients authenticate, never with what.
+func authMode(opts HTTPOptions) string {
+	switch {
+	case opts.AuthToken != "":
+		return "bearer token"
+	case opts.InsecureNoAuth:
+		return "none (--insecure-no-auth)"
+	}
+	return "none (loopback only)"
 }

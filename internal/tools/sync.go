@@ -311,9 +311,15 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 	case res.JournalError != "":
 		journal = "the journal entry failed (" + res.JournalError + ")"
 	}
-	if res.Failed > 0 {
+	denied := WriteDenied(res)
+	switch {
+	case denied != "" && res.Applied == 0 && res.JournalEntryID == 0:
+		out.NextStep = fmt.Sprintf("Nothing was written: %d changes failed, %d skipped. %s Tell the user, then call cmdb_sync_diff again once the token is fixed.", res.Failed, res.Skipped, denied)
+	case denied != "":
+		out.NextStep = fmt.Sprintf("%d of %d changes failed (see changes[].message); %s. %s Tell the user which, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), journal, denied)
+	case res.Failed > 0:
 		out.NextStep = fmt.Sprintf("%d of %d changes failed (see changes[].message); %s. Tell the user which, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), journal)
-	} else {
+	default:
 		out.NextStep = fmt.Sprintf("Applied %d changes; %s. Call cmdb_sync_diff to confirm NetBox now matches the host.", res.Applied, journal)
 	}
 	return out

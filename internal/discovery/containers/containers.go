@@ -273,6 +273,11 @@ func vcpus(r container.Resources) float64 {
 	return limit
 }
 
+// maxCPUID bounds the CPU numbers of a cpuset: Linux numbers at most a few
+// thousand CPUs (NR_CPUS), so a larger one is not understood, and the
+// count cannot overflow.
+const maxCPUID = 1 << 16
+
 // cpusetSize counts the CPUs in a cpuset list such as "0-2,4"; 0 when the
 // list is empty or not understood.
 func cpusetSize(set string) int {
@@ -283,12 +288,12 @@ func cpusetSize(set string) int {
 	for part := range strings.SplitSeq(set, ",") {
 		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
 		first, err := strconv.Atoi(lo)
-		if err != nil || first < 0 {
+		if err != nil || first < 0 || first > maxCPUID {
 			return 0
 		}
 		last := first
 		if isRange {
-			if last, err = strconv.Atoi(hi); err != nil || last < first {
+			if last, err = strconv.Atoi(hi); err != nil || last < first || last > maxCPUID {
 				return 0
 			}
 		}

@@ -39,6 +39,14 @@ func (v Violation) String() string {
 // checked; the document describes only success statuses, so error bodies
 // are not. Paths below /__sim/ are the simulator's own and are skipped.
 func Middleware(next http.Handler, report func(Violation)) http.Handler {
+	return MiddlewareFor("", next, report)
+}
+
+// MiddlewareFor is Middleware for a server that plays another NetBox
+// release ("4.4", "4.6.2"; "" is 4.3): exchanges are still checked against
+// the 4.3 document, with what the release changed made to fit it
+// (versions.go).
+func MiddlewareFor(version string, next http.Handler, report func(Violation)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/__sim/") {
 			next.ServeHTTP(w, r)
@@ -60,7 +68,7 @@ func Middleware(next http.Handler, report func(Violation)) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		tee := &teeWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(tee, r)
-		for _, v := range spec.Check(r, body, tee.status, tee.Header(), tee.buf.Bytes()) {
+		for _, v := range spec.Check(asIn43(version, r), body, tee.status, tee.Header(), tee.buf.Bytes()) {
 			report(v)
 		}
 	})

@@ -15,9 +15,11 @@ import (
 
 const readOnlyToken = "fedcba9876543210fedcba9876543210fedcba98"
 
+// start runs the simulator as NetBox 4.3, whatever simtest.VersionEnv
+// says: these are 4.3's contract tests (profiles_test.go has the others).
 func start(t *testing.T) *simtest.Server {
 	t.Helper()
-	return simtest.Start(t, sim.Options{ReadOnlyToken: readOnlyToken})
+	return simtest.Start(t, sim.Options{ReadOnlyToken: readOnlyToken, Version: "4.3"})
 }
 
 // raw sends a request with exactly the given Authorization header (none

@@ -1,5 +1,7 @@
-// Package sim is an in-memory NetBox 4.3 REST API for tests. It reproduces
-// the behaviour cmdb-mcp depends on, read from NetBox's source (see
+// Package sim is an in-memory NetBox 4.3 REST API for tests; as version
+// profiles it also plays what 4.4, 4.5 and 4.6 change that cmdb-mcp meets
+// (Options.Version, profiles.go). It reproduces the behaviour cmdb-mcp
+// depends on, read from NetBox's source (see
 // /work/shared/NETBOX.md): token auth that fails with 403, limit/offset
 // paging with absolute links, django-filter semantics, DRF's validation
 // order and error bodies, brief and nested representations, bulk writes
@@ -14,6 +16,31 @@
 //
 //	GET    /__sim/requests  the request log, a JSON array of Request
 //	DELETE /__sim/requests  empty the log
+//	GET    /__sim/faults    the fault rules with their hits and remaining counts
+//	POST   /__sim/faults    add fault rules: a JSON list of rules (or one rule)
+//	DELETE /__sim/faults    remove every rule
+//
+// A fault rule (Fault; Server.AddFault and ClearFaults in Go) makes the
+// requests it matches fail the way NetBox or the proxy in front of it
+// fails. Every key is optional, but a rule needs status, delay or drop:
+//
+//	{
+//	  "method": "POST,PATCH",        // methods to match, comma-separated; "" or "*": any
+//	  "path": "/api/dcim/devices/*/", // path.Match pattern ("*" stays within a segment); "": any /api/ path
+//	  "count": 2,                    // requests to affect; 0: every one until DELETE
+//	  "status": 503,                 // 400-599, with NetBox's body (403, 409, 429, 500)
+//	                                 // or a proxy's HTML page (502, 503, 504)
+//	  "message": "...",              // replaces the body's default message
+//	  "retry_after": 1,              // Retry-After seconds (a 429 says 1 by default)
+//	  "delay": "30s",                // hold the request (Go duration) or until the client hangs up
+//	  "drop": true,                  // close the connection without an answer
+//	  "after_commit": true           // serve first (writes commit), then lose the answer
+//	}
+//
+// The first rule that matches and has requests left applies. A request
+// held by a delay before commit whose client hangs up is never served.
+// Faulted requests are logged like others, with the status the client
+// got (0 for none) and Request.Fault saying what was done.
 package sim
 
 import (
@@ -35,7 +62,12 @@ type Options struct {
 	Token         string        // v1 write token: "Authorization: Token <Token>"
 	ReadOnlyToken string        // optional v1 token that may only read (writes -> 403 permission)
 	Latency       time.Duration // optional added per request (not for /__sim/ endpoints)
-	Version       string        // reported netbox-version; default "4.3.7"
+	// Version is the NetBox release to play (profiles.go): "4.3" to "4.6"
+	// or a full version such as "4.6.2"; default "4.3.7".
+	Version string
+	// V2Token is an optional v2 write token, "nbt_<key>.<token>", that
+	// 4.5 and later accept as "Authorization: Bearer nbt_<key>.<token>".
+	V2Token string
 }
 
 // Request is one entry of the request log.
@@ -44,6 +76,7 @@ type Request struct {
 	Path   string `json:"path"`
 	Query  string `json:"query"`
 	Status int    `json:"status"`
+	Fault  string `json:"fault,omitempty"` // the fault injected, if any (faults.go)
 }
 
 // Server is a simulated NetBox. It is safe for concurrent use.
@@ -56,18 +89,21 @@ type Server struct {
 
 	logMu sync.Mutex
 	log   []Request
+
+	faults faultTable // faults.go
 }
 
 // New returns an empty NetBox.
 func New(opts Options) *Server {
-	if opts.Version == "" {
-		opts.Version = "4.3.7"
-	}
-	api := opts.Version
-	if parts := strings.SplitN(api, ".", 3); len(parts) >= 2 {
+	prof, version := profileFor(opts.Version) // profiles.go
+	opts.Version = version
+	st := newStore(prof.models(catalog()))
+	st.prof = prof
+	api := version // API-Version is major.minor (netbox/settings.py REST_FRAMEWORK_VERSION)
+	if parts := strings.SplitN(strings.SplitN(api, "-", 2)[0], ".", 3); len(parts) >= 2 {
 		api = parts[0] + "." + parts[1]
 	}
-	return &Server{opts: opts, apiVersion: api, st: newStore(catalog())}
+	return &Server{opts: opts, apiVersion: api, st: st}
 }
 
 // Requests returns a copy of the request log.
@@ -89,6 +125,9 @@ func (s *Server) ResetRequests() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/__sim/") {
 		s.serveSim(w, r)
+		return
+	}
+	if s.injectFault(w, r) { // faults.go
 		return
 	}
 	if s.opts.Latency > 0 {
@@ -150,6 +189,8 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/__sim/requests" && r.Method == http.MethodDelete:
 		s.ResetRequests()
 		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/__sim/faults":
+		s.serveFaults(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -287,7 +328,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	obj := h.object(rt.id)
-	if obj == nil {
+	if obj == nil || !h.precondition(obj) { // profiles.go: ETag, If-Match (4.6)
 		return
 	}
 	switch r.Method {
@@ -304,6 +345,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // authenticate is DRF's TokenAuthentication with NetBox's v1 tokens. It
 // returns a failure message for a 403, or whether the token is read-only.
 func (s *Server) authenticate(r *http.Request) (readOnly bool, fail string) {
+	if s.st.prof.since(5) {
+		return s.authenticate45(r) // profiles.go: v1 and v2 tokens
+	}
 	auth := strings.Fields(r.Header.Get("Authorization"))
 	if len(auth) == 0 || !strings.EqualFold(auth[0], "token") {
 		return false, "Authentication credentials were not provided."
@@ -411,23 +455,9 @@ func titleCase(s string) string {
 	return strings.Join(words, " ")
 }
 
-// status is /api/status/ as NetBox 4.3 answers it (netbox/api/views.py).
-func (s *Server) status() object {
-	return object{
-		{"django-version", "5.2.5"},
-		{"installed-apps", object{
-			{"django_filters", "25.1"}, {"django_prometheus", "2.4.1"}, {"django_rq", "3.1"},
-			{"django_tables2", "2.7.5"}, {"drf_spectacular", "0.28.0"}, {"drf_spectacular_sidecar", "2025.8.1"},
-			{"mptt", "0.17.0"}, {"rest_framework", "3.16.1"}, {"social_django", "5.5.1"},
-			{"taggit", "6.1.0"}, {"timezone_field", "7.1"},
-		}},
-		{"netbox-version", s.opts.Version},
-		{"netbox-full-version", s.opts.Version},
-		{"plugins", object{}},
-		{"python-version", "3.12.3"},
-		{"rq-workers-running", 1},
-	}
-}
+// status is /api/status/ as the profile's release answers it
+// (netbox/api/views.py StatusView).
+func (s *Server) status() object { return s.st.prof.status(s.opts.Version) }
 
 // handler serves one request on a model endpoint. The caller holds the lock.
 type handler struct {
@@ -495,10 +525,11 @@ func (h *handler) object(idStr string) *row {
 	return nil
 }
 
-func (h *handler) insert(t *tx, vals map[string]any) *row {
+func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
 	now := h.st.now()
 	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
 	t.put(h.m.label, r)
+	h.recordChange(t, "create", r, item) // profiles.go
 	return r
 }
 
@@ -510,7 +541,8 @@ func (h *handler) create(data any) {
 			writeJSON(h.w, http.StatusBadRequest, errs)
 			return
 		}
-		r := h.insert(h.st.begin(), vals)
+		r := h.insert(h.st.begin(), vals, data)
+		h.setETag(r) // profiles.go (4.6)
 		body := h.rc.render(h.m, r, false)
 		h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
 		writeJSON(h.w, http.StatusCreated, body)
@@ -528,7 +560,7 @@ func (h *handler) create(data any) {
 				writeJSON(h.w, http.StatusBadRequest, errs)
 				return
 			}
-			created = append(created, h.insert(t, vals))
+			created = append(created, h.insert(t, vals, item))
 		}
 	} else {
 		// DRF's ListSerializer: every object is validated against the state
@@ -556,7 +588,7 @@ func (h *handler) create(data any) {
 				writeJSON(h.w, http.StatusBadRequest, bodies)
 				return
 			}
-			created = append(created, h.insert(t, vals))
+			created = append(created, h.insert(t, vals, item))
 		}
 	}
 	out := make([]any, len(created))
@@ -569,9 +601,10 @@ func (h *handler) create(data any) {
 	writeJSON(h.w, http.StatusCreated, out)
 }
 
-func (h *handler) save(t *tx, old *row, vals map[string]any) *row {
+func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {
 	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
 	t.put(h.m.label, r)
+	h.recordChange(t, "update", r, item) // profiles.go
 	return r
 }
 
@@ -581,7 +614,8 @@ func (h *handler) update(old *row, data any, partial bool) {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
 	}
-	r := h.save(h.st.begin(), old, vals)
+	r := h.save(h.st.begin(), old, vals, data)
+	h.setETag(r) // profiles.go (4.6)
 	h.rc.annotated, h.rc.partial = true, partial
 	writeJSON(h.w, http.StatusOK, h.rc.render(h.m, r, false))
 }
@@ -620,8 +654,15 @@ func (h *handler) bulkIDs(data any) (map[int64]*jobj, bool) {
 			}
 			id = n
 		}
+		errs := errBody{}
+		if cm := h.bulkChangelogError(o); cm != "" { // profiles.go (4.4+)
+			errs["changelog_message"] = []string{cm}
+		}
 		if msg != "" {
-			bodies[i] = errBody{"id": []string{msg}}
+			errs["id"] = []string{msg}
+		}
+		if len(errs) > 0 {
+			bodies[i] = errs
 			failed = true
 			continue
 		}
@@ -655,7 +696,7 @@ func (h *handler) bulkUpdate(data any, partial bool) {
 			writeJSON(h.w, http.StatusBadRequest, errs)
 			return
 		}
-		updated = append(updated, h.save(t, old, vals))
+		updated = append(updated, h.save(t, old, vals, item))
 	}
 	h.rc.annotated, h.rc.partial = true, partial
 	out := make([]any, len(updated))

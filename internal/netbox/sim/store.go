@@ -16,6 +16,9 @@ type store struct {
 	routes map[string]*model // by route, only models with endpoints
 	tables map[string]*table
 	last   time.Time
+
+	prof    profile        // the NetBox release played (profiles.go)
+	changes []ObjectChange // change records, undone with their transaction
 }
 
 type table struct {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,11 +22,21 @@ import (
 // DefaultToken is the write token Start uses when the options name none.
 const DefaultToken = "0123456789abcdef0123456789abcdef01234567"
 
+// DefaultV2Token is the v2 write token Start gives the simulator when the
+// options name none; NetBox 4.5 and later accept it (Bearer).
+const DefaultV2Token = "nbt_cmdbsimkey01.0123456789abcdefghijABCDEFGHIJ0123456789"
+
+// VersionEnv names the NetBox release (sim.Profiles) that Start plays when
+// the options name none, so that CI can run a whole test suite against
+// each release: CMDB_SIM_VERSION=4.6 go test ./e2e/...
+const VersionEnv = "CMDB_SIM_VERSION"
+
 // Server is a running simulator.
 type Server struct {
 	URL           string // base URL, without a trailing slash
 	Token         string
 	ReadOnlyToken string
+	V2Token       string // accepted from 4.5 on
 	Sim           *sim.Server
 
 	seeds atomic.Int64
@@ -47,11 +58,17 @@ func Start(t TB, opts sim.Options) *Server {
 	if opts.Token == "" {
 		opts.Token = DefaultToken
 	}
+	if opts.V2Token == "" {
+		opts.V2Token = DefaultV2Token
+	}
+	if opts.Version == "" {
+		opts.Version = os.Getenv(VersionEnv)
+	}
 	patchDocument()
 	s := sim.New(opts)
 	var mu sync.Mutex
 	var violations []oas.Violation
-	hs := httptest.NewServer(oas.Middleware(s, func(v oas.Violation) {
+	hs := httptest.NewServer(oas.MiddlewareFor(s.Version(), s, func(v oas.Violation) {
 		mu.Lock()
 		defer mu.Unlock()
 		violations = append(violations, v)
@@ -64,7 +81,7 @@ func Start(t TB, opts sim.Options) *Server {
 			t.Errorf("%s", v)
 		}
 	})
-	return &Server{URL: hs.URL, Token: opts.Token, ReadOnlyToken: opts.ReadOnlyToken, Sim: s}
+	return &Server{URL: hs.URL, Token: opts.Token, ReadOnlyToken: opts.ReadOnlyToken, V2Token: opts.V2Token, Sim: s}
 }
 
 // Fixture holds the objects a device needs, created by Seed.

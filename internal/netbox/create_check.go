@@ -1,0 +1,413 @@
+package netbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Creates whose outcome is unknown.
+//
+// A POST that times out, loses its connection or gets a 5xx or 429 may or
+// may not have created its objects: the answer was lost, not necessarily
+// the request. Sending it again could make duplicates (NetBox allows
+// duplicate MACs, and a unique name would turn the second attempt into a
+// confusing 400). So createChecked looks the objects up by their natural
+// key first, takes the ones that exist as created, and sends again only
+// the missing ones, and only for failures worth a retry (retry.go). A
+// non-retryable failure (500) is still checked, so that a create that
+// went in is reported as done.
+//
+// A create that timed out may still be running in NetBox when it is
+// checked (Django finishes a request whose client went away), and land
+// after the check. So the check comes after the backoff wait, not before;
+// and a re-sent create that NetBox refuses as invalid (the late original
+// took the unique name or slug) is checked once more and taken as done
+// when everything is found. Where NetBox keeps nothing unique (MAC
+// addresses) a create that lands later than its check plus the wait would
+// still be made twice; no NetBox API offers an idempotency key to close
+// that gap.
+//
+// Natural keys, per endpoint (what NetBox keeps unique, or what the sync
+// never makes twice):
+//
+//	interfaces        name + device
+//	MAC addresses     MAC + assigned interface
+//	IP addresses      address (mask included) + assigned interface
+//	virtual machines  name (any case) + cluster
+//	clusters          name + group
+//	platforms, device roles, cluster types, cluster groups: slug
+//
+// Other endpoints (journal entries among them, which have no natural key)
+// are sent once and never checked.
+
+// naturalKey finds the object a create of item would have made.
+type naturalKey struct {
+	// scope is the filter every candidate matches besides param
+	// (device_id of an interface); nil for none.
+	scope func(item map[string]any) url.Values
+	// param is the repeated list filter that value fills.
+	param string
+	value func(item map[string]any) string
+	// same reports whether got is what item would have made.
+	same func(item map[string]any, got *keyedObject) bool
+}
+
+// keyedObject is what natural keys compare of a listed object.
+type keyedObject struct {
+	ID                 int64    `json:"id"`
+	Name               string   `json:"name"`
+	Slug               string   `json:"slug"`
+	Address            string   `json:"address"`
+	MAC                string   `json:"mac_address"`
+	Device             *wireRef `json:"device"`
+	Cluster            *wireRef `json:"cluster"`
+	Group              *wireRef `json:"group"`
+	AssignedObjectType *string  `json:"assigned_object_type"`
+	AssignedObjectID   *int64   `json:"assigned_object_id"`
+}
+
+var bySlug = naturalKey{
+	param: "slug",
+	value: func(it map[string]any) string { return itemString(it, "slug") },
+	same:  func(it map[string]any, got *keyedObject) bool { return got.Slug == itemString(it, "slug") },
+}
+
+var naturalKeys = map[string]naturalKey{
+	platformsPath:     bySlug,
+	deviceRolesPath:   bySlug,
+	clusterTypesPath:  bySlug,
+	clusterGroupsPath: bySlug,
+	interfacesPath: {
+		scope: idScope("device_id", "device"),
+		param: "name",
+		value: func(it map[string]any) string { return itemString(it, "name") },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return got.Name == itemString(it, "name") && got.Device.id() == itemID(it, "device")
+		},
+	},
+	macAddressesPath: {
+		param: "mac_address",
+		value: func(it map[string]any) string { return canonicalMAC(itemString(it, "mac_address")) },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return canonicalMAC(got.MAC) == canonicalMAC(itemString(it, "mac_address")) && sameAssignment(it, got)
+		},
+	},
+	ipAddressesPath: {
+		// The host part finds the address whatever mask NetBox stored.
+		param: "address",
+		value: func(it map[string]any) string { return hostPart(itemString(it, "address")) },
+		same: func(it map[string]any, got *keyedObject) bool {
+			want, err1 := netip.ParsePrefix(itemString(it, "address"))
+			have, err2 := netip.ParsePrefix(got.Address)
+			return err1 == nil && err2 == nil && want == have && sameAssignment(it, got)
+		},
+	},
+	clustersPath: {
+		scope: idScope("group_id", "group"),
+		param: "name",
+		value: func(it map[string]any) string { return itemString(it, "name") },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return got.Name == itemString(it, "name") && got.Group.id() == itemID(it, "group")
+		},
+	},
+	virtualMachinesPath: {
+		scope: idScope("cluster_id", "cluster"),
+		param: "name",
+		value: func(it map[string]any) string { return itemString(it, "name") },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return strings.EqualFold(got.Name, itemString(it, "name")) && got.Cluster.id() == itemID(it, "cluster")
+		},
+	},
+}
+
+func itemString(it map[string]any, k string) string {
+	s, _ := it[k].(string)
+	return s
+}
+
+// itemID reads a foreign key of a request body: an id, or a nested object
+// with one. 0 when absent or null.
+func itemID(it map[string]any, k string) int64 {
+	v := it[k]
+	if m, ok := v.(map[string]any); ok {
+		v = m["id"]
+	}
+	if n, ok := v.(json.Number); ok {
+		id, _ := n.Int64()
+		return id
+	}
+	return 0
+}
+
+func idScope(param, field string) func(map[string]any) url.Values {
+	return func(it map[string]any) url.Values {
+		if id := itemID(it, field); id != 0 {
+			return url.Values{param: {strconv.FormatInt(id, 10)}}
+		}
+		return nil
+	}
+}
+
+// sameAssignment compares the generic foreign key of a MAC or IP body
+// with a listed object's: the same interface, or both unassigned.
+func sameAssignment(it map[string]any, got *keyedObject) bool {
+	wantType, wantID := itemString(it, "assigned_object_type"), itemID(it, "assigned_object_id")
+	return wantType == deref(got.AssignedObjectType) && wantID == deref(got.AssignedObjectID)
+}
+
+// createChecked POSTs body to path, a JSON list when list is set (a bulk
+// create, answered in order) or one object, and decodes NetBox's answer
+// into out; for an outcome it cannot know it checks and re-sends as the
+// comment at the top of this file says. out receives, in input order, the
+// objects created or found.
+func (c *Client) createChecked(ctx context.Context, path string, body any, list bool, out any) error {
+	key, checked := naturalKeys[path]
+	if !checked {
+		return c.DoJSON(ctx, http.MethodPost, path, nil, body, out)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("netbox: POST %s: encoding the request body: %w", path, err)
+	}
+	items := []json.RawMessage{raw}
+	if list {
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return fmt.Errorf("netbox: POST %s: the body must be a list: %w", path, err)
+		}
+	}
+	decoded := make([]map[string]any, len(items))
+	for i, it := range items {
+		dec := json.NewDecoder(bytes.NewReader(it))
+		dec.UseNumber()
+		if err := dec.Decode(&decoded[i]); err != nil {
+			return fmt.Errorf("netbox: POST %s: element %d must encode as a JSON object: %w", path, i, err)
+		}
+	}
+
+	results := make([]json.RawMessage, len(items))
+	pending := make([]int, len(items))
+	for i := range pending {
+		pending[i] = i
+	}
+	start := time.Now()
+	// check looks the pending items up and keeps what it finds; it
+	// reports whether nothing is missing any more.
+	check := func(cause *Error) (bool, error) {
+		found, err := c.findCreated(ctx, path, key, decoded, pending)
+		if err != nil {
+			return false, err
+		}
+		var missing []int
+		for _, i := range pending {
+			if obj, ok := found[i]; ok {
+				results[i] = obj
+			} else {
+				missing = append(missing, i)
+			}
+		}
+		c.retry.log.LogAttrs(ctx, slog.LevelDebug, "netbox create outcome checked",
+			slog.String("path", path), slog.String("error", cause.Message),
+			slog.Int("found", len(pending)-len(missing)), slog.Int("missing", len(missing)))
+		pending = missing
+		return len(pending) == 0, nil
+	}
+	for attempt := 0; ; attempt++ {
+		sendErr := c.sendCreate(ctx, path, items, pending, list, results)
+		if sendErr == nil {
+			break
+		}
+		var e *Error
+		if !errors.As(sendErr, &e) || ctx.Err() != nil {
+			return sendErr
+		}
+		if !outcomeUnknown(e) {
+			// A re-sent create refused as invalid: the first attempt, which
+			// timed out while NetBox was still at it, may have landed after
+			// the check, and made the objects unique keys now refuse. Look
+			// again.
+			if attempt > 0 && e.Kind == KindValidation {
+				if done, err := check(e); err == nil && done {
+					break
+				}
+			}
+			return sendErr
+		}
+		// Wait before checking, not after: a create that timed out (or got
+		// a proxy's 504) may still be in flight in NetBox, and the wait
+		// gives it time to land where the check sees it.
+		retry := retryStatus(e.StatusCode) || (e.Kind == KindNetwork && retryCause(e) != "")
+		if retry {
+			var wait time.Duration
+			if wait, retry = c.retry.wait(attempt, e.retryAfter, start); retry {
+				if err := sleep(ctx, wait); err != nil {
+					return sendErr
+				}
+			}
+		}
+		done, lookupErr := check(e)
+		if lookupErr != nil {
+			return &uncheckedCreateError{err: sendErr, lookup: lookupErr}
+		}
+		if done {
+			break // it went in; only the answer was lost
+		}
+		if !retry {
+			return sendErr
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	answer := results[0]
+	if list {
+		answer, _ = json.Marshal(results)
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		return c.newError(&Error{Kind: KindDecode, Method: http.MethodPost, Path: path, StatusCode: http.StatusCreated,
+			Message: fmt.Sprintf("the response does not fit %T: %v", out, err), err: err})
+	}
+	return nil
+}
+
+// outcomeUnknown reports whether a failed POST may have created something.
+func outcomeUnknown(e *Error) bool {
+	return e.Kind == KindNetwork || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
+}
+
+// sendCreate POSTs the pending items and stores NetBox's answer for each.
+func (c *Client) sendCreate(ctx context.Context, path string, items []json.RawMessage, pending []int, list bool, results []json.RawMessage) error {
+	if !list {
+		var got json.RawMessage
+		if err := c.DoJSON(ctx, http.MethodPost, path, nil, items[0], &got); err != nil {
+			return err
+		}
+		results[0] = got
+		return nil
+	}
+	send := make([]json.RawMessage, len(pending))
+	for k, i := range pending {
+		send[k] = items[i]
+	}
+	var got []json.RawMessage
+	if err := c.DoJSON(ctx, http.MethodPost, path, nil, send, &got); err != nil {
+		return remapBulkIndexes(err, pending)
+	}
+	if len(got) != len(send) {
+		return &Error{Kind: KindDecode, Method: http.MethodPost, Path: path, StatusCode: http.StatusCreated,
+			Message: fmt.Sprintf("sent %d objects, NetBox answered with %d", len(send), len(got))}
+	}
+	for k, i := range pending {
+		results[i] = got[k]
+	}
+	return nil
+}
+
+// findCreated looks up, by natural key, the objects the pending items
+// would have made, and returns them by item index. Each listed object
+// stands for one item at most.
+func (c *Client) findCreated(ctx context.Context, path string, key naturalKey, items []map[string]any, pending []int) (map[int]json.RawMessage, error) {
+	type group struct {
+		scope  url.Values
+		values []string
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, i := range pending {
+		var scope url.Values
+		if key.scope != nil {
+			scope = key.scope(items[i])
+		}
+		g := groups[scope.Encode()]
+		if g == nil {
+			g = &group{scope: scope}
+			groups[scope.Encode()] = g
+			order = append(order, scope.Encode())
+		}
+		g.values = append(g.values, key.value(items[i]))
+	}
+	var listed []json.RawMessage
+	for _, k := range order {
+		g := groups[k]
+		got, err := listJSONAnyOf(ctx, c, path, g.scope, key.param, g.values, func(w *json.RawMessage) json.RawMessage { return *w })
+		if err != nil {
+			return nil, err
+		}
+		listed = append(listed, got...)
+	}
+	objs := make([]keyedObject, len(listed))
+	for i, raw := range listed {
+		if err := json.Unmarshal(raw, &objs[i]); err != nil {
+			return nil, c.newError(&Error{Kind: KindDecode, Method: http.MethodGet, Path: path,
+				Message: fmt.Sprintf("the response does not fit %T: %v", objs[i], err), err: err})
+		}
+	}
+	found := map[int]json.RawMessage{}
+	taken := map[int64]bool{}
+	for _, i := range pending {
+		for j := range objs {
+			if !taken[objs[j].ID] && key.same(items[i], &objs[j]) {
+				taken[objs[j].ID] = true
+				found[i] = listed[j]
+				break
+			}
+		}
+	}
+	return found, nil
+}
+
+// remapBulkIndexes renames the leading index of a bulk error's Fields
+// ("1.name") from a position among the items sent to the item's position
+// in the caller's input.
+func remapBulkIndexes(err error, sent []int) error {
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 || slices.Equal(sent, identity(len(sent))) {
+		return err
+	}
+	fields := make(map[string][]string, len(e.Fields))
+	for k, msgs := range e.Fields {
+		idx, rest, dotted := strings.Cut(k, ".")
+		if n, convErr := strconv.Atoi(idx); convErr == nil && n >= 0 && n < len(sent) {
+			k = strconv.Itoa(sent[n])
+			if dotted {
+				k += "." + rest
+			}
+		}
+		fields[k] = msgs
+	}
+	remapped := *e
+	remapped.Fields = fields
+	remapped.Message = renderFields(fields)
+	return &remapped
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// uncheckedCreateError is a create whose outcome is unknown and could not
+// be checked either. It unwraps to the create's error.
+type uncheckedCreateError struct {
+	err    error // the create's
+	lookup error // the check's
+}
+
+func (e *uncheckedCreateError) Error() string {
+	return fmt.Sprintf("%v (it may have reached NetBox: looking for what it created failed: %v)", e.err, e.lookup)
+}
+
+func (e *uncheckedCreateError) Unwrap() error { return e.err }

@@ -1,0 +1,64 @@
+package tools_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+)
+
+// A read-only token: the apply result says the token cannot write and
+// names the fix, in next_step where the model reads what to do.
+func TestSyncApplyTokenCannotWrite(t *testing.T) {
+	h := newHarness(t, harnessOptions{token: readOnlyToken})
+	_, p := plan(t, h, "")
+	out := decode[tools.SyncApplyOutput](t, h.call(t, "cmdb_sync_apply", tools.SyncApplyInput{PlanID: p.PlanID, Confirm: true}))
+	assert.Zero(t, out.Applied)
+	assert.NotZero(t, out.Failed)
+	assert.Contains(t, out.NextStep, "Nothing was written")
+	assert.Contains(t, out.NextStep, tools.TokenCannotWrite)
+	assert.Contains(t, out.NextStep, netbox.EnvToken)
+	assert.Contains(t, out.NextStep, "dcim.device")
+}
+
+func TestWriteDenied(t *testing.T) {
+	denied := (&netbox.Error{Kind: netbox.KindPermission, Method: "PATCH", Path: "/api/dcim/devices/", StatusCode: 403,
+		Message: "You do not have permission to perform this action."}).Error()
+	invalid := (&netbox.Error{Kind: netbox.KindValidation, Method: "POST", Path: "/api/ipam/ip-addresses/", StatusCode: 400,
+		Message: "Duplicate IP address"}).Error()
+	device := diff.Change{ObjectType: diff.ObjectDevice, Action: diff.ActionUpdate, Field: "status"}
+	ip := diff.Change{ObjectType: diff.ObjectIPAddress, Action: diff.ActionCreate}
+
+	tests := []struct {
+		name string
+		res  apply.Result
+		want []string // empty: no message
+	}{
+		{name: "all applied", res: apply.Result{Applied: 1, Changes: []apply.ChangeResult{{Change: device, Outcome: apply.OutcomeApplied}}}},
+		{name: "another failure", res: apply.Result{Failed: 1, Changes: []apply.ChangeResult{{Change: ip, Outcome: apply.OutcomeFailed, Message: invalid}}}},
+		{name: "permission denied", res: apply.Result{Failed: 2, Changes: []apply.ChangeResult{
+			{Change: device, Outcome: apply.OutcomeFailed, Message: denied},
+			{Change: ip, Outcome: apply.OutcomeFailed, Message: invalid},
+		}}, want: []string{"the NetBox token cannot write dcim.device.", "refused 1 changes with", "NETBOX_TOKEN_FILE"}},
+		{name: "only the journal denied", res: apply.Result{Applied: 1, JournalError: denied, Changes: []apply.ChangeResult{{Change: device, Outcome: apply.OutcomeApplied}}},
+			want: []string{"NetBox refused the journal entry with", "cannot write extras.journalentry."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tools.WriteDenied(tt.res)
+			if len(tt.want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			for _, w := range tt.want {
+				assert.Contains(t, got, w)
+			}
+			out := tools.ApplyOutput(tt.res)
+			assert.Contains(t, out.NextStep, tools.TokenCannotWrite)
+		})
+	}
+}
