@@ -42,6 +42,10 @@ type NetBox interface {
 // promise about NetBox's state; an old one is more likely stale.
 const DefaultPlanTTL = time.Hour
 
+// MaxPlans bounds the plan store: a client that diffs in a loop without
+// applying must not grow the server's memory. The oldest plan goes first.
+const MaxPlans = 256
+
 // Engine runs diffs and applies. It is safe for concurrent use.
 type Engine struct {
 	nb   NetBox
@@ -131,6 +135,9 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expireLocked()
+	for len(e.plans) >= MaxPlans {
+		e.evictOldestLocked()
+	}
 	e.plans[plan.ID] = storedPlan{plan: plan, host: host, expires: plan.CreatedAt.Add(e.ttl)}
 	return plan, nil
 }
@@ -202,6 +209,17 @@ func (e *Engine) take(id string) (storedPlan, bool) {
 	sp, ok := e.plans[id]
 	delete(e.plans, id)
 	return sp, ok
+}
+
+func (e *Engine) evictOldestLocked() {
+	var oldest string
+	var at time.Time
+	for id, sp := range e.plans {
+		if oldest == "" || sp.plan.CreatedAt.Before(at) {
+			oldest, at = id, sp.plan.CreatedAt
+		}
+	}
+	delete(e.plans, oldest)
 }
 
 func (e *Engine) expireLocked() {

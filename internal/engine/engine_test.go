@@ -176,3 +176,20 @@ func TestConcurrentApplyOfOnePlanWritesOnce(t *testing.T) {
 	assert.Equal(t, int64(1), ok.Load())
 	assert.Equal(t, int64(3), nb.writes.Load(), "one platform, one device PATCH, one journal entry")
 }
+
+func TestPlanStoreIsBounded(t *testing.T) {
+	ctx := context.Background()
+	e, _ := newTestEngine()
+	first, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	for range MaxPlans + 10 {
+		_, err := e.Diff(ctx, DiffRequest{})
+		require.NoError(t, err)
+	}
+	e.mu.Lock()
+	n := len(e.plans)
+	e.mu.Unlock()
+	assert.Equal(t, MaxPlans, n)
+	_, ok := e.Plan(first.ID)
+	assert.False(t, ok, "the oldest plan was evicted")
+}
