@@ -89,9 +89,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
-	// One NetBox, many concurrent MCP sessions and concurrent lookup reads:
-	// the default of 2 idle connections per host would reconnect constantly.
-	transport.MaxIdleConnsPerHost = 64
 
 	// The timeout bounds each attempt, not the retries together
 	// (retryTransport, retry.go).
