@@ -3,6 +3,7 @@ package sim_test
 import (
 	"bytes"
 	"encoding/json"
+	gonetbox "github.com/netbox-community/go-netbox/v4"
 	"io"
 	"net/http"
 	"testing"
@@ -93,4 +94,17 @@ func ids(p page) []int64 {
 
 func device(f simtest.Fixture, name string) map[string]any {
 	return map[string]any{"name": name, "device_type": f.DeviceTypeID, "role": f.RoleID, "site": f.SiteID}
+}
+
+// decoded fails t when a go-netbox call failed, with NetBox's body: a
+// strict-decode failure names the field the simulator got wrong.
+func decoded(t *testing.T, resp *http.Response, err error) {
+	t.Helper()
+	if err != nil {
+		if oe, isOE := err.(*gonetbox.GenericOpenAPIError); isOE {
+			t.Fatalf("%v: %s", err, oe.Body())
+		}
+		t.Fatal(err)
+	}
+	require.NotNil(t, resp)
 }
