@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,33 +58,17 @@ type netns struct {
 	name string
 }
 
-var netnsSeq atomic.Int64
-
 // newNetns creates a namespace (root and iproute2 needed) and deletes it,
 // with every interface in it, when the test ends.
 func newNetns(t *testing.T) *netns {
 	t.Helper()
-	testenv.NeedRoot(t)
-	if _, err := exec.LookPath("ip"); err != nil {
-		testenv.Skip(t, "iproute2's ip is not installed (apt-get install iproute2)")
-	}
-	ns := &netns{t: t, name: fmt.Sprintf("cmdb-netif-%d-%d", os.Getpid(), netnsSeq.Add(1))}
-	if out, err := exec.Command("ip", "netns", "add", ns.name).CombinedOutput(); err != nil {
-		testenv.Skip(t, fmt.Sprintf("cannot create a network namespace: %v: %s", err, out))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns.name).CombinedOutput(); err != nil {
-			t.Errorf("delete namespace %s: %v: %s", ns.name, err, out)
-		}
-	})
-	return ns
+	return &netns{t: t, name: testenv.NewNetns(t, "cmdb-netif")}
 }
 
 // ip runs one `ip -n <ns>` command line, failing the test if it fails.
 func (ns *netns) ip(args string) {
 	ns.t.Helper()
-	out, err := exec.Command("ip", append([]string{"-n", ns.name}, strings.Fields(args)...)...).CombinedOutput()
-	require.NoError(ns.t, err, "ip %s: %s", args, out)
+	testenv.IPIn(ns.t, ns.name, args)
 }
 
 // discover runs Discover inside the namespace.
