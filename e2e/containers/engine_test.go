@@ -292,7 +292,7 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 	assert.Equal(t, "offline", vmsA["media/media-jellyfin-1"].Status.Value)
 	assert.Equal(t, "offline", vmsA["media/media-sonarr-1"].Status.Value)
 	assert.Equal(t, "active", vmsA["media/media-bazarr-1"].Status.Value)
-	n.noDeletes(t)
+	n.NoDeletes(t)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -338,7 +338,7 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 		f()
 		counts[i] = len(srv.Sim.Requests())
 		t.Logf("%d containers, %s: %d requests in %v", n, what, counts[i], time.Since(start).Round(time.Millisecond))
-		assert.Empty(t, srv.errorsSince(0), "%s: NetBox refused requests", what)
+		assert.Empty(t, srv.Refused(0), "%s: NetBox refused requests", what)
 	}
 	measure(0, "first sync (creates)", func() { s.sync() })
 	vms := srv.vmsOf(srv.clustersOf(srv.objectsOf(srv.deviceID("many-host")).groupID))
@@ -349,7 +349,7 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 	host.Containers.Containers = changed
 	measure(1, "second sync (updates, offline, create)", func() { s.sync() })
 	measure(2, "diff in sync", func() { s.inSync() })
-	srv.noDeletes(t)
+	srv.NoDeletes(t)
 	return counts
 }
 

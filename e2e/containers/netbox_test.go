@@ -191,28 +191,6 @@ func (n *nb) vmsOf(clusters map[string]clusterRow) map[string]vmRow {
 	return out
 }
 
-// noDeletes fails t for any DELETE in the simulator's request log.
-func (n *nb) noDeletes(t *testing.T) {
-	t.Helper()
-	for _, r := range n.Sim.Requests() {
-		if r.Method == http.MethodDelete {
-			t.Errorf("a sync sent DELETE %s", r.Path)
-		}
-	}
-}
-
-// errorsSince lists the requests of the log from index from on that NetBox
-// answered with 4xx or 5xx.
-func (n *nb) errorsSince(from int) []string {
-	var out []string
-	for _, r := range n.Sim.Requests()[from:] {
-		if r.Status >= 400 {
-			out = append(out, fmt.Sprintf("%s %s?%s -> %d", r.Method, r.Path, r.Query, r.Status))
-		}
-	}
-	return out
-}
-
 // recording is one request that passed the recording proxy.
 type recording struct {
 	Method string

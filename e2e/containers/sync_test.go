@@ -98,7 +98,7 @@ func TestSyncRealDocker(t *testing.T) {
 	applied := runBinary(t, env, append([]string{"apply", "--yes"}, args...)...)
 	require.Equal(t, 0, applied.code, "apply\nstdout:\n%s\nstderr:\n%s", applied.stdout, applied.stderr)
 	assert.Contains(t, applied.stdout, "failed 0, skipped 0")
-	assert.Empty(t, n.errorsSince(before), "NetBox refused requests of the apply")
+	assert.Empty(t, n.Refused(before), "NetBox refused requests of the apply")
 
 	// 3. diff again: in sync (see checkInSync for other tests' containers).
 	checkInSync(t, n, d, env, args)
@@ -180,7 +180,7 @@ func TestSyncRealDocker(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{names["frontend"], names["db"], names["worker"], names["gone"], names["cache"]}, inProject)
 
-	n.noDeletes(t)
+	n.NoDeletes(t)
 }
 
 // checkInSync runs diff once more and wants exit 0. Other tests share this
@@ -338,5 +338,5 @@ func TestDockerUnavailable(t *testing.T) {
 		n.list(route, nil, &objs)
 		assert.Empty(t, objs, "%s written although Docker was not available", route)
 	}
-	n.noDeletes(t)
+	n.NoDeletes(t)
 }

@@ -237,27 +237,6 @@ func (n *nb) macs() []macRow {
 	return rows
 }
 
-func (n *nb) noDeletes(t *testing.T) {
-	t.Helper()
-	for _, r := range n.Sim.Requests() {
-		if r.Method == http.MethodDelete {
-			t.Errorf("a sync sent DELETE %s", r.Path)
-		}
-	}
-}
-
-// refused lists the requests from index from on that NetBox answered with
-// 4xx or 5xx.
-func (n *nb) refused(from int) []string {
-	var out []string
-	for _, r := range n.Sim.Requests()[from:] {
-		if r.Status >= 400 {
-			out = append(out, fmt.Sprintf("%s %s?%s -> %d", r.Method, r.Path, r.Query, r.Status))
-		}
-	}
-	return out
-}
-
 // syncer runs the engine for a fixed host that a test may change between
 // syncs.
 type syncer struct {

@@ -160,7 +160,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 			s := newSyncer(t, n.client(), &host)
 			before := len(n.Sim.Requests())
 			s.sync()
-			assert.Empty(t, n.refused(before), "NetBox refused requests of the apply")
+			assert.Empty(t, n.Refused(before), "NetBox refused requests of the apply")
 			s.inSync()
 
 			var d deviceRow
@@ -191,7 +191,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 			for _, name := range tt.createdInterfaces {
 				assert.Contains(t, ifs, name)
 			}
-			n.noDeletes(t)
+			n.NoDeletes(t)
 		})
 	}
 }

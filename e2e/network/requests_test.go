@@ -88,7 +88,7 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 		f()
 		counts[i] = len(n.Sim.Requests())
 		t.Logf("%d interfaces, %d IPs, %s: %d requests in %v", nIf, nIP, what, counts[i], time.Since(start).Round(time.Millisecond))
-		assert.Empty(t, n.refused(0), "%s: NetBox refused requests", what)
+		assert.Empty(t, n.Refused(0), "%s: NetBox refused requests", what)
 	}
 	measure(0, "first sync (creates)", func() { s.sync() })
 	host = changed(nIf, nIP)
@@ -98,7 +98,7 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 	ifs := n.interfaces(n.deviceID("large-host"))
 	require.Len(t, ifs, nIf+1)
 	assert.False(t, ifs[fmt.Sprintf("eth%d", nIf-1)].Enabled)
-	n.noDeletes(t)
+	n.NoDeletes(t)
 	return counts
 }
 

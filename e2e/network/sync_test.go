@@ -149,7 +149,7 @@ func TestNetworkSyncInNamespace(t *testing.T) {
 	applied := ns.run(env, append([]string{"apply", "--yes"}, args...)...)
 	require.Equal(t, 0, applied.code, "stdout:\n%s\nstderr:\n%s", applied.stdout, applied.stderr)
 	assert.Contains(t, applied.stdout, "failed 0, skipped 0")
-	assert.Empty(t, n.refused(before), "NetBox refused requests of the apply")
+	assert.Empty(t, n.Refused(before), "NetBox refused requests of the apply")
 
 	again := ns.run(env, append([]string{"diff"}, args...)...)
 	assert.Equal(t, 0, again.code, "stdout:\n%s\nstderr:\n%s", again.stdout, again.stderr)
@@ -218,8 +218,8 @@ func TestNetworkSyncInNamespace(t *testing.T) {
 	}
 	assert.Equal(t, "2001:db8:1::10/64", primaryAddr(d.PrimaryIP6))
 
-	n.noDeletes(t)
-	assert.Empty(t, n.refused(0), "NetBox refused requests during the whole run")
+	n.NoDeletes(t)
+	assert.Empty(t, n.Refused(0), "NetBox refused requests during the whole run")
 }
 
 func keys[V any](m map[string]V) []string {

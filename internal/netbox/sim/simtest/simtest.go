@@ -172,3 +172,26 @@ func (s *Server) DoToken(t TB, token, method, path string, body any) (int, []byt
 func Path(route string, id int64) string {
 	return fmt.Sprintf("/api/%s/%d/", strings.Trim(route, "/"), id)
 }
+
+// NoDeletes fails t for every DELETE in the request log: a sync never
+// deletes.
+func (s *Server) NoDeletes(t TB) {
+	t.Helper()
+	for _, r := range s.Sim.Requests() {
+		if r.Method == http.MethodDelete {
+			t.Errorf("a sync sent DELETE %s", r.Path)
+		}
+	}
+}
+
+// Refused lists the requests of the log, from index from on, that NetBox
+// answered with 4xx or 5xx.
+func (s *Server) Refused(from int) []string {
+	var out []string
+	for _, r := range s.Sim.Requests()[from:] {
+		if r.Status >= 400 {
+			out = append(out, fmt.Sprintf("%s %s?%s -> %d", r.Method, r.Path, r.Query, r.Status))
+		}
+	}
+	return out
+}
