@@ -7,17 +7,11 @@ package e2e_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +27,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -212,7 +207,7 @@ func TestServeBearerToken(t *testing.T) {
 // trusts the certificate syncs, plain HTTP gets nothing.
 func TestServeTLS(t *testing.T) {
 	nb := staleNetBox(t)
-	certFile, keyFile, pool := selfSignedCert(t)
+	certFile, keyFile, pool := testenv.SelfSignedCert(t)
 	nb.extraEnv = append(nb.extraEnv, "CMDB_AUTH_TOKEN="+authToken)
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, "serve", "--transport", "http", "--addr", addr, "--tls-cert", certFile, "--tls-key", keyFile)
@@ -494,37 +489,4 @@ func sayEverything(t *testing.T, nb *netBox, transport string, works bool) []str
 		assert.Contains(t, stderr.String(), "level=DEBUG", "the server did not log at debug level")
 	}
 	return seen
-}
-
-// selfSignedCert writes a certificate for 127.0.0.1 and localhost and its
-// key, and returns a pool that trusts it.
-func selfSignedCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "cmdb-mcp e2e"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
