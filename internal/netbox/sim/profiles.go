@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Version profiles. Options.Version picks the NetBox release the simulator
@@ -22,7 +21,8 @@ import (
 //	     (netbox/api/serializers/features.py ChangeLogMessageSerializer,
 //	     core/models/change_logging.py ObjectChange.message); a bulk update
 //	     or delete validates it as a non-blank string
-//	     (BulkOperationSerializer). A nested or brief platform carries
+//	     (BulkOperationSerializer). Change records have a "message"
+//	     (changelog.go). A nested or brief platform carries
 //	     device_count and virtualmachine_count, 0 unless annotated
 //	     (dcim/api/serializers_/platforms.py: IntegerField(default=0)).
 //	4.5  v2 tokens, "Authorization: Bearer nbt_<key>.<token>", beside v1;
@@ -32,7 +32,9 @@ import (
 //	     optional "owner" (users.Owner, netbox/models/mixins.py OwnerMixin,
 //	     users/api/serializers_/mixins.py). A device type's device_count is
 //	     a counter cache, present nested too (dcim/models/devices.py,
-//	     dcim/api/serializers_/devicetypes.py).
+//	     dcim/api/serializers_/devicetypes.py). Change records show
+//	     "object_repr" (changelog.go, which has the patch-level changes
+//	     of its filters too).
 //	4.6  Weak ETags from last_updated on a retrieve, a single create and a
 //	     detail update; If-Match on a detail PUT, PATCH or DELETE, 412
 //	     "Precondition failed." with the current ETag when it does not match
@@ -312,44 +314,6 @@ func (h *handler) setETag(r *row) {
 	if h.st.prof.since(6) {
 		h.w.Header().Set("ETag", etag(r))
 	}
-}
-
-// Change records.
-
-// ObjectChange is the part of a core.ObjectChange the simulator records:
-// one per object a request created or updated, in order. Message is the
-// request's changelog_message (4.4+; always empty on 4.3, which has no
-// message and ignores the key).
-type ObjectChange struct {
-	Time       time.Time `json:"time"`
-	Action     string    `json:"action"` // create, update
-	ObjectType string    `json:"changed_object_type"`
-	ObjectID   int64     `json:"changed_object_id"`
-	Message    string    `json:"message"`
-}
-
-// ObjectChanges returns a copy of the change records, oldest first.
-func (s *Server) ObjectChanges() []ObjectChange {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return slices.Clone(s.st.changes)
-}
-
-// recordChange adds the change record of r, written by this request with
-// item as its data, to the transaction.
-func (h *handler) recordChange(t *tx, action string, r *row, item any) {
-	st := h.st
-	c := ObjectChange{Time: r.updated, Action: action, ObjectType: h.m.label, ObjectID: r.id}
-	if o, ok := item.(*jobj); ok && st.prof.since(4) {
-		// ChangeLogMessageSerializer.to_internal_value copies the raw
-		// value; ChangeLoggingMixin.to_objectchange stores it or ''.
-		if v, present := o.get("changelog_message"); present && v != nil {
-			c.Message = pyStr(v)
-		}
-	}
-	st.changes = append(st.changes, c)
-	n := len(st.changes)
-	t.undo = append(t.undo, func() { st.changes = st.changes[:n-1] })
 }
 
 // bulkChangelogError is BulkOperationSerializer's check of

@@ -99,7 +99,9 @@ func New(opts Options) *Server {
 	opts.Version = version
 	st := newStore(prof.models(catalog()))
 	st.prof = prof
-	api := version // API-Version is major.minor (netbox/settings.py REST_FRAMEWORK_VERSION)
+	st.minor, st.patch = releaseOf(prof, version) // changelog.go
+	// API-Version is major.minor (netbox/settings.py REST_FRAMEWORK_VERSION).
+	api := version
 	if parts := strings.SplitN(strings.SplitN(api, "-", 2)[0], ".", 3); len(parts) >= 2 {
 		api = parts[0] + "." + parts[1]
 	}
@@ -210,6 +212,8 @@ const (
 	statusRoute
 	listRoute
 	detailRoute
+	changeListRoute   // /api/core/object-changes/ (changelog.go)
+	changeDetailRoute // /api/core/object-changes/{id}/
 )
 
 func (s *Server) route(path string) route {
@@ -221,6 +225,15 @@ func (s *Server) route(path string) route {
 		return route{}
 	}
 	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if len(parts) >= 2 && parts[0]+"/"+parts[1] == changesRoute {
+		switch {
+		case len(parts) == 2:
+			return route{kind: changeListRoute}
+		case len(parts) == 3 && parts[2] != "":
+			return route{kind: changeDetailRoute, id: parts[2]}
+		}
+		return route{}
+	}
 	switch len(parts) {
 	case 2:
 		if m := s.st.routes[parts[0]+"/"+parts[1]]; m != nil {
@@ -236,7 +249,7 @@ func (s *Server) route(path string) route {
 
 func (rt route) allowed() []string {
 	switch rt.kind {
-	case statusRoute:
+	case statusRoute, changeListRoute, changeDetailRoute:
 		return []string{"GET", "HEAD", "OPTIONS"}
 	case listRoute:
 		return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -245,7 +258,10 @@ func (rt route) allowed() []string {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Request-ID", newUUID())
+	// NetBox's request.id: the X-Request-ID header and the request_id of
+	// the request's change records.
+	reqID := newUUID()
+	w.Header().Set("X-Request-ID", reqID)
 	rt := s.route(r.URL.Path)
 	if rt.kind == noRoute {
 		// Django's APPEND_SLASH redirects to the slashed URL when it exists.
@@ -293,7 +309,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var data any
-	if write && (rt.kind == listRoute || r.Method != http.MethodDelete) {
+	// A detail DELETE reads its body from 4.4 on, for changelog_message
+	// (NetBoxModelViewSet.destroy).
+	if write && (rt.kind == listRoute || r.Method != http.MethodDelete || s.st.prof.since(4)) {
 		var ok bool
 		if data, ok = parseBody(w, r); !ok {
 			return
@@ -313,7 +331,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		defer s.mu.RUnlock()
 	}
 	rc.s = s.st
-	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q}
+	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID}
+	switch rt.kind {
+	case changeListRoute:
+		h.listChanges() // changelog.go
+		return
+	case changeDetailRoute:
+		h.getChange(rt.id)
+		return
+	}
 	if rt.kind == listRoute {
 		switch r.Method {
 		case "GET", "HEAD":
@@ -338,7 +364,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "PUT", "PATCH":
 		h.update(obj, data, r.Method == "PATCH")
 	case "DELETE":
-		h.delete(obj)
+		h.delete(obj, data)
 	}
 }
 
@@ -432,7 +458,13 @@ func newUUID() string {
 // options is DRF's metadata response, reduced to what it always holds.
 func (s *Server) options(w http.ResponseWriter, rt route) {
 	name := "Status"
-	if rt.model != nil {
+	switch {
+	case rt.kind == changeListRoute || rt.kind == changeDetailRoute:
+		name = "Object Change"
+		if rt.kind == changeListRoute {
+			name += " List"
+		}
+	case rt.model != nil:
 		name = titleCase(rt.model.verbose)
 		if rt.kind == listRoute {
 			name += " List"
@@ -467,6 +499,9 @@ type handler struct {
 	w  http.ResponseWriter
 	r  *http.Request
 	q  url.Values
+	// reqID is the request's id (X-Request-ID), the request_id of the
+	// change records it makes.
+	reqID string
 }
 
 // brief is NetBox's brief mode: any non-empty last value, GET only.
@@ -529,7 +564,7 @@ func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
 	now := h.st.now()
 	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
 	t.put(h.m.label, r)
-	h.recordChange(t, "create", r, item) // profiles.go
+	h.recordChange(t, "create", nil, r, item) // changelog.go
 	return r
 }
 
@@ -604,7 +639,7 @@ func (h *handler) create(data any) {
 func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {
 	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
 	t.put(h.m.label, r)
-	h.recordChange(t, "update", r, item) // profiles.go
+	h.recordChange(t, "update", old, r, item) // changelog.go
 	return r
 }
 
@@ -706,14 +741,18 @@ func (h *handler) bulkUpdate(data any, partial bool) {
 	writeJSON(h.w, http.StatusOK, out)
 }
 
-func (h *handler) delete(r *row) {
+func (h *handler) delete(r *row, data any) {
+	if errs := h.deleteMessageError(data); errs != nil { // changelog.go (4.4+)
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
 	p := &delPlan{}
 	h.st.planDelete(p, h.m, r.id)
 	if msg := h.st.protectedMsg(p); msg != "" {
 		writeDetail(h.w, http.StatusConflict, msg)
 		return
 	}
-	h.st.applyDelete(h.st.begin(), p)
+	h.applyDelete(h.st.begin(), p, data) // changelog.go: records the changes
 	h.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -736,7 +775,7 @@ func (h *handler) bulkDelete(data any) {
 			writeDetail(h.w, http.StatusConflict, msg)
 			return
 		}
-		h.st.applyDelete(t, p)
+		h.applyDelete(t, p, byID[r.id])
 	}
 	h.w.WriteHeader(http.StatusNoContent)
 }

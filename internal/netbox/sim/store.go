@@ -17,8 +17,10 @@ type store struct {
 	tables map[string]*table
 	last   time.Time
 
-	prof    profile        // the NetBox release played (profiles.go)
-	changes []ObjectChange // change records, undone with their transaction
+	prof         profile         // the NetBox release played (profiles.go)
+	minor, patch int             // its version numbers (changelog.go atLeast)
+	changes      []*ObjectChange // change records, oldest first, undone with their transaction (changelog.go)
+	changeSeq    int64           // the last change record id handed out
 }
 
 type table struct {

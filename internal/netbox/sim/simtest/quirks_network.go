@@ -6,6 +6,7 @@ import "github.com/cmdb-mcp/cmdb-mcp/internal/netbox/oas"
 func patchNetwork(spec *oas.Spec) {
 	patchInterfaceNulls(spec)
 	patchBlankDNSName(spec)
+	patchChangelog(spec) // quirks_changelog.go
 }
 
 // patchInterfaceNulls: an interface without a cable reads "cable_end": null and
