@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -63,6 +64,7 @@ type Engine struct {
 type storedPlan struct {
 	plan    diff.Plan
 	host    discovery.Host
+	view    staleView // what the lookup saw, for the stale check (stale.go)
 	expires time.Time
 }
 
@@ -138,7 +140,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: host, expires: plan.CreatedAt.Add(e.ttl)}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: host, view: newStaleView(host, snap), expires: plan.CreatedAt.Add(e.ttl)}
 	return plan, nil
 }
 
@@ -176,20 +178,24 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	if !sp.plan.DeviceFound {
 		return apply.Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (/cmdb register)", apply.ErrNotApplicable, sp.plan.Hostname)
 	}
-	now, err := e.nb.SnapshotFor(ctx, query(sp.host))
-	if err != nil {
+	how, err := e.checkCurrent(ctx, sp)
+	switch {
+	case errors.Is(err, ErrStalePlan):
+		return apply.Result{}, err
+	case err != nil:
 		return apply.Result{}, fmt.Errorf("re-read %q from NetBox before applying: %w", sp.plan.Hostname, err)
 	}
-	if diff.Fingerprint(sp.host, now) != sp.plan.Fingerprint {
-		return apply.Result{}, ErrStalePlan
-	}
+	slog.Debug("plan is current", "plan", sp.plan.ID, "checked_by", how)
 	return apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
 }
 
 // query is the Phase 1 lookup for a host: its device, and NetBox objects
 // that carry its MACs and addresses anywhere (to reuse or to report).
 func query(h discovery.Host) netbox.SnapshotQuery {
-	q := netbox.SnapshotQuery{Hostname: h.Hostname, Containers: h.Containers.Available}
+	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available}
+	for _, c := range h.Containers.Containers {
+		q.Roles = append(q.Roles, c.Role)
+	}
 	for _, i := range h.Network.Interfaces {
 		if i.MAC != "" {
 			q.MACs = append(q.MACs, i.MAC)

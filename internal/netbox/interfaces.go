@@ -58,6 +58,10 @@ type wireInterface struct {
 		ID  int64  `json:"id"`
 		MAC string `json:"mac_address"`
 	} `json:"primary_mac_address"`
+	MACs []struct {
+		ID  int64  `json:"id"`
+		MAC string `json:"mac_address"`
+	} `json:"mac_addresses"`
 }
 
 func interfaceFrom(w *wireInterface) Interface {
@@ -72,6 +76,9 @@ func interfaceFrom(w *wireInterface) Interface {
 	}
 	if w.PrimaryMAC != nil {
 		out.PrimaryMAC = &Ref{ID: w.PrimaryMAC.ID, Name: w.PrimaryMAC.MAC}
+	}
+	for _, m := range w.MACs {
+		out.MACs = append(out.MACs, Ref{ID: m.ID, Name: m.MAC})
 	}
 	return out
 }

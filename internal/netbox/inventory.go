@@ -18,6 +18,9 @@ type Interface struct {
 	// PrimaryMAC is primary_mac_address; Name holds the MAC as NetBox
 	// returns it (upper case, colons).
 	PrimaryMAC *Ref `json:"primary_mac_address,omitempty"`
+	// MACs are the MAC objects assigned to the interface (mac_addresses,
+	// nested in NetBox's answer); Name holds the MAC.
+	MACs []Ref `json:"mac_addresses,omitempty"`
 }
 
 // MACAddress is a dcim.MACAddress (an object of its own since NetBox 4.2).

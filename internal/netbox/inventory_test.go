@@ -665,10 +665,15 @@ func TestSnapshotFor(t *testing.T) {
 		}
 		return out
 	}
+	eth0 := interfaceWire(11, 7, "eth0")
+	eth0["mac_addresses"] = []any{map[string]any{"id": 1, "url": "http://nb/api/dcim/mac-addresses/1/", "display": "02:42:AC:11:00:02", "mac_address": "02:42:AC:11:00:02", "description": ""}}
+	mediaGroup := map[string]any{"id": 3, "name": "g", "slug": "cmdb-host-7"}
+	composeType := map[string]any{"id": 2, "name": "Docker Compose", "slug": "docker-compose"}
 	lists := map[string][]map[string]any{
 		platformsPath:  {platformJSON(1)},
-		interfacesPath: {interfaceWire(11, 7, "eth0")},
-		// The device's MAC 1 is also found by value; 2 is free elsewhere.
+		interfacesPath: {eth0},
+		// The device's MAC 1 (nested in eth0) is also found by value; 2 is
+		// free elsewhere.
 		macAddressesPath: {
 			withID(assigned(1, 11), "id", 1, "mac_address", "02:42:AC:11:00:02"),
 			{"id": 2, "mac_address": "02:42:AC:11:00:03", "assigned_object_type": nil, "assigned_object_id": nil, "assigned_object": nil},
@@ -679,21 +684,33 @@ func TestSnapshotFor(t *testing.T) {
 				"assigned_object": map[string]any{"id": 99, "device": map[string]any{"id": 8}}},
 		},
 		deviceRolesPath:     {{"id": 30, "name": "Docker container", "slug": "docker-container", "vm_role": true}},
-		clusterTypesPath:    {{"id": 2, "name": "Docker Compose", "slug": "docker-compose"}},
-		clusterGroupsPath:   {{"id": 3, "name": "g", "slug": "cmdb-host-7"}},
-		clustersPath:        {{"id": 4, "name": "media", "type": map[string]any{"id": 2, "name": "Docker Compose", "slug": "docker-compose"}, "group": map[string]any{"id": 3, "name": "g", "slug": "cmdb-host-7"}, "status": map[string]any{"value": "active"}}},
+		clusterTypesPath:    {composeType},
+		clusterGroupsPath:   {mediaGroup},
+		clustersPath:        {{"id": 4, "name": "media", "type": composeType, "group": mediaGroup, "status": map[string]any{"value": "active"}}},
 		virtualMachinesPath: {{"id": 9, "name": "jellyfin", "status": map[string]any{"value": "active"}, "cluster": map[string]any{"id": 4, "name": "media"}, "vcpus": 2, "memory": 1024}},
 	}
 	device := []map[string]any{deviceJSON(7, "web01", 1, "DC1")}
 	query := SnapshotQuery{
 		Hostname:   "web01",
+		Platform:   "Ubuntu 24.04", // the device has 22.04
 		MACs:       []string{"02:42:ac:11:00:02", "02:42:ac:11:00:03", "02:42:ac:11:00:03"},
 		Addresses:  []string{"192.0.2.10", "172.17.0.1/16", "fe80::1%eth0"},
 		Containers: true,
+		Roles:      []string{"Docker container"}, // on no VM yet
+	}
+	with := func(path string, objs ...map[string]any) map[string][]map[string]any {
+		out := map[string][]map[string]any{}
+		for k, v := range lists {
+			out[k] = v
+		}
+		out[path] = objs
+		return out
 	}
 
 	t.Run("everything", func(t *testing.T) {
-		f := newSnapshotFake(t, device, lists, nil)
+		// The cluster in the list carries no group or type, so both are
+		// read in a second round trip, like the roles: no VM has the wanted one.
+		f := newSnapshotFake(t, device, with(clustersPath, map[string]any{"id": 4, "name": "media", "type": nil, "group": nil, "status": map[string]any{"value": "active"}}), nil)
 		c := newTestClient(t, f.fakeNetBox)
 		s, err := c.SnapshotFor(context.Background(), query)
 		require.NoError(t, err)
@@ -701,7 +718,7 @@ func TestSnapshotFor(t *testing.T) {
 		assert.True(t, s.Found)
 		assert.Equal(t, int64(7), s.Device.ID)
 		assert.Len(t, s.Platforms, 1)
-		assert.Equal(t, []Interface{{ID: 11, DeviceID: 7, Name: "eth0", Type: "1000base-t", Enabled: true}}, s.Interfaces)
+		assert.Equal(t, []Interface{{ID: 11, DeviceID: 7, Name: "eth0", Type: "1000base-t", Enabled: true, MACs: []Ref{{ID: 1, Name: "02:42:AC:11:00:02"}}}}, s.Interfaces)
 		assert.Equal(t, []MACAddress{
 			{ID: 1, MAC: "02:42:AC:11:00:02", InterfaceID: 11, DeviceID: 7},
 			{ID: 2, MAC: "02:42:AC:11:00:03"},
@@ -718,44 +735,52 @@ func TestSnapshotFor(t *testing.T) {
 		assert.Equal(t, []VirtualMachine{{ID: 9, Name: "jellyfin", Status: "active", ClusterID: 4, VCPUs: 2, MemoryMB: 1024}}, s.VMs)
 
 		q := f.queries(t)
-		assert.Len(t, f.requests(), 12)
+		assert.Len(t, f.requests(), 11, "device; 6 in one round trip; clusters and VMs; type and roles")
 		assert.Equal(t, "web01", q[devicesPath][0].Get("name"))
 		assert.Equal(t, "7", q[interfacesPath][0].Get("device_id"))
-		require.Len(t, q[macAddressesPath], 2)
+		require.Len(t, q[macAddressesPath], 1, "the device's MACs come nested in its interfaces")
+		assert.Empty(t, q[macAddressesPath][0].Get("device_id"), "values are looked up anywhere")
+		assert.Equal(t, []string{"02:42:AC:11:00:02", "02:42:AC:11:00:03"}, q[macAddressesPath][0]["mac_address"])
 		require.Len(t, q[ipAddressesPath], 2)
-		for _, path := range []string{macAddressesPath, ipAddressesPath} {
-			byDevice, byValue := q[path][0], q[path][1]
-			if byDevice.Get("device_id") == "" {
-				byDevice, byValue = byValue, byDevice
-			}
-			assert.Equal(t, "7", byDevice.Get("device_id"), path)
-			assert.Empty(t, byValue.Get("device_id"), "values are looked up anywhere")
+		byDevice, byValue := q[ipAddressesPath][0], q[ipAddressesPath][1]
+		if byDevice.Get("device_id") == "" {
+			byDevice, byValue = byValue, byDevice
 		}
-		macValues := q[macAddressesPath][0]["mac_address"]
-		if macValues == nil {
-			macValues = q[macAddressesPath][1]["mac_address"]
-		}
-		assert.Equal(t, []string{"02:42:AC:11:00:02", "02:42:AC:11:00:03"}, macValues)
-		addrValues := q[ipAddressesPath][0]["address"]
-		if addrValues == nil {
-			addrValues = q[ipAddressesPath][1]["address"]
-		}
-		assert.Equal(t, []string{"192.0.2.10", "172.17.0.1", "fe80::1"}, addrValues, "host parts, no mask or zone")
+		assert.Equal(t, "7", byDevice.Get("device_id"))
+		assert.Empty(t, byValue.Get("device_id"), "values are looked up anywhere")
+		assert.Equal(t, []string{"192.0.2.10", "172.17.0.1", "fe80::1"}, byValue["address"], "host parts, no mask or zone")
 		assert.Equal(t, "docker-compose", q[clusterTypesPath][0].Get("slug"))
 		assert.Equal(t, "cmdb-host-7", q[clusterGroupsPath][0].Get("slug"))
 		assert.Equal(t, "3", q[clustersPath][0].Get("group_id"))
-		assert.Equal(t, []string{"4"}, q[virtualMachinesPath][0]["cluster_id"])
+		assert.Equal(t, "3", q[virtualMachinesPath][0].Get("cluster_group_id"))
+		assert.Len(t, q[deviceRolesPath], 1)
+		assert.Len(t, q[platformsPath], 1, "the host's platform is not the device's")
 		assert.LessOrEqual(t, f.maxInFlight.Load(), int64(snapshotParallelism))
 		assert.Greater(t, f.maxInFlight.Load(), int64(1), "reads overlap")
 	})
 
+	t.Run("steady state: what clusters, VMs and the device carry is not read again", func(t *testing.T) {
+		vm := map[string]any{"id": 9, "name": "jellyfin", "status": map[string]any{"value": "active"}, "cluster": map[string]any{"id": 4, "name": "media"},
+			"role": map[string]any{"id": 30, "name": "Docker container", "slug": "docker-container"}}
+		f := newSnapshotFake(t, device, with(virtualMachinesPath, vm), nil)
+		q := query
+		q.Platform = "ubuntu 22.04 " // the device's, in another case
+		s, err := newTestClient(t, f.fakeNetBox).SnapshotFor(context.Background(), q)
+		require.NoError(t, err)
+		assert.Len(t, f.requests(), 8, "device; interfaces, IPs, MACs and IPs by value, group; clusters, VMs")
+		qs := f.queries(t)
+		for _, path := range []string{platformsPath, clusterTypesPath, deviceRolesPath} {
+			assert.Empty(t, qs[path], path)
+		}
+		assert.Equal(t, []Platform{{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"}}, s.Platforms)
+		assert.Equal(t, &ClusterGroup{ID: 3, Name: "g", Slug: "cmdb-host-7"}, s.ClusterGroup)
+		assert.Equal(t, &ClusterType{ID: 2, Name: "Docker Compose", Slug: "docker-compose"}, s.ClusterType)
+		assert.Equal(t, []DeviceRole{{ID: 30, Name: "Docker container", Slug: "docker-container", VMRole: true}}, s.Roles)
+	})
+
 	t.Run("request count does not grow with objects", func(t *testing.T) {
 		count := func(interfaces, ips int) int {
-			big := map[string][]map[string]any{}
-			for k, v := range lists {
-				big[k] = v
-			}
-			big[interfacesPath] = nil
+			big := with(interfacesPath)
 			for i := range interfaces {
 				big[interfacesPath] = append(big[interfacesPath], interfaceWire(int64(100+i), 7, fmt.Sprint("eth", i)))
 			}
@@ -770,33 +795,30 @@ func TestSnapshotFor(t *testing.T) {
 			assert.Len(t, s.Interfaces, interfaces)
 			return len(f.requests())
 		}
-		assert.Equal(t, 12, count(3, 2))
-		assert.Equal(t, 12, count(40, 100))
-		assert.Equal(t, 13, count(40, 101), "one more chunk of 100 values")
+		assert.Equal(t, 10, count(3, 2))
+		assert.Equal(t, 10, count(40, 100))
+		assert.Equal(t, 11, count(40, 101), "one more chunk of 100 values")
 	})
 
 	t.Run("without containers or values", func(t *testing.T) {
 		f := newSnapshotFake(t, device, lists, nil)
 		s, err := newTestClient(t, f.fakeNetBox).SnapshotFor(context.Background(), SnapshotQuery{Hostname: "web01"})
 		require.NoError(t, err)
-		assert.Len(t, f.requests(), 5)
+		assert.Len(t, f.requests(), 3, "device, interfaces, IPs")
 		assert.Nil(t, s.ClusterType)
 		assert.Nil(t, s.Roles)
-		assert.Len(t, s.MACs, 2)
+		assert.Len(t, s.MACs, 1)
 	})
 
 	t.Run("no cluster group", func(t *testing.T) {
-		noGroup := map[string][]map[string]any{}
-		for k, v := range lists {
-			noGroup[k] = v
-		}
-		noGroup[clusterGroupsPath] = nil
+		noGroup := with(clusterGroupsPath)
+		noGroup[clustersPath], noGroup[virtualMachinesPath] = nil, nil
 		f := newSnapshotFake(t, device, noGroup, nil)
 		s, err := newTestClient(t, f.fakeNetBox).SnapshotFor(context.Background(), query)
 		require.NoError(t, err)
 		assert.Nil(t, s.ClusterGroup)
-		assert.Nil(t, s.Clusters)
-		assert.Len(t, f.requests(), 10, "no clusters or VMs read")
+		assert.Empty(t, s.Clusters)
+		assert.Len(t, f.requests(), 9, "no clusters or VMs read")
 		assert.Empty(t, f.queries(t)[clustersPath])
 	})
 
@@ -811,11 +833,11 @@ func TestSnapshotFor(t *testing.T) {
 	})
 
 	t.Run("errors are joined", func(t *testing.T) {
-		f := newSnapshotFake(t, device, lists, map[string]int{interfacesPath: 500, clustersPath: 403})
+		f := newSnapshotFake(t, device, lists, map[string]int{interfacesPath: 500, clusterGroupsPath: 403})
 		_, err := newTestClient(t, f.fakeNetBox).SnapshotFor(context.Background(), query)
 		require.Error(t, err)
 		assert.ErrorContains(t, err, "failed "+interfacesPath)
-		assert.ErrorContains(t, err, "failed "+clustersPath)
+		assert.ErrorContains(t, err, "failed "+clusterGroupsPath)
 		assert.True(t, IsKind(err, KindServer))
 		assert.True(t, IsKind(err, KindAuth))
 		assertErrNoToken(t, err)

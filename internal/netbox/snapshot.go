@@ -1,57 +1,69 @@
 package netbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 )
 
-// Snapshot is SnapshotFor with only the host name: the device and every
-// platform, plus the device's interfaces, MACs and IPs when it is found.
+// Snapshot is SnapshotFor with only the host name: the device, and its
+// interfaces, MACs and IPs when it is found (every platform when not).
 func (c *Client) Snapshot(ctx context.Context, hostname string) (Snapshot, error) {
 	return c.SnapshotFor(ctx, SnapshotQuery{Hostname: hostname})
 }
 
 // snapshotParallelism bounds the reads SnapshotFor has in flight at once:
-// enough to overlap the round trips of one snapshot, few enough not to
-// crowd a NetBox that serves other clients.
-const snapshotParallelism = 4
+// enough for the reads of one snapshot to share a round trip, few enough
+// not to crowd a NetBox that serves other clients.
+const snapshotParallelism = 8
 
 // SnapshotFor is the lookup phase of a sync (seed Phase 1). It reads the
-// device named q.Hostname (NetBox matches names case-insensitively) and
-// every platform. Found is false when no device has the name; more than
-// one match is an *AmbiguousNameError.
+// device named q.Hostname (NetBox matches names case-insensitively); more
+// than one match is an *AmbiguousNameError, none leaves Found false (with
+// every platform read, for registering the host).
 //
-// For a found device it also reads the device's interfaces, the MAC
-// objects and IPs assigned to them, and the MAC objects and IPs anywhere
-// in NetBox with one of q.MACs or q.Addresses (by host part, whatever the
-// mask), merged without duplicates. With q.Containers it reads the device
-// roles, the cluster type ClusterTypeSlug, the host's cluster group
-// (HostClusterGroupSlug), its clusters and their VMs.
+// For a found device it reads the device's interfaces (with the MAC
+// objects assigned to them, which NetBox nests in each interface), the IPs
+// assigned to them, and the MAC objects and IPs anywhere in NetBox with
+// one of q.MACs or q.Addresses (by host part, whatever the mask), merged
+// without duplicates. It reads the platforms only when the device's is not
+// q.Platform. With q.Containers it reads the host's cluster group (by slug,
+// HostClusterGroupSlug), then its clusters and their VMs (by the group's
+// id: a slug filter on them would be refused, 400, until the first sync
+// made the group). The cluster type comes nested in a cluster and the
+// roles in the VMs, so they are read only when no cluster or VM carries
+// them.
 //
 // The number of requests does not grow with the number of objects, only
-// with pages of 1000 objects and chunks of 100 values (MACs, addresses,
-// cluster ids) per request. With at most 100 MACs, 100 addresses, 100
-// clusters and 1000 objects of each kind it is:
+// with pages of 1000 objects and chunks of 100 values (MACs, addresses)
+// per request. With at most 100 MACs, 100 addresses and 1000 objects of
+// each kind it is:
 //
-//	device not found:                    2 (device, platforms)
-//	found:                               5, +1 with MACs, +1 with addresses
-//	found, with Containers:              +5 (roles, cluster type, cluster
-//	                                     group, clusters, VMs); clusters and
-//	                                     VMs are not read when there is no
-//	                                     group, VMs not when it has no
-//	                                     clusters
-//	found, NetBox 4.6+:                  +1 (the device itself, for its
-//	                                     ETag: lists carry none; version.go)
+//	device not found:           2 (device, platforms)
+//	found:                      3 (device, interfaces, IPs), +1 with MACs,
+//	                            +1 with addresses, +1 when the platform
+//	                            differs
+//	found, with Containers:     +1 (the group), +2 when it exists
+//	                            (clusters, VMs); +1 for the cluster type
+//	                            when no cluster carries it, +1 for the
+//	                            roles when a wanted role is on no VM
+//	found, NetBox 4.6+:         +1 (the device itself, for its ETag: lists
+//	                            carry none; version.go)
 //
-// After the device lookup the reads run concurrently, at most
-// snapshotParallelism at a time; errors from several reads are joined.
+// The reads after the device lookup run concurrently, at most
+// snapshotParallelism at a time, in one round trip; the clusters and VMs
+// take a second, and the type and roles a third only when needed. Errors
+// from several reads are joined.
 func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, error) {
 	if q.Hostname == "" {
 		// An empty name filter would select every device.
 		return Snapshot{}, errors.New("netbox: snapshot: empty host name: pass the host's name as NetBox knows it")
 	}
-	devices, err := c.ListDevices(ctx, DeviceFilter{Name: q.Hostname})
+	lookupCtx, answered := capturingServerTime(ctx)
+	devices, err := c.ListDevices(lookupCtx, DeviceFilter{Name: q.Hostname})
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -59,13 +71,10 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		return Snapshot{}, &AmbiguousNameError{Name: q.Hostname, Devices: devices}
 	}
 
-	var s Snapshot
-	// Each read fills its own variable, so that the reads share no memory.
-	reads := []func(context.Context) error{
-		func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
-	}
+	s := Snapshot{ReadAt: answered.At}
 	if len(devices) == 0 {
-		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
+		s.Platforms, err = c.ListPlatforms(ctx)
+		if err != nil {
 			return Snapshot{}, err
 		}
 		return s, nil
@@ -73,6 +82,8 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	s.Found, s.Device = true, devices[0]
 	id := s.Device.ID
 
+	// Each read fills its own variable, so that the reads share no memory.
+	var reads []func(context.Context) error
 	var detail *Device
 	if c.serverVersion(ctx).atLeast(4, 6) {
 		reads = append(reads, func(ctx context.Context) error {
@@ -81,15 +92,17 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 			return err
 		})
 	}
+	if p := s.Device.Platform; p != nil && (q.Platform == "" || strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(q.Platform))) {
+		// The platform the host maps to is the device's: nothing to find.
+		s.Platforms = []Platform{{ID: p.ID, Name: p.Name, Slug: p.Slug}}
+	} else if q.Platform != "" {
+		reads = append(reads, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err })
+	}
 
-	var macsOfDevice, macsByValue []MACAddress
+	var macsByValue []MACAddress
 	var ipsOfDevice, ipsByValue []IPAddress
 	reads = append(reads,
 		func(ctx context.Context) (err error) { s.Interfaces, err = c.ListInterfaces(ctx, id); return err },
-		func(ctx context.Context) (err error) {
-			macsOfDevice, err = c.ListMACAddresses(ctx, MACAddressFilter{DeviceID: id})
-			return err
-		},
 		func(ctx context.Context) (err error) {
 			ipsOfDevice, err = c.ListIPAddresses(ctx, IPAddressFilter{DeviceID: id})
 			return err
@@ -108,33 +121,15 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		})
 	}
 	if q.Containers {
-		reads = append(reads,
-			func(ctx context.Context) (err error) { s.Roles, err = c.ListDeviceRoles(ctx); return err },
-			func(ctx context.Context) error {
-				types, err := c.ListClusterTypes(ctx, ClusterTypeSlug)
-				if len(types) > 0 {
-					s.ClusterType = &types[0]
-				}
-				return err
-			},
-			// Group, clusters and VMs each need the ids of the one before.
-			func(ctx context.Context) error {
-				groups, err := c.ListClusterGroups(ctx, HostClusterGroupSlug(id))
-				if err != nil || len(groups) == 0 {
-					return err
-				}
+		// By slug, which a filter on clusters or VMs would refuse (400)
+		// before the first sync has made the group.
+		reads = append(reads, func(ctx context.Context) error {
+			groups, err := c.ListClusterGroups(ctx, HostClusterGroupSlug(id))
+			if len(groups) > 0 {
 				s.ClusterGroup = &groups[0]
-				if s.Clusters, err = c.ListClusters(ctx, s.ClusterGroup.ID); err != nil || len(s.Clusters) == 0 {
-					return err
-				}
-				ids := make([]int64, len(s.Clusters))
-				for i, cl := range s.Clusters {
-					ids[i] = cl.ID
-				}
-				s.VMs, err = c.ListVirtualMachines(ctx, ids)
-				return err
-			},
-		)
+			}
+			return err
+		})
 	}
 	if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
 		return Snapshot{}, err
@@ -143,9 +138,89 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		// Newer than the list's, and the state its ETag stands for.
 		s.Device = *detail
 	}
-	s.MACs = mergeByID(macsOfDevice, macsByValue, func(m MACAddress) int64 { return m.ID })
+	s.MACs = mergeByID(interfaceMACs(id, s.Interfaces), macsByValue, func(m MACAddress) int64 { return m.ID })
 	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip IPAddress) int64 { return ip.ID })
+	if !q.Containers {
+		return s, nil
+	}
+
+	// The group's clusters and VMs: a second round trip, both at once.
+	if g := s.ClusterGroup; g != nil {
+		err := runBounded(ctx, snapshotParallelism, []func(context.Context) error{
+			func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err },
+			func(ctx context.Context) (err error) {
+				s.VMs, err = c.ListVirtualMachinesInGroup(ctx, g.ID)
+				return err
+			},
+		})
+		if err != nil {
+			return Snapshot{}, err
+		}
+	}
+	// What they did not carry takes a third, only then.
+	reads = reads[:0]
+	for _, cl := range s.Clusters {
+		if s.ClusterType == nil && cl.Type.Slug == ClusterTypeSlug {
+			s.ClusterType = &ClusterType{ID: cl.Type.ID, Name: cl.Type.Name, Slug: cl.Type.Slug}
+		}
+	}
+	if s.ClusterType == nil {
+		reads = append(reads, func(ctx context.Context) error {
+			types, err := c.ListClusterTypes(ctx, ClusterTypeSlug)
+			if len(types) > 0 {
+				s.ClusterType = &types[0]
+			}
+			return err
+		})
+	}
+	if roles, ok := vmRoles(s.VMs, q.Roles); ok {
+		s.Roles = roles
+	} else {
+		reads = append(reads, func(ctx context.Context) (err error) { s.Roles, err = c.ListDeviceRoles(ctx); return err })
+	}
+	if len(reads) > 0 {
+		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
+			return Snapshot{}, err
+		}
+	}
 	return s, nil
+}
+
+// interfaceMACs lists the MAC objects NetBox nests in the interfaces of the
+// device.
+func interfaceMACs(deviceID int64, ifaces []Interface) []MACAddress {
+	var out []MACAddress
+	for _, i := range ifaces {
+		for _, m := range i.MACs {
+			out = append(out, MACAddress{ID: m.ID, MAC: m.Name, InterfaceID: i.ID, DeviceID: deviceID})
+		}
+	}
+	return out
+}
+
+// vmRoles returns the distinct roles the VMs carry, sorted by id, and
+// whether every wanted role (by name, ignoring case, as NetBox compares
+// them) is among them. A role on a VM is a VM role: NetBox gives VMs no
+// other.
+func vmRoles(vms []VirtualMachine, want []string) ([]DeviceRole, bool) {
+	byName := map[string]bool{}
+	seen := map[int64]bool{}
+	var out []DeviceRole
+	for _, vm := range vms {
+		if vm.Role == nil || seen[vm.Role.ID] {
+			continue
+		}
+		seen[vm.Role.ID] = true
+		byName[strings.ToLower(vm.Role.Name)] = true
+		out = append(out, DeviceRole{ID: vm.Role.ID, Name: vm.Role.Name, Slug: vm.Role.Slug, VMRole: true})
+	}
+	for _, r := range want {
+		if r != "" && !byName[strings.ToLower(r)] {
+			return nil, false
+		}
+	}
+	slices.SortFunc(out, func(a, b DeviceRole) int { return cmp.Compare(a.ID, b.ID) })
+	return out, true
 }
 
 func hostParts(addrs []string) []string {

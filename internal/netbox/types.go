@@ -1,5 +1,7 @@
 package netbox
 
+import "time"
+
 // This file holds the domain types at the package border. Callers never see
 // go-netbox models: those decode strictly against NetBox 4.3 and change with
 // every NetBox release, while these types only carry what cmdb-mcp uses.
@@ -81,6 +83,11 @@ type Status struct {
 // Snapshot is everything the lookup phase (seed Phase 1) read from NetBox
 // for one host. It is the "existing" input of the differ.
 type Snapshot struct {
+	// ReadAt is when NetBox answered the device lookup, by NetBox's clock
+	// (its Date header, to the second); zero when it sent none. Every other
+	// read came after it: the change log from then on says what the
+	// snapshot may have missed.
+	ReadAt time.Time `json:"-"`
 	// Found is false when no device has the host's name; Device is then zero.
 	Found     bool       `json:"found"`
 	Device    Device     `json:"device"`
@@ -115,7 +122,14 @@ type SnapshotQuery struct {
 	// conflicts.
 	MACs      []string
 	Addresses []string
-	// Containers asks for the cluster type, this host's cluster group (by
-	// slug, derived from the device id), its clusters, VMs and the roles.
+	// Platform is the host's platform name. Platforms are read only when
+	// the device's differs from it (to find one to reuse, or a free slug);
+	// empty (unknown) reads none.
+	Platform string
+	// Containers asks for this host's cluster group (by slug, derived from
+	// the device id), its clusters and their VMs, the cluster type, and the
+	// roles when Roles names one the VMs do not carry.
 	Containers bool
+	// Roles are the roles the host's containers want.
+	Roles []string
 }

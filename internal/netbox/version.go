@@ -275,6 +275,7 @@ func beforeSend(ctx context.Context, req *http.Request) {
 // ETag when the caller asked for it.
 func (c *Client) afterSend(ctx context.Context, resp *http.Response) {
 	c.ver.observe(resp)
+	observeServerTime(ctx, resp) // changelog.go
 	if p, ok := ctx.Value(etagKey{}).(*string); ok && resp != nil {
 		*p = resp.Header.Get("ETag")
 	}

@@ -44,6 +44,18 @@ func (c *Client) ListClusters(ctx context.Context, groupID int64) ([]Cluster, er
 	return listJSON(ctx, c, clustersPath, url.Values{"group_id": {strconv.FormatInt(groupID, 10)}}, clusterFrom)
 }
 
+// ListVirtualMachinesInGroup reads the VMs of every cluster of the cluster
+// group (NetBox's cluster_group_id filter), one request per 1000, without
+// config contexts.
+func (c *Client) ListVirtualMachinesInGroup(ctx context.Context, groupID int64) ([]VirtualMachine, error) {
+	if groupID <= 0 {
+		// No cluster_group_id would list the VMs of every host.
+		return nil, fmt.Errorf("netbox: GET %s: group id %d: pass the id of the cluster group whose VMs to read", virtualMachinesPath, groupID)
+	}
+	q := url.Values{"exclude": {"config_context"}, "cluster_group_id": {strconv.FormatInt(groupID, 10)}}
+	return listJSON(ctx, c, virtualMachinesPath, q, virtualMachineFrom)
+}
+
 // ListVirtualMachines reads the VMs of any of the clusters: one request per
 // 100 clusters (and per 1000 VMs), NetBox ORing the cluster ids. No
 // clusters make no request. Config contexts, which NetBox renders for
