@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+)
+
+// The stale check. A plan is a promise about NetBox's state at the diff;
+// before the apply writes, the engine makes sure nothing the plan depends on
+// changed. The sure way is the lookup again and a fingerprint compare (as
+// many requests as the lookup). The cheap way is NetBox's change log: one
+// request for every change since the lookup, each matched against what the
+// lookup saw. The engine takes the cheap way when it can and falls back to
+// the sure way whenever the log cannot clear the plan: the log cannot be
+// read (no view permission on core.objectchange, an older NetBox), it has
+// more changes than one page, NetBox sent no Date to time the lookup by, or
+// a change may touch the plan's objects. The log misses what NetBox does not
+// log (edits from nbshell or SQL), as NetBox's own history view does.
+
+// ChangeLog is the part of a NetBox client that reads the change log;
+// *netbox.Client has it. An engine whose NetBox lacks it always re-reads.
+type ChangeLog interface {
+	ListObjectChanges(ctx context.Context, since time.Time, limit int) ([]netbox.ObjectChange, bool, error)
+}
+
+const (
+	// changeLogSlack widens the window before the lookup. NetBox times a
+	// change record when the change is saved, but the change becomes
+	// visible when its transaction commits: a record timed before the
+	// lookup can belong to a change the lookup did not see, if its
+	// transaction was still running. Minutes cover any API request.
+	changeLogSlack = 5 * time.Minute
+	// changeLogPage is how many records one request reads; more than that
+	// since the lookup and the engine re-reads instead.
+	changeLogPage = 1000
+)
+
+// StaleCheck says how an apply made sure its plan was current.
+type StaleCheck string
+
+const (
+	// StaleCheckChangeLog: the change log since the lookup showed nothing
+	// the plan depends on (one request).
+	StaleCheckChangeLog StaleCheck = "change log"
+	// StaleCheckReread: the lookup was made again and its fingerprint
+	// compared.
+	StaleCheckReread StaleCheck = "re-read"
+)
+
+// staleView is what a plan's lookup saw, kept with the plan to match change
+// records against: the ids of every object it read, and the values it
+// looked objects up by.
+type staleView struct {
+	readAt   time.Time
+	hostname string
+	deviceID int64
+	groupID  int64 // the host's cluster group; 0 when it had none
+	ids      map[string]map[int64]bool
+	macs     map[string]bool // upper case, colons
+	addrs    map[netip.Addr]bool
+}
+
+func newStaleView(host discovery.Host, s netbox.Snapshot) staleView {
+	v := staleView{readAt: s.ReadAt, hostname: strings.ToLower(host.Hostname), deviceID: s.Device.ID,
+		ids: map[string]map[int64]bool{}, macs: map[string]bool{}, addrs: map[netip.Addr]bool{}}
+	add := func(objectType string, id int64) {
+		if v.ids[objectType] == nil {
+			v.ids[objectType] = map[int64]bool{}
+		}
+		v.ids[objectType][id] = true
+	}
+	add("dcim.device", s.Device.ID)
+	for _, i := range s.Interfaces {
+		add("dcim.interface", i.ID)
+	}
+	for _, m := range s.MACs {
+		add("dcim.macaddress", m.ID)
+	}
+	for _, ip := range s.IPs {
+		add("ipam.ipaddress", ip.ID)
+	}
+	for _, c := range s.Clusters {
+		add("virtualization.cluster", c.ID)
+	}
+	for _, vm := range s.VMs {
+		add("virtualization.virtualmachine", vm.ID)
+	}
+	if s.ClusterGroup != nil {
+		v.groupID = s.ClusterGroup.ID
+	}
+	q := query(host)
+	for _, m := range q.MACs {
+		v.macs[canonicalMAC(m)] = true
+	}
+	for _, a := range q.Addresses {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			v.addrs[ip.WithZone("")] = true
+		}
+	}
+	return v
+}
+
+// touchedBy reports whether the change may alter what the lookup saw or
+// would see now. When in doubt it says yes: a false yes costs a re-read, a
+// false no a write on stale assumptions.
+func (v staleView) touchedBy(c netbox.ObjectChange) bool {
+	if v.ids[c.ObjectType][c.ObjectID] {
+		return true
+	}
+	// NetBox shows "no data" (a create's before, a delete's after) as {}.
+	var data []map[string]any
+	for _, d := range []map[string]any{c.Pre, c.Post} {
+		if len(d) > 0 {
+			data = append(data, d)
+		}
+	}
+	anyData := func(f func(map[string]any) bool) bool {
+		if len(data) == 0 {
+			return true // no data to tell by
+		}
+		for _, d := range data {
+			if f(d) {
+				return true
+			}
+		}
+		return false
+	}
+	switch c.ObjectType {
+	case "dcim.device":
+		// Another device taking the host's name makes the name ambiguous.
+		return anyData(func(d map[string]any) bool {
+			s, ok := d["name"].(string)
+			return !ok || strings.ToLower(s) == v.hostname
+		})
+	case "dcim.interface":
+		return anyData(func(d map[string]any) bool { return v.refIs(d, "device", "dcim.device") })
+	case "dcim.macaddress":
+		return anyData(func(d map[string]any) bool {
+			s, ok := d["mac_address"].(string)
+			return !ok || v.macs[canonicalMAC(s)] || v.assignedToUs(d)
+		})
+	case "ipam.ipaddress":
+		return anyData(func(d map[string]any) bool {
+			s, ok := d["address"].(string)
+			if !ok {
+				return true
+			}
+			p, err := netip.ParsePrefix(s)
+			return err != nil || v.addrs[p.Addr()] || v.assignedToUs(d)
+		})
+	case "virtualization.cluster":
+		return v.groupID == 0 || anyData(func(d map[string]any) bool { id, ok := fk(d, "group"); return !ok || id == v.groupID })
+	case "virtualization.virtualmachine":
+		return anyData(func(d map[string]any) bool { return v.refIs(d, "cluster", "virtualization.cluster") })
+	case "dcim.platform", "dcim.devicerole", "virtualization.clustertype", "virtualization.clustergroup":
+		// Rarely changed, and the plan may create one with a name or slug
+		// another change just took.
+		return true
+	}
+	// Sites, tenants, journal entries, ...: the plan reads none of them.
+	return false
+}
+
+// refIs reports whether the foreign key d[key] is one of the objects of the
+// type the lookup saw, or cannot be read.
+func (v staleView) refIs(d map[string]any, key, objectType string) bool {
+	id, ok := fk(d, key)
+	if !ok {
+		return true
+	}
+	if objectType == "dcim.device" {
+		return id == v.deviceID
+	}
+	return v.ids[objectType][id]
+}
+
+// assignedToUs reports whether the MAC or IP data is (or may be) assigned
+// to one of the host's interfaces. serialize_object gives the assigned
+// object's type as a content-type id, which cannot be told from here, so
+// any type counts.
+func (v staleView) assignedToUs(d map[string]any) bool {
+	id, ok := fk(d, "assigned_object_id")
+	if !ok {
+		return true
+	}
+	return id != 0 && v.ids["dcim.interface"][id]
+}
+
+// fk reads the foreign key d[key] as serialize_object writes it: a number,
+// or null for none (0). ok is false when it is absent or anything else.
+func fk(d map[string]any, key string) (int64, bool) {
+	value, present := d[key]
+	if !present {
+		return 0, false
+	}
+	switch t := value.(type) {
+	case nil:
+		return 0, true
+	case float64:
+		return int64(t), true
+	}
+	return 0, false
+}
+
+func canonicalMAC(s string) string {
+	s = strings.TrimSpace(s)
+	if hw, err := net.ParseMAC(s); err == nil {
+		s = hw.String()
+	}
+	return strings.ToUpper(s)
+}
+
+// checkCurrent makes sure the plan's NetBox state still holds, the cheap way
+// when it can. It returns ErrStalePlan when it does not.
+func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, error) {
+	if log, ok := e.nb.(ChangeLog); ok && !sp.view.readAt.IsZero() {
+		since := sp.view.readAt.Add(-time.Second - changeLogSlack) // the Date header is truncated to the second
+		changes, more, err := log.ListObjectChanges(ctx, since, changeLogPage)
+		if err == nil && !more && !anyTouches(sp.view, changes) {
+			return StaleCheckChangeLog, nil
+		}
+	}
+	now, err := e.nb.SnapshotFor(ctx, query(sp.host))
+	if err != nil {
+		return StaleCheckReread, err
+	}
+	if diff.Fingerprint(sp.host, now) != sp.plan.Fingerprint {
+		return StaleCheckReread, ErrStalePlan
+	}
+	return StaleCheckReread, nil
+}
+
+func anyTouches(v staleView, changes []netbox.ObjectChange) bool {
+	for _, c := range changes {
+		if v.touchedBy(c) {
+			return true
+		}
+	}
+	return false
+}

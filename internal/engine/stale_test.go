@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+)
+
+func TestStaleViewTouchedBy(t *testing.T) {
+	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
+		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
+	}}}
+	snap := netbox.Snapshot{
+		Found: true, Device: netbox.Device{ID: 7, Name: "homelab"},
+		Interfaces:   []netbox.Interface{{ID: 10, DeviceID: 7}},
+		MACs:         []netbox.MACAddress{{ID: 20, InterfaceID: 10}},
+		IPs:          []netbox.IPAddress{{ID: 30, AssignedObjectType: "dcim.interface", AssignedObjectID: 10}},
+		ClusterGroup: &netbox.ClusterGroup{ID: 3},
+		Clusters:     []netbox.Cluster{{ID: 40}},
+		VMs:          []netbox.VirtualMachine{{ID: 50, ClusterID: 40}},
+	}
+	v := newStaleView(host, snap)
+	data := func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name   string
+		change netbox.ObjectChange
+		want   bool
+	}{
+		{"the device itself", netbox.ObjectChange{ObjectType: "dcim.device", ObjectID: 7, Action: "update"}, true},
+		{"another device", netbox.ObjectChange{ObjectType: "dcim.device", ObjectID: 8, Action: "update", Post: data("name", "other")}, false},
+		{"another device takes the name", netbox.ObjectChange{ObjectType: "dcim.device", ObjectID: 8, Action: "update", Post: data("name", "HomeLab")}, true},
+		{"an interface the lookup read", netbox.ObjectChange{ObjectType: "dcim.interface", ObjectID: 10, Action: "update"}, true},
+		{"a new interface on the device", netbox.ObjectChange{ObjectType: "dcim.interface", ObjectID: 11, Action: "create", Post: data("device", 7.0)}, true},
+		{"an interface elsewhere", netbox.ObjectChange{ObjectType: "dcim.interface", ObjectID: 12, Action: "create", Post: data("device", 8.0)}, false},
+		{"an interface without data", netbox.ObjectChange{ObjectType: "dcim.interface", ObjectID: 12, Action: "update"}, true},
+		{"a MAC with the host's value", netbox.ObjectChange{ObjectType: "dcim.macaddress", ObjectID: 21, Action: "create", Post: data("mac_address", "AA:BB:CC:11:11:11", "assigned_object_id", nil)}, true},
+		{"a MAC moved onto the host", netbox.ObjectChange{ObjectType: "dcim.macaddress", ObjectID: 22, Action: "update",
+			Pre: data("mac_address", "02:00:00:00:00:01", "assigned_object_id", 99.0), Post: data("mac_address", "02:00:00:00:00:01", "assigned_object_id", 10.0)}, true},
+		{"a MAC elsewhere", netbox.ObjectChange{ObjectType: "dcim.macaddress", ObjectID: 23, Action: "create", Post: data("mac_address", "02:00:00:00:00:02", "assigned_object_id", 99.0)}, false},
+		{"an IP the lookup read, deleted", netbox.ObjectChange{ObjectType: "ipam.ipaddress", ObjectID: 30, Action: "delete", Pre: data("address", "10.0.0.1/24")}, true},
+		{"an IP with the host's address", netbox.ObjectChange{ObjectType: "ipam.ipaddress", ObjectID: 31, Action: "create", Post: data("address", "192.168.1.150/32", "assigned_object_id", nil)}, true},
+		{"an IP moved off the host", netbox.ObjectChange{ObjectType: "ipam.ipaddress", ObjectID: 32, Action: "update",
+			Pre: data("address", "10.0.0.2/24", "assigned_object_id", 10.0), Post: data("address", "10.0.0.2/24", "assigned_object_id", 99.0)}, true},
+		{"an IP elsewhere", netbox.ObjectChange{ObjectType: "ipam.ipaddress", ObjectID: 33, Action: "create", Post: data("address", "10.0.0.3/24", "assigned_object_id", 99.0)}, false},
+		{"a cluster in the host's group", netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 41, Action: "create", Post: data("group", 3.0)}, true},
+		{"a cluster in another group", netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}, false},
+		{"a VM in a host's cluster", netbox.ObjectChange{ObjectType: "virtualization.virtualmachine", ObjectID: 51, Action: "create", Post: data("cluster", 40.0)}, true},
+		{"a VM elsewhere", netbox.ObjectChange{ObjectType: "virtualization.virtualmachine", ObjectID: 52, Action: "create", Post: data("cluster", 45.0)}, false},
+		{"a platform", netbox.ObjectChange{ObjectType: "dcim.platform", ObjectID: 1, Action: "create", Post: data("name", "Windows")}, true},
+		{"a cluster group", netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 5, Action: "create"}, true},
+		{"a journal entry", netbox.ObjectChange{ObjectType: "extras.journalentry", ObjectID: 1, Action: "create"}, false},
+		{"a site", netbox.ObjectChange{ObjectType: "dcim.site", ObjectID: 1, Action: "update"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, v.touchedBy(tt.change))
+		})
+	}
+
+	t.Run("no group yet: any cluster may be the host's", func(t *testing.T) {
+		bare := newStaleView(host, netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7}})
+		assert.True(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}))
+	})
+}
+
+// readsBeforeFirstWrite lists the requests an apply made before it wrote.
+func readsBeforeFirstWrite(w simWorld) []string {
+	var out []string
+	for _, r := range w.srv.Sim.Requests() {
+		if r.Method != "GET" {
+			break
+		}
+		out = append(out, r.Path)
+	}
+	return out
+}
+
+// TestStaleCheckByChangeLog: the apply asks NetBox's change log whether
+// anything the plan read changed since the lookup, in one request, and
+// re-reads only when the log cannot tell.
+func TestStaleCheckByChangeLog(t *testing.T) {
+	ctx := context.Background()
+	changeLogOnly := []string{"/api/core/object-changes/"}
+
+	setup := func(t *testing.T, age bool) (simWorld, *Engine, string) {
+		w := newSimWorld(t)
+		seedExampleInSim(t, w)
+		if age {
+			// The seeded state was there long before this sync.
+			w.srv.Sim.AgeObjectChanges(time.Hour)
+		}
+		e := w.engine(seedExampleHost())
+		plan, err := e.Diff(ctx, DiffRequest{})
+		require.NoError(t, err)
+		return w, e, plan.ID
+	}
+
+	t.Run("nothing changed: one request", func(t *testing.T) {
+		w, e, id := setup(t, true)
+		w.srv.Sim.ResetRequests()
+		res, err := e.Apply(ctx, id)
+		require.NoError(t, err)
+		assert.Zero(t, res.Failed+res.Skipped)
+		assert.Equal(t, changeLogOnly, readsBeforeFirstWrite(w))
+	})
+
+	t.Run("changes elsewhere: one request", func(t *testing.T) {
+		w, e, id := setup(t, true)
+		other := w.device(t, "neighbour", "active", 0)
+		ifs, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: other.ID, Name: "eth0", Type: "1000base-t"}})
+		require.NoError(t, err)
+		_, err = w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "10.9.9.9/24", Status: "active", InterfaceID: ifs[0].ID}})
+		require.NoError(t, err)
+		w.srv.Sim.ResetRequests()
+		res, err := e.Apply(ctx, id)
+		require.NoError(t, err)
+		assert.Zero(t, res.Failed+res.Skipped)
+		assert.Equal(t, changeLogOnly, readsBeforeFirstWrite(w))
+	})
+
+	t.Run("a change to the host: re-read, stale", func(t *testing.T) {
+		w, e, id := setup(t, true)
+		snap, err := w.nb.SnapshotFor(ctx, netbox.SnapshotQuery{Hostname: "homelab"})
+		require.NoError(t, err)
+		_, err = w.nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: snap.Interfaces[1].ID, Description: ptr("edited by a person")}})
+		require.NoError(t, err)
+		w.srv.Sim.ResetRequests()
+		_, err = e.Apply(ctx, id)
+		require.ErrorIs(t, err, ErrStalePlan)
+		reads := readsBeforeFirstWrite(w)
+		assert.Len(t, w.srv.Sim.Requests(), len(reads), "nothing written")
+		assert.Equal(t, changeLogOnly[0], reads[0])
+		assert.Greater(t, len(reads), 1, "the re-read decided")
+	})
+
+	t.Run("changes just before the lookup: re-read, current", func(t *testing.T) {
+		w, e, id := setup(t, false)
+		w.srv.Sim.ResetRequests()
+		res, err := e.Apply(ctx, id)
+		require.NoError(t, err)
+		assert.Zero(t, res.Failed+res.Skipped)
+		assert.Greater(t, len(readsBeforeFirstWrite(w)), 1, "the seeding is within the window, so the log cannot clear the plan")
+	})
+
+	t.Run("the log cannot be read: re-read", func(t *testing.T) {
+		w, e, id := setup(t, true)
+		require.NoError(t, w.srv.Sim.AddFault(sim.Fault{Path: "/api/core/object-changes/", Status: 403}))
+		w.srv.Sim.ResetRequests()
+		res, err := e.Apply(ctx, id)
+		require.NoError(t, err)
+		assert.Zero(t, res.Failed+res.Skipped)
+		assert.Greater(t, len(readsBeforeFirstWrite(w)), 1)
+	})
+}
