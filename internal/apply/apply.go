@@ -82,9 +82,10 @@ var ErrNotApplicable = errors.New("plan cannot be applied")
 // step, so the number of requests does not grow with the number of objects:
 //
 //	platforms -> interfaces -> MAC objects -> interface updates (primary
-//	MACs) -> IPs (create, reassign) -> device (attributes, primary IPs) ->
-//	IP unassignments -> interfaces offline -> container scaffolding (cluster
-//	type, group, roles, clusters) -> VMs -> journal
+//	MACs, offline) -> IPs (create; update the ones to become primary) ->
+//	device (attributes, primary IPs) -> IPs (other updates, unassignments)
+//	-> container scaffolding (cluster type, group, roles, clusters) -> VMs
+//	-> journal
 //
 // A failed change does not stop the others, as the seed's error table asks;
 // a change that depends on a failed one is skipped with the reason. Nothing
@@ -169,17 +170,32 @@ func (r *run) steps() []step {
 		}
 	}
 	update := []diff.Action{diff.ActionUpdate, diff.ActionRefresh}
+	// The device can only make an IP primary once it sits on one of the
+	// device's interfaces: an existing IP the device PATCH makes primary is
+	// updated before it. Every other IP update waits and joins the
+	// unassignments after the PATCH (which must follow it: NetBox refuses
+	// to unassign a primary IP), so that the IPs take one PATCH, not two.
+	newPrimary := map[int64]bool{}
+	for _, c := range r.plan.Changes {
+		if c.ObjectType == diff.ObjectDevice && (c.Field == diff.FieldPrimaryIP4 || c.Field == diff.FieldPrimaryIP6) && c.NewID != 0 {
+			newPrimary[c.NewID] = true
+		}
+	}
+	ipUpdate := is(diff.ObjectIPAddress, update...)
 	return []step{
 		{"create platforms", pick(is(diff.ObjectPlatform, diff.ActionCreate)), r.createPlatforms},
 		{"create interfaces", pick(is(diff.ObjectInterface, diff.ActionCreate)), r.createInterfaces},
 		{"create MAC addresses", pick(is(diff.ObjectMACAddress, diff.ActionCreate)), r.createMACs},
 		{"assign MAC addresses", pick(is(diff.ObjectMACAddress, update...)), r.assignMACs},
-		{"update interfaces", pick(is(diff.ObjectInterface, update...)), r.updateInterfaces},
+		// Marking an interface offline needs nothing before or after it, so
+		// it joins the PATCH that sets primary MACs: one request, not two.
+		{"update interfaces", pick(is(diff.ObjectInterface, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateInterfaces},
 		{"create IP addresses", pick(is(diff.ObjectIPAddress, diff.ActionCreate)), r.createIPs},
-		{"update IP addresses", pick(is(diff.ObjectIPAddress, update...)), r.updateIPs},
+		{"update the new primary IPs", pick(func(c diff.Change) bool { return ipUpdate(c) && newPrimary[c.ObjectID] }), r.updateIPs},
 		{"update device", pick(is(diff.ObjectDevice)), r.updateDevice},
-		{"unassign IP addresses", pick(is(diff.ObjectIPAddress, diff.ActionUnassign)), r.updateIPs},
-		{"mark interfaces offline", pick(is(diff.ObjectInterface, diff.ActionOffline)), r.updateInterfaces},
+		{"update and unassign IP addresses", pick(func(c diff.Change) bool {
+			return ipUpdate(c) && !newPrimary[c.ObjectID] || is(diff.ObjectIPAddress, diff.ActionUnassign)(c)
+		}), r.updateIPs},
 		{"create cluster type", pick(is(diff.ObjectClusterType, diff.ActionCreate)), r.createClusterType},
 		{"create cluster group", pick(is(diff.ObjectClusterGroup, diff.ActionCreate)), r.createClusterGroup},
 		{"create roles", pick(is(diff.ObjectDeviceRole, diff.ActionCreate)), r.createRoles},

@@ -53,11 +53,10 @@ func TestApplyNetworkOrderAndReferences(t *testing.T) {
 	assert.Equal(t, []string{
 		"POST interfaces x1",  // tailscale0
 		"POST macs x1",        // aa:bb:cc:11:11:11 on eth0
-		"PATCH interfaces x1", // eth0 primary MAC
+		"PATCH interfaces x2", // eth0 primary MAC, eth1 offline
 		"POST ips x2",         // 192.168.1.150/24 on eth0, 100.101.102.103/32 on tailscale0
 		"PATCH device",        // platform + primary_ip4, before the old primary is unassigned
 		"PATCH ips x1",        // unassign 192.168.1.100/24
-		"PATCH interfaces x1", // eth1 offline
 		"POST journal",
 	}, f.calls)
 	assert.Zero(t, res.Failed)
