@@ -330,10 +330,15 @@ func TestCLISync(t *testing.T) {
 
 	code, stdout, _ = cli(t, env, "", "diff", "--json")
 	assert.Equal(t, 2, code)
-	var plan tools.SyncDiffOutput
+	var plan struct {
+		tools.SyncDiffOutput
+		Changes []tools.PlannedChange `json:"changes"`
+	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &plan))
 	assert.False(t, plan.InSync)
 	assert.Equal(t, nb.deviceID, plan.Device.ID)
+	assert.NotEmpty(t, plan.Changes, "a script reads the changes as data")
+	assert.Equal(t, plan.Summary.Updates+plan.Summary.Creates+plan.Summary.Removals, len(plan.Changes))
 
 	// Without --yes and with no terminal to ask on, apply refuses.
 	code, stdout, stderr = cli(t, env, "y\n", "apply")

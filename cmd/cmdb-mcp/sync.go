@@ -116,7 +116,13 @@ func runDiff(ctx context.Context, e env, args []string) (int, error) {
 	out := tools.DiffOutput(plan)
 	if *asJSON {
 		out.NextStep = cliNextStep(out)
-		if err := writeJSON(e.stdout, out); err != nil {
+		// A script reads the changes as data; the tool leaves them to the
+		// report, which a model reads anyway.
+		full := struct {
+			tools.SyncDiffOutput
+			Changes []tools.PlannedChange `json:"changes"`
+		}{out, tools.PlannedChanges(plan)}
+		if err := writeJSON(e.stdout, full); err != nil {
 			return exitError, err
 		}
 	} else {
@@ -170,7 +176,7 @@ func runApply(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, withHint(err)
 	}
-	printApplyResult(e.stdout, tools.ApplyOutput(res))
+	printApplyResult(e.stdout, tools.ApplyOutput(res)) // the report above lists what was applied
 	if denied := tools.WriteDenied(res); denied != "" {
 		fmt.Fprintln(e.stderr, denied)
 	}
@@ -194,7 +200,8 @@ func confirm(e env, question string) bool {
 	return false
 }
 
-// printApplyResult says what happened, one line per change.
+// printApplyResult says what happened: the counts, then one line per
+// failed or skipped change.
 func printApplyResult(w io.Writer, res tools.SyncApplyOutput) {
 	fmt.Fprintf(w, "Applied %d, failed %d, skipped %d", res.Applied, res.Failed, res.Skipped)
 	switch {

@@ -190,7 +190,10 @@ func TestSyncRealDocker(t *testing.T) {
 func checkInSync(t *testing.T, n *nb, d *docker, env, args []string) {
 	t.Helper()
 	again := runBinary(t, env, append([]string{"diff", "--json"}, args...)...)
-	var out tools.SyncDiffOutput
+	var out struct {
+		tools.SyncDiffOutput
+		Changes []tools.PlannedChange `json:"changes"` // the CLI's --json adds them
+	}
 	require.NoError(t, json.Unmarshal([]byte(again.stdout), &out), "diff --json\nstdout:\n%s\nstderr:\n%s", again.stdout, again.stderr)
 	if again.code == 0 {
 		assert.True(t, out.InSync)

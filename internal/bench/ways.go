@@ -54,7 +54,6 @@ type WayResult struct {
 // OursDetail says where our requests and bytes go.
 type OursDetail struct {
 	ReportMarkdownBytes int // report_markdown of cmdb_sync_diff
-	DiffChangesBytes    int // changes[] of cmdb_sync_diff
 	ApplyChangesBytes   int // changes[] of cmdb_sync_apply
 	// DiffReads are the requests of cmdb_sync_diff (all reads);
 	// ApplyReads the re-read of the stale check; ApplyWrites the rest,
@@ -100,7 +99,7 @@ func runOursWith(ctx context.Context, w *world, requests func() int) (WayResult,
 		return WayResult{}, fmt.Errorf("cmdb_sync_apply: %d failed, %d skipped: %s", res.Failed, res.Skipped, res.NextStep)
 	}
 	out := a.result(WayOurs, w, wall)
-	detail := &OursDetail{ReportMarkdownBytes: len(d.ReportMarkdown), DiffChangesBytes: jsonLen(d.Changes), ApplyChangesBytes: jsonLen(res.Changes)}
+	detail := &OursDetail{ReportMarkdownBytes: len(d.ReportMarkdown), ApplyChangesBytes: jsonLen(res.Changes)}
 	if w.sim != nil {
 		log := w.sim.Requests()
 		n := min(a.phaseRequests["cmdb_sync_diff"], len(log))

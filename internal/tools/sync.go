@@ -71,15 +71,15 @@ type SyncDiffInput struct {
 
 // SyncDiffOutput is the output of cmdb_sync_diff.
 type SyncDiffOutput struct {
-	PlanID  string          `json:"plan_id,omitempty" jsonschema:"For cmdb_sync_apply; none in a dry run"`
-	Mode    Mode            `json:"mode"`
-	InSync  bool            `json:"in_sync" jsonschema:"NetBox already matches the host"`
-	Device  diff.DeviceRef  `json:"device"`
-	Summary diff.Summary    `json:"summary"`
-	Changes []PlannedChange `json:"changes" jsonschema:"At most 50; report_markdown and resource cmdb://plans/{plan_id} have them all"`
-	// ChangesOmitted counts the changes left out of Changes.
-	ChangesOmitted int      `json:"changes_omitted,omitempty"`
-	Notes          []string `json:"notes,omitempty" jsonschema:"What was not compared, and why"`
+	PlanID  string         `json:"plan_id,omitempty" jsonschema:"For cmdb_sync_apply; none in a dry run"`
+	Mode    Mode           `json:"mode"`
+	InSync  bool           `json:"in_sync" jsonschema:"NetBox already matches the host"`
+	Device  diff.DeviceRef `json:"device"`
+	Summary diff.Summary   `json:"summary"`
+	// The changes themselves are in ReportMarkdown, one row each, and in
+	// resource cmdb://plans/{plan_id} as data: a list here too would hand
+	// the model every change twice.
+	Notes []string `json:"notes,omitempty" jsonschema:"What was not compared, and why"`
 	// ReportMarkdown is the seed's Phase 4 report, meant to be shown as is.
 	ReportMarkdown string `json:"report_markdown" jsonschema:"Show it to the user as is"`
 	NextStep       string `json:"next_step"`
@@ -95,6 +95,19 @@ type PlannedChange struct {
 	Old        string      `json:"old,omitempty"`
 	New        string      `json:"new,omitempty"`
 	Reason     string      `json:"reason"`
+}
+
+// PlannedChanges lists the changes of a plan as the user sees them: like
+// the report and the summary, what changes, not the steps that serve it
+// (the MAC object behind a new MAC).
+func PlannedChanges(plan diff.Plan) []PlannedChange {
+	out := make([]PlannedChange, 0, len(plan.Changes))
+	for _, c := range plan.Changes {
+		if !c.Supporting {
+			out = append(out, plannedChange(c))
+		}
+	}
+	return out
 }
 
 func plannedChange(c diff.Change) PlannedChange {
@@ -151,9 +164,9 @@ func DiffOutput(plan diff.Plan) SyncDiffOutput {
 	return diffOutput(plan, mode)
 }
 
-// maxListedChanges bounds the change lists a model reads: a host with
-// hundreds of containers would otherwise fill its context twice over (the
-// report has every row already).
+// maxListedChanges bounds the list of failed and skipped changes a model
+// reads: a NetBox that refuses every write to a host with hundreds of
+// containers would otherwise fill its context.
 const maxListedChanges = 50
 
 func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
@@ -163,21 +176,8 @@ func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
 		InSync:         plan.InSync(),
 		Device:         plan.Device,
 		Summary:        plan.Summary(),
-		Changes:        make([]PlannedChange, 0, len(plan.Changes)),
 		Notes:          plan.Notes,
 		ReportMarkdown: report.Markdown(plan),
-	}
-	for _, c := range plan.Changes {
-		// Like the report and the summary, the model sees what changes, not
-		// the steps that serve it (the MAC object behind a new MAC).
-		if c.Supporting {
-			continue
-		}
-		if len(out.Changes) == maxListedChanges {
-			out.ChangesOmitted++
-			continue
-		}
-		out.Changes = append(out.Changes, plannedChange(c))
 	}
 	switch {
 	case mode == ModeDryRun:
@@ -206,8 +206,10 @@ type SyncApplyInput struct {
 	Confirm bool   `json:"confirm,omitempty" jsonschema:"The user saw the report and agreed; needed when the client cannot ask them itself"`
 }
 
-// SyncApplyOutput is the output of cmdb_sync_apply: what became of each
-// change, and what to do next.
+// SyncApplyOutput is the output of cmdb_sync_apply: how many changes were
+// applied, which failed or were skipped and why, and what to do next. The
+// applied changes are not listed again: the model showed them to the user
+// in the report, and the journal entry records them.
 type SyncApplyOutput struct {
 	PlanID string         `json:"plan_id"`
 	Device diff.DeviceRef `json:"device"`
@@ -219,7 +221,7 @@ type SyncApplyOutput struct {
 	Skipped        int             `json:"skipped"`
 	JournalEntryID int64           `json:"journal_entry_id,omitempty"`
 	JournalError   string          `json:"journal_error,omitempty"`
-	Changes        []AppliedChange `json:"changes" jsonschema:"Failed and skipped first; at most 50"`
+	Changes        []AppliedChange `json:"changes" jsonschema:"The failed changes, then the skipped ones; at most 50. Applied changes are counted, not listed"`
 	// ChangesOmitted counts the changes left out of Changes.
 	ChangesOmitted int    `json:"changes_omitted,omitempty"`
 	NextStep       string `json:"next_step"`
@@ -289,10 +291,10 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 		Skipped:        res.Skipped,
 		JournalEntryID: res.JournalEntryID,
 		JournalError:   res.JournalError,
-		Changes:        make([]AppliedChange, 0, min(len(res.Changes), maxListedChanges)),
+		Changes:        []AppliedChange{},
 	}
-	// Failures and skips first: they are what the user must hear about.
-	for _, outcome := range []apply.Outcome{apply.OutcomeFailed, apply.OutcomeSkipped, apply.OutcomeApplied} {
+	// Failures and skips are what the user must hear about.
+	for _, outcome := range []apply.Outcome{apply.OutcomeFailed, apply.OutcomeSkipped} {
 		for _, c := range res.Changes {
 			if c.Outcome != outcome {
 				continue
