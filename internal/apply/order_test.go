@@ -117,3 +117,54 @@ func TestApplyContainers(t *testing.T) {
 	assert.Equal(t, "offline", f.vmCreates[1].Status)
 	assert.Nil(t, f.vmCreates[1].VCPUs, "no limit: unknown, never invented")
 }
+
+// TestApplyIPPatches: IP updates go in one PATCH with the unassignments,
+// after the device, unless the device makes the updated IP its primary:
+// NetBox takes a primary IP only once it sits on one of the device's
+// interfaces, so that IP moves first, in a PATCH of its own.
+func TestApplyIPPatches(t *testing.T) {
+	nb := func(primaryOnEth1 bool) netbox.Snapshot {
+		s := netbox.Snapshot{
+			Found: true,
+			Device: netbox.Device{ID: 42, Name: "homelab", Status: "active",
+				PrimaryIP4: &netbox.Ref{ID: 300, Name: "192.168.1.100/24"}},
+			Interfaces: []netbox.Interface{
+				{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true},
+				{ID: 11, DeviceID: 42, Name: "eth1", Type: "1000base-t", Enabled: true},
+			},
+			IPs: []netbox.IPAddress{
+				{ID: 300, Address: "192.168.1.100/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42},
+				{ID: 301, Address: "10.0.0.5/8", AssignedObjectType: "dcim.interface", AssignedObjectID: 11, DeviceID: 42},
+			},
+		}
+		if primaryOnEth1 {
+			s.IPs = append(s.IPs, netbox.IPAddress{ID: 302, Address: "192.168.1.150/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 11, DeviceID: 42})
+		}
+		return s
+	}
+	host := discovery.Host{Hostname: "homelab", Network: netif.Network{
+		Interfaces: []netif.Interface{
+			// 10.0.0.5 moves from eth1 to eth0, 192.168.1.100 goes.
+			{Name: "eth0", Type: "1000base-t", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24"), netip.MustParsePrefix("10.0.0.5/8")}},
+			{Name: "eth1", Type: "1000base-t"},
+		},
+		PrimaryIPv4: netip.MustParsePrefix("192.168.1.150/24"),
+	}}
+	tests := []struct {
+		name          string
+		primaryOnEth1 bool
+		want          []string
+	}{
+		{"the new primary is created", false, []string{"POST ips x1", "PATCH device", "PATCH ips x2", "POST journal"}},
+		{"the new primary moves", true, []string{"PATCH ips x1", "PATCH device", "PATCH ips x2", "POST journal"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeNetBox{}
+			res, err := Apply(context.Background(), f, diff.Compute(host, nb(tt.primaryOnEth1), diff.Options{}), nil)
+			require.NoError(t, err)
+			assert.Zero(t, res.Failed+res.Skipped)
+			assert.Equal(t, tt.want, f.calls)
+		})
+	}
+}

@@ -157,6 +157,18 @@ func TestStaleCheckByChangeLog(t *testing.T) {
 		assert.Greater(t, len(readsBeforeFirstWrite(w)), 1, "the seeding is within the window, so the log cannot clear the plan")
 	})
 
+	t.Run("more changes than a page: re-read", func(t *testing.T) {
+		w, _, _ := setup(t, true)
+		e := New(busyLog{w.nb}, DiscovererFunc(func(context.Context) (discovery.Host, error) { return seedExampleHost(), nil }))
+		plan, err := e.Diff(ctx, DiffRequest{})
+		require.NoError(t, err)
+		w.srv.Sim.ResetRequests()
+		res, err := e.Apply(ctx, plan.ID)
+		require.NoError(t, err)
+		assert.Zero(t, res.Failed+res.Skipped)
+		assert.Greater(t, len(readsBeforeFirstWrite(w)), 1)
+	})
+
 	t.Run("the log cannot be read: re-read", func(t *testing.T) {
 		w, e, id := setup(t, true)
 		require.NoError(t, w.srv.Sim.AddFault(sim.Fault{Path: "/api/core/object-changes/", Status: 403}))
@@ -166,4 +178,13 @@ func TestStaleCheckByChangeLog(t *testing.T) {
 		assert.Zero(t, res.Failed+res.Skipped)
 		assert.Greater(t, len(readsBeforeFirstWrite(w)), 1)
 	})
+}
+
+// busyLog is a NetBox whose change log has more records since the lookup
+// than one page holds, none of them about the host.
+type busyLog struct{ *netbox.Client }
+
+func (b busyLog) ListObjectChanges(ctx context.Context, since time.Time, limit int) ([]netbox.ObjectChange, bool, error) {
+	changes, _, err := b.Client.ListObjectChanges(ctx, since, limit)
+	return changes, true, err
 }
