@@ -33,9 +33,13 @@ var demoPlatforms = []string{"Ubuntu 20.04 LTS", "Debian 10"}
 // a stale device, and drives the MCP tools through an in-process client the
 // way an agent would: diff, report, apply, diff again.
 func runDemo(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "demo", "demo")
+	fs := newFlagSet(e, "demo", "demo [--netbox-version 4.3]")
 	scopeF := addScopeFlags(fs)
+	version := addVersionFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	if err := checkVersion(*version); err != nil {
 		return exitError, err
 	}
 	sc, err := scopeF.resolve(e)
@@ -50,7 +54,7 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	url, stop, err := startSim(sim.Options{Token: token}, "127.0.0.1:0")
+	url, stop, err := startSim(sim.Options{Token: token, Version: *version}, "127.0.0.1:0")
 	if err != nil {
 		return exitError, err
 	}

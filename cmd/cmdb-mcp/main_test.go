@@ -171,3 +171,15 @@ func TestNetBoxSimNeedsToken(t *testing.T) {
 	assert.Equal(t, exitError, run(context.Background(), []string{"netbox-sim"}, te.env))
 	assert.Contains(t, te.errOut.String(), "--token")
 }
+
+func TestNetBoxVersionFlag(t *testing.T) {
+	for _, v := range []string{"4.3", "4.6", "4.4.4"} {
+		assert.NoError(t, checkVersion(v), v)
+	}
+	for _, v := range []string{"5.0", "4.2", "4", "latest", ""} {
+		assert.ErrorContains(t, checkVersion(v), "4.3, 4.4, 4.5, 4.6", v)
+	}
+	te := newTestEnv(nil, false, "")
+	assert.Equal(t, exitError, run(context.Background(), []string{"netbox-sim", "--token", "t", "--netbox-version", "3.7"}, te.env))
+	assert.Contains(t, te.errOut.String(), "pass one of them")
+}
