@@ -59,6 +59,14 @@ func TestQuick(t *testing.T) {
 		if s.Limit.Reads != 6 || s.Limit.Journal != 1 || s.Limit.Total() > s.Ours.Requests.Total {
 			t.Errorf("%s: physical limit %+v, ours %d requests", s.Fixture.Name, s.Limit, s.Ours.Requests.Total)
 		}
+		// The stale check: one request when the change log clears the plan;
+		// the log's refusal and the lookup again when it cannot.
+		if d := s.Ours.Ours; d == nil || d.ApplyReads != 1 {
+			t.Errorf("%s: the stale check made %+v reads, want the change log's one", s.Fixture.Name, d)
+		}
+		if got, want := s.Reread.Requests.Total, s.Ours.Requests.Total+s.SnapshotRequests; got != want {
+			t.Errorf("%s: without the change log %d requests, want %d (ours and one lookup)", s.Fixture.Name, got, want)
+		}
 	}
 	if r.Memory.Skipped != "" || r.Memory.MaxRSS == 0 {
 		t.Errorf("memory: %+v", r.Memory)

@@ -120,7 +120,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	if host.Hostname == "" {
 		return diff.Plan{}, errors.New("the host name could not be discovered: pass a hostname")
 	}
-	snap, err := e.nb.SnapshotFor(ctx, query(host))
+	snap, err := e.nb.SnapshotFor(ctx, LookupQuery(host))
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", host.Hostname, err)
 	}
@@ -189,9 +189,11 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	return apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
 }
 
-// query is the Phase 1 lookup for a host: its device, and NetBox objects
-// that carry its MACs and addresses anywhere (to reuse or to report).
-func query(h discovery.Host) netbox.SnapshotQuery {
+// LookupQuery is the Phase 1 lookup for a host: its device, and NetBox
+// objects that carry its MACs and addresses anywhere (to reuse or to
+// report), its platform and its containers' roles (to tell whether the
+// platforms and roles need reading).
+func LookupQuery(h discovery.Host) netbox.SnapshotQuery {
 	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available}
 	for _, c := range h.Containers.Containers {
 		q.Roles = append(q.Roles, c.Role)

@@ -95,7 +95,7 @@ func newStaleView(host discovery.Host, s netbox.Snapshot) staleView {
 	if s.ClusterGroup != nil {
 		v.groupID = s.ClusterGroup.ID
 	}
-	q := query(host)
+	q := LookupQuery(host)
 	for _, m := range q.MACs {
 		v.macs[canonicalMAC(m)] = true
 	}
@@ -227,7 +227,7 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 			return StaleCheckChangeLog, nil
 		}
 	}
-	now, err := e.nb.SnapshotFor(ctx, query(sp.host))
+	now, err := e.nb.SnapshotFor(ctx, LookupQuery(sp.host))
 	if err != nil {
 		return StaleCheckReread, err
 	}
