@@ -67,9 +67,9 @@ type Report struct {
 
 // ScenarioResult is one scenario, both ways.
 type ScenarioResult struct {
-	Fixture     Fixture
-	Plan        diff.Plan
-	Seed, Ours  WayResult
+	Fixture    Fixture
+	Plan       diff.Plan
+	Seed, Ours WayResult
 	// Reread is ours when the change log cannot clear the plan (here: a
 	// token without view permission on it, so NetBox answers 403), and
 	// the stale check reads the host again.
