@@ -57,6 +57,8 @@ type Engine struct {
 
 	mu    sync.Mutex
 	plans map[string]storedPlan
+
+	changeLogUnreadable sync.Once // stale.go: warn once
 }
 
 // storedPlan keeps the host facts a plan was computed from, so that apply

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -223,8 +224,15 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 	if log, ok := e.nb.(ChangeLog); ok && !sp.view.readAt.IsZero() {
 		since := sp.view.readAt.Add(-time.Second - changeLogSlack) // the Date header is truncated to the second
 		changes, more, err := log.ListObjectChanges(ctx, since, changeLogPage)
-		if err == nil && !more && !anyTouches(sp.view, changes) {
+		switch {
+		case err == nil && !more && !anyTouches(sp.view, changes):
 			return StaleCheckChangeLog, nil
+		case err != nil:
+			e.changeLogUnreadable.Do(func() {
+				// Once per server: the operator can fix it, every apply pays for it.
+				slog.Warn("NetBox's change log could not be read, so each apply reads the host's objects again to check its plan is current; "+
+					"give the token's user view permission on core.objectchange (Admin > Permissions) to make that check one request", "error", err)
+			})
 		}
 	}
 	now, err := e.nb.SnapshotFor(ctx, LookupQuery(sp.host))
