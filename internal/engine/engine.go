@@ -58,16 +58,21 @@ type Engine struct {
 	mu    sync.Mutex
 	plans map[string]storedPlan
 
+	// ownWrites maps the request ids of this engine's applies to when
+	// the apply returned (stale.go).
+	ownWrites           map[string]time.Time
 	changeLogUnreadable sync.Once // stale.go: warn once
 }
 
 // storedPlan keeps the host facts a plan was computed from, so that apply
 // can check NetBox against the same facts.
 type storedPlan struct {
-	plan    diff.Plan
-	host    discovery.Host
-	view    staleView // what the lookup saw, for the stale check (stale.go)
-	expires time.Time
+	plan diff.Plan
+	host discovery.Host
+	view staleView // what the lookup saw, for the stale check (stale.go)
+	// lookupAt is when the lookup began, by this engine's clock.
+	lookupAt time.Time
+	expires  time.Time
 }
 
 // Option tunes an Engine.
@@ -80,7 +85,7 @@ func WithDiffOptions(o diff.Options) Option { return func(e *Engine) { e.opts = 
 
 // New returns an engine that reads and writes NetBox through nb.
 func New(nb NetBox, disc Discoverer, opts ...Option) *Engine {
-	e := &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}}
+	e := &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}, ownWrites: map[string]time.Time{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -122,6 +127,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	if host.Hostname == "" {
 		return diff.Plan{}, errors.New("the host name could not be discovered: pass a hostname")
 	}
+	lookupAt := e.now()
 	snap, err := e.nb.SnapshotFor(ctx, LookupQuery(host))
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", host.Hostname, err)
@@ -142,7 +148,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: host, view: newStaleView(host, snap), expires: plan.CreatedAt.Add(e.ttl)}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: host, view: newStaleView(host, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
 	return plan, nil
 }
 
@@ -188,7 +194,10 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 		return apply.Result{}, fmt.Errorf("re-read %q from NetBox before applying: %w", sp.plan.Hostname, err)
 	}
 	slog.Debug("plan is current", "plan", sp.plan.ID, "checked_by", how)
-	return apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
+	ctx, sent := netbox.WithRequestLog(ctx)
+	res, err := apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
+	e.rememberWrites(sent.IDs())
+	return res, err
 }
 
 // LookupQuery is the Phase 1 lookup for a host: its device, and NetBox

@@ -22,8 +22,10 @@ import (
 // the sure way whenever the log cannot clear the plan: the log cannot be
 // read (no view permission on core.objectchange, an older NetBox), it has
 // more changes than one page, NetBox sent no Date to time the lookup by, or
-// a change may touch the plan's objects. The log misses what NetBox does not
-// log (edits from nbshell or SQL), as NetBox's own history view does.
+// a change may touch the plan's objects. The records of this engine's own
+// applies that returned before the lookup are left out: the lookup saw
+// them. The log misses what NetBox does not log (edits from nbshell or
+// SQL), as NetBox's own history view does.
 
 // ChangeLog is the part of a NetBox client that reads the change log;
 // *netbox.Client has it. An engine whose NetBox lacks it always re-reads.
@@ -225,7 +227,7 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 		since := sp.view.readAt.Add(-time.Second - changeLogSlack) // the Date header is truncated to the second
 		changes, more, err := log.ListObjectChanges(ctx, since, changeLogPage)
 		switch {
-		case err == nil && !more && !anyTouches(sp.view, changes):
+		case err == nil && !more && !anyTouches(sp.view, changes, e.writesBefore(sp.lookupAt)):
 			return StaleCheckChangeLog, nil
 		case err != nil:
 			e.changeLogUnreadable.Do(func() {
@@ -245,11 +247,57 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 	return StaleCheckReread, nil
 }
 
-func anyTouches(v staleView, changes []netbox.ObjectChange) bool {
+// anyTouches reports whether a change may touch what the lookup saw,
+// leaving out the changes of the requests in seen: writes the lookup came
+// after.
+func anyTouches(v staleView, changes []netbox.ObjectChange, seen map[string]bool) bool {
 	for _, c := range changes {
-		if v.touchedBy(c) {
+		if !seen[c.RequestID] && v.touchedBy(c) {
 			return true
 		}
 	}
 	return false
+}
+
+// maxOwnWrites bounds the request ids an engine remembers.
+const maxOwnWrites = 100_000
+
+// rememberWrites keeps the request ids of an apply that just returned.
+// NetBox had committed each of them when it answered, so a lookup that
+// begins after this moment sees their changes: the change log's records of
+// them, timed before that lookup, need not send the stale check to the
+// re-read. This is what lets a sync follow this server's previous one
+// within changeLogSlack and still check its plan in one request.
+func (e *Engine) rememberWrites(ids []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	// A record matters to the plans whose lookup came within
+	// changeLogSlack after it, until they expire.
+	keep := changeLogSlack + e.ttl + time.Minute
+	for id, at := range e.ownWrites {
+		if now.Sub(at) > keep {
+			delete(e.ownWrites, id)
+		}
+	}
+	for _, id := range ids {
+		if len(e.ownWrites) >= maxOwnWrites {
+			break // a re-read is the cost, never a missed change
+		}
+		e.ownWrites[id] = now
+	}
+}
+
+// writesBefore returns the request ids of this engine's applies that
+// returned before t.
+func (e *Engine) writesBefore(t time.Time) map[string]bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]bool, len(e.ownWrites))
+	for id, at := range e.ownWrites {
+		if at.Before(t) {
+			out[id] = true
+		}
+	}
+	return out
 }

@@ -157,6 +157,35 @@ func TestStaleCheckByChangeLog(t *testing.T) {
 		assert.Greater(t, len(readsBeforeFirstWrite(w)), 1, "the seeding is within the window, so the log cannot clear the plan")
 	})
 
+	t.Run("this server's own apply just before the lookup: one request", func(t *testing.T) {
+		w := newSimWorld(t)
+		seedExampleInSim(t, w)
+		w.srv.Sim.AgeObjectChanges(time.Hour)
+		host := seedExampleHost()
+		discover := DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil })
+		server, elsewhere := New(w.nb, discover), New(w.nb, discover)
+		syncWith := func(e *Engine) []string {
+			plan, err := e.Diff(ctx, DiffRequest{})
+			require.NoError(t, err)
+			require.False(t, plan.InSync())
+			w.srv.Sim.ResetRequests()
+			res, err := e.Apply(ctx, plan.ID)
+			require.NoError(t, err)
+			assert.Zero(t, res.Failed+res.Skipped)
+			return readsBeforeFirstWrite(w)
+		}
+		require.Equal(t, changeLogOnly, syncWith(server))
+
+		// The host changes again at once: the next sync's window holds the
+		// first apply's records, which its lookup saw.
+		host.Network.Interfaces[1].IPv4 = append(host.Network.Interfaces[1].IPv4, netip.MustParsePrefix("100.101.102.104/32"))
+		assert.Equal(t, changeLogOnly, syncWith(server))
+
+		// An engine that did not make those writes cannot tell: it re-reads.
+		host.Network.Interfaces[1].IPv4 = append(host.Network.Interfaces[1].IPv4, netip.MustParsePrefix("100.101.102.105/32"))
+		assert.Greater(t, len(syncWith(elsewhere)), 1)
+	})
+
 	t.Run("more changes than a page: re-read", func(t *testing.T) {
 		w, _, _ := setup(t, true)
 		e := New(busyLog{w.nb}, DiscovererFunc(func(context.Context) (discovery.Host, error) { return seedExampleHost(), nil }))

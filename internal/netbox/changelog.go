@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -21,6 +23,8 @@ type ObjectChange struct {
 	Action     string // create, update, delete
 	ObjectType string // app_label.model: dcim.interface, ipam.ipaddress, ...
 	ObjectID   int64
+	// RequestID is the request that made the change (NetBox's X-Request-ID).
+	RequestID string
 	// Pre and Post are the object's data before and after the change, as
 	// NetBox's serialize_object writes them (foreign keys as ids); empty
 	// for none (NetBox sends {} for a create's Pre and a delete's Post).
@@ -33,6 +37,7 @@ type wireObjectChange struct {
 	Action     wireChoice     `json:"action"`
 	ObjectType string         `json:"changed_object_type"`
 	ObjectID   int64          `json:"changed_object_id"`
+	RequestID  string         `json:"request_id"`
 	Pre        map[string]any `json:"prechange_data"`
 	Post       map[string]any `json:"postchange_data"`
 }
@@ -55,7 +60,7 @@ func (c *Client) ListObjectChanges(ctx context.Context, since time.Time, limit i
 	}
 	out := make([]ObjectChange, len(body.Results))
 	for i, w := range body.Results {
-		out[i] = ObjectChange{ID: w.ID, Time: w.Time, Action: string(w.Action), ObjectType: w.ObjectType, ObjectID: w.ObjectID, Pre: w.Pre, Post: w.Post}
+		out[i] = ObjectChange{ID: w.ID, Time: w.Time, Action: string(w.Action), ObjectType: w.ObjectType, ObjectID: w.ObjectID, RequestID: w.RequestID, Pre: w.Pre, Post: w.Post}
 	}
 	return out, body.Count > len(out), nil
 }
@@ -80,5 +85,40 @@ func observeServerTime(ctx context.Context, resp *http.Response) {
 	}
 	if at, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		p.At = at
+	}
+}
+
+// RequestLog collects the X-Request-ID of every answer NetBox gives the
+// requests made with a context from WithRequestLog: the ids its change
+// records of those requests carry. Safe for concurrent use.
+type RequestLog struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+type requestLogKey struct{}
+
+// WithRequestLog returns a context whose requests' ids the log collects.
+func WithRequestLog(ctx context.Context) (context.Context, *RequestLog) {
+	l := &RequestLog{}
+	return context.WithValue(ctx, requestLogKey{}, l), l
+}
+
+// IDs returns the ids collected so far, in the order of the answers.
+func (l *RequestLog) IDs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ids)
+}
+
+func observeRequestID(ctx context.Context, resp *http.Response) {
+	l, ok := ctx.Value(requestLogKey{}).(*RequestLog)
+	if !ok || resp == nil {
+		return
+	}
+	if id := resp.Header.Get("X-Request-ID"); id != "" {
+		l.mu.Lock()
+		l.ids = append(l.ids, id)
+		l.mu.Unlock()
 	}
 }

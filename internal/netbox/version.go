@@ -276,6 +276,7 @@ func beforeSend(ctx context.Context, req *http.Request) {
 func (c *Client) afterSend(ctx context.Context, resp *http.Response) {
 	c.ver.observe(resp)
 	observeServerTime(ctx, resp) // changelog.go
+	observeRequestID(ctx, resp)  // changelog.go
 	if p, ok := ctx.Value(etagKey{}).(*string); ok && resp != nil {
 		*p = resp.Header.Get("ETag")
 	}
