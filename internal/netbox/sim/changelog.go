@@ -660,16 +660,9 @@ func numberPred(lookup string, values []string, get func(*ObjectChange) (int64, 
 	if cmp == nil {
 		return nil, ""
 	}
-	var want []int64
-	for _, v := range nonEmpty(values) {
-		n, ok := pyInt(v)
-		if !ok {
-			return nil, "Enter a whole number."
-		}
-		want = append(want, n)
-	}
-	if len(want) == 0 {
-		return nil, ""
+	want, bad := wholeNumbers(values) // models_network.go
+	if bad != "" || len(want) == 0 {
+		return nil, bad
 	}
 	match := func(c *ObjectChange) bool {
 		n, ok := get(c)

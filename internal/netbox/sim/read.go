@@ -94,16 +94,9 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 	get := func(r *row) any { return s.lookup(m, r, f.path) }
 	switch f.kind {
 	case qNumber:
-		var want []int64
-		for _, v := range nonEmpty(values) {
-			n, ok := pyInt(v)
-			if !ok {
-				return nil, "Enter a whole number."
-			}
-			want = append(want, n)
-		}
-		if len(want) == 0 {
-			return nil, ""
+		want, bad := wholeNumbers(values)
+		if bad != "" || len(want) == 0 {
+			return nil, bad
 		}
 		return func(r *row) bool {
 			n, ok := get(r).(int64)
