@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"testing"
 	"time"
@@ -216,4 +217,28 @@ type busyLog struct{ *netbox.Client }
 func (b busyLog) ListObjectChanges(ctx context.Context, since time.Time, limit int) ([]netbox.ObjectChange, bool, error) {
 	changes, _, err := b.Client.ListObjectChanges(ctx, since, limit)
 	return changes, true, err
+}
+
+// FuzzStaleViewTouchedBy: whatever NetBox puts in a change record's data,
+// matching it against a lookup answers without a panic, and a record of an
+// object the lookup read always counts.
+func FuzzStaleViewTouchedBy(f *testing.F) {
+	f.Add("ipam.ipaddress", int64(31), []byte(`{"address":"192.168.1.150/32","assigned_object_id":null}`), []byte(`{}`))
+	f.Add("dcim.interface", int64(12), []byte(`{"device":8}`), []byte(`{"device":"7"}`))
+	f.Add("dcim.macaddress", int64(22), []byte(`{"mac_address":"not a mac","assigned_object_id":10}`), []byte(`null`))
+	f.Add("virtualization.virtualmachine", int64(50), []byte(`{"cluster":{"id":40}}`), []byte(`[]`))
+	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
+		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
+	}}}
+	v := newStaleView(host, netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7},
+		Interfaces: []netbox.Interface{{ID: 10}}, VMs: []netbox.VirtualMachine{{ID: 50}}, ClusterGroup: &netbox.ClusterGroup{ID: 3}})
+	f.Fuzz(func(t *testing.T, objectType string, id int64, pre, post []byte) {
+		c := netbox.ObjectChange{ObjectType: objectType, ObjectID: id, Action: "update"}
+		_ = json.Unmarshal(pre, &c.Pre) // what does not decode stays empty, as in the client
+		_ = json.Unmarshal(post, &c.Post)
+		got := v.touchedBy(c)
+		if v.ids[objectType][id] && !got {
+			t.Fatalf("a change of %s %d, which the lookup read, does not count", objectType, id)
+		}
+	})
 }
