@@ -1,11 +1,9 @@
 package containers_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
-	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -16,12 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/idleimage"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
-
-// busyboxEnv names a statically linked busybox for the test image, as in
-// .ci/run; /bin/busybox (Debian's busybox-static) when unset.
-const busyboxEnv = "CMDB_BUSYBOX"
 
 // runLabel marks every container a test run makes, so that cleanup finds
 // them all and nothing else.
@@ -55,12 +50,9 @@ func newDocker(t *testing.T) *docker {
 	if out, err := exec.CommandContext(ctx, cli, "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
 		testenv.Skip(t, fmt.Sprintf("no Docker engine answers at DOCKER_HOST=%s: %v: %s", host, err, bytes.TrimSpace(out)))
 	}
-	bin := os.Getenv(busyboxEnv)
-	if bin == "" {
-		bin = "/bin/busybox"
-	}
-	if err := checkStatic(bin); err != nil {
-		testenv.Skip(t, fmt.Sprintf("the test image needs a static busybox (apt-get install busybox-static, or set %s): %v", busyboxEnv, err))
+	bin, err := idleimage.Busybox()
+	if err != nil {
+		testenv.Skip(t, "the test image: "+err.Error())
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1e8))
 	if err != nil {
@@ -71,20 +63,6 @@ func newDocker(t *testing.T) *docker {
 	t.Cleanup(d.cleanup)
 	d.importImage(bin)
 	return d
-}
-
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked", path)
-		}
-	}
-	return nil
 }
 
 // cmd runs one docker command and returns its trimmed stdout; a failure
@@ -114,29 +92,15 @@ func (d *docker) try(args ...string) (string, error) {
 // a rootfs with busybox and its sh and sleep links.
 func (d *docker) importImage(busybox string) {
 	d.t.Helper()
-	data, err := os.ReadFile(busybox)
+	rootfs, err := idleimage.Rootfs(busybox)
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	var rootfs bytes.Buffer
-	tw := tar.NewWriter(&rootfs)
-	now := time.Now()
-	must := func(err error) {
-		if err != nil {
-			d.t.Fatal(err)
-		}
-	}
-	must(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "bin/", Mode: 0o755, ModTime: now}))
-	must(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(data)), ModTime: now}))
-	_, err = tw.Write(data)
-	must(err)
-	for _, applet := range []string{"sh", "sleep"} {
-		must(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox", Mode: 0o777, ModTime: now}))
-	}
-	must(tw.Close())
 	file := filepath.Join(d.t.TempDir(), "rootfs.tar")
-	must(os.WriteFile(file, rootfs.Bytes(), 0o600))
-	d.cmd("import", "--change", `CMD ["/bin/sleep", "3600"]`, file, d.image)
+	if err := os.WriteFile(file, rootfs, 0o600); err != nil {
+		d.t.Fatal(err)
+	}
+	d.cmd("import", "--change", idleimage.Cmd, file, d.image)
 }
 
 // container is one container a test starts.

@@ -1,18 +1,14 @@
 package bench
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
-	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -25,11 +21,8 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/idleimage"
 )
-
-// BusyboxEnv names a statically linked busybox for the bench image;
-// /bin/busybox (Debian's busybox-static) when unset.
-const BusyboxEnv = "CMDB_BUSYBOX"
 
 // benchLabel marks what a bench run creates, so that cleanup finds it all.
 const benchLabel = "io.cmdb-mcp.bench-run"
@@ -89,12 +82,9 @@ func benchDocker(ctx context.Context, n int, logf func(string, ...any)) (DockerR
 	if err != nil {
 		return DockerResult{Skipped: "no docker CLI on PATH for the seed's shell commands: " + err.Error()}, nil
 	}
-	busybox := os.Getenv(BusyboxEnv)
-	if busybox == "" {
-		busybox = "/bin/busybox"
-	}
-	if err := checkStatic(busybox); err != nil {
-		return DockerResult{Skipped: fmt.Sprintf("the bench image needs a static busybox (apt-get install busybox-static, or set %s): %v", BusyboxEnv, err)}, nil
+	busybox, err := idleimage.Busybox()
+	if err != nil {
+		return DockerResult{Skipped: "the bench image: " + err.Error()}, nil
 	}
 	var res DockerResult
 	if info, err := cli.Info(ctx); err == nil {
@@ -108,7 +98,7 @@ func benchDocker(ctx context.Context, n int, logf func(string, ...any)) (DockerR
 	defer cleanupDocker(cli, run, ref)
 
 	start := time.Now()
-	if err := importBusybox(ctx, cli, busybox, ref); err != nil {
+	if err := idleimage.Import(ctx, cli, busybox, ref); err != nil {
 		return DockerResult{}, err
 	}
 	if err := startContainers(ctx, cli, run, ref, n); err != nil {
@@ -177,76 +167,6 @@ func shellDiscovery(ctx context.Context, dockerCLI string) (cmds, outBytes, foun
 		// read the error and go on.
 	}
 	return cmds, outBytes, found, nil
-}
-
-// checkStatic refuses a dynamically linked busybox, which cannot run in an
-// image that has no C library.
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked", path)
-		}
-	}
-	return nil
-}
-
-// importBusybox makes the smallest image that idles: busybox with sh and
-// sleep linked to it, imported from a tar.
-func importBusybox(ctx context.Context, cli *client.Client, bin, ref string) error {
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		return err
-	}
-	var rootfs bytes.Buffer
-	tw := tar.NewWriter(&rootfs)
-	now := time.Now()
-	hdrs := []*tar.Header{
-		{Typeflag: tar.TypeDir, Name: "bin/", Mode: 0o755, ModTime: now},
-		{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(data)), ModTime: now},
-	}
-	for _, h := range hdrs {
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-	}
-	if _, err := tw.Write(data); err != nil {
-		return err
-	}
-	for _, applet := range []string{"sh", "sleep"} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox", Mode: 0o777, ModTime: now}); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	out, err := cli.ImageImport(ctx, image.ImportSource{Source: &rootfs, SourceName: "-"}, ref,
-		image.ImportOptions{Changes: []string{`CMD ["/bin/sleep", "3600"]`}})
-	if err != nil {
-		return fmt.Errorf("docker import: %w", err)
-	}
-	defer out.Close()
-	dec := json.NewDecoder(out)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		err := dec.Decode(&msg)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("docker import: %w", err)
-		}
-		if msg.Error != "" {
-			return fmt.Errorf("docker import: %s", msg.Error)
-		}
-	}
 }
 
 // startContainers runs n containers in compose projects of 10, with CPU

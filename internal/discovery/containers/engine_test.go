@@ -5,17 +5,10 @@ package containers
 // (CMDB_REQUIRE_INTEGRATION=1) turns that skip into a failure.
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/rand"
-	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -28,12 +21,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/idleimage"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
-
-// BusyboxEnv names a statically linked busybox for the test image;
-// /bin/busybox (Debian's busybox-static) when unset.
-const BusyboxEnv = "CMDB_BUSYBOX"
 
 // testLabel marks everything a test run creates, so cleanup finds it all.
 const testLabel = "io.cmdb-mcp.test-run"
@@ -58,13 +48,10 @@ func newTestEngine(tb testing.TB) *testEngine {
 		_ = cli.Close()
 		testenv.Skip(tb, fmt.Sprintf("no Docker engine reachable at %s (set DOCKER_HOST, or run .ci/run): %v", cli.DaemonHost(), err))
 	}
-	bin := os.Getenv(BusyboxEnv)
-	if bin == "" {
-		bin = "/bin/busybox"
-	}
-	if err := checkStatic(bin); err != nil {
+	bin, err := idleimage.Busybox()
+	if err != nil {
 		_ = cli.Close()
-		testenv.Skip(tb, fmt.Sprintf("test image needs a static busybox (apt-get install busybox-static, or set %s): %v", BusyboxEnv, err))
+		testenv.Skip(tb, "the test image: "+err.Error())
 	}
 
 	suffix := make([]byte, 4)
@@ -76,59 +63,12 @@ func newTestEngine(tb testing.TB) *testEngine {
 	return e
 }
 
-// checkStatic refuses a dynamically linked busybox, which cannot run in an
-// image that has no C library.
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked", path)
-		}
-	}
-	return nil
-}
-
-// importBusybox builds the smallest image that can idle: busybox, with sh
-// and sleep as links to it, imported from a tar as `docker import` does.
+// importBusybox imports the idle image (idleimage) as e.image.
 func (e *testEngine) importBusybox(tb testing.TB, bin string) {
 	tb.Helper()
-	data, err := os.ReadFile(bin)
-	require.NoError(tb, err)
-	var rootfs bytes.Buffer
-	tw := tar.NewWriter(&rootfs)
-	now := time.Now()
-	require.NoError(tb, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "bin/", Mode: 0o755, ModTime: now}))
-	require.NoError(tb, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(data)), ModTime: now}))
-	_, err = tw.Write(data)
-	require.NoError(tb, err)
-	for _, applet := range []string{"sh", "sleep"} {
-		require.NoError(tb, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox", Mode: 0o777, ModTime: now}))
-	}
-	require.NoError(tb, tw.Close())
-
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := e.cli.ImageImport(ctx, image.ImportSource{Source: &rootfs, SourceName: "-"}, e.image,
-		image.ImportOptions{Changes: []string{`CMD ["/bin/sleep", "3600"]`}})
-	require.NoError(tb, err)
-	defer out.Close()
-	// Errors after the upload started come inside the progress stream.
-	dec := json.NewDecoder(out)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		err := dec.Decode(&msg)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(tb, err)
-		require.Empty(tb, msg.Error, "docker import")
-	}
+	require.NoError(tb, idleimage.Import(ctx, e.cli, bin, e.image))
 }
 
 // containerSpec is one container a test wants.
