@@ -59,44 +59,19 @@ func (n *nb) client(url string) *netbox.Client {
 	return c
 }
 
-// post creates one object through the REST API and returns its id.
 func (n *nb) post(route string, body any) int64 {
 	n.t.Helper()
-	status, data := n.Do(n.t, http.MethodPost, "/api/"+route+"/", body)
-	require.Equal(n.t, http.StatusCreated, status, "POST %s: %s", route, data)
-	var obj struct {
-		ID int64 `json:"id"`
-	}
-	require.NoError(n.t, json.Unmarshal(data, &obj))
-	return obj.ID
+	return n.Create(n.t, route, body)
 }
 
-// device records a device in the fixture's site.
 func (n *nb) device(name string) int64 {
 	n.t.Helper()
-	return n.post("dcim/devices", map[string]any{
-		"name": name, "site": n.fx.SiteID, "device_type": n.fx.DeviceTypeID, "role": n.fx.RoleID, "status": "active",
-	})
+	return n.Device(n.t, n.fx, name)
 }
 
-// list reads every object of a route matching q (one page of 1000 is
-// enough for these tests; more fails the test).
 func (n *nb) list(route string, q url.Values, out any) {
 	n.t.Helper()
-	if q == nil {
-		q = url.Values{}
-	}
-	q.Set("limit", "1000")
-	status, data := n.Do(n.t, http.MethodGet, "/api/"+route+"/?"+q.Encode(), nil)
-	require.Equal(n.t, http.StatusOK, status, "GET %s?%s: %s", route, q.Encode(), data)
-	var page struct {
-		Count   int             `json:"count"`
-		Next    *string         `json:"next"`
-		Results json.RawMessage `json:"results"`
-	}
-	require.NoError(n.t, json.Unmarshal(data, &page))
-	require.Nil(n.t, page.Next, "more than one page of %s", route)
-	require.NoError(n.t, json.Unmarshal(page.Results, out))
+	n.List(n.t, route, q, out)
 }
 
 // ref is a nested object as NetBox renders it.

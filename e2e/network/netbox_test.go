@@ -85,29 +85,14 @@ func (n *nb) get(route string, id int64, out any) {
 	require.NoError(n.t, json.Unmarshal(data, out))
 }
 
-// list reads one page of up to 1000 objects; more fails the test.
 func (n *nb) list(route string, q url.Values, out any) {
 	n.t.Helper()
-	if q == nil {
-		q = url.Values{}
-	}
-	q.Set("limit", "1000")
-	status, data := n.Do(n.t, http.MethodGet, "/api/"+route+"/?"+q.Encode(), nil)
-	require.Equal(n.t, http.StatusOK, status, "GET %s?%s: %s", route, q.Encode(), data)
-	var page struct {
-		Next    *string         `json:"next"`
-		Results json.RawMessage `json:"results"`
-	}
-	require.NoError(n.t, json.Unmarshal(data, &page))
-	require.Nil(n.t, page.Next, "more than one page of %s", route)
-	require.NoError(n.t, json.Unmarshal(page.Results, out))
+	n.List(n.t, route, q, out)
 }
 
 func (n *nb) device(name string) int64 {
 	n.t.Helper()
-	return n.post("dcim/devices", map[string]any{
-		"name": name, "site": n.fx.SiteID, "device_type": n.fx.DeviceTypeID, "role": n.fx.RoleID, "status": "active",
-	})
+	return n.Device(n.t, n.fx, name)
 }
 
 // iface records an interface; with mac, a MAC object on it made primary.

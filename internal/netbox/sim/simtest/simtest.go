@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -101,27 +102,66 @@ func (s *Server) Seed(t TB) Fixture {
 	t.Helper()
 	n := fmt.Sprint(s.seeds.Add(1))
 	f := Fixture{Suffix: n}
-	f.SiteID = s.create(t, "dcim/sites", map[string]any{"name": "Site " + n, "slug": "site-" + n})
-	f.ManufacturerID = s.create(t, "dcim/manufacturers", map[string]any{"name": "Manufacturer " + n, "slug": "manufacturer-" + n})
-	f.DeviceTypeID = s.create(t, "dcim/device-types", map[string]any{
+	f.SiteID = s.Create(t, "dcim/sites", map[string]any{"name": "Site " + n, "slug": "site-" + n})
+	f.ManufacturerID = s.Create(t, "dcim/manufacturers", map[string]any{"name": "Manufacturer " + n, "slug": "manufacturer-" + n})
+	f.DeviceTypeID = s.Create(t, "dcim/device-types", map[string]any{
 		"manufacturer": f.ManufacturerID, "model": "Model " + n, "slug": "model-" + n})
-	f.RoleID = s.create(t, "dcim/device-roles", map[string]any{"name": "Role " + n, "slug": "role-" + n})
+	f.RoleID = s.Create(t, "dcim/device-roles", map[string]any{"name": "Role " + n, "slug": "role-" + n})
 	return f
 }
 
-func (s *Server) create(t TB, route string, body map[string]any) int64 {
+// Create makes one object through the REST API (route: "dcim/sites") and
+// returns its id; any answer but 201 fails t.
+func (s *Server) Create(t TB, route string, body any) int64 {
 	t.Helper()
 	status, data := s.Do(t, http.MethodPost, "/api/"+route+"/", body)
 	if status != http.StatusCreated {
-		t.Fatalf("seeding %s: %d %s", route, status, data)
+		t.Fatalf("POST %s: %d %s", route, status, data)
 	}
 	var obj struct {
 		ID int64 `json:"id"`
 	}
 	if err := json.Unmarshal(data, &obj); err != nil {
-		t.Fatalf("seeding %s: %v", route, err)
+		t.Fatalf("POST %s: %v", route, err)
 	}
 	return obj.ID
+}
+
+// Device makes an active device named name in the fixture's site, with its
+// type and role, and returns its id.
+func (s *Server) Device(t TB, f Fixture, name string) int64 {
+	t.Helper()
+	return s.Create(t, "dcim/devices", map[string]any{
+		"name": name, "site": f.SiteID, "device_type": f.DeviceTypeID, "role": f.RoleID, "status": "active",
+	})
+}
+
+// List decodes into out the objects of route (with query q) from one page
+// of up to 1000; more than one page fails t, as these tests never need it.
+func (s *Server) List(t TB, route string, q url.Values, out any) {
+	t.Helper()
+	query := url.Values{}
+	for k, v := range q {
+		query[k] = v
+	}
+	query.Set("limit", "1000")
+	status, data := s.Do(t, http.MethodGet, "/api/"+route+"/?"+query.Encode(), nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s?%s: %d %s", route, query.Encode(), status, data)
+	}
+	var page struct {
+		Next    *string         `json:"next"`
+		Results json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(data, &page); err != nil {
+		t.Fatalf("GET %s: %v", route, err)
+	}
+	if page.Next != nil {
+		t.Fatalf("GET %s?%s: more than one page", route, query.Encode())
+	}
+	if err := json.Unmarshal(page.Results, out); err != nil {
+		t.Fatalf("GET %s: %v", route, err)
+	}
 }
 
 // Do sends one JSON request with the write token and returns the status
