@@ -38,7 +38,12 @@ const (
 	// change record when the change is saved, but the change becomes
 	// visible when its transaction commits: a record timed before the
 	// lookup can belong to a change the lookup did not see, if its
-	// transaction was still running. Minutes cover any API request.
+	// transaction was still running. Minutes cover any API request (and
+	// gunicorn's worker timeout, 120 s in NetBox's sample config, ends
+	// longer ones). They also cover a skew between NetBox's clock, which
+	// times the records, and the clock of whatever sends the Date header
+	// (a reverse proxy), up to the same 5 minutes; NTP keeps both far
+	// closer.
 	changeLogSlack = 5 * time.Minute
 	// changeLogPage is how many records one request reads; more than that
 	// since the lookup and the engine re-reads instead.
