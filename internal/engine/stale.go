@@ -232,7 +232,7 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 		since := sp.view.readAt.Add(-time.Second - changeLogSlack) // the Date header is truncated to the second
 		changes, more, err := log.ListObjectChanges(ctx, since, changeLogPage)
 		switch {
-		case err == nil && !more && !anyTouches(sp.view, changes, e.writesBefore(sp.lookupAt)):
+		case err == nil && !more && !anyTouches(sp.view, changes, e.wroteBefore(sp.lookupAt)):
 			return StaleCheckChangeLog, nil
 		case err != nil:
 			e.changeLogUnreadable.Do(func() {
@@ -253,11 +253,11 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 }
 
 // anyTouches reports whether a change may touch what the lookup saw,
-// leaving out the changes of the requests in seen: writes the lookup came
-// after.
-func anyTouches(v staleView, changes []netbox.ObjectChange, seen map[string]bool) bool {
+// leaving out the changes of the requests seen reports: writes the lookup
+// came after.
+func anyTouches(v staleView, changes []netbox.ObjectChange, seen func(requestID string) bool) bool {
 	for _, c := range changes {
-		if !seen[c.RequestID] && v.touchedBy(c) {
+		if !seen(c.RequestID) && v.touchedBy(c) {
 			return true
 		}
 	}
@@ -293,16 +293,13 @@ func (e *Engine) rememberWrites(ids []string) {
 	}
 }
 
-// writesBefore returns the request ids of this engine's applies that
-// returned before t.
-func (e *Engine) writesBefore(t time.Time) map[string]bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make(map[string]bool, len(e.ownWrites))
-	for id, at := range e.ownWrites {
-		if at.Before(t) {
-			out[id] = true
-		}
+// wroteBefore returns a test of whether a request was made by an apply of
+// this engine that returned before t.
+func (e *Engine) wroteBefore(t time.Time) func(requestID string) bool {
+	return func(id string) bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		at, ok := e.ownWrites[id]
+		return ok && at.Before(t)
 	}
-	return out
 }
