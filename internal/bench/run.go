@@ -439,8 +439,8 @@ func (p *printer) memory(m MemoryResult) {
 		fmt.Fprintf(p.w, "   skipped: %s\n", m.Skipped)
 		return
 	}
-	fmt.Fprintf(p.w, "   max RSS %s; Go heap peak %s (sampled every ms); %s allocated in total; converged: %d changes left\n",
-		mb(m.MaxRSS), mb(int64(m.PeakHeap)), mb(int64(m.Allocated)), m.Residue)
+	fmt.Fprintf(p.w, "   max RSS %s (the child's own VmHWM; wait4 says %s, which counts the parent's memory shared until exec); Go heap peak %s (sampled every ms); %s allocated in total; converged: %d changes left\n",
+		mb(m.MaxRSS), mb(m.WaitMaxRSS), mb(int64(m.PeakHeap)), mb(int64(m.Allocated)), m.Residue)
 }
 
 func (p *printer) differ(d DifferResult) {
