@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -105,7 +104,7 @@ func newStaleView(host discovery.Host, s netbox.Snapshot) staleView {
 	}
 	q := LookupQuery(host)
 	for _, m := range q.MACs {
-		v.macs[canonicalMAC(m)] = true
+		v.macs[netbox.CanonicalMAC(m)] = true
 	}
 	for _, a := range q.Addresses {
 		if ip, err := netip.ParseAddr(a); err == nil {
@@ -152,7 +151,7 @@ func (v staleView) touchedBy(c netbox.ObjectChange) bool {
 	case "dcim.macaddress":
 		return anyData(func(d map[string]any) bool {
 			s, ok := d["mac_address"].(string)
-			return !ok || v.macs[canonicalMAC(s)] || v.assignedToUs(d)
+			return !ok || v.macs[netbox.CanonicalMAC(s)] || v.assignedToUs(d)
 		})
 	case "ipam.ipaddress":
 		return anyData(func(d map[string]any) bool {
@@ -215,14 +214,6 @@ func fk(d map[string]any, key string) (int64, bool) {
 		return int64(t), true
 	}
 	return 0, false
-}
-
-func canonicalMAC(s string) string {
-	s = strings.TrimSpace(s)
-	if hw, err := net.ParseMAC(s); err == nil {
-		s = hw.String()
-	}
-	return strings.ToUpper(s)
 }
 
 // checkCurrent makes sure the plan's NetBox state still holds, the cheap way

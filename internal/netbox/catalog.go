@@ -176,7 +176,7 @@ func (c *Client) MACAddressesPage(ctx context.Context, q MACAddressQuery, p Page
 	setID(v, "device_id", q.DeviceID)
 	setID(v, "interface_id", q.InterfaceID)
 	if q.MAC != "" {
-		v.Set("mac_address", canonicalMAC(q.MAC))
+		v.Set("mac_address", CanonicalMAC(q.MAC))
 	}
 	return listPage(ctx, c, macAddressesPath, v, p, macAddressFrom)
 }

@@ -98,9 +98,9 @@ var naturalKeys = map[string]naturalKey{
 	},
 	macAddressesPath: {
 		param: "mac_address",
-		value: func(it map[string]any) string { return canonicalMAC(itemString(it, "mac_address")) },
+		value: func(it map[string]any) string { return CanonicalMAC(itemString(it, "mac_address")) },
 		same: func(it map[string]any, got *keyedObject) bool {
-			return canonicalMAC(got.MAC) == canonicalMAC(itemString(it, "mac_address")) && sameAssignment(it, got)
+			return CanonicalMAC(got.MAC) == CanonicalMAC(itemString(it, "mac_address")) && sameAssignment(it, got)
 		},
 	},
 	ipAddressesPath: {

@@ -34,15 +34,15 @@ func (c *Client) ListMACAddresses(ctx context.Context, f MACAddressFilter) ([]MA
 	}
 	macs := make([]string, len(f.MACs))
 	for i, m := range f.MACs {
-		macs[i] = canonicalMAC(m)
+		macs[i] = CanonicalMAC(m)
 	}
 	return listJSONAnyOf(ctx, c, macAddressesPath, q, "mac_address", macs, macAddressFrom)
 }
 
-// canonicalMAC writes a MAC the way NetBox returns it (upper case, colons),
+// CanonicalMAC writes a MAC the way NetBox returns it (upper case, colons),
 // so that the filter matches whatever NetBox compares with. What does not
 // parse as a MAC is sent as it is; NetBox then matches nothing.
-func canonicalMAC(s string) string {
+func CanonicalMAC(s string) string {
 	s = strings.TrimSpace(s)
 	if hw, err := net.ParseMAC(s); err == nil {
 		s = hw.String()
