@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
@@ -79,13 +80,19 @@ const JournalHeader = "Device synced via /cmdb sync command"
 var ErrNotApplicable = errors.New("plan cannot be applied")
 
 // Apply executes the plan in the order NetBox accepts, one bulk request per
-// step, so the number of requests does not grow with the number of objects:
+// step, so the number of requests does not grow with the number of objects.
+// It has two lanes that depend on nothing of each other and run side by
+// side, each in its own order:
 //
-//	platforms -> interfaces -> MAC objects -> interface updates (primary
-//	MACs, offline) -> IPs (create; update the ones to become primary) ->
-//	device (attributes, primary IPs) -> IPs (other updates, unassignments)
-//	-> container scaffolding (cluster type, group, roles, clusters) -> VMs
-//	-> journal
+//	network: platforms -> interfaces -> MAC objects -> interface updates
+//	(primary MACs, offline) -> IPs (create; update the ones to become
+//	primary) -> device (attributes, primary IPs) -> IPs (other updates,
+//	unassignments)
+//	containers: cluster type -> cluster group -> roles -> clusters -> VMs
+//	(create, then update)
+//
+// The journal entry follows both. The result lists the network lane's
+// changes before the containers', whichever finished first.
 //
 // A failed change does not stop the others, as the seed's error table asks;
 // a change that depends on a failed one is skipped with the reason. Nothing
@@ -99,27 +106,45 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 	}
 	// NetBox 4.4+ keeps it as the message of every change this apply makes.
 	ctx = netbox.WithChangelogMessage(ctx, ChangelogMessage(p.ID))
-	r := &run{nb: nb, plan: p, progress: progress, ids: map[string]int64{}, failed: map[string]string{}}
-	r.res = Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}
+	tr := &tracker{progress: progress}
+	network, containers := newRun(nb, p, tr), newRun(nb, p, tr)
+	lanes := []struct {
+		r     *run
+		steps []step
+	}{{network, network.networkSteps()}, {containers, containers.containerSteps()}}
+	for _, l := range lanes {
+		for _, s := range l.steps {
+			if len(s.changes) > 0 {
+				tr.total++
+			}
+		}
+	}
+	if tr.total > 0 {
+		tr.total++ // the journal entry
+	}
+	var wg sync.WaitGroup
+	for _, l := range lanes {
+		wg.Go(func() {
+			for _, s := range l.steps {
+				if len(s.changes) == 0 {
+					continue
+				}
+				s.do(ctx, s.changes)
+				tr.step(fmt.Sprintf("%s (%d)", s.name, len(s.changes)))
+			}
+		})
+	}
+	wg.Wait()
 
-	steps := r.steps()
-	for _, s := range steps {
-		if len(s.changes) > 0 {
-			r.total++
-		}
+	all := newRun(nb, p, tr)
+	for _, l := range lanes {
+		all.res.Changes = append(all.res.Changes, l.r.res.Changes...)
+		all.res.Applied += l.r.res.Applied
+		all.res.Failed += l.r.res.Failed
+		all.res.Skipped += l.r.res.Skipped
 	}
-	if r.total > 0 {
-		r.total++ // the journal entry
-	}
-	for _, s := range steps {
-		if len(s.changes) == 0 {
-			continue
-		}
-		s.do(ctx, s.changes)
-		r.step(fmt.Sprintf("%s (%d)", s.name, len(s.changes)))
-	}
-	r.journal(ctx)
-	return r.res, nil
+	all.journal(ctx)
+	return all.res, nil
 }
 
 // step is one request (or a few, for single-object endpoints) of the apply.
@@ -129,14 +154,28 @@ type step struct {
 	do      func(ctx context.Context, cs []diff.Change)
 }
 
-// run is the state of one Apply.
-type run struct {
-	nb       NetBox
-	plan     diff.Plan
+// tracker counts the steps of both lanes for Progress.
+type tracker struct {
+	mu       sync.Mutex
 	progress Progress
-	res      Result
 	done     int
 	total    int
+}
+
+func (t *tracker) step(msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done++
+	t.progress(t.done, t.total, msg)
+}
+
+// run is the state of one lane of an Apply. The lanes share no object
+// references: each has its own ids.
+type run struct {
+	nb      NetBox
+	plan    diff.Plan
+	tracker *tracker
+	res     Result
 	// ids maps a CREATE change's Key to the new object's id; failed maps
 	// it to why the object could not be made.
 	ids    map[string]int64
@@ -146,30 +185,41 @@ type run struct {
 	primaryFailed map[string]bool
 }
 
-func (r *run) steps() []step {
-	pick := func(keep func(diff.Change) bool) []diff.Change {
-		var out []diff.Change
-		for _, c := range r.plan.Changes {
-			if keep(c) {
-				out = append(out, c)
-			}
-		}
-		return out
-	}
-	is := func(objectType string, actions ...diff.Action) func(diff.Change) bool {
-		return func(c diff.Change) bool {
-			if c.ObjectType != objectType {
-				return false
-			}
-			for _, a := range actions {
-				if c.Action == a {
-					return true
-				}
-			}
-			return len(actions) == 0
+func newRun(nb NetBox, p diff.Plan, tr *tracker) *run {
+	return &run{nb: nb, plan: p, tracker: tr, ids: map[string]int64{}, failed: map[string]string{},
+		res: Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}}
+}
+
+// pick returns the plan's changes that keep accepts, in plan order.
+func (r *run) pick(keep func(diff.Change) bool) []diff.Change {
+	var out []diff.Change
+	for _, c := range r.plan.Changes {
+		if keep(c) {
+			out = append(out, c)
 		}
 	}
-	update := []diff.Action{diff.ActionUpdate, diff.ActionRefresh}
+	return out
+}
+
+// is accepts the changes of objectType with one of actions (any action if
+// none is given).
+func is(objectType string, actions ...diff.Action) func(diff.Change) bool {
+	return func(c diff.Change) bool {
+		if c.ObjectType != objectType {
+			return false
+		}
+		for _, a := range actions {
+			if c.Action == a {
+				return true
+			}
+		}
+		return len(actions) == 0
+	}
+}
+
+var update = []diff.Action{diff.ActionUpdate, diff.ActionRefresh}
+
+func (r *run) networkSteps() []step {
 	// The device can only make an IP primary once it sits on one of the
 	// device's interfaces: an existing IP the device PATCH makes primary is
 	// updated before it. Every other IP update waits and joins the
@@ -183,31 +233,31 @@ func (r *run) steps() []step {
 	}
 	ipUpdate := is(diff.ObjectIPAddress, update...)
 	return []step{
-		{"create platforms", pick(is(diff.ObjectPlatform, diff.ActionCreate)), r.createPlatforms},
-		{"create interfaces", pick(is(diff.ObjectInterface, diff.ActionCreate)), r.createInterfaces},
-		{"create MAC addresses", pick(is(diff.ObjectMACAddress, diff.ActionCreate)), r.createMACs},
-		{"assign MAC addresses", pick(is(diff.ObjectMACAddress, update...)), r.assignMACs},
+		{"create platforms", r.pick(is(diff.ObjectPlatform, diff.ActionCreate)), r.createPlatforms},
+		{"create interfaces", r.pick(is(diff.ObjectInterface, diff.ActionCreate)), r.createInterfaces},
+		{"create MAC addresses", r.pick(is(diff.ObjectMACAddress, diff.ActionCreate)), r.createMACs},
+		{"assign MAC addresses", r.pick(is(diff.ObjectMACAddress, update...)), r.assignMACs},
 		// Marking an interface offline needs nothing before or after it, so
 		// it joins the PATCH that sets primary MACs: one request, not two.
-		{"update interfaces", pick(is(diff.ObjectInterface, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateInterfaces},
-		{"create IP addresses", pick(is(diff.ObjectIPAddress, diff.ActionCreate)), r.createIPs},
-		{"update the new primary IPs", pick(func(c diff.Change) bool { return ipUpdate(c) && newPrimary[c.ObjectID] }), r.updateIPs},
-		{"update device", pick(is(diff.ObjectDevice)), r.updateDevice},
-		{"update and unassign IP addresses", pick(func(c diff.Change) bool {
+		{"update interfaces", r.pick(is(diff.ObjectInterface, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateInterfaces},
+		{"create IP addresses", r.pick(is(diff.ObjectIPAddress, diff.ActionCreate)), r.createIPs},
+		{"update the new primary IPs", r.pick(func(c diff.Change) bool { return ipUpdate(c) && newPrimary[c.ObjectID] }), r.updateIPs},
+		{"update device", r.pick(is(diff.ObjectDevice)), r.updateDevice},
+		{"update and unassign IP addresses", r.pick(func(c diff.Change) bool {
 			return ipUpdate(c) && !newPrimary[c.ObjectID] || is(diff.ObjectIPAddress, diff.ActionUnassign)(c)
 		}), r.updateIPs},
-		{"create cluster type", pick(is(diff.ObjectClusterType, diff.ActionCreate)), r.createClusterType},
-		{"create cluster group", pick(is(diff.ObjectClusterGroup, diff.ActionCreate)), r.createClusterGroup},
-		{"create roles", pick(is(diff.ObjectDeviceRole, diff.ActionCreate)), r.createRoles},
-		{"create clusters", pick(is(diff.ObjectCluster, diff.ActionCreate)), r.createClusters},
-		{"create VMs", pick(is(diff.ObjectVM, diff.ActionCreate)), r.createVMs},
-		{"update VMs", pick(is(diff.ObjectVM, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateVMs},
 	}
 }
 
-func (r *run) step(msg string) {
-	r.done++
-	r.progress(r.done, r.total, msg)
+func (r *run) containerSteps() []step {
+	return []step{
+		{"create cluster type", r.pick(is(diff.ObjectClusterType, diff.ActionCreate)), r.createClusterType},
+		{"create cluster group", r.pick(is(diff.ObjectClusterGroup, diff.ActionCreate)), r.createClusterGroup},
+		{"create roles", r.pick(is(diff.ObjectDeviceRole, diff.ActionCreate)), r.createRoles},
+		{"create clusters", r.pick(is(diff.ObjectCluster, diff.ActionCreate)), r.createClusters},
+		{"create VMs", r.pick(is(diff.ObjectVM, diff.ActionCreate)), r.createVMs},
+		{"update VMs", r.pick(is(diff.ObjectVM, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateVMs},
+	}
 }
 
 func (r *run) record(c diff.Change, err error) {
@@ -651,7 +701,7 @@ func (r *run) journal(ctx context.Context) {
 	} else {
 		r.res.JournalEntryID = e.ID
 	}
-	r.step("journal entry")
+	r.tracker.step("journal entry")
 }
 
 // Describe is the one-line form of a change used in the journal and in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,6 +17,7 @@ import (
 
 // fakeNetBox records calls and fails the ones it is told to.
 type fakeNetBox struct {
+	mu             sync.Mutex // apply's two lanes call it at once
 	calls          []string
 	failPlatform   error
 	failDevice     error
@@ -35,6 +37,8 @@ type fakeNetBox struct {
 }
 
 func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (netbox.Platform, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST platform "+p.Slug)
 	if f.failPlatform != nil {
 		return netbox.Platform{}, f.failPlatform
@@ -44,12 +48,16 @@ func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) 
 }
 
 func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "PATCH device")
 	f.lastUpdate = u
 	return netbox.Device{ID: id}, f.failDevice
 }
 
 func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST journal")
 	f.journal = e
 	e.ID = 55
@@ -57,6 +65,8 @@ func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry
 }
 
 func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCreate) ([]netbox.Interface, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST interfaces x%d", len(in)))
 	out := make([]netbox.Interface, len(in))
 	for i, c := range in {
@@ -66,12 +76,16 @@ func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCr
 }
 
 func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUpdate) ([]netbox.Interface, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH interfaces x%d", len(in)))
 	f.ifaceUpdates = append(f.ifaceUpdates, in...)
 	return make([]netbox.Interface, len(in)), nil
 }
 
 func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddressCreate) ([]netbox.MACAddress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST macs x%d", len(in)))
 	f.macCreates = append(f.macCreates, in...)
 	out := make([]netbox.MACAddress, len(in))
@@ -82,11 +96,15 @@ func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddres
 }
 
 func (f *fakeNetBox) UpdateMACAddresses(_ context.Context, in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH macs x%d", len(in)))
 	return make([]netbox.MACAddress, len(in)), nil
 }
 
 func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate) ([]netbox.IPAddress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST ips x%d", len(in)))
 	f.ipCreates = append(f.ipCreates, in...)
 	out := make([]netbox.IPAddress, len(in))
@@ -97,12 +115,16 @@ func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressC
 }
 
 func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH ips x%d", len(in)))
 	f.ipUpdates = append(f.ipUpdates, in...)
 	return make([]netbox.IPAddress, len(in)), nil
 }
 
 func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST roles x%d", len(in)))
 	out := make([]netbox.DeviceRole, len(in))
 	for i := range in {
@@ -112,16 +134,22 @@ func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRole
 }
 
 func (f *fakeNetBox) CreateClusterType(_ context.Context, _ netbox.ClusterTypeCreate) (netbox.ClusterType, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST cluster type")
 	return netbox.ClusterType{ID: 900}, nil
 }
 
 func (f *fakeNetBox) CreateClusterGroup(_ context.Context, _ netbox.ClusterGroupCreate) (netbox.ClusterGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST cluster group")
 	return netbox.ClusterGroup{ID: 901}, f.failGroup
 }
 
 func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate) ([]netbox.Cluster, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST clusters x%d", len(in)))
 	out := make([]netbox.Cluster, len(in))
 	for i := range in {
@@ -131,12 +159,16 @@ func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate
 }
 
 func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST vms x%d", len(in)))
 	f.vmCreates = append(f.vmCreates, in...)
 	return make([]netbox.VirtualMachine, len(in)), nil
 }
 
 func (f *fakeNetBox) UpdateVirtualMachines(_ context.Context, in []netbox.VirtualMachineUpdate) ([]netbox.VirtualMachine, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH vms x%d", len(in)))
 	f.vmUpdates = append(f.vmUpdates, in...)
 	return make([]netbox.VirtualMachine, len(in)), nil
@@ -157,7 +189,7 @@ func TestApply(t *testing.T) {
 	denied := errors.New("netbox: PATCH /api/dcim/devices/7/: permission: You do not have permission to perform this action.")
 	tests := []struct {
 		name                     string
-		fake                     fakeNetBox
+		fake                     *fakeNetBox
 		applied, failed, skipped int
 		journalKind              string
 		wantCalls                []string
@@ -170,7 +202,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:        "platform create fails: the device's platform is skipped, the rest applies",
-			fake:        fakeNetBox{failPlatform: errors.New("slug: platform with this slug already exists.")},
+			fake:        &fakeNetBox{failPlatform: errors.New("slug: platform with this slug already exists.")},
 			failed:      1,
 			skipped:     1,
 			applied:     2,
@@ -179,7 +211,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:        "permission denied on the device: noted, journal still written",
-			fake:        fakeNetBox{failDevice: denied},
+			fake:        &fakeNetBox{failDevice: denied},
 			applied:     1,
 			failed:      3,
 			journalKind: "warning",
@@ -189,8 +221,11 @@ func TestApply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fake
+			if f == nil {
+				f = &fakeNetBox{}
+			}
 			var steps []int
-			res, err := Apply(context.Background(), &f, stalePlan(), func(done, total int, _ string) {
+			res, err := Apply(context.Background(), f, stalePlan(), func(done, total int, _ string) {
 				steps = append(steps, done)
 				assert.Equal(t, 3, total)
 			})

@@ -2,8 +2,12 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -167,4 +171,71 @@ func TestApplyIPPatches(t *testing.T) {
 			assert.Equal(t, tt.want, f.calls)
 		})
 	}
+}
+
+// laneFake holds the device PATCH, in the middle of the network lane, until
+// the container lane has created its VMs: an Apply that ran the lanes one
+// after the other would never get there.
+type laneFake struct {
+	*fakeNetBox
+	vmsMade chan struct{}
+	once    sync.Once
+}
+
+func (f *laneFake) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+	select {
+	case <-f.vmsMade:
+	case <-time.After(10 * time.Second):
+		return netbox.Device{}, errors.New("the container lane did not run beside the network lane")
+	}
+	return f.fakeNetBox.UpdateDevice(ctx, id, u)
+}
+
+func (f *laneFake) CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+	defer f.once.Do(func() { close(f.vmsMade) })
+	return f.fakeNetBox.CreateVirtualMachines(ctx, in)
+}
+
+// TestApplyLanes: the network and the container writes depend on nothing
+// of each other and run side by side; each keeps its own order, the journal
+// waits for both, and the result lists network changes first.
+func TestApplyLanes(t *testing.T) {
+	p := seedPlan(t)
+	withContainers := diff.Compute(discovery.Host{Hostname: "homelab", Containers: containers.Result{Available: true, Containers: []containers.Container{
+		{Name: "media_lidarr", Image: "linuxserver/lidarr", Running: true, ComposeProject: "media", Role: "Container"},
+	}}}, netbox.Snapshot{Found: true, Device: netbox.Device{ID: 42, Name: "homelab", Status: "active"}}, diff.Options{})
+	for _, c := range withContainers.Changes {
+		if strings.HasPrefix(c.ObjectType, "virtualization.") || c.ObjectType == diff.ObjectDeviceRole {
+			p.Changes = append(p.Changes, c)
+		}
+	}
+	f := &laneFake{fakeNetBox: &fakeNetBox{}, vmsMade: make(chan struct{})}
+	var progress []int
+	res, err := Apply(context.Background(), f, p, func(done, total int, _ string) {
+		progress = append(progress, done)
+		assert.Equal(t, 12, total)
+	})
+	require.NoError(t, err)
+	assert.Zero(t, res.Failed+res.Skipped, "%+v", res.Changes)
+
+	var network, ctr []string
+	for _, c := range f.calls[:len(f.calls)-1] {
+		if strings.Contains(c, "cluster") || strings.Contains(c, "vms") || strings.Contains(c, "roles") {
+			ctr = append(ctr, c)
+		} else {
+			network = append(network, c)
+		}
+	}
+	assert.Equal(t, []string{"POST interfaces x1", "POST macs x1", "PATCH interfaces x2", "POST ips x2", "PATCH device", "PATCH ips x1"}, network)
+	assert.Equal(t, []string{"POST cluster type", "POST cluster group", "POST roles x1", "POST clusters x1", "POST vms x1"}, ctr)
+	assert.Equal(t, "POST journal", f.calls[len(f.calls)-1])
+	assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, progress, "one count for both lanes, in order")
+
+	seenContainer := false
+	for _, cr := range res.Changes {
+		isContainer := strings.HasPrefix(cr.Change.ObjectType, "virtualization.") || cr.Change.ObjectType == diff.ObjectDeviceRole
+		assert.False(t, seenContainer && !isContainer, "network change %s after a container change", Describe(cr.Change))
+		seenContainer = seenContainer || isContainer
+	}
+	assert.Equal(t, len(p.Changes), len(res.Changes))
 }
