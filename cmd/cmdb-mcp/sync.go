@@ -8,10 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
@@ -39,6 +43,8 @@ func runDiscover(ctx context.Context, e env, args []string) (int, error) {
 	return exitOK, nil
 }
 
+// printHost is discover's view for a person: what a sync would compare,
+// one line per interface and per container.
 func printHost(w io.Writer, h discovery.Host) {
 	unknown := func(s string) string {
 		if s == "" {
@@ -55,12 +61,113 @@ func printHost(w io.Writer, h discovery.Host) {
 	fmt.Fprintf(w, "Platform:  %s\n", unknown(h.OS.Platform))
 	fmt.Fprintf(w, "Hardware:  %s %s, serial %s\n", unknown(h.Hardware.Manufacturer), unknown(h.Hardware.Model), unknown(h.Hardware.Serial))
 	fmt.Fprintf(w, "Size:      %d CPUs, %d MB memory, %d GB root disk\n", h.Hardware.CPUs, h.Hardware.MemoryMB, h.Hardware.RootDiskGB)
-	for i, n := range h.Notes {
-		if i == 0 {
-			fmt.Fprintln(w, "Notes:")
+
+	n := h.Network
+	fmt.Fprintf(w, "\nInterfaces (%d):\n", len(n.Interfaces))
+	tw := newTable(w)
+	for _, i := range n.Interfaces {
+		state := "disabled"
+		if i.AdminUp {
+			state = "up"
+			if i.OperState != "" && i.OperState != "up" {
+				state = "enabled, " + i.OperState
+			}
 		}
-		fmt.Fprintf(w, "  - %s\n", n)
+		var addrs []string
+		for _, a := range slices.Concat(i.IPv4, i.IPv6) {
+			s := a.String()
+			if a == n.PrimaryIPv4 || a == n.PrimaryIPv6 {
+				s += " (primary)"
+			}
+			addrs = append(addrs, s)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", i.Name, i.Type, dashIfEmpty(i.MAC), state, strings.Join(addrs, ", "))
 	}
+	tw.Flush()
+	for _, r := range []*netif.Route{n.DefaultIPv4, n.DefaultIPv6} {
+		if r == nil {
+			continue
+		}
+		via := "on link"
+		if r.Gateway.IsValid() {
+			via = "via " + r.Gateway.String()
+		}
+		fmt.Fprintf(w, "Default route %s: %s %s\n", r.Destination, r.Interface, via)
+	}
+
+	c := h.Containers
+	switch {
+	case !c.Available:
+		fmt.Fprintf(w, "\nContainers: %s\n", unknown(c.Reason))
+	case len(c.Containers) == 0:
+		fmt.Fprintln(w, "\nContainers: none")
+	default:
+		fmt.Fprintf(w, "\nContainers (%d):\n", len(c.Containers))
+		tw := newTable(w)
+		for _, ct := range c.Containers {
+			project := "standalone"
+			if ct.ComposeProject != "" {
+				project = "compose " + ct.ComposeProject
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", ct.Name, ct.State, project, limits(ct.VCPUs, ct.MemoryMB), ct.Role, ct.Image)
+		}
+		tw.Flush()
+	}
+
+	notes := slices.Concat(h.Notes, n.Notes, c.Notes)
+	for i, note := range notes {
+		if i == 0 {
+			fmt.Fprintln(w, "\nNotes:")
+		}
+		fmt.Fprintf(w, "  - %s\n", note)
+	}
+}
+
+// table lines up tab-separated cells in columns two spaces apart, without
+// the spaces tabwriter leaves after a last cell that is empty.
+type table struct {
+	out io.Writer
+	buf strings.Builder
+	tw  *tabwriter.Writer
+}
+
+func newTable(w io.Writer) *table {
+	t := &table{out: w}
+	t.tw = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
+	return t
+}
+
+func (t *table) Write(p []byte) (int, error) { return t.tw.Write(p) }
+
+// Flush writes the table.
+func (t *table) Flush() {
+	t.tw.Flush()
+	for line := range strings.Lines(t.buf.String()) {
+		fmt.Fprintln(t.out, strings.TrimRight(line, " \n"))
+	}
+	t.buf.Reset()
+}
+
+// limits is a container's CPU and memory limits as a person reads them.
+func limits(vcpus float64, memoryMB int64) string {
+	var parts []string
+	if vcpus > 0 {
+		parts = append(parts, strconv.FormatFloat(vcpus, 'f', -1, 64)+" vCPUs")
+	}
+	if memoryMB > 0 {
+		parts = append(parts, strconv.FormatInt(memoryMB, 10)+" MB")
+	}
+	if len(parts) == 0 {
+		return "no limits"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // syncFlags are the flags diff and apply share.
