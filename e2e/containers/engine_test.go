@@ -1,7 +1,6 @@
 package containers_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,7 +18,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -35,49 +34,6 @@ func fixedHost(name string, mac string, addr string, cs []containers.Container) 
 			PrimaryIPv4: p,
 		},
 		Containers: containers.Result{Available: true, Containers: cs},
-	}
-}
-
-// syncer runs the engine for one host against a NetBox URL; host is read
-// at every discovery, so a test can change it between syncs.
-type syncer struct {
-	t    *testing.T
-	eng  *engine.Engine
-	host *discovery.Host
-}
-
-func newSyncer(t *testing.T, c *netbox.Client, host *discovery.Host) *syncer {
-	s := &syncer{t: t, host: host}
-	s.eng = engine.New(c, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return *s.host, nil }))
-	return s
-}
-
-// sync diffs and applies; it fails the test on any failed or skipped change.
-func (s *syncer) sync() diff.Plan {
-	s.t.Helper()
-	ctx := context.Background()
-	plan, err := s.eng.Diff(ctx, engine.DiffRequest{})
-	require.NoError(s.t, err)
-	require.True(s.t, plan.DeviceFound)
-	if plan.InSync() {
-		return plan
-	}
-	res, err := s.eng.Apply(ctx, plan.ID)
-	require.NoError(s.t, err)
-	for _, c := range res.Changes {
-		if c.Outcome != "applied" {
-			s.t.Errorf("%s %s %q %s: %s (%s)", c.Change.Action, c.Change.ObjectType, c.Change.Object, c.Change.Field, c.Outcome, c.Message)
-		}
-	}
-	return plan
-}
-
-func (s *syncer) inSync() {
-	s.t.Helper()
-	plan, err := s.eng.Diff(context.Background(), engine.DiffRequest{})
-	require.NoError(s.t, err)
-	for _, c := range plan.Changes {
-		s.t.Errorf("%s: not in sync: %s %s %q %s: %s -> %s", s.host.Hostname, c.Action, c.ObjectType, c.Object, c.Field, c.Old, c.New)
 	}
 }
 
@@ -226,19 +182,19 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 		ctr("media-radarr-1", "media", "linuxserver/radarr:5", false, 1, 256),
 		ctr("watchtower", "", "containrrr/watchtower", false, 0, 0),
 	})
-	a, b := newSyncer(t, c, &hostA), newSyncer(t, c, &hostB)
+	a, b := enginetest.New(t, c, &hostA), enginetest.New(t, c, &hostB)
 
 	// Host A first: it creates the cluster type, its group, "media" and
 	// its standalone cluster.
-	a.sync()
-	a.inSync()
+	a.Sync()
+	a.InSync()
 	objsA := n.objectsOf(idA)
 	require.Len(t, objsA.clusters, 2)
 	require.Len(t, objsA.vms, 3)
 	rec.take()
 
 	// Host B: its own group and clusters, never A's.
-	planB := b.sync()
+	planB := b.Sync()
 	logB := rec.take()
 	assert.Empty(t, touches(logB, objsA), "host B's sync named host A's objects")
 	// The check itself sees ids: host B's sync names its own objects.
@@ -253,8 +209,8 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 		}
 	}
 	assert.Equal(t, objsA, n.objectsOf(idA), "host A's objects changed while host B synced")
-	b.inSync()
-	a.inSync()
+	b.InSync()
+	a.InSync()
 
 	objsB := n.objectsOf(idB)
 	assert.NotEqual(t, objsA.groupID, objsB.groupID)
@@ -281,13 +237,13 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 		ctr("watchtower", "", "containrrr/watchtower", true, 0, 0),
 	}
 	rec.take()
-	a.sync()
+	a.Sync()
 	logA := rec.take()
 	assert.Empty(t, touches(logA, objsB), "host A's sync named host B's objects")
 	assert.NotEmpty(t, touches(logA, objsA), "the request check finds nothing at all")
 	assert.Equal(t, objsB, n.objectsOf(idB), "host B's objects changed while host A synced")
-	a.inSync()
-	b.inSync()
+	a.InSync()
+	b.InSync()
 	vmsA = n.vmsOf(n.clustersOf(objsA.groupID))
 	assert.Equal(t, "offline", vmsA["media/media-jellyfin-1"].Status.Value)
 	assert.Equal(t, "offline", vmsA["media/media-sonarr-1"].Status.Value)
@@ -330,7 +286,7 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 	srv := startNetBox(t)
 	srv.device("many-host")
 	host := fixedHost("many-host", "02:00:00:00:0c:01", "192.0.2.30/24", manyContainers(n, 0))
-	s := newSyncer(t, srv.client(srv.URL), &host)
+	s := enginetest.New(t, srv.client(srv.URL), &host)
 	var counts [3]int
 	measure := func(i int, what string, f func()) {
 		srv.Sim.ResetRequests()
@@ -340,15 +296,15 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 		t.Logf("%d containers, %s: %d requests in %v", n, what, counts[i], time.Since(start).Round(time.Millisecond))
 		assert.Empty(t, srv.Refused(0), "%s: NetBox refused requests", what)
 	}
-	measure(0, "first sync (creates)", func() { s.sync() })
+	measure(0, "first sync (creates)", func() { s.Sync() })
 	vms := srv.vmsOf(srv.clustersOf(srv.objectsOf(srv.deviceID("many-host")).groupID))
 	require.Len(t, vms, n)
 
 	changed := manyContainers(n, 1)
 	changed = append(changed[:n-1], ctr("late-arrival", "media", "redis:7", true, 1, 128))
 	host.Containers.Containers = changed
-	measure(1, "second sync (updates, offline, create)", func() { s.sync() })
-	measure(2, "diff in sync", func() { s.inSync() })
+	measure(1, "second sync (updates, offline, create)", func() { s.Sync() })
+	measure(2, "diff in sync", func() { s.InSync() })
 	srv.NoDeletes(t)
 	return counts
 }
@@ -390,8 +346,8 @@ func TestExistingVMGetsItsRole(t *testing.T) {
 	db := ctr("shop-db-1", "shop", "postgres:16", true, 1, 256)
 	require.Equal(t, "Database", db.Role)
 	host := fixedHost("role-host", "02:00:00:00:0d:01", "192.0.2.40/24", []containers.Container{db})
-	s := newSyncer(t, n.client(n.URL), &host)
-	s.sync()
+	s := enginetest.New(t, n.client(n.URL), &host)
+	s.Sync()
 
 	var vm vmRow
 	status, body := n.Do(t, http.MethodGet, fmt.Sprintf("/api/virtualization/virtual-machines/%d/", vmID), nil)

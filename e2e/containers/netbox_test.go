@@ -32,11 +32,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.RemoveBinary()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // nb is a simulator for one test.
 type nb struct {

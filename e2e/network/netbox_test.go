@@ -7,13 +7,11 @@
 package network_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -29,11 +27,11 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.RemoveBinary()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// skipContainers keeps the engine of these tests to the network: the hosts
+// they sync have no containers to compare.
+var skipContainers = engine.WithDiffOptions(diff.Options{SkipContainers: true})
 
 // nb is a simulator for one test, with the fixture a device needs.
 type nb struct {
@@ -220,50 +218,6 @@ func (n *nb) macs() []macRow {
 	var rows []macRow
 	n.list("dcim/mac-addresses", nil, &rows)
 	return rows
-}
-
-// syncer runs the engine for a fixed host that a test may change between
-// syncs.
-type syncer struct {
-	t    *testing.T
-	eng  *engine.Engine
-	host *discovery.Host
-}
-
-func newSyncer(t *testing.T, c *netbox.Client, host *discovery.Host) *syncer {
-	s := &syncer{t: t, host: host}
-	s.eng = engine.New(c, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return *s.host, nil }),
-		engine.WithDiffOptions(diff.Options{SkipContainers: true}))
-	return s
-}
-
-// sync diffs and applies, failing the test on any change that did not apply.
-func (s *syncer) sync() diff.Plan {
-	s.t.Helper()
-	ctx := context.Background()
-	plan, err := s.eng.Diff(ctx, engine.DiffRequest{})
-	require.NoError(s.t, err)
-	require.True(s.t, plan.DeviceFound)
-	if plan.InSync() {
-		return plan
-	}
-	res, err := s.eng.Apply(ctx, plan.ID)
-	require.NoError(s.t, err)
-	for _, c := range res.Changes {
-		if c.Outcome != "applied" {
-			s.t.Errorf("%s %s %q %s %s -> %s: %s (%s)", c.Change.Action, c.Change.ObjectType, c.Change.Object, c.Change.Field, c.Change.Old, c.Change.New, c.Outcome, c.Message)
-		}
-	}
-	return plan
-}
-
-func (s *syncer) inSync() {
-	s.t.Helper()
-	plan, err := s.eng.Diff(context.Background(), engine.DiffRequest{})
-	require.NoError(s.t, err)
-	for _, c := range plan.Changes {
-		s.t.Errorf("not in sync: %s %s %q %s: %s -> %s", c.Action, c.ObjectType, c.Object, c.Field, c.Old, c.New)
-	}
 }
 
 // hostIface is an interface of a fixed host.

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
 )
 
@@ -157,11 +158,11 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 			n.patch("dcim/devices", dev, patch)
 
 			host := fixedHost("primary-host", tt.hostP4, tt.hostP6, tt.host...)
-			s := newSyncer(t, n.client(), &host)
+			s := enginetest.New(t, n.client(), &host, skipContainers)
 			before := len(n.Sim.Requests())
-			s.sync()
+			s.Sync()
 			assert.Empty(t, n.Refused(before), "NetBox refused requests of the apply")
-			s.inSync()
+			s.InSync()
 
 			var d deviceRow
 			n.get("dcim/devices", dev, &d)

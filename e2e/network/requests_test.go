@@ -10,6 +10,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
 )
 
 // largeHost has nIf interfaces and nIP addresses spread over them, IPv4 and
@@ -80,7 +81,7 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 	n := startNetBox(t)
 	n.device("large-host")
 	host := largeHost(nIf, nIP, 0)
-	s := newSyncer(t, n.client(), &host)
+	s := enginetest.New(t, n.client(), &host, skipContainers)
 	var counts [3]int
 	measure := func(i int, what string, f func()) {
 		n.Sim.ResetRequests()
@@ -90,10 +91,10 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 		t.Logf("%d interfaces, %d IPs, %s: %d requests in %v", nIf, nIP, what, counts[i], time.Since(start).Round(time.Millisecond))
 		assert.Empty(t, n.Refused(0), "%s: NetBox refused requests", what)
 	}
-	measure(0, "first sync (creates)", func() { s.sync() })
+	measure(0, "first sync (creates)", func() { s.Sync() })
 	host = changed(nIf, nIP)
-	measure(1, "second sync (MACs, type, move, unassign, offline, primaries)", func() { s.sync() })
-	measure(2, "diff in sync", func() { s.inSync() })
+	measure(1, "second sync (MACs, type, move, unassign, offline, primaries)", func() { s.Sync() })
+	measure(2, "diff in sync", func() { s.InSync() })
 
 	ifs := n.interfaces(n.deviceID("large-host"))
 	require.Len(t, ifs, nIf+1)

@@ -22,8 +22,8 @@ var binary struct {
 // Binary returns the path of a cmdb-mcp built from this checkout. The first
 // call of a test process builds it into a temporary folder; every later call
 // (from any test, concurrently too) gets the same file. A build that fails
-// fails t with go build's output. Call RemoveBinary from TestMain after
-// m.Run to delete the folder.
+// fails t with go build's output. Main, or RemoveBinary after m.Run, deletes
+// the folder.
 func Binary(t testing.TB) string {
 	t.Helper()
 	binary.once.Do(buildBinary)
@@ -31,6 +31,14 @@ func Binary(t testing.TB) string {
 		t.Fatalf("cannot build cmdb-mcp for the end-to-end tests: %s", binary.err)
 	}
 	return binary.path
+}
+
+// Main is a TestMain for packages that use Binary: it runs the tests,
+// deletes the binary and exits with the tests' code.
+func Main(m *testing.M) {
+	code := m.Run()
+	RemoveBinary()
+	os.Exit(code)
 }
 
 // RemoveBinary deletes what Binary built, if anything.
