@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -54,10 +57,39 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
 	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
 		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets))
+	go checkNetBox(ctx, nb, slog.Default())
 	if err := server.RunWithOptions(ctx, s, t, httpOpts); err != nil {
 		return exitError, err
 	}
 	return exitOK, nil
+}
+
+// startupCheckTimeout bounds checkNetBox, retries included.
+const startupCheckTimeout = 20 * time.Second
+
+// checkNetBox says in the log, as serve starts, whether NetBox answers and
+// which release it runs, so that a wrong URL or token shows at once and not
+// only at the first tool call. It never stops the server: NetBox may come
+// up later, and the tools say what is wrong when they are called.
+func checkNetBox(ctx context.Context, nb *netbox.Client, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, startupCheckTimeout)
+	defer cancel()
+	st, err := nb.Status(ctx)
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+		return // the server is stopping
+	case err != nil:
+		attrs := []any{"netbox", nb.BaseURL(), "error", err}
+		var nbErr *netbox.Error
+		if errors.As(err, &nbErr) && nbErr.Hint() != "" {
+			attrs = append(attrs, "fix", nbErr.Hint())
+		}
+		log.Warn("NetBox status check failed; the tools that use NetBox will fail until it passes", attrs...)
+	case netbox.VersionAdvice(st.NetBoxVersion) != "":
+		log.Warn(netbox.VersionAdvice(st.NetBoxVersion), "netbox", nb.BaseURL(), "version", st.NetBoxVersion)
+	default:
+		log.Info("NetBox answers", "netbox", nb.BaseURL(), "version", st.NetBoxVersion)
+	}
 }
 
 // filterFlags say which tools serve offers. Which tool passes is decided

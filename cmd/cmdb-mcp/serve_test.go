@@ -1,13 +1,22 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -50,4 +59,49 @@ func TestFilterFlags(t *testing.T) {
 	fs.SetOutput(io.Discard)
 	addFilterFlags(fs)
 	assert.Error(t, fs.Parse([]string{"--read-only=perhaps"}))
+}
+
+func TestCheckNetBox(t *testing.T) {
+	srv := simtest.Start(t, sim.Options{})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name     string
+		url      string
+		token    string
+		canceled bool
+		want     []string // in the log line, in order; none: no line
+	}{
+		{name: "answers", url: srv.URL, token: srv.Token, want: []string{"level=INFO", `msg="NetBox answers"`, "version=4.3"}},
+		{name: "wrong token", url: srv.URL, token: "fedcba9876543210fedcba9876543210fedcba98",
+			want: []string{"level=WARN", "status check failed", "auth", "fix=", "NETBOX_TOKEN"}},
+		{name: "nothing listens", url: closed.URL, token: srv.Token, want: []string{"level=WARN", "status check failed", closed.URL}},
+		{name: "the server is stopping", url: closed.URL, token: srv.Token, canceled: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nb, err := netbox.New(netbox.Config{URL: tt.url, Token: tt.token, MaxRetries: -1})
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.canceled {
+				cancel()
+			}
+			checkNetBox(ctx, nb, slog.New(slog.NewTextHandler(&buf, nil)))
+			out := buf.String()
+			if len(tt.want) == 0 {
+				assert.Empty(t, out)
+				return
+			}
+			assert.Equal(t, 1, strings.Count(out, "\n"), out)
+			rest := out
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				require.GreaterOrEqual(t, i, 0, "%q not in %q", w, out)
+				rest = rest[i+len(w):]
+			}
+			assert.NotContains(t, out, tt.token)
+		})
+	}
 }

@@ -42,6 +42,28 @@ import (
 // for 4.3, which every release accepts (no changelog_message), and its
 // answer tells the version to the next one.
 
+// Oldest and newest releases cmdb-mcp is tested against (sim/profiles.go).
+var (
+	oldestSupported = serverVersion{4, 3}
+	newestTested    = serverVersion{4, 6}
+)
+
+// VersionAdvice is a sentence for a person when NetBox's release (as
+// /api/status/ gives it, "4.3.7") is outside the ones cmdb-mcp supports;
+// "" for a supported release or one it cannot read.
+func VersionAdvice(netboxVersion string) string {
+	v, ok := parseVersion(netboxVersion)
+	switch {
+	case !ok:
+		return ""
+	case !v.atLeast(oldestSupported.major, oldestSupported.minor):
+		return "NetBox " + netboxVersion + " is older than 4.3, the oldest release cmdb-mcp supports: syncs may fail; upgrade NetBox to 4.3 or later"
+	case v.atLeast(newestTested.major, newestTested.minor+1):
+		return "NetBox " + netboxVersion + " is newer than 4.6, the newest release cmdb-mcp is tested against: read the first diff report closely before applying it"
+	}
+	return ""
+}
+
 // serverVersion is NetBox's major.minor; zero when unknown.
 type serverVersion struct{ major, minor int }
 

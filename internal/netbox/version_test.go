@@ -374,3 +374,32 @@ func TestDevicesOfNewerReleases(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Device{got}, list)
 }
+
+func TestVersionAdvice(t *testing.T) {
+	tests := []struct {
+		version string
+		want    string // in the advice; "" for none
+	}{
+		{"4.3.0", ""},
+		{"4.3.7", ""},
+		{"4.6.8", ""},
+		{"v4.5.1-beta1", ""},
+		{"4.2.9", "older than 4.3"},
+		{"3.7.8", "older than 4.3"},
+		{"4.7.0", "newer than 4.6"},
+		{"5.0.1", "newer than 4.6"},
+		{"", ""},
+		{"nightly", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			got := VersionAdvice(tt.version)
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Contains(t, got, tt.want)
+			assert.Contains(t, got, "NetBox "+tt.version)
+		})
+	}
+}
