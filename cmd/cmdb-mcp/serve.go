@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
@@ -57,7 +58,11 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
 	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
 		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets))
-	go checkNetBox(ctx, nb, slog.Default())
+	// The check runs beside the server and ends with it at the latest.
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	var checked sync.WaitGroup
+	checked.Go(func() { checkNetBox(checkCtx, nb, slog.Default()) })
+	defer func() { stopCheck(); checked.Wait() }()
 	if err := server.RunWithOptions(ctx, s, t, httpOpts); err != nil {
 		return exitError, err
 	}
