@@ -217,7 +217,7 @@ func runBoth(ctx context.Context, sr *ScenarioResult, latency time.Duration, fir
 	defer oursWorld.close()
 	// One lookup of the host, timed alone: the stale check repeats it.
 	start := time.Now()
-	if _, err := oursWorld.nb.SnapshotFor(ctx, engine.LookupQuery(fx.Host)); err != nil {
+	if _, err := oursWorld.nb.SnapshotFor(ctx, engine.LookupQuery(fx.Host, diffOptions())); err != nil {
 		return seed, ours, reread, err
 	}
 	sr.snapshotWalls = append(sr.snapshotWalls, time.Since(start))

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -37,6 +38,25 @@ type Options struct {
 	// ContainerInScope says whether a container (and the VM of that name)
 	// is synced (nil: all). A VM out of scope is never marked offline.
 	ContainerInScope func(name string) bool
+}
+
+// InterfaceSynced says whether the interface named name is compared: never
+// lo, else what InterfaceInScope says (every one when it is nil).
+func (o Options) InterfaceSynced(name string) bool {
+	return name != "lo" && (o.InterfaceInScope == nil || o.InterfaceInScope(name))
+}
+
+// AddressesSynced says whether the addresses of interface i are compared:
+// it is synced, and it is not a Docker-managed bridge unless
+// IncludeDockerBridges.
+func (o Options) AddressesSynced(i netif.Interface) bool {
+	return o.InterfaceSynced(i.Name) && (!i.DockerManaged || o.IncludeDockerBridges)
+}
+
+// ContainerSynced says whether the container (and the VM) named name is
+// compared (every one when ContainerInScope is nil).
+func (o Options) ContainerSynced(name string) bool {
+	return o.ContainerInScope == nil || o.ContainerInScope(name)
 }
 
 // Compute compares the host with what NetBox holds and returns the plan.

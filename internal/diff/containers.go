@@ -71,10 +71,10 @@ func (d *containerDiffer) run() {
 		d.note("Docker containers: skipped: %s.", reason)
 		return
 	}
-	if in := d.opts.ContainerInScope; in != nil {
+	if d.opts.ContainerInScope != nil {
 		var kept []containers.Container
 		for _, c := range d.host.Containers {
-			if in(c.Name) {
+			if d.opts.ContainerSynced(c.Name) {
 				kept = append(kept, c)
 			}
 		}
@@ -294,7 +294,7 @@ func (d *containerDiffer) vms() {
 	// VMs whose container is gone: offline with a note, never deleted.
 	gone := make([]netbox.VirtualMachine, 0)
 	for name, vm := range byName {
-		if in := d.opts.ContainerInScope; in != nil && !in(vm.Name) {
+		if !d.opts.ContainerSynced(vm.Name) {
 			continue
 		}
 		if !present[name] && vm.Status != VMOffline {

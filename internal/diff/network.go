@@ -67,12 +67,7 @@ func (d *networkDiffer) run() {
 	d.primary(6, FieldPrimaryIP6, d.host.PrimaryIPv6, d.nb.Device.PrimaryIP6)
 }
 
-func (d *networkDiffer) inScope(name string) bool {
-	if name == "lo" {
-		return false
-	}
-	return d.opts.InterfaceInScope == nil || d.opts.InterfaceInScope(name)
-}
+func (d *networkDiffer) inScope(name string) bool { return d.opts.InterfaceSynced(name) }
 
 func (d *networkDiffer) add(c Change) { d.plan.Changes = append(d.plan.Changes, c) }
 
@@ -205,7 +200,7 @@ func (d *networkDiffer) desired() ([]desiredIP, []string) {
 			continue
 		}
 		for _, p := range append(append([]netip.Prefix(nil), l.IPv4...), l.IPv6...) {
-			if l.DockerManaged && !d.opts.IncludeDockerBridges {
+			if !d.opts.AddressesSynced(l) { // a Docker-managed bridge
 				skipped = append(skipped, p.String()+" on "+l.Name)
 				continue
 			}

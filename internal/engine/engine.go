@@ -67,9 +67,10 @@ type Engine struct {
 // storedPlan keeps the host facts a plan was computed from, so that apply
 // can check NetBox against the same facts.
 type storedPlan struct {
-	plan diff.Plan
-	host discovery.Host
-	view staleView // what the lookup saw, for the stale check (stale.go)
+	plan  diff.Plan
+	host  discovery.Host
+	query netbox.SnapshotQuery // the lookup's, which the stale check may repeat
+	view  staleView            // what the lookup saw, for the stale check (stale.go)
 	// lookupAt is when the lookup began, by this engine's clock.
 	lookupAt time.Time
 	expires  time.Time
@@ -128,7 +129,8 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 		return diff.Plan{}, errors.New("the host name could not be discovered: pass a hostname")
 	}
 	lookupAt := e.now()
-	snap, err := e.nb.SnapshotFor(ctx, LookupQuery(host))
+	query := LookupQuery(host, e.opts)
+	snap, err := e.nb.SnapshotFor(ctx, query)
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", host.Hostname, err)
 	}
@@ -148,7 +150,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: host, view: newStaleView(host, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: host, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
 	return plan, nil
 }
 
@@ -200,18 +202,32 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	return res, err
 }
 
-// LookupQuery is the Phase 1 lookup for a host: its device, and NetBox
-// objects that carry its MACs and addresses anywhere (to reuse or to
-// report), its platform and its containers' roles (to tell whether the
-// platforms and roles need reading).
-func LookupQuery(h discovery.Host) netbox.SnapshotQuery {
-	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available}
-	for _, c := range h.Containers.Containers {
-		q.Roles = append(q.Roles, c.Role)
+// LookupQuery is the Phase 1 lookup for a host as o compares it: its
+// device; the MACs and addresses of the interfaces o syncs, which NetBox
+// objects may carry elsewhere (to reuse or to report); its platform and its
+// containers' roles (to tell whether the platforms and roles need reading);
+// and its containers unless o skips them.
+func LookupQuery(h discovery.Host, o diff.Options) netbox.SnapshotQuery {
+	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available && !o.SkipContainers}
+	if q.Containers {
+		for _, c := range h.Containers.Containers {
+			if o.ContainerSynced(c.Name) {
+				q.Roles = append(q.Roles, c.Role)
+			}
+		}
 	}
 	for _, i := range h.Network.Interfaces {
+		if !o.InterfaceSynced(i.Name) {
+			continue
+		}
 		if i.MAC != "" {
-			q.MACs = append(q.MACs, i.MAC)
+			if q.MACs == nil {
+				q.MACs = map[string]string{}
+			}
+			q.MACs[i.Name] = i.MAC
+		}
+		if !o.AddressesSynced(i) {
+			continue
 		}
 		for _, p := range append(append([]netip.Prefix(nil), i.IPv4...), i.IPv6...) {
 			q.Addresses = append(q.Addresses, p.Addr().String())

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -74,8 +73,8 @@ type staleView struct {
 	addrs    map[netip.Addr]bool
 }
 
-func newStaleView(host discovery.Host, s netbox.Snapshot) staleView {
-	v := staleView{readAt: s.ReadAt, hostname: strings.ToLower(host.Hostname), deviceID: s.Device.ID,
+func newStaleView(q netbox.SnapshotQuery, s netbox.Snapshot) staleView {
+	v := staleView{readAt: s.ReadAt, hostname: strings.ToLower(q.Hostname), deviceID: s.Device.ID,
 		ids: map[string]map[int64]bool{}, macs: map[string]bool{}, addrs: map[netip.Addr]bool{}}
 	add := func(objectType string, id int64) {
 		if v.ids[objectType] == nil {
@@ -102,7 +101,6 @@ func newStaleView(host discovery.Host, s netbox.Snapshot) staleView {
 	if s.ClusterGroup != nil {
 		v.groupID = s.ClusterGroup.ID
 	}
-	q := LookupQuery(host)
 	for _, m := range q.MACs {
 		v.macs[netbox.CanonicalMAC(m)] = true
 	}
@@ -233,7 +231,7 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 			})
 		}
 	}
-	now, err := e.nb.SnapshotFor(ctx, LookupQuery(sp.host))
+	now, err := e.nb.SnapshotFor(ctx, sp.query)
 	if err != nil {
 		return StaleCheckReread, err
 	}

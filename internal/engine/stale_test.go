@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
@@ -29,7 +30,7 @@ func TestStaleViewTouchedBy(t *testing.T) {
 		Clusters:     []netbox.Cluster{{ID: 40}},
 		VMs:          []netbox.VirtualMachine{{ID: 50, ClusterID: 40}},
 	}
-	v := newStaleView(host, snap)
+	v := newStaleView(LookupQuery(host, diff.Options{}), snap)
 	data := func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i < len(kv); i += 2 {
@@ -74,7 +75,7 @@ func TestStaleViewTouchedBy(t *testing.T) {
 	}
 
 	t.Run("no group yet: any cluster may be the host's", func(t *testing.T) {
-		bare := newStaleView(host, netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7}})
+		bare := newStaleView(LookupQuery(host, diff.Options{}), netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7}})
 		assert.True(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}))
 	})
 }
@@ -230,7 +231,7 @@ func FuzzStaleViewTouchedBy(f *testing.F) {
 	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
 		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 	}}}
-	v := newStaleView(host, netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7},
+	v := newStaleView(LookupQuery(host, diff.Options{}), netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7},
 		Interfaces: []netbox.Interface{{ID: 10}}, VMs: []netbox.VirtualMachine{{ID: 50}}, ClusterGroup: &netbox.ClusterGroup{ID: 3}})
 	f.Fuzz(func(t *testing.T, objectType string, id int64, pre, post []byte) {
 		c := netbox.ObjectChange{ObjectType: objectType, ObjectID: id, Action: "update"}

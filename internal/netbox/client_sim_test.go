@@ -3,8 +3,10 @@ package netbox
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -520,7 +522,7 @@ func TestSimNetwork(t *testing.T) {
 
 	// IPs elsewhere are found by address, whatever the mask.
 	snap, err = c.SnapshotFor(ctx, SnapshotQuery{Hostname: "web01",
-		Addresses: []string{"198.51.100.5/32", "192.0.2.10", "2001:db8::10"}, MACs: []string{"02:42:ac:11:00:04"}})
+		Addresses: []string{"198.51.100.5/32", "192.0.2.10", "2001:db8::10"}, MACs: map[string]string{"eth9": "02:42:ac:11:00:04"}})
 	require.NoError(t, err)
 	assert.Len(t, snap.Interfaces, 3)
 	assert.Len(t, snap.MACs, 3)
@@ -650,7 +652,7 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 	// for it.
 	host := func(name string, net, n, ips, vms int) SnapshotQuery {
 		dev := createDevice(t, c, fx, name)
-		q := SnapshotQuery{Hostname: name, Containers: true}
+		q := SnapshotQuery{Hostname: name, Containers: true, MACs: map[string]string{}}
 		in := make([]InterfaceCreate, n)
 		for i := range in {
 			in[i] = InterfaceCreate{Device: dev, Name: fmt.Sprintf("eth%d", i), Type: "1000base-t"}
@@ -660,7 +662,7 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 		macs := make([]MACAddressCreate, n)
 		for i, iface := range ifaces {
 			macs[i] = MACAddressCreate{MAC: fmt.Sprintf("02:00:00:%02x:00:%02x", net, i), InterfaceID: iface.ID}
-			q.MACs = append(q.MACs, macs[i].MAC)
+			q.MACs[iface.Name] = macs[i].MAC
 		}
 		_, err = c.CreateMACAddresses(ctx, macs)
 		require.NoError(t, err)
@@ -711,16 +713,42 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 	assert.Equal(t, snap.Device.ID, snap.MACs[0].DeviceID)
 	assert.Equal(t, snap.Device.ID, snap.IPs[0].DeviceID)
 
-	assert.Len(t, smallReqs, 8, "device, interfaces (with their MACs), IPs, MACs and IPs by value, cluster group; clusters (with their type), VMs (with their roles)")
+	assert.Len(t, smallReqs, 6, "device, interfaces (with their MACs), IPs, cluster group; clusters (with their type), VMs (with their roles)")
 	assert.Len(t, bigReqs, len(smallReqs), "the count does not grow with the host")
 	for _, r := range bigReqs {
 		assert.Equal(t, http.StatusOK, r.Status, r.Path)
 		assert.Equal(t, "1000", r.Query.Get("limit"), r.Path)
 	}
 
+	// A MAC on another interface than the host's, a new interface's MAC and
+	// a new address are looked up anywhere, in the clusters' round trip.
+	moved := big
+	moved.MACs = maps.Clone(big.MACs)
+	moved.MACs["eth0"], moved.MACs["eth1"] = big.MACs["eth1"], big.MACs["eth0"]
+	moved.MACs["eth99"] = "02:ff:00:00:00:01"
+	moved.Addresses = append(slices.Clone(big.Addresses), "10.2.99.1")
+	_, reqs := snapshot(moved)
+	require.Len(t, reqs, 8, "and the MACs and IPs by value")
+	byPath := map[string]simRequest{}
+	for _, r := range reqs {
+		byPath[r.Path] = r
+	}
+	assert.ElementsMatch(t, []string{"02:00:00:02:00:00", "02:00:00:02:00:01", "02:FF:00:00:00:01"}, byPath["/api/dcim/mac-addresses/"].Query["mac_address"], "only the MACs not on their interface")
+	ipQueries := 0
+	for _, r := range reqs {
+		if r.Path == "/api/ipam/ip-addresses/" && r.Query.Has("address") {
+			ipQueries++
+			assert.Equal(t, []string{"10.2.99.1"}, r.Query["address"], "only the address the device lacks")
+		}
+	}
+	assert.Equal(t, 1, ipQueries)
+
 	big.Containers = false
-	_, reqs := snapshot(big)
-	assert.Len(t, reqs, 5, "without containers")
+	_, reqs = snapshot(big)
+	assert.Len(t, reqs, 3, "without containers")
+	moved.Containers = false
+	_, reqs = snapshot(moved)
+	assert.Len(t, reqs, 5, "without containers, with values to look up")
 	_, reqs = snapshot(SnapshotQuery{Hostname: "big"})
 	assert.Len(t, reqs, 3, "without MACs and addresses to look up")
 	_, reqs = snapshot(SnapshotQuery{Hostname: "nothere", Containers: true})

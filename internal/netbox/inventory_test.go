@@ -693,7 +693,7 @@ func TestSnapshotFor(t *testing.T) {
 	query := SnapshotQuery{
 		Hostname:   "web01",
 		Platform:   "Ubuntu 24.04", // the device has 22.04
-		MACs:       []string{"02:42:ac:11:00:02", "02:42:ac:11:00:03", "02:42:ac:11:00:03"},
+		MACs:       map[string]string{"eth0": "02:42:ac:11:00:02", "eth1": "02:42:ac:11:00:03", "eth2": "02:42:ac:11:00:03"},
 		Addresses:  []string{"192.0.2.10", "172.17.0.1/16", "fe80::1%eth0"},
 		Containers: true,
 		Roles:      []string{"Docker container"}, // on no VM yet
@@ -735,12 +735,12 @@ func TestSnapshotFor(t *testing.T) {
 		assert.Equal(t, []VirtualMachine{{ID: 9, Name: "jellyfin", Status: "active", ClusterID: 4, VCPUs: 2, MemoryMB: 1024}}, s.VMs)
 
 		q := f.queries(t)
-		assert.Len(t, f.requests(), 11, "device; 6 in one round trip; clusters and VMs; type and roles")
+		assert.Len(t, f.requests(), 11, "device; interfaces, IPs, platforms, group; MACs and IPs by value, clusters, VMs; type and roles")
 		assert.Equal(t, "web01", q[devicesPath][0].Get("name"))
 		assert.Equal(t, "7", q[interfacesPath][0].Get("device_id"))
 		require.Len(t, q[macAddressesPath], 1, "the device's MACs come nested in its interfaces")
 		assert.Empty(t, q[macAddressesPath][0].Get("device_id"), "values are looked up anywhere")
-		assert.Equal(t, []string{"02:42:AC:11:00:02", "02:42:AC:11:00:03"}, q[macAddressesPath][0]["mac_address"])
+		assert.Equal(t, []string{"02:42:AC:11:00:03"}, q[macAddressesPath][0]["mac_address"], "eth0 has its MAC: only eth1's and eth2's is looked up, once")
 		require.Len(t, q[ipAddressesPath], 2)
 		byDevice, byValue := q[ipAddressesPath][0], q[ipAddressesPath][1]
 		if byDevice.Get("device_id") == "" {
@@ -748,7 +748,7 @@ func TestSnapshotFor(t *testing.T) {
 		}
 		assert.Equal(t, "7", byDevice.Get("device_id"))
 		assert.Empty(t, byValue.Get("device_id"), "values are looked up anywhere")
-		assert.Equal(t, []string{"192.0.2.10", "172.17.0.1", "fe80::1"}, byValue["address"], "host parts, no mask or zone")
+		assert.Equal(t, []string{"fe80::1"}, byValue["address"], "host parts, no mask or zone, of the addresses the device lacks")
 		assert.Equal(t, "docker-compose", q[clusterTypesPath][0].Get("slug"))
 		assert.Equal(t, "cmdb-host-7", q[clusterGroupsPath][0].Get("slug"))
 		assert.Equal(t, "3", q[clustersPath][0].Get("group_id"))
@@ -842,4 +842,56 @@ func TestSnapshotFor(t *testing.T) {
 		assert.True(t, IsKind(err, KindAuth))
 		assertErrNoToken(t, err)
 	})
+}
+
+func TestMissingValues(t *testing.T) {
+	ifaces := []Interface{
+		{ID: 1, Name: "eth0", MACs: []Ref{{ID: 10, Name: "AA:BB:CC:00:00:01"}}},
+		{ID: 2, Name: "eth1", MACs: []Ref{{ID: 11, Name: "AA:BB:CC:00:00:02"}, {ID: 12, Name: "AA:BB:CC:00:00:03"}}},
+		{ID: 3, Name: "br0"},
+	}
+	macTests := []struct {
+		name string
+		macs map[string]string
+		want []string
+	}{
+		{"none asked", nil, nil},
+		{"each on its interface, any case", map[string]string{"eth0": "aa:bb:cc:00:00:01", "eth1": "AA:BB:CC:00:00:03"}, nil},
+		{"on another interface of the device", map[string]string{"eth0": "aa:bb:cc:00:00:02"}, []string{"aa:bb:cc:00:00:02"}},
+		{"interface without MACs", map[string]string{"br0": "aa:bb:cc:00:00:01"}, []string{"aa:bb:cc:00:00:01"}},
+		{"new interface", map[string]string{"wlan0": "aa:bb:cc:00:00:09"}, []string{"aa:bb:cc:00:00:09"}},
+		{"one MAC on two new interfaces, once", map[string]string{"bond0": "aa:bb:cc:00:00:09", "eth5": "aa:bb:cc:00:00:09"}, []string{"aa:bb:cc:00:00:09"}},
+		{"empty MAC", map[string]string{"tun0": ""}, nil},
+	}
+	for _, tt := range macTests {
+		t.Run("MACs: "+tt.name, func(t *testing.T) {
+			got := missingMACs(tt.macs, ifaces)
+			if len(tt.want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+
+	own := []IPAddress{{ID: 1, Address: "192.168.1.150/24"}, {ID: 2, Address: "2001:db8::5/64"}}
+	addrTests := []struct {
+		name  string
+		addrs []string
+		want  []string
+	}{
+		{"none asked", nil, nil},
+		{"the device's, whatever the mask or spelling", []string{"192.168.1.150", "192.168.1.150/32", "2001:0db8::5"}, nil},
+		{"new ones, once", []string{"10.0.0.5", "192.168.1.150", "10.0.0.5/8", "fe80::1%eth0"}, []string{"10.0.0.5", "fe80::1"}},
+	}
+	for _, tt := range addrTests {
+		t.Run("addresses: "+tt.name, func(t *testing.T) {
+			got := missingAddresses(tt.addrs, own)
+			if len(tt.want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

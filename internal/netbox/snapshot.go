@@ -26,14 +26,16 @@ const snapshotParallelism = 8
 // every platform read, for registering the host).
 //
 // For a found device it reads the device's interfaces (with the MAC
-// objects assigned to them, which NetBox nests in each interface), the IPs
-// assigned to them, and the MAC objects and IPs anywhere in NetBox with
-// one of q.MACs or q.Addresses (by host part, whatever the mask), merged
-// without duplicates. It reads the platforms only when the device's is not
-// q.Platform. With q.Containers it reads the host's cluster group (by slug,
-// HostClusterGroupSlug), then its clusters and their VMs (by the group's
-// id: a slug filter on them would be refused, 400, until the first sync
-// made the group). The cluster type comes nested in a cluster and the
+// objects assigned to them, which NetBox nests in each interface) and the
+// IPs assigned to them. Then, for the values of q.MACs and q.Addresses
+// that the device does not have where the host has them, it reads the MAC
+// objects and IPs anywhere in NetBox with those values (by host part,
+// whatever the mask), merged without duplicates; a host NetBox already
+// records needs neither. It reads the platforms only when the device's is
+// not q.Platform. With q.Containers it reads the host's cluster group (by
+// slug, HostClusterGroupSlug), then its clusters and their VMs (by the
+// group's id: a slug filter on them would be refused, 400, until the first
+// sync made the group). The cluster type comes nested in a cluster and the
 // roles in the VMs, so they are read only when no cluster or VM carries
 // them.
 //
@@ -43,9 +45,9 @@ const snapshotParallelism = 8
 // each kind it is:
 //
 //	device not found:           2 (device, platforms)
-//	found:                      3 (device, interfaces, IPs), +1 with MACs,
-//	                            +1 with addresses, +1 when the platform
-//	                            differs
+//	found:                      3 (device, interfaces, IPs), +1 for MACs
+//	                            and +1 for addresses the device lacks,
+//	                            +1 when the platform differs
 //	found, with Containers:     +1 (the group), +2 when it exists
 //	                            (clusters, VMs); +1 for the cluster type
 //	                            when no cluster carries it, +1 for the
@@ -53,10 +55,10 @@ const snapshotParallelism = 8
 //	found, NetBox 4.6+:         +1 (the device itself, for its ETag: lists
 //	                            carry none; version.go)
 //
-// The reads after the device lookup run concurrently, at most
-// snapshotParallelism at a time, in one round trip; the clusters and VMs
-// take a second, and the type and roles a third only when needed. Errors
-// from several reads are joined.
+// The reads run concurrently, at most snapshotParallelism at a time, in
+// round trips: the device; its interfaces, IPs, platforms and group; the
+// lookups by value, clusters and VMs; and the type and roles only when
+// needed. Errors from several reads are joined.
 func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, error) {
 	if q.Hostname == "" {
 		// An empty name filter would select every device.
@@ -98,9 +100,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	} else if q.Platform != "" {
 		reads = append(reads, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err })
 	}
-
-	var macsByValue []MACAddress
-	var ipsOfDevice, ipsByValue []IPAddress
+	var ipsOfDevice []IPAddress
 	reads = append(reads,
 		func(ctx context.Context) (err error) { s.Interfaces, err = c.ListInterfaces(ctx, id); return err },
 		func(ctx context.Context) (err error) {
@@ -108,18 +108,6 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 			return err
 		},
 	)
-	if macs := distinct(q.MACs); len(macs) > 0 {
-		reads = append(reads, func(ctx context.Context) (err error) {
-			macsByValue, err = c.ListMACAddresses(ctx, MACAddressFilter{MACs: macs})
-			return err
-		})
-	}
-	if addrs := hostParts(q.Addresses); len(addrs) > 0 {
-		reads = append(reads, func(ctx context.Context) (err error) {
-			ipsByValue, err = c.ListIPAddresses(ctx, IPAddressFilter{Addresses: addrs})
-			return err
-		})
-	}
 	if q.Containers {
 		// By slug, which a filter on clusters or VMs would refuse (400)
 		// before the first sync has made the group.
@@ -138,26 +126,44 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		// Newer than the list's, and the state its ETag stands for.
 		s.Device = *detail
 	}
+
+	// The values the device lacks, looked up anywhere; and the group's
+	// clusters and VMs. One round trip for all of them.
+	var macsByValue []MACAddress
+	var ipsByValue []IPAddress
+	reads = reads[:0]
+	if macs := missingMACs(q.MACs, s.Interfaces); len(macs) > 0 {
+		reads = append(reads, func(ctx context.Context) (err error) {
+			macsByValue, err = c.ListMACAddresses(ctx, MACAddressFilter{MACs: macs})
+			return err
+		})
+	}
+	if addrs := missingAddresses(q.Addresses, ipsOfDevice); len(addrs) > 0 {
+		reads = append(reads, func(ctx context.Context) (err error) {
+			ipsByValue, err = c.ListIPAddresses(ctx, IPAddressFilter{Addresses: addrs})
+			return err
+		})
+	}
+	if g := s.ClusterGroup; g != nil {
+		reads = append(reads,
+			func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err },
+			func(ctx context.Context) (err error) {
+				s.VMs, err = c.ListVirtualMachinesInGroup(ctx, g.ID)
+				return err
+			})
+	}
+	if len(reads) > 0 {
+		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
+			return Snapshot{}, err
+		}
+	}
 	s.MACs = mergeByID(interfaceMACs(id, s.Interfaces), macsByValue, func(m MACAddress) int64 { return m.ID })
 	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip IPAddress) int64 { return ip.ID })
 	if !q.Containers {
 		return s, nil
 	}
 
-	// The group's clusters and VMs: a second round trip, both at once.
-	if g := s.ClusterGroup; g != nil {
-		err := runBounded(ctx, snapshotParallelism, []func(context.Context) error{
-			func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err },
-			func(ctx context.Context) (err error) {
-				s.VMs, err = c.ListVirtualMachinesInGroup(ctx, g.ID)
-				return err
-			},
-		})
-		if err != nil {
-			return Snapshot{}, err
-		}
-	}
-	// What they did not carry takes a third, only then.
+	// What the clusters and VMs did not carry takes one more, only then.
 	reads = reads[:0]
 	for _, cl := range s.Clusters {
 		if s.ClusterType == nil && cl.Type.Slug == ClusterTypeSlug {
@@ -184,6 +190,44 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		}
 	}
 	return s, nil
+}
+
+// missingMACs returns, once each, the MACs of macs (by interface name)
+// that are not a MAC object of the device's interface of that name.
+func missingMACs(macs map[string]string, ifaces []Interface) []string {
+	has := map[string]map[string]bool{}
+	for _, i := range ifaces {
+		for _, m := range i.MACs {
+			if has[i.Name] == nil {
+				has[i.Name] = map[string]bool{}
+			}
+			has[i.Name][CanonicalMAC(m.Name)] = true
+		}
+	}
+	var out []string
+	for name, mac := range macs {
+		if mac != "" && !has[name][CanonicalMAC(mac)] {
+			out = append(out, mac)
+		}
+	}
+	slices.Sort(out) // map order is random; a request's query should not be
+	return distinct(out)
+}
+
+// missingAddresses returns the host parts of addrs that are not the host
+// part of one of the device's IPs.
+func missingAddresses(addrs []string, own []IPAddress) []string {
+	has := map[string]bool{}
+	for _, ip := range own {
+		has[hostPart(ip.Address)] = true
+	}
+	var out []string
+	for _, a := range hostParts(addrs) {
+		if !has[a] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // interfaceMACs lists the MAC objects NetBox nests in the interfaces of the

@@ -117,10 +117,13 @@ type Snapshot struct {
 // SnapshotQuery says what to look up for one host.
 type SnapshotQuery struct {
 	Hostname string
-	// MACs and Addresses are the host's own values (addresses as host part
-	// without mask), looked up across NetBox to find reusable objects and
-	// conflicts.
-	MACs      []string
+	// MACs are the MACs of the host's interfaces, by interface name, and
+	// Addresses the host's addresses (host part, without mask). Those not
+	// yet where the host has them (a MAC object on the device's interface
+	// of that name, an IP on one of the device's interfaces) are looked up
+	// across NetBox, to find objects to reuse and conflicts; the others
+	// need no lookup, since the device's own objects are used first.
+	MACs      map[string]string
 	Addresses []string
 	// Platform is the host's platform name. Platforms are read only when
 	// the device's differs from it (to find one to reuse, or a free slug);
