@@ -35,7 +35,7 @@ type scopeFlags struct {
 func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
 	f := &scopeFlags{}
 	fs.StringVar(&f.include, "include-interfaces", "", "comma-separated name globs of the interfaces to sync, default all (env "+envIncludeInterfaces+")")
-	fs.StringVar(&f.exclude, "exclude-interfaces", "", "comma-separated name globs of interfaces to leave alone, default veth* (env "+envExcludeInterfaces+")")
+	fs.StringVar(&f.exclude, "exclude-interfaces", "", "comma-separated name globs of interfaces to leave alone, default veth*, ifb* and the kernel's fallback tunnel devices (sit0, tunl0, ...) (env "+envExcludeInterfaces+")")
 	fs.StringVar(&f.includeContainers, "include-containers", "", "comma-separated name globs of the containers to sync, default all (env "+envIncludeContainers+")")
 	fs.StringVar(&f.excludeContainers, "exclude-containers", "", "comma-separated name globs of containers (and their VMs) to leave alone (env "+envExcludeContainers+")")
 	fs.StringVar(&f.dockerBridges, "include-docker-bridges", "", "true syncs the addresses of docker0 and br-* too (env "+envIncludeDockerBridges+")")

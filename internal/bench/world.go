@@ -8,12 +8,13 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"path"
 	"sync/atomic"
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
@@ -94,9 +95,17 @@ func (c *countingHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 func (w *world) close() { w.http.Close() }
 
-// diffOptions are the CLI's defaults: every interface but veth*.
+// diffOptions are the CLI's defaults: every interface but those of
+// netif.DefaultExclude (veth*, ...).
 func diffOptions() diff.Options {
-	return diff.Options{InterfaceInScope: func(n string) bool { return !strings.HasPrefix(n, "veth") }}
+	return diff.Options{InterfaceInScope: func(n string) bool {
+		for _, g := range netif.DefaultExclude() {
+			if ok, _ := path.Match(g, n); ok {
+				return false
+			}
+		}
+		return true
+	}}
 }
 
 // engineFor returns an engine whose discovery returns the fixture's host.

@@ -39,9 +39,17 @@ type Options struct {
 	IncludeLinkLocal bool
 }
 
-// DefaultExclude is the exclude list used when Options.Exclude is nil: the
-// host ends of container veth pairs come and go with the containers.
-func DefaultExclude() []string { return []string{"veth*"} }
+// DefaultExclude is the exclude list used when Options.Exclude is nil:
+//   - veth*: the host ends of container veth pairs, which come and go with
+//     the containers;
+//   - the fallback devices the kernel makes, always down, in a network
+//     namespace once a tunnel module is loaded (sit0, tunl0, ip6tnl0, gre0,
+//     gretap0, erspan0, ip6gre0, ip_vti0, ip6_vti0), and the ifb module's
+//     ifb0, ifb1 (traffic-shaping helpers): present on many hosts, a link
+//     of none.
+func DefaultExclude() []string {
+	return []string{"veth*", "sit0", "tunl0", "ip6tnl0", "gre0", "gretap0", "erspan0", "ip6gre0", "ip_vti0", "ip6_vti0", "ifb*"}
+}
 
 // Validate reports a malformed glob.
 func (o Options) Validate() error {

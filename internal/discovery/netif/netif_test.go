@@ -137,6 +137,18 @@ func TestDiscoverFilters(t *testing.T) {
 	}
 }
 
+// TestDefaultExclude: what the kernel makes by itself is left out, tunnels
+// and bridges someone made are not.
+func TestDefaultExclude(t *testing.T) {
+	o := Options{}.withDefaults()
+	for _, name := range []string{"veth9f8e7d6", "sit0", "tunl0", "ip6tnl0", "gre0", "gretap0", "erspan0", "ip6gre0", "ip_vti0", "ip6_vti0", "ifb0", "ifb1"} {
+		assert.False(t, o.wanted(name), name)
+	}
+	for _, name := range []string{"eth0", "enp3s0", "gre1", "sit1", "tun0", "wg0", "bond0", "br0", "docker0", "tailscale0"} {
+		assert.True(t, o.wanted(name), name)
+	}
+}
+
 func TestDiscoverLinkLocal(t *testing.T) {
 	opts, links := fakeHost(t)
 	opts.IncludeLinkLocal = true
