@@ -652,11 +652,11 @@ func (h *handler) changeFilter(name string, values []string) (changePred, string
 // numberPred is MultiValueNumberFilter with its lookups: values ORed,
 // __n excluding every one (and keeping nulls, as exclude() does).
 func numberPred(lookup string, values []string, get func(*ObjectChange) (int64, bool)) (changePred, string) {
-	cmp := map[string]func(h, w int64) bool{
-		"": func(h, w int64) bool { return h == w }, "n": func(h, w int64) bool { return h == w },
-		"gt": func(h, w int64) bool { return h > w }, "gte": func(h, w int64) bool { return h >= w },
-		"lt": func(h, w int64) bool { return h < w }, "lte": func(h, w int64) bool { return h <= w },
-	}[lookup]
+	key := lookup
+	if key == "n" {
+		key = "" // __n negates the filter itself, below
+	}
+	cmp := numberLookups[key] // read.go
 	if cmp == nil {
 		return nil, ""
 	}

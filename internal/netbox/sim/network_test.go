@@ -519,6 +519,19 @@ func TestNetworkFilters(t *testing.T) {
 		{"/api/dcim/mac-addresses/?device_id=999", nil},
 		{fmt.Sprintf("/api/dcim/mac-addresses/?assigned_object_type=%d", ifaceType), []int64{m1, m2}},
 		{"/api/dcim/mac-addresses/?q=00:03", []int64{m3}},
+
+		// The lookups NetBox adds to each filter: numeric ones on numbers,
+		// __n on foreign keys and choices; __n keeps nulls, as exclude() does.
+		{fmt.Sprintf("/api/dcim/interfaces/?device_id__n=%d", n.dev1), []int64{n.eth9}},
+		{fmt.Sprintf("/api/dcim/interfaces/?id__gt=%d", n.eth1), []int64{virt, n.eth9}},
+		{fmt.Sprintf("/api/dcim/interfaces/?id__gte=%d&id__lte=%d", n.eth1, n.eth9), []int64{n.eth1, n.eth9}},
+		{fmt.Sprintf("/api/dcim/interfaces/?id__lt=%d&id__lt=%d", n.eth0, n.eth1), []int64{n.eth0}}, // values ORed
+		{"/api/dcim/interfaces/?type__n=bridge", []int64{n.eth0, n.eth1, n.eth9}},
+		{"/api/dcim/interfaces/?name__gt=x", []int64{virt, n.eth0, n.eth1, n.eth9}}, // no such lookup: ignored
+		{"/api/ipam/ip-addresses/?status__n=active", []int64{d}},
+		{fmt.Sprintf("/api/ipam/ip-addresses/?id__lt=%d", b), []int64{a}},
+		{fmt.Sprintf("/api/ipam/ip-addresses/?assigned_object_id__n=%d", n.eth0), []int64{b, c, d}},
+		{fmt.Sprintf("/api/dcim/mac-addresses/?id__n=%d&id__n=%d", m1, m2), []int64{m3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
@@ -543,6 +556,9 @@ func TestNetworkFilters(t *testing.T) {
 		{"/api/dcim/mac-addresses/?assigned_object_type=dcim.interface", `{"assigned_object_type": ` + badType + `}`},
 		{"/api/dcim/mac-addresses/?assigned_object_type=99999", `{"assigned_object_type": ` + badType + `}`},
 		{"/api/dcim/mac-addresses/?interface_id=999", `{"interface_id": ["Select a valid choice. 999 is not one of the available choices."]}`},
+		{"/api/dcim/interfaces/?device_id__n=999", `{"device_id__n": ["Select a valid choice. 999 is not one of the available choices."]}`},
+		{"/api/dcim/interfaces/?type__n=ethernet", `{"type__n": ["Select a valid choice. ethernet is not one of the available choices."]}`},
+		{"/api/dcim/interfaces/?id__gt=abc", `{"id__gt": ["Enter a whole number."]}`},
 	}
 	for _, tc := range bad {
 		t.Run(tc.path, func(t *testing.T) {

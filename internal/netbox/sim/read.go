@@ -36,7 +36,7 @@ func (s *store) filterRows(m *model, rows []*row, q url.Values) ([]*row, errBody
 		}
 		base, lookup, _ := strings.Cut(name, "__")
 		f := m.filters[base]
-		if f == nil || (lookup != "" && !(f.lookups && stringLookups[lookup] != nil)) {
+		if f == nil || !f.hasLookup(lookup) {
 			continue
 		}
 		p, msg := s.filterPred(m, f, lookup, values)
@@ -67,6 +67,34 @@ func (s *store) filterRows(m *model, rows []*row, q url.Values) ([]*row, errBody
 	return out, nil
 }
 
+// hasLookup says whether NetBox makes the filter with this lookup suffix
+// (BaseFilterSet.get_additional_lookups): the numeric ones for numbers,
+// the negation __n for foreign keys and choices, the string ones for the
+// string filters marked so; "" is the filter itself.
+func (f *filter) hasLookup(lookup string) bool {
+	switch {
+	case lookup == "":
+		return true
+	case f.kind == qNumber:
+		return lookup == "n" || numberLookups[lookup] != nil
+	case f.kind == qFK || f.kind == qFKSlug || f.kind == qChoice:
+		return lookup == "n"
+	case f.kind == qString || f.kind == qStringI:
+		return f.lookups && stringLookups[lookup] != nil
+	}
+	return false
+}
+
+// numberLookups compare a number with a filter value: the filter itself
+// ("") and its __lt, __lte, __gt, __gte (__n negates "").
+var numberLookups = map[string]func(have, want int64) bool{
+	"":    func(h, w int64) bool { return h == w },
+	"lt":  func(h, w int64) bool { return h < w },
+	"lte": func(h, w int64) bool { return h <= w },
+	"gt":  func(h, w int64) bool { return h > w },
+	"gte": func(h, w int64) bool { return h >= w },
+}
+
 // stringLookups are the lookup suffixes NetBox generates for string filters.
 var stringLookups = map[string]func(have, want string) bool{
 	"n":    func(h, w string) bool { return h != w },
@@ -91,6 +119,15 @@ func nonEmpty(values []string) []string {
 }
 
 func (s *store) filterPred(m *model, f *filter, lookup string, values []string) (func(*row) bool, string) {
+	if lookup == "n" && f.kind != qString && f.kind != qStringI {
+		// exclude() of the filter's values: what matches none of them,
+		// a null included.
+		p, msg := s.filterPred(m, f, "", values)
+		if p == nil {
+			return nil, msg
+		}
+		return func(r *row) bool { return !p(r) }, ""
+	}
 	get := func(r *row) any { return s.lookup(m, r, f.path) }
 	switch f.kind {
 	case qNumber:
@@ -98,9 +135,10 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 		if bad != "" || len(want) == 0 {
 			return nil, bad
 		}
+		cmp := numberLookups[lookup]
 		return func(r *row) bool {
 			n, ok := get(r).(int64)
-			return ok && slices.Contains(want, n)
+			return ok && slices.ContainsFunc(want, func(w int64) bool { return cmp(n, w) })
 		}, ""
 	case qString, qStringI:
 		want := nonEmpty(values)
