@@ -29,21 +29,50 @@ import (
 // "Token nbt_...") authenticate too, so for the check a Bearer credential
 // counts as a Token one. Whether the server accepted it is the server's
 // business, as for v1 keys.
+//
+// Made to fit too: from 4.4.4 the assigned_object_type filter of the IP and
+// MAC address lists is a ContentTypeFilter, which takes "app.model" where
+// the document has an integer (the content type's id); for the check the
+// parameter is left out of those requests.
 
 // asIn43 returns r as the 4.3 document can check it for a server playing
 // version.
 func asIn43(version string, r *http.Request) *http.Request {
-	if minorOf(version) < 5 {
-		return r
+	c := r
+	clone := func() {
+		if c == r {
+			c = r.Clone(r.Context())
+			c.Body = r.Body
+		}
 	}
-	f := strings.Fields(r.Header.Get("Authorization"))
-	if len(f) != 2 || !strings.EqualFold(f[0], "Bearer") {
-		return r
+	minor, patch := releaseOf(version)
+	if f := strings.Fields(r.Header.Get("Authorization")); minor >= 5 && len(f) == 2 && strings.EqualFold(f[0], "Bearer") {
+		clone()
+		c.Header.Set("Authorization", "Token "+f[1])
 	}
-	c := r.Clone(r.Context())
-	c.Body = r.Body
-	c.Header.Set("Authorization", "Token "+f[1])
+	if (minor > 4 || minor == 4 && patch >= 4) && contentTypeFilterLists[r.URL.Path] && r.URL.Query().Has("assigned_object_type") {
+		clone()
+		q := c.URL.Query()
+		q.Del("assigned_object_type")
+		c.URL.RawQuery = q.Encode()
+	}
 	return c
+}
+
+// contentTypeFilterLists are the lists whose assigned_object_type filter
+// 4.4.4 made a ContentTypeFilter.
+var contentTypeFilterLists = map[string]bool{"/api/ipam/ip-addresses/": true, "/api/dcim/mac-addresses/": true}
+
+// releaseOf is the minor and patch numbers of a 4.x version (minorOf's
+// minor; patch 0 when absent or unreadable).
+func releaseOf(version string) (minor, patch int) {
+	minor = minorOf(version)
+	v := strings.TrimPrefix(strings.TrimSpace(version), "v")
+	parts := strings.SplitN(strings.SplitN(v, "-", 2)[0], ".", 3)
+	if len(parts) == 3 {
+		patch, _ = strconv.Atoi(parts[2])
+	}
+	return minor, patch
 }
 
 // minorOf is the minor number of a 4.x version; 3 for "" or anything else.

@@ -1089,11 +1089,26 @@ func assignedByNameFilter(target string) *filter {
 }
 
 // contentTypeIDFilter is the filter django-filter generates for the
-// assigned_object_type ForeignKey in Meta.fields (4.3): a ModelChoiceFilter
-// on the content type's id, one value, "null" for none.
+// assigned_object_type ForeignKey in Meta.fields (up to 4.4.3): a
+// ModelChoiceFilter on the content type's id, one value, "null" for none.
+// From 4.4.4 it is a ContentTypeFilter on "app.model".
 func contentTypeIDFilter() *filter {
 	return &filter{kind: qCustom, pred: func(s *store, values []string) (func(*row) bool, string) {
 		v := strings.TrimSpace(values[len(values)-1])
+		if s.atLeast(4, 4) {
+			// 4.4.4 made it a ContentTypeFilter (ipam/filtersets.py,
+			// dcim/filtersets.py): "app.model", any case; anything else,
+			// an id or "null" included, matches nothing, without a 400.
+			if v == "" {
+				return nil, ""
+			}
+			app, model, ok := strings.Cut(strings.ToLower(v), ".")
+			if !ok || strings.Contains(model, ".") {
+				return func(*row) bool { return false }, ""
+			}
+			label := app + "." + model
+			return func(r *row) bool { return r.str("assigned_object_type") == label }, ""
+		}
 		switch v {
 		case "":
 			return nil, ""

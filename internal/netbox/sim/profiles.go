@@ -25,6 +25,9 @@ import (
 //	     (changelog.go). A nested or brief platform carries
 //	     device_count and virtualmachine_count, 0 unless annotated
 //	     (dcim/api/serializers_/platforms.py: IntegerField(default=0)).
+//	     From 4.4.4 the assigned_object_type filter of IPs and MAC
+//	     addresses takes "app.model", not the content type's id
+//	     (ContentTypeFilter in ipam/ and dcim/filtersets.py).
 //	4.5  v2 tokens, "Authorization: Bearer nbt_<key>.<token>", beside v1;
 //	     the nbt_ prefix, not the keyword, decides the version, and the
 //	     failure messages name it (netbox/api/authentication.py). Primary,

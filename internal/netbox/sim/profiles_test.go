@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -488,4 +489,46 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// TestProfileAssignedObjectTypeFilter: the assigned_object_type filter of
+// IPs and MAC addresses takes the content type's id up to 4.4.3 (400 for
+// anything else) and "app.model" from 4.4.4 (ContentTypeFilter, which
+// answers an id or nonsense with nothing rather than a 400).
+func TestProfileAssignedObjectTypeFilter(t *testing.T) {
+	t.Parallel()
+	for _, version := range []string{"4.3", "4.4.3", "4.4.4", "4.5", "4.6"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			s := startVersion(t, version)
+			f := s.Seed(t)
+			dev := create(t, s, "dcim/devices", device(f, "h1"))
+			iface := create(t, s, "dcim/interfaces", map[string]any{"device": dev, "name": "eth0", "type": "1000base-t"})
+			ip := create(t, s, "ipam/ip-addresses", map[string]any{"address": "192.0.2.1/24",
+				"assigned_object_type": "dcim.interface", "assigned_object_id": iface})
+			create(t, s, "ipam/ip-addresses", map[string]any{"address": "192.0.2.2/24"})
+			mac := create(t, s, "dcim/mac-addresses", map[string]any{"mac_address": "AA:BB:CC:00:00:01",
+				"assigned_object_type": "dcim.interface", "assigned_object_id": iface})
+			create(t, s, "dcim/mac-addresses", map[string]any{"mac_address": "AA:BB:CC:00:00:02"})
+			byID := fmt.Sprint(s.Sim.ContentTypeID("dcim.interface"))
+			byName := version != "4.3" && version != "4.4.3"
+
+			for _, tc := range []struct {
+				route string
+				want  int64
+			}{{"ipam/ip-addresses", ip}, {"dcim/mac-addresses", mac}} {
+				path := "/api/" + tc.route + "/?assigned_object_type="
+				if byName {
+					assert.Equal(t, []int64{tc.want}, ids(list(t, s, path+"dcim.interface")))
+					assert.Equal(t, []int64{tc.want}, ids(list(t, s, path+"DCIM.Interface")))
+					assert.Empty(t, ids(list(t, s, path+byID)), "an id matches nothing")
+					assert.Empty(t, ids(list(t, s, path+"nonsense")))
+					continue
+				}
+				assert.Equal(t, []int64{tc.want}, ids(list(t, s, path+byID)))
+				status, _ := s.Do(t, "GET", path+"dcim.interface", nil)
+				assert.Equal(t, 400, status)
+			}
+		})
+	}
 }
