@@ -306,6 +306,14 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 	measure(1, "second sync (updates, offline, create)", func() { s.Sync() })
 	measure(2, "diff in sync", func() { s.InSync() })
 	srv.NoDeletes(t)
+	// A host NetBox already records, MACs and addresses included, needs no
+	// lookup by value: the 6 reads, and from 4.6 the device's own
+	// record for its ETag (netbox/version.go).
+	want := 6
+	if srv.AtLeast(6) {
+		want++
+	}
+	assert.Equal(t, want, counts[2], "an in-sync diff: device, interfaces (with their MACs), IPs, cluster group, clusters, VMs")
 	return counts
 }
 
@@ -325,9 +333,6 @@ func TestRequestsDoNotGrowWithContainers(t *testing.T) {
 	few := requestsOfSyncs(t, 3)
 	many := requestsOfSyncs(t, 300)
 	assert.Equal(t, few, many, "requests of [first sync, second sync, in-sync diff] for 3 and for 300 containers")
-	// A host NetBox already records, MACs and addresses included, needs no
-	// lookup by value: the 6 reads.
-	assert.Equal(t, 6, many[2], "an in-sync diff: device, interfaces (with their MACs), IPs, cluster group, clusters, VMs")
 }
 
 // TestExistingVMGetsItsRole shows a product gap: a VM that exists for a

@@ -95,6 +95,11 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 	host = changed(nIf, nIP)
 	measure(1, "second sync (MACs, type, move, unassign, offline, primaries)", func() { s.Sync() })
 	measure(2, "diff in sync", func() { s.InSync() })
+	want := 3 // device, interfaces (with their MACs), IPs; no lookup by value
+	if n.AtLeast(6) {
+		want++ // the device's own record, for its ETag (netbox/version.go)
+	}
+	assert.Equal(t, want, counts[2], "an in-sync diff without containers")
 
 	ifs := n.interfaces(n.deviceID("large-host"))
 	require.Len(t, ifs, nIf+1)
@@ -110,5 +115,4 @@ func TestRequestsDoNotGrowWithInterfaces(t *testing.T) {
 	few := requestsOfSyncs(t, 3, 3)
 	many := requestsOfSyncs(t, 40, 100)
 	assert.Equal(t, few, many, "requests of [first sync, second sync, in-sync diff] for 3/3 and 40/100")
-	assert.Equal(t, 3, many[2], "an in-sync diff without containers: device, interfaces (with their MACs), IPs; no lookup by value")
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,4 +235,15 @@ func (s *Server) Refused(from int) []string {
 		}
 	}
 	return out
+}
+
+// AtLeast reports whether the simulator plays NetBox 4.<minor> or later.
+func (s *Server) AtLeast(minor int) bool {
+	parts := strings.SplitN(s.Sim.Version(), ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	n, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && (major > 4 || major == 4 && n >= minor)
 }
