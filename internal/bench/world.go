@@ -98,8 +98,9 @@ func (w *world) close() { w.http.Close() }
 // diffOptions are the CLI's defaults: every interface but those of
 // netif.DefaultExclude (veth*, ...).
 func diffOptions() diff.Options {
+	exclude := netif.DefaultExclude()
 	return diff.Options{InterfaceInScope: func(n string) bool {
-		for _, g := range netif.DefaultExclude() {
+		for _, g := range exclude {
 			if ok, _ := path.Match(g, n); ok {
 				return false
 			}
