@@ -64,6 +64,9 @@ func TestQuick(t *testing.T) {
 		if d := s.Ours.Ours; d == nil || d.ApplyReads != 1 {
 			t.Errorf("%s: the stale check made %+v reads, want the change log's one", s.Fixture.Name, d)
 		}
+		if s.InSyncRequests != s.Limit.Reads {
+			t.Errorf("%s: a diff of the host in sync made %d requests, want the limit's %d reads", s.Fixture.Name, s.InSyncRequests, s.Limit.Reads)
+		}
 		if got, want := s.Reread.Requests.Total, s.Ours.Requests.Total+s.SnapshotRequests; got != want {
 			t.Errorf("%s: without the change log %d requests, want %d (ours and one lookup)", s.Fixture.Name, got, want)
 		}

@@ -77,6 +77,9 @@ type ScenarioResult struct {
 	Limit       Limit
 	SeedResidue int
 	OursResidue int
+	// InSyncRequests are the requests of a diff after ours, which finds the
+	// host in sync: the lookup of a host NetBox already records.
+	InSyncRequests int
 	// SnapshotRequests and SnapshotWall are what one lookup of the host
 	// (netbox.SnapshotFor, which the stale check repeats) costs.
 	SnapshotRequests int
@@ -229,6 +232,7 @@ func runBoth(ctx context.Context, sr *ScenarioResult, latency time.Duration, fir
 	if sr.OursResidue, err = oursWorld.residue(ctx); err != nil {
 		return seed, ours, reread, err
 	}
+	sr.InSyncRequests = oursWorld.checkRequests
 	if sr.SeedResidue != 0 || sr.OursResidue != 0 {
 		return seed, ours, reread, fmt.Errorf("a sync did not converge: a fresh diff finds %d changes after the seed's way, %d after ours", sr.SeedResidue, sr.OursResidue)
 	}
@@ -425,6 +429,7 @@ func (p *printer) scenario(s ScenarioResult, latency time.Duration) {
 	fmt.Fprintf(p.w, "     its largest results: %s\n", largest(sd.BytesByTool, 3))
 	fmt.Fprintf(p.w, "   both converge: a fresh diff finds %d changes after the seed's way, %d after ours; DELETE requests: %d / %d; NetBox errors: %d / %d\n",
 		s.SeedResidue, s.OursResidue, sd.Requests.Deletes, o.Requests.Deletes, sd.Requests.Failed, o.Requests.Failed)
+	fmt.Fprintf(p.w, "   that fresh diff after ours, of a host NetBox now records: %d requests (the limit counts %d reads)\n", s.InSyncRequests, s.Limit.Reads)
 	if len(sd.Walls) > 1 {
 		fmt.Fprintf(p.w, "   wall times of the runs: seed's way %s; ours %s\n", durations(sd.Walls), durations(o.Walls))
 	}

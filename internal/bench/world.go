@@ -31,6 +31,8 @@ type world struct {
 	token string
 	// body counts the bytes of response bodies since the last reset.
 	body *countingHandler
+	// checkRequests are the requests of the last residue check's diff.
+	checkRequests int
 }
 
 // newWorld starts a simulator that adds latency to every request and
@@ -124,9 +126,18 @@ func (w *world) plan(ctx context.Context) (diff.Plan, error) {
 }
 
 // residue is how many changes a fresh diff still finds; the request log is
-// emptied afterwards, so checks are not counted.
+// emptied afterwards, so checks are not counted (checkRequests keeps how
+// many requests that diff made).
 func (w *world) residue(ctx context.Context) (int, error) {
-	p, err := w.plan(ctx)
+	before := 0
+	if w.sim != nil {
+		before = len(w.sim.Requests())
+	}
+	p, err := engineFor(w.nb, w.fx.Host).Diff(ctx, engine.DiffRequest{})
+	if w.sim != nil {
+		w.checkRequests = len(w.sim.Requests()) - before
+		w.resetRequests()
+	}
 	if err != nil {
 		return 0, err
 	}
