@@ -66,7 +66,9 @@ type NetBox interface {
 	UpdateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineUpdate) ([]netbox.VirtualMachine, error)
 }
 
-// Progress is told about each step as apply makes it.
+// Progress is told about each step as apply makes it, with done counting up
+// to total. The two lanes call it from their own goroutines, one call at a
+// time.
 type Progress func(done, total int, message string)
 
 // ChangelogMessage is the message NetBox 4.4+ records on the changes of
