@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
@@ -40,6 +41,20 @@ type Options struct {
 	ContainerInScope func(name string) bool
 }
 
+// NotFound says what to do about a host NetBox has no device for: sync a
+// device of a similar name if it is this host, else register the host.
+func NotFound(hostname string, similar []string) string {
+	if len(similar) == 0 {
+		return fmt.Sprintf("No device named %q in NetBox: register the host first (/cmdb register), then sync.", hostname)
+	}
+	quoted := make([]string, len(similar))
+	for i, s := range similar {
+		quoted[i] = strconv.Quote(s)
+	}
+	return fmt.Sprintf("No device named %q in NetBox, but it has %s: if that is this host, sync it by that name (hostname %q, --hostname on the command line); if not, register the host first (/cmdb register), then sync.",
+		hostname, strings.Join(quoted, ", "), similar[0])
+}
+
 // InterfaceSynced says whether the interface named name is compared: never
 // lo, else what InterfaceInScope says (every one when it is nil).
 func (o Options) InterfaceSynced(name string) bool {
@@ -71,7 +86,8 @@ func Compute(host discovery.Host, nb netbox.Snapshot, opts Options) Plan {
 		Fingerprint: Fingerprint(host, nb),
 	}
 	if !nb.Found {
-		p.Notes = append(p.Notes, fmt.Sprintf("No device named %q in NetBox: register the host first (/cmdb register), then sync.", host.Hostname))
+		p.Similar = nb.Similar
+		p.Notes = append(p.Notes, NotFound(host.Hostname, nb.Similar))
 		return p
 	}
 	p.Device = DeviceRef{ID: nb.Device.ID, Name: nb.Device.Name}

@@ -135,6 +135,18 @@ func TestComputeDeviceAttributes(t *testing.T) {
 	}
 }
 
+func TestNotFound(t *testing.T) {
+	p := Compute(discovery.Host{Hostname: "web01.example.com"}, netbox.Snapshot{Similar: []string{"web01", "WEB01"}}, Options{})
+	assert.False(t, p.DeviceFound)
+	assert.Equal(t, []string{"web01", "WEB01"}, p.Similar)
+	require.Len(t, p.Notes, 1)
+	assert.Equal(t, `No device named "web01.example.com" in NetBox, but it has "web01", "WEB01": if that is this host, sync it by that name (hostname "web01", --hostname on the command line); if not, register the host first (/cmdb register), then sync.`, p.Notes[0])
+
+	p = Compute(discovery.Host{Hostname: "web01"}, netbox.Snapshot{}, Options{})
+	assert.Nil(t, p.Similar)
+	assert.Equal(t, []string{`No device named "web01" in NetBox: register the host first (/cmdb register), then sync.`}, p.Notes)
+}
+
 func TestComputeNewPlatformLinksCreateAndUpdate(t *testing.T) {
 	taken := netbox.Platform{ID: 9, Name: "Debian-13", Slug: "debian-13"}
 	p := Compute(host("Debian 13", ""), snapshot("active", "", "", taken), Options{})

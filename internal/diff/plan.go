@@ -126,10 +126,13 @@ type Plan struct {
 	Hostname  string    `json:"hostname"`
 	// DeviceFound is false when NetBox has no device of this name; such a
 	// plan has no changes and cannot be applied.
-	DeviceFound bool      `json:"device_found"`
-	Device      DeviceRef `json:"device"`
-	Full        bool      `json:"full"`
-	Changes     []Change  `json:"changes"`
+	DeviceFound bool `json:"device_found"`
+	// Similar, for a device not found, are devices whose name is the
+	// host's with or without its domain: perhaps this host.
+	Similar []string  `json:"similar_devices,omitempty"`
+	Device  DeviceRef `json:"device"`
+	Full    bool      `json:"full"`
+	Changes []Change  `json:"changes"`
 	// Notes explain what was not compared and why.
 	Notes       []string `json:"notes,omitempty"`
 	Fingerprint string   `json:"fingerprint"`

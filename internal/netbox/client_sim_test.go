@@ -148,7 +148,15 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, snap.Found)
 	assert.Zero(t, snap.Device)
-	assert.Len(t, takeRequests(t, s), 2)
+	assert.Empty(t, snap.Similar)
+	assert.Len(t, takeRequests(t, s), 3, "device; platforms and devices of a similar name")
+
+	// A device named without the host's domain, or with one, is offered.
+	snap, err = c.Snapshot(ctx, "WEB01.example.com")
+	require.NoError(t, err)
+	assert.False(t, snap.Found)
+	assert.Equal(t, []string{"web01"}, snap.Similar)
+	takeRequests(t, s)
 
 	// Phase 5: a platform, then the device update.
 	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"})
@@ -213,6 +221,13 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, devices, 1)
 	assert.Len(t, takeRequests(t, s), 1)
+
+	// A device named with a domain is offered for the host without.
+	createDevice(t, c, fx, "web03.example.com")
+	snap, err = c.Snapshot(ctx, "web03")
+	require.NoError(t, err)
+	assert.False(t, snap.Found)
+	assert.Equal(t, []string{"web03.example.com"}, snap.Similar)
 }
 
 func TestSimSameNameInTwoSites(t *testing.T) {
@@ -752,5 +767,5 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 	_, reqs = snapshot(SnapshotQuery{Hostname: "big"})
 	assert.Len(t, reqs, 3, "without MACs and addresses to look up")
 	_, reqs = snapshot(SnapshotQuery{Hostname: "nothere", Containers: true})
-	assert.Len(t, reqs, 2, "device not found")
+	assert.Len(t, reqs, 3, "device not found: device; platforms and devices of a similar name")
 }

@@ -166,7 +166,8 @@ func TestSnapshot(t *testing.T) {
 		// Interfaces (MACs nested) and IPs of the device; its platform
 		// stands for the platforms, since the host's is not given.
 		{name: "found", devices: []map[string]any{deviceJSON(7, "web01", 1, "DC1")}, platforms: 1, wantFound: true, wantReqs: 3},
-		{name: "not found", platforms: 1001, wantReqs: 3},
+		// The platforms (two pages) and devices named "web01.<domain>".
+		{name: "not found", platforms: 1001, wantReqs: 4},
 		{
 			name:     "same name in two sites",
 			devices:  []map[string]any{deviceJSON(7, "web01", 1, "DC1"), deviceJSON(8, "WEB01", 2, "DC2")},
@@ -183,6 +184,11 @@ func TestSnapshot(t *testing.T) {
 			f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 				switch r.URL.Path {
 				case "/api/dcim/devices/":
+					if q := r.URL.Query(); q.Has("name__isw") {
+						assert.Equal(t, "web01.", q.Get("name__isw"), "the name with a domain")
+						listResponse(w, r, nil, 1000)
+						return
+					}
 					assert.Equal(t, "web01", r.URL.Query().Get("name"))
 					listResponse(w, r, tt.devices, 1000)
 				case "/api/dcim/platforms/":

@@ -25,6 +25,9 @@ func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]Device, err
 		if f.Name != "" {
 			q.Set("name", f.Name)
 		}
+		if f.NamePrefix != "" {
+			q.Set("name__isw", f.NamePrefix)
+		}
 		var body wireList[wireDevice]
 		if err := c.DoJSON(ctx, http.MethodGet, devicesPath, q, nil, &body); err != nil {
 			return page[Device]{}, err

@@ -829,7 +829,7 @@ func TestSnapshotFor(t *testing.T) {
 		assert.False(t, s.Found)
 		assert.Len(t, s.Platforms, 1)
 		assert.Nil(t, s.Interfaces)
-		assert.Len(t, f.requests(), 2)
+		assert.Len(t, f.requests(), 3, "device; platforms and devices of a similar name")
 	})
 
 	t.Run("errors are joined", func(t *testing.T) {

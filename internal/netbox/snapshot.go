@@ -44,7 +44,8 @@ const snapshotParallelism = 8
 // per request. With at most 100 MACs, 100 addresses and 1000 objects of
 // each kind it is:
 //
-//	device not found:           2 (device, platforms)
+//	device not found:           3 (device; platforms and devices with
+//	                            a similar name, in one round trip)
 //	found:                      3 (device, interfaces, IPs), +1 for MACs
 //	                            and +1 for addresses the device lacks,
 //	                            +1 when the platform differs
@@ -75,7 +76,19 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 
 	s := Snapshot{ReadAt: answered.At}
 	if len(devices) == 0 {
-		s.Platforms, err = c.ListPlatforms(ctx)
+		// The platforms, for registering the host; and, in the same round
+		// trip, devices that may be this one under a name with or without
+		// its domain, for the user to choose.
+		err := runBounded(ctx, 2, []func(context.Context) error{
+			func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
+			func(ctx context.Context) error {
+				similar, err := c.ListDevices(ctx, similarDevices(q.Hostname))
+				for _, d := range similar {
+					s.Similar = append(s.Similar, d.Name)
+				}
+				return err
+			},
+		})
 		if err != nil {
 			return Snapshot{}, err
 		}
@@ -228,6 +241,16 @@ func missingAddresses(addrs []string, own []IPAddress) []string {
 		}
 	}
 	return out
+}
+
+// similarDevices is the filter for devices named as hostname without its
+// domain, or with one when it has none.
+func similarDevices(hostname string) DeviceFilter {
+	const most = 5
+	if short, _, ok := strings.Cut(hostname, "."); ok && short != "" {
+		return DeviceFilter{Name: short, Limit: most}
+	}
+	return DeviceFilter{NamePrefix: strings.TrimSuffix(hostname, ".") + ".", Limit: most}
 }
 
 // interfaceMACs lists the MAC objects NetBox nests in the interfaces of the

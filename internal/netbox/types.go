@@ -50,6 +50,9 @@ type DeviceFilter struct {
 	// Name matches exactly but case-insensitively, as NetBox does. Empty
 	// selects every device.
 	Name string
+	// NamePrefix matches names that start with it, ignoring case
+	// (name__isw).
+	NamePrefix string
 	// Limit caps how many devices are read; 0 reads every page.
 	Limit int
 }
@@ -89,7 +92,12 @@ type Snapshot struct {
 	// snapshot may have missed.
 	ReadAt time.Time `json:"-"`
 	// Found is false when no device has the host's name; Device is then zero.
-	Found     bool       `json:"found"`
+	Found bool `json:"found"`
+	// Similar, when no device has the host's name, are the names of
+	// devices that are the host's name without its domain
+	// ("web01.example.com" -> "web01") or with one ("web01" ->
+	// "web01.example.com"), at most five.
+	Similar   []string   `json:"similar,omitempty"`
 	Device    Device     `json:"device"`
 	Platforms []Platform `json:"platforms"`
 

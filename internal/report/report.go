@@ -27,6 +27,10 @@ func Markdown(p diff.Plan) string {
 	b.WriteString("## Sync Diff Report\n\n")
 	if !p.DeviceFound {
 		fmt.Fprintf(&b, "**Device:** %s (not found in NetBox)\n\n", p.Hostname)
+		if len(p.Similar) > 0 {
+			fmt.Fprintf(&b, "NetBox has a device of a similar name: %s. If that is this host, sync it by that name (hostname `%s`).\n\n",
+				"`"+strings.Join(p.Similar, "`, `")+"`", p.Similar[0])
+		}
 		b.WriteString("The device must be registered before it can be synced: run `/cmdb register` (or create the device in NetBox with this name), then sync again.\n")
 		return b.String()
 	}

@@ -133,6 +133,15 @@ func TestSyncDiffErrors(t *testing.T) {
 
 	msg = toolError(t, h.call(t, "cmdb_sync_diff", tools.SyncDiffInput{Mode: "careful"}))
 	assert.Contains(t, msg, "default, dry-run, full")
+
+	// A device named with a domain may be this host: the model is told to
+	// ask, and how to sync it.
+	h.device(t, deviceBody{Name: "web01.example.com", Status: "active"})
+	msg = toolError(t, h.call(t, "cmdb_sync_diff", tools.SyncDiffInput{}))
+	assert.Contains(t, msg, `no device named "web01"`)
+	assert.Contains(t, msg, "ask the user")
+	assert.Contains(t, msg, `hostname "web01.example.com"`)
+	assert.Contains(t, msg, "/cmdb register")
 }
 
 // plan makes a stale device and a plan for it in the given mode.
