@@ -231,7 +231,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
 	// A failure is reported, and the outputs are searched all the same.
-	assert.NoError(t, err, "the suite failed in the leak run:\n%s", tail(out.String(), 60))
+	assert.NoError(t, err, "the suite failed in the leak run:\n%s\n...\n%s", failures(out.String()), tail(out.String(), 20))
 	require.Contains(t, out.String(), "=== RUN   TestMCPOverStdio", "the leak run did not run the suite")
 	t.Logf("the suite ran with recognisable tokens in %s", time.Since(start).Round(time.Millisecond))
 
@@ -302,10 +302,40 @@ func secretForms(s string) []string {
 	return forms
 }
 
+// failures picks the reports of failed tests out of go test -v output:
+// each "--- FAIL" line and the indented lines under it.
+func failures(s string) string {
+	var out []string
+	in := false
+	for line := range strings.Lines(s) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.Contains(line, "--- FAIL"):
+			in = true
+		case in && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")):
+		default:
+			in = false
+		}
+		if in {
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return "(no --- FAIL line)"
+	}
+	return strings.Join(out, "\n")
+}
+
 func tail(s string, lines int) string {
 	parts := strings.Split(s, "\n")
 	if len(parts) > lines {
 		parts = parts[len(parts)-lines:]
 	}
 	return strings.Join(parts, "\n")
+}
+
+func TestFailuresPicksFailedTests(t *testing.T) {
+	out := "=== RUN   TestA\n--- PASS: TestA (0.01s)\n=== RUN   TestB\n    b_test.go:9: the cause\n--- FAIL: TestB (0.02s)\n    b_test.go:10: \n        \tError: boom\n=== RUN   TestC\n--- PASS: TestC (0.00s)\nFAIL\n"
+	assert.Equal(t, "--- FAIL: TestB (0.02s)\n    b_test.go:10: \n        \tError: boom", failures(out))
+	assert.Equal(t, "(no --- FAIL line)", failures("ok\n"))
 }
