@@ -76,23 +76,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 
 	s := Snapshot{ReadAt: answered.At}
 	if len(devices) == 0 {
-		// The platforms, for registering the host; and, in the same round
-		// trip, devices that may be this one under a name with or without
-		// its domain, for the user to choose.
-		err := runBounded(ctx, 2, []func(context.Context) error{
-			func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
-			func(ctx context.Context) error {
-				similar, err := c.ListDevices(ctx, similarDevices(q.Hostname))
-				for _, d := range similar {
-					s.Similar = append(s.Similar, d.Name)
-				}
-				return err
-			},
-		})
-		if err != nil {
-			return Snapshot{}, err
-		}
-		return s, nil
+		return c.snapshotNotFound(ctx, q, s)
 	}
 	s.Found, s.Device = true, devices[0]
 	id := s.Device.ID
@@ -241,6 +225,27 @@ func missingAddresses(addrs []string, own []IPAddress) []string {
 		}
 	}
 	return out
+}
+
+// snapshotNotFound reads, for a host NetBox has no device for, the
+// platforms (to register it) and, in the same round trip, the devices that
+// may be this one under a name with or without its domain (for the user to
+// choose).
+func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s Snapshot) (Snapshot, error) {
+	err := runBounded(ctx, 2, []func(context.Context) error{
+		func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
+		func(ctx context.Context) error {
+			similar, err := c.ListDevices(ctx, similarDevices(q.Hostname))
+			for _, d := range similar {
+				s.Similar = append(s.Similar, d.Name)
+			}
+			return err
+		},
+	})
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return s, nil
 }
 
 // similarDevices is the filter for devices named as hostname without its
