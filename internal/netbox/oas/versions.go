@@ -45,7 +45,7 @@ func asIn43(version string, r *http.Request) *http.Request {
 			c.Body = r.Body
 		}
 	}
-	minor, patch := releaseOf(version)
+	minor, patch := Release(version)
 	if f := strings.Fields(r.Header.Get("Authorization")); minor >= 5 && len(f) == 2 && strings.EqualFold(f[0], "Bearer") {
 		clone()
 		c.Header.Set("Authorization", "Token "+f[1])
@@ -63,9 +63,10 @@ func asIn43(version string, r *http.Request) *http.Request {
 // 4.4.4 made a ContentTypeFilter.
 var contentTypeFilterLists = map[string]bool{"/api/ipam/ip-addresses/": true, "/api/dcim/mac-addresses/": true}
 
-// releaseOf is the minor and patch numbers of a 4.x version (minorOf's
-// minor; patch 0 when absent or unreadable).
-func releaseOf(version string) (minor, patch int) {
+// Release is the minor and patch numbers of a 4.x version as the checks
+// read it: minor 3 for an empty or unreadable version, 6 for a later major;
+// patch 0 when absent or unreadable.
+func Release(version string) (minor, patch int) {
 	minor = minorOf(version)
 	v := strings.TrimPrefix(strings.TrimSpace(version), "v")
 	parts := strings.SplitN(strings.SplitN(v, "-", 2)[0], ".", 3)

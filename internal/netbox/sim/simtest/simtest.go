@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,11 +238,6 @@ func (s *Server) Refused(from int) []string {
 
 // AtLeast reports whether the simulator plays NetBox 4.<minor> or later.
 func (s *Server) AtLeast(minor int) bool {
-	parts := strings.SplitN(s.Sim.Version(), ".", 3)
-	if len(parts) < 2 {
-		return false
-	}
-	major, err1 := strconv.Atoi(parts[0])
-	n, err2 := strconv.Atoi(parts[1])
-	return err1 == nil && err2 == nil && (major > 4 || major == 4 && n >= minor)
+	played, _ := oas.Release(s.Sim.Version())
+	return played >= minor
 }
