@@ -434,7 +434,10 @@ func TestNetBoxSim(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	require.NoError(t, err, "the simulator never answered /api/status/")
-	assert.Contains(t, stderr.String(), "http://"+addr)
+	// The line is logged once the simulator serves, so it can come after
+	// the first answer.
+	assert.Eventually(t, func() bool { return strings.Contains(stderr.String(), "http://"+addr) }, 10*time.Second, 20*time.Millisecond,
+		"the simulator's log names its URL: %s", stderr)
 	assert.NotContains(t, stderr.String(), token)
 
 	// Acceptance 5 of the foundation: a device created through the REST

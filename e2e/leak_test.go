@@ -303,22 +303,36 @@ func secretForms(s string) []string {
 }
 
 // failures picks the reports of failed tests out of go test -v output:
-// each "--- FAIL" line and the indented lines under it.
+// what each failed test printed from its "=== RUN" line (-v streams a
+// test's errors there) through its "--- FAIL" line and the indented lines
+// under that, at most 40 lines a test.
 func failures(s string) string {
+	lines := strings.Split(s, "\n")
+	runAt := map[string]int{}
 	var out []string
-	in := false
-	for line := range strings.Lines(s) {
-		line = strings.TrimRight(line, "\n")
-		switch {
-		case strings.Contains(line, "--- FAIL"):
-			in = true
-		case in && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")):
-		default:
-			in = false
+	for i, line := range lines {
+		if name, ok := strings.CutPrefix(line, "=== RUN   "); ok {
+			runAt[name] = i
+			continue
 		}
-		if in {
-			out = append(out, line)
+		_, rest, ok := strings.Cut(line, "--- FAIL: ")
+		if !ok {
+			continue
 		}
+		name, _, _ := strings.Cut(rest, " ")
+		from, ok := runAt[name]
+		if !ok {
+			from = i
+		}
+		to := i + 1
+		for to < len(lines) && (strings.HasPrefix(lines[to], " ") || strings.HasPrefix(lines[to], "\t")) {
+			to++
+		}
+		block := lines[from:to]
+		if len(block) > 40 {
+			block = append(append(block[:20:20], "..."), block[len(block)-19:]...)
+		}
+		out = append(out, block...)
 	}
 	if len(out) == 0 {
 		return "(no --- FAIL line)"
@@ -336,6 +350,6 @@ func tail(s string, lines int) string {
 
 func TestFailuresPicksFailedTests(t *testing.T) {
 	out := "=== RUN   TestA\n--- PASS: TestA (0.01s)\n=== RUN   TestB\n    b_test.go:9: the cause\n--- FAIL: TestB (0.02s)\n    b_test.go:10: \n        \tError: boom\n=== RUN   TestC\n--- PASS: TestC (0.00s)\nFAIL\n"
-	assert.Equal(t, "--- FAIL: TestB (0.02s)\n    b_test.go:10: \n        \tError: boom", failures(out))
+	assert.Equal(t, "=== RUN   TestB\n    b_test.go:9: the cause\n--- FAIL: TestB (0.02s)\n    b_test.go:10: \n        \tError: boom", failures(out))
 	assert.Equal(t, "(no --- FAIL line)", failures("ok\n"))
 }
