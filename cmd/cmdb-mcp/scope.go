@@ -9,7 +9,6 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
@@ -88,15 +87,9 @@ func (f *scopeFlags) resolve(e env) (scope, error) {
 	s.diff.IncludeDockerBridges = boolean(f.dockerBridges, envIncludeDockerBridges)
 	s.diff.NoCreateClusters = boolean(f.noCreateClust, envNoCreateClusters)
 	s.diff.SkipContainers = s.discovery.SkipContainers
-	include, exclude := s.discovery.Network.Include, s.discovery.Network.Exclude
-	if exclude == nil {
-		exclude = netif.DefaultExclude()
-	}
 	// The same globs keep NetBox interfaces that discovery leaves out
 	// (veth*, say) from being marked offline.
-	s.diff.InterfaceInScope = func(name string) bool {
-		return (len(include) == 0 || matchAny(include, name)) && !matchAny(exclude, name)
-	}
+	s.diff.InterfaceInScope = s.discovery.Network.InScope()
 	if inc, exc := globs(f.includeContainers, envIncludeContainers), globs(f.excludeContainers, envExcludeContainers); inc != nil || exc != nil {
 		s.diff.ContainerInScope = func(name string) bool {
 			return (len(inc) == 0 || matchAny(inc, name)) && !matchAny(exc, name)

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path"
 	"sync/atomic"
 	"time"
 
@@ -100,15 +99,7 @@ func (w *world) close() { w.http.Close() }
 // diffOptions are the CLI's defaults: every interface but those of
 // netif.DefaultExclude (veth*, ...).
 func diffOptions() diff.Options {
-	exclude := netif.DefaultExclude()
-	return diff.Options{InterfaceInScope: func(n string) bool {
-		for _, g := range exclude {
-			if ok, _ := path.Match(g, n); ok {
-				return false
-			}
-		}
-		return true
-	}}
+	return diff.Options{InterfaceInScope: netif.Options{}.InScope()}
 }
 
 // engineFor returns an engine whose discovery returns the fixture's host.

@@ -74,6 +74,14 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// InScope returns the test discovery applies to interface names: Include
+// (when set), then Exclude (DefaultExclude when nil). The diff takes it as
+// its interface scope, so that NetBox interfaces discovery leaves out are
+// never marked offline.
+func (o Options) InScope() func(name string) bool {
+	return o.withDefaults().wanted
+}
+
 // wanted applies Include and Exclude to an interface name.
 func (o Options) wanted(name string) bool {
 	if len(o.Include) > 0 && !matchAny(o.Include, name) {
