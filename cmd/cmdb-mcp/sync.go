@@ -81,7 +81,7 @@ func printHost(w io.Writer, h discovery.Host) {
 			}
 			addrs = append(addrs, s)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", i.Name, i.Type, dashIfEmpty(i.MAC), state, strings.Join(addrs, ", "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", i.Name, i.Type, dash(i.MAC), state, strings.Join(addrs, ", "))
 	}
 	tw.Flush()
 	for _, r := range []*netif.Route{n.DefaultIPv4, n.DefaultIPv6} {
@@ -161,13 +161,6 @@ func limits(vcpus float64, memoryMB int64) string {
 		return "no limits"
 	}
 	return strings.Join(parts, ", ")
-}
-
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // syncFlags are the flags diff and apply share.

@@ -620,7 +620,7 @@ func macAddressModel() *model {
 			}
 			return func(r *row) bool { return want[r.str("mac_address")] }, ""
 		}},
-		"assigned_object_type": contentTypeIDFilter(),
+		"assigned_object_type": assignedObjectTypeFilter(),
 		"assigned_object_id":   {kind: qNumber, path: []string{"assigned_object_id"}},
 		"device_id":            assignedDeviceFilter(false),
 		"device":               assignedDeviceFilter(true),
@@ -777,7 +777,7 @@ func ipAddressModel() *model {
 		"vrf_id":               {kind: qFK, path: []string{"vrf"}, target: "ipam.vrf"},
 		"tenant_id":            {kind: qFK, path: []string{"tenant"}, target: "tenancy.tenant"},
 		"nat_inside_id":        {kind: qFK, path: []string{"nat_inside"}, target: "ipam.ipaddress"},
-		"assigned_object_type": contentTypeIDFilter(),
+		"assigned_object_type": assignedObjectTypeFilter(),
 		"assigned_object_id":   {kind: qNumber, path: []string{"assigned_object_id"}},
 		"device_id":            assignedDeviceFilter(false),
 		"device":               assignedDeviceFilter(true),
@@ -1088,11 +1088,11 @@ func assignedByNameFilter(target string) *filter {
 	}}
 }
 
-// contentTypeIDFilter is the filter django-filter generates for the
+// assignedObjectTypeFilter is the filter django-filter generates for the
 // assigned_object_type ForeignKey in Meta.fields (up to 4.4.3): a
 // ModelChoiceFilter on the content type's id, one value, "null" for none.
 // From 4.4.4 it is a ContentTypeFilter on "app.model".
-func contentTypeIDFilter() *filter {
+func assignedObjectTypeFilter() *filter {
 	return &filter{kind: qCustom, pred: func(s *store, values []string) (func(*row) bool, string) {
 		v := strings.TrimSpace(values[len(values)-1])
 		if s.atLeast(4, 4) {
