@@ -160,7 +160,8 @@ func TestRetryDeadline(t *testing.T) {
 	assert.True(t, IsKind(err, KindRateLimited), "%v", err)
 	assert.Contains(t, err.Error(), "Expected available in 30 seconds.")
 	assert.EqualValues(t, 1, n.Load())
-	assert.Less(t, time.Since(start), time.Second)
+	// It did not sit out the 30 seconds; the margin is for loaded machines.
+	assert.Less(t, time.Since(start), 15*time.Second)
 }
 
 // TestRetryTimeoutAndConnectionLoss: a GET that gets no answer in time, a
