@@ -416,10 +416,14 @@ func sayEverything(t *testing.T, nb *netBox, transport string, works bool) []str
 		waitHealthy(t, "http://"+addr, p)
 		tr = &sdk.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp", MaxRetries: -1}
 	}
+	// The logging feature is deprecated from 2026-07-28 but served for the
+	// revisions before it, which this test speaks.
+	//lint:ignore SA1019 logging is still part of 2025-11-25
 	c := sdk.NewClient(&sdk.Implementation{Name: "cmdb-mcp-e2e", Version: "0"}, &sdk.ClientOptions{LoggingMessageHandler: logs.handle})
 	session, err := c.Connect(ctx, tr, &sdk.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = session.Close() })
+	//lint:ignore SA1019 logging is still part of 2025-11-25
 	require.NoError(t, session.SetLoggingLevel(ctx, &sdk.SetLoggingLevelParams{Level: "debug"}))
 
 	var seen []string

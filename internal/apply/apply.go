@@ -469,8 +469,7 @@ func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
 	for _, id := range order {
 		items = append(items, *merged[id])
 	}
-	out, err := r.nb.UpdateIPAddresses(ctx, items)
-	_ = out
+	_, err := r.nb.UpdateIPAddresses(ctx, items)
 	for _, c := range sent {
 		r.record(c, err)
 		if err == nil && c.Key != "" {

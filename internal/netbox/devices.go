@@ -200,15 +200,6 @@ func objectID(id int64) (int32, error) {
 	return int32(id), nil
 }
 
-// optionalID converts a foreign key; 0 means none (JSON null).
-func optionalID(id int64) (*int32, error) {
-	if id == 0 {
-		return nil, nil
-	}
-	v, err := objectID(id)
-	return &v, err
-}
-
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {

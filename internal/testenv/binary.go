@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 )
@@ -49,13 +48,11 @@ func RemoveBinary() {
 }
 
 func buildBinary() {
+	// go test puts its own Go's bin folder first on PATH (Go 1.19+).
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, statErr := os.Stat(goTool); statErr != nil {
-			binary.err = "the go command is not on PATH (" + err.Error() + ")"
-			return
-		}
+		binary.err = "the go command is not on PATH (" + err.Error() + "): add Go's bin folder, e.g. /usr/local/go/bin"
+		return
 	}
 	dir, err := os.MkdirTemp("", "cmdb-mcp-bin-")
 	if err != nil {

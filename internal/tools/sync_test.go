@@ -391,6 +391,7 @@ func restale(t *testing.T, h *harness, id int64) tools.SyncDiffOutput {
 // asked for: logging/setLevel (2025 protocol), the request's _meta (2026).
 func TestLogging(t *testing.T) {
 	setLevel := func(t *testing.T, h *harness, level mcp.LoggingLevel) {
+		//lint:ignore SA1019 logging/setLevel is still part of 2025-11-25, which this test speaks
 		require.NoError(t, h.mcp.SetLevel(context.Background(), mcp.SetLevelRequest{Params: mcp.SetLevelParams{Level: level}}))
 	}
 	t.Run("setLevel info", func(t *testing.T) {

@@ -39,11 +39,6 @@ func fText(name string, maxLen int) *field {
 	return &field{name: name, kind: kString, blank: true, maxLen: maxLen, initial: always("")}
 }
 
-// fNullText is an optional string that may be null.
-func fNullText(name string, maxLen int) *field {
-	return &field{name: name, kind: kString, blank: true, null: true, maxLen: maxLen, initial: always(nil)}
-}
-
 func fColor() *field {
 	return &field{name: "color", kind: kString, blank: false, maxLen: 6, pattern: colorRE, badMsg: colorMsg,
 		initial: always("9e9e9e")}
