@@ -35,8 +35,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // Variables of the leak run. Their names avoid the NETBOX_ and CMDB_
@@ -65,8 +65,8 @@ var (
 )
 
 // suiteSimOptions are the simulator options of the suite's NetBoxes.
-func suiteSimOptions() sim.Options {
-	return sim.Options{Token: suiteToken, V2Token: suiteV2Token, ReadOnlyToken: suiteReadOnlyToken}
+func suiteSimOptions() netboxsim.Options {
+	return netboxsim.Options{Token: suiteToken, V2Token: suiteV2Token, ReadOnlyToken: suiteReadOnlyToken}
 }
 
 func init() {

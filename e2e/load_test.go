@@ -22,7 +22,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )

@@ -18,7 +18,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // TestSyncOverStdioOnEveryNetBoxVersion is the stdio sync of
@@ -24,7 +24,7 @@ import (
 // The whole suite runs against one release with CMDB_SIM_VERSION=4.x
 // (simtest.VersionEnv); CI does that for each release.
 func TestSyncOverStdioOnEveryNetBoxVersion(t *testing.T) {
-	for _, p := range sim.Profiles() {
+	for _, p := range netboxsim.Profiles() {
 		t.Run(p, func(t *testing.T) {
 			t.Setenv(simtest.VersionEnv, p) // staleNetBox's simulator plays p
 			nb := staleNetBox(t)

@@ -19,7 +19,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	url, stop, err := startSim(sim.Options{Token: token, Version: *version}, "127.0.0.1:0")
+	url, stop, err := startSim(netboxsim.Options{Token: token, Version: *version}, "127.0.0.1:0")
 	if err != nil {
 		return exitError, err
 	}
@@ -233,12 +233,12 @@ func seedDemo(ctx context.Context, nb *netbox.Client, hostname, platform string)
 
 // startSim serves the simulator on addr and returns its base URL and a
 // function that stops it.
-func startSim(opts sim.Options, addr string) (string, func(), error) {
+func startSim(opts netboxsim.Options, addr string) (string, func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	hs := &http.Server{Handler: sim.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: netboxsim.New(opts), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

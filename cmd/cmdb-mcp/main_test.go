@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // testEnv runs commands against the simulator with answer on a terminal.
@@ -39,7 +39,7 @@ func newTestEnv(vars map[string]string, terminal bool, answer string) *testEnv {
 // test: status planned, on a platform no host reports.
 func staleDevice(t *testing.T) (*simtest.Server, int64) {
 	t.Helper()
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	fx := srv.Seed(t)
 	status, body := srv.Do(t, http.MethodPost, "/api/dcim/platforms/", map[string]string{"name": "Plan 9", "slug": "plan-9"})
 	require.Equal(t, http.StatusCreated, status, string(body))

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -62,7 +62,7 @@ func TestFilterFlags(t *testing.T) {
 }
 
 func TestCheckNetBox(t *testing.T) {
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
 	tests := []struct {

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 )
 
 func runSim(ctx context.Context, e env, args []string) (int, error) {
@@ -30,7 +30,7 @@ func runSim(ctx context.Context, e env, args []string) (int, error) {
 	if tok == "" {
 		return exitError, errors.New("no token: pass --token (or set " + netbox.EnvToken + ") with the token clients will send")
 	}
-	url, stop, err := startSim(sim.Options{Token: tok, Latency: *latency, Version: *version}, *addr)
+	url, stop, err := startSim(netboxsim.Options{Token: tok, Latency: *latency, Version: *version}, *addr)
 	if err != nil {
 		return exitError, err
 	}
@@ -43,9 +43,9 @@ func runSim(ctx context.Context, e env, args []string) (int, error) {
 }
 
 // addVersionFlag adds --netbox-version: the NetBox release the simulator
-// plays (sim.Profiles).
+// plays (netboxsim.Profiles).
 func addVersionFlag(fs *flag.FlagSet) *string {
-	return fs.String("netbox-version", sim.Profiles()[0], "NetBox release the simulator plays: "+strings.Join(sim.Profiles(), ", ")+" (a patch release such as 4.4.4 plays its minor's profile)")
+	return fs.String("netbox-version", netboxsim.Profiles()[0], "NetBox release the simulator plays: "+strings.Join(netboxsim.Profiles(), ", ")+" (a patch release such as 4.4.4 plays its minor's profile)")
 }
 
 // checkVersion accepts the releases the simulator has a profile for, with
@@ -57,8 +57,8 @@ func checkVersion(v string) error {
 			parts = parts[:2]
 		}
 	}
-	if slices.Contains(sim.Profiles(), strings.Join(parts, ".")) {
+	if slices.Contains(netboxsim.Profiles(), strings.Join(parts, ".")) {
 		return nil
 	}
-	return fmt.Errorf("--netbox-version %q: the simulator plays NetBox %s; pass one of them", v, strings.Join(sim.Profiles(), ", "))
+	return fmt.Errorf("--netbox-version %q: the simulator plays NetBox %s; pass one of them", v, strings.Join(netboxsim.Profiles(), ", "))
 }

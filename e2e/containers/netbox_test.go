@@ -27,8 +27,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
 
@@ -43,7 +43,7 @@ type nb struct {
 
 func startNetBox(t *testing.T) *nb {
 	t.Helper()
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	return &nb{Server: srv, t: t, fx: srv.Seed(t)}
 }
 

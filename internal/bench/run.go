@@ -23,7 +23,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 )
 
 // DefaultLatency is the latency per NetBox request.
@@ -242,7 +242,7 @@ func runBoth(ctx context.Context, sr *ScenarioResult, latency time.Duration, fir
 		return seed, ours, reread, err
 	}
 	defer rereadWorld.close()
-	if err := rereadWorld.sim.AddFault(sim.Fault{Path: "/api/core/object-changes/", Status: http.StatusForbidden}); err != nil {
+	if err := rereadWorld.sim.AddFault(netboxsim.Fault{Path: "/api/core/object-changes/", Status: http.StatusForbidden}); err != nil {
 		return seed, ours, reread, err
 	}
 	if reread, err = runOurs(ctx, rereadWorld); err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 )
 
 // world is one simulator holding one fixture's NetBox state, and a client
@@ -24,7 +24,7 @@ import (
 // so both start from identical state (identical ids too).
 type world struct {
 	fx    Fixture
-	sim   *sim.Server
+	sim   *netboxsim.Server
 	http  *httptest.Server
 	nb    *netbox.Client
 	token string
@@ -40,7 +40,7 @@ func newWorld(ctx context.Context, fx Fixture, latency time.Duration) (*world, e
 	var b [20]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
-	s := sim.New(sim.Options{Token: token, Latency: latency})
+	s := netboxsim.New(netboxsim.Options{Token: token, Latency: latency})
 	body := &countingHandler{next: s}
 	hs := httptest.NewServer(body)
 	nb, err := netbox.New(netbox.Config{URL: hs.URL, Token: token, Timeout: time.Minute})

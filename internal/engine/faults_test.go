@@ -24,8 +24,8 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // The fault matrix: every write endpoint the apply uses x every way a
@@ -73,24 +73,24 @@ var faultEndpoints = []faultEndpoint{
 // faultKind is one way a write fails, with what the failure says.
 type faultKind struct {
 	name      string
-	fault     sim.Fault
+	fault     netboxsim.Fault
 	retryable bool   // the client retries it (idempotent requests) or checks and re-sends (creates)
 	message   string // in the failure's message
 }
 
 var faultKinds = []faultKind{
-	{"403", sim.Fault{Status: 403}, false, "You do not have permission to perform this action."},
-	{"409", sim.Fault{Status: 409}, false, "The request could not be completed"},
-	{"429", sim.Fault{Status: 429}, true, "Request was throttled. Expected available in 1 second."},
-	{"500", sim.Fault{Status: 500}, false, "OperationalError: server closed the connection unexpectedly"},
-	{"502", sim.Fault{Status: 502}, true, "502 Bad Gateway"},
-	{"503", sim.Fault{Status: 503}, true, "503 Service Unavailable"},
-	{"504", sim.Fault{Status: 504}, true, "504 Gateway Timeout"},
-	{"timeout", sim.Fault{Delay: time.Minute}, true, "timeout: no answer within " + faultTimeout.String()},
-	{"dropped", sim.Fault{Drop: true}, true, "EOF"},
-	{"lost after commit", sim.Fault{Drop: true, AfterCommit: true}, true, "EOF"},
-	{"timeout after commit", sim.Fault{Delay: time.Minute, AfterCommit: true}, true, "timeout: no answer within " + faultTimeout.String()},
-	{"502 after commit", sim.Fault{Status: 502, AfterCommit: true}, true, "502 Bad Gateway"},
+	{"403", netboxsim.Fault{Status: 403}, false, "You do not have permission to perform this action."},
+	{"409", netboxsim.Fault{Status: 409}, false, "The request could not be completed"},
+	{"429", netboxsim.Fault{Status: 429}, true, "Request was throttled. Expected available in 1 second."},
+	{"500", netboxsim.Fault{Status: 500}, false, "OperationalError: server closed the connection unexpectedly"},
+	{"502", netboxsim.Fault{Status: 502}, true, "502 Bad Gateway"},
+	{"503", netboxsim.Fault{Status: 503}, true, "503 Service Unavailable"},
+	{"504", netboxsim.Fault{Status: 504}, true, "504 Gateway Timeout"},
+	{"timeout", netboxsim.Fault{Delay: time.Minute}, true, "timeout: no answer within " + faultTimeout.String()},
+	{"dropped", netboxsim.Fault{Drop: true}, true, "EOF"},
+	{"lost after commit", netboxsim.Fault{Drop: true, AfterCommit: true}, true, "EOF"},
+	{"timeout after commit", netboxsim.Fault{Delay: time.Minute, AfterCommit: true}, true, "timeout: no answer within " + faultTimeout.String()},
+	{"502 after commit", netboxsim.Fault{Status: 502, AfterCommit: true}, true, "502 Bad Gateway"},
 }
 
 // faultTimeout is the client's timeout in the matrix: what a request held
@@ -181,7 +181,7 @@ func faultNetBox(t *testing.T, w simWorld) (dev, neighbour netbox.Device) {
 // endpoint of the matrix, applies everything and converges.
 func TestFaultMatrixBaseline(t *testing.T) {
 	ctx := context.Background()
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	w := simWorld{srv: srv, nb: faultClient(t, srv), fx: srv.Seed(t)}
 	faultNetBox(t, w)
 	e := w.engine(faultHost())
@@ -275,7 +275,7 @@ func TestFaultMatrix(t *testing.T) {
 
 func runFaultCell(t *testing.T, c faultCell) {
 	ctx := context.Background()
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	w := simWorld{srv: srv, nb: faultClient(t, srv), fx: srv.Seed(t)}
 	dev, neighbour := faultNetBox(t, w)
 	e := w.engine(faultHost())

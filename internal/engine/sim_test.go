@@ -14,8 +14,8 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // simWorld is a simulator with a client and the fixture objects a device
@@ -28,7 +28,7 @@ type simWorld struct {
 
 func newSimWorld(t simtest.TB) simWorld {
 	t.Helper()
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	nb, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	if err != nil {
 		t.Fatalf("client: %v", err)

@@ -14,7 +14,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 )
 
 func TestStaleViewTouchedBy(t *testing.T) {
@@ -202,7 +202,7 @@ func TestStaleCheckByChangeLog(t *testing.T) {
 
 	t.Run("the log cannot be read: re-read", func(t *testing.T) {
 		w, e, id := setup(t, true)
-		require.NoError(t, w.srv.Sim.AddFault(sim.Fault{Path: "/api/core/object-changes/", Status: 403}))
+		require.NoError(t, w.srv.Sim.AddFault(netboxsim.Fault{Path: "/api/core/object-changes/", Status: 403}))
 		w.srv.Sim.ResetRequests()
 		res, err := e.Apply(ctx, id)
 		require.NoError(t, err)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // newSimWorldVersion is newSimWorld on the simulator playing NetBox
@@ -21,7 +21,7 @@ import (
 // release has them (4.5+).
 func newSimWorldVersion(t *testing.T, profile string) simWorld {
 	t.Helper()
-	srv := simtest.Start(t, sim.Options{Version: profile})
+	srv := simtest.Start(t, netboxsim.Options{Version: profile})
 	token := srv.Token
 	if atLeast(profile, 5) {
 		token = srv.V2Token
@@ -41,7 +41,7 @@ func atLeast(profile string, minor int) bool {
 // entry, no DELETE; from 4.4 every change the apply made carries the
 // plan's changelog message.
 func TestSyncOnEveryNetBoxVersion(t *testing.T) {
-	for _, p := range sim.Profiles() {
+	for _, p := range netboxsim.Profiles() {
 		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -104,7 +104,7 @@ func (n editsBeforeDevicePatch) UpdateDevice(ctx context.Context, id int64, u ne
 // apply converge. Before 4.6 NetBox has no preconditions: the write goes
 // through (the stale-plan check is all there is).
 func TestDeviceEditDuringApply(t *testing.T) {
-	for _, p := range sim.Profiles() {
+	for _, p := range netboxsim.Profiles() {
 		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()

@@ -8,14 +8,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 )
 
 // TestSimChangeLog: the change log since a lookup, read in one request,
 // and the request ids that tie its records to this client's writes.
 func TestSimChangeLog(t *testing.T) {
 	ctx := context.Background()
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	fx := s.Seed(t)
 	id := createDevice(t, c, fx, "web01")
 	s.Sim.AgeObjectChanges(time.Hour)

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // These tests run the client against the NetBox 4.3 simulator, which checks
@@ -24,7 +24,7 @@ import (
 
 const testReadOnlyToken = "fedcba9876543210fedcba9876543210SECRETro"
 
-func startSim(t *testing.T, opts sim.Options) (*simtest.Server, *Client) {
+func startSim(t *testing.T, opts netboxsim.Options) (*simtest.Server, *Client) {
 	t.Helper()
 	if opts.Token == "" {
 		opts.Token = testToken
@@ -63,7 +63,7 @@ func takeRequests(t *testing.T, s *simtest.Server) []simRequest {
 // response, which carries a Content-Length, so a client can have the whole
 // answer before the request is in the log; counting right away would miss
 // it, and count it in the next test step instead.
-func settledRequests(s *simtest.Server) []sim.Request {
+func settledRequests(s *simtest.Server) []netboxsim.Request {
 	const still, step = 3, 5 * time.Millisecond
 	deadline := time.Now().Add(2 * time.Second)
 	last, same := -1, 0
@@ -103,7 +103,7 @@ func createDevice(t *testing.T, c *Client, fx simtest.Fixture, name string) int6
 }
 
 func TestSimStatus(t *testing.T) {
-	s, c := startSim(t, sim.Options{Version: "4.3.9"})
+	s, c := startSim(t, netboxsim.Options{Version: "4.3.9"})
 	st, err := c.Status(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "4.3.9", st.NetBoxVersion)
@@ -111,7 +111,7 @@ func TestSimStatus(t *testing.T) {
 }
 
 func TestSimSyncRoundTrip(t *testing.T) {
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	requireServed(t, s, networkRoutes...) // Snapshot reads the device's interfaces and addresses
 	ctx := context.Background()
 	fx := s.Seed(t)
@@ -231,7 +231,7 @@ func TestSimSyncRoundTrip(t *testing.T) {
 }
 
 func TestSimSameNameInTwoSites(t *testing.T) {
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	a, b := s.Seed(t), s.Seed(t)
 	createDevice(t, c, a, "db01")
 	createDevice(t, c, b, "DB01")
@@ -248,7 +248,7 @@ func TestSimSameNameInTwoSites(t *testing.T) {
 }
 
 func TestSimPagingAndBulk(t *testing.T) {
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	ctx := context.Background()
 
 	const n = 1500
@@ -306,7 +306,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 }
 
 func TestSimTokens(t *testing.T) {
-	s, c := startSim(t, sim.Options{ReadOnlyToken: testReadOnlyToken})
+	s, c := startSim(t, netboxsim.Options{ReadOnlyToken: testReadOnlyToken})
 	requireServed(t, s, networkRoutes...) // Snapshot reads the device's interfaces and addresses
 	ctx := context.Background()
 	fx := s.Seed(t)
@@ -360,7 +360,7 @@ func TestSimTokens(t *testing.T) {
 }
 
 func TestSimLatencyTimeout(t *testing.T) {
-	s := simtest.Start(t, sim.Options{Token: testToken, Latency: 300 * time.Millisecond})
+	s := simtest.Start(t, netboxsim.Options{Token: testToken, Latency: 300 * time.Millisecond})
 	c, err := New(fastRetries(Config{URL: s.URL, Token: s.Token, Timeout: 50 * time.Millisecond}))
 	require.NoError(t, err)
 	_, err = c.ListPlatforms(context.Background())
@@ -393,7 +393,7 @@ var (
 // MAC objects, primary MACs, IPs, primary IP, then moving and unassigning
 // IPs around NetBox's primary-IP guard. Each call is one request.
 func TestSimNetwork(t *testing.T) {
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	requireServed(t, s, networkRoutes...)
 	ctx := context.Background()
 	fx := s.Seed(t)
@@ -552,7 +552,7 @@ func TestSimNetwork(t *testing.T) {
 // TestSimVirtualization: the container scaffolding of the seed's Phase 5,
 // each list one request.
 func TestSimVirtualization(t *testing.T) {
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	requireServed(t, s, virtualizationRoutes...)
 	ctx := context.Background()
 	fx := s.Seed(t)
@@ -655,7 +655,7 @@ func TestSimVirtualization(t *testing.T) {
 // TestSimSnapshotRequestCount: Phase 1 costs the same for a host with 3
 // interfaces as for one with 40 interfaces, 100 IPs and 30 containers.
 func TestSimSnapshotRequestCount(t *testing.T) {
-	s, c := startSim(t, sim.Options{})
+	s, c := startSim(t, netboxsim.Options{})
 	requireServed(t, s, append(networkRoutes, virtualizationRoutes...)...)
 	ctx := context.Background()
 	fx := s.Seed(t)

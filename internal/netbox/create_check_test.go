@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 // createCase is one create method of the client, run against a simulator
@@ -111,25 +111,25 @@ func newCreateWorld(t *testing.T, s *simtest.Server, c *Client) createWorld {
 func TestCreateUnderFaults(t *testing.T) {
 	faults := []struct {
 		name  string
-		fault sim.Fault
+		fault netboxsim.Fault
 		posts int // POSTs NetBox sees
 	}{
-		{"429", sim.Fault{Status: 429, RetryAfter: ptr(0)}, 2},
-		{"502", sim.Fault{Status: 502}, 2},
-		{"503", sim.Fault{Status: 503}, 2},
-		{"504", sim.Fault{Status: 504}, 2},
-		{"timeout", sim.Fault{Delay: time.Minute}, 2},
-		{"dropped", sim.Fault{Drop: true}, 2},
-		{"dropped after commit", sim.Fault{Drop: true, AfterCommit: true}, 1},
-		{"timeout after commit", sim.Fault{Delay: time.Minute, AfterCommit: true}, 1},
-		{"502 after commit", sim.Fault{Status: 502, AfterCommit: true}, 1},
-		{"500 after commit", sim.Fault{Status: 500, AfterCommit: true}, 1},
+		{"429", netboxsim.Fault{Status: 429, RetryAfter: ptr(0)}, 2},
+		{"502", netboxsim.Fault{Status: 502}, 2},
+		{"503", netboxsim.Fault{Status: 503}, 2},
+		{"504", netboxsim.Fault{Status: 504}, 2},
+		{"timeout", netboxsim.Fault{Delay: time.Minute}, 2},
+		{"dropped", netboxsim.Fault{Drop: true}, 2},
+		{"dropped after commit", netboxsim.Fault{Drop: true, AfterCommit: true}, 1},
+		{"timeout after commit", netboxsim.Fault{Delay: time.Minute, AfterCommit: true}, 1},
+		{"502 after commit", netboxsim.Fault{Status: 502, AfterCommit: true}, 1},
+		{"500 after commit", netboxsim.Fault{Status: 500, AfterCommit: true}, 1},
 	}
 	for _, cc := range createCases {
 		for _, f := range faults {
 			t.Run(cc.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
-				s := simtest.Start(t, sim.Options{Token: testToken})
+				s := simtest.Start(t, netboxsim.Options{Token: testToken})
 				c, err := New(fastRetries(Config{URL: s.URL, Token: s.Token, Timeout: time.Second}))
 				require.NoError(t, err)
 				w := newCreateWorld(t, s, c)
@@ -160,25 +160,25 @@ func TestCreateUnderFaults(t *testing.T) {
 // The timeout is generous: under -race on a loaded CI machine a check GET
 // must not itself time out, or the counts below change.
 func TestCreateFailuresReported(t *testing.T) {
-	s := simtest.Start(t, sim.Options{Token: testToken})
+	s := simtest.Start(t, netboxsim.Options{Token: testToken})
 	c, err := New(fastRetries(Config{URL: s.URL, Token: s.Token, Timeout: 2 * time.Second, MaxRetries: 2}))
 	require.NoError(t, err)
 	w := newCreateWorld(t, s, c)
 	cc := createCases[1] // interfaces
 	for _, tt := range []struct {
 		name  string
-		fault sim.Fault
+		fault netboxsim.Fault
 		kind  ErrorKind
 		msg   string
 		posts int
 	}{
-		{"403", sim.Fault{Status: 403}, KindPermission, "You do not have permission to perform this action.", 1},
-		{"409", sim.Fault{Status: 409}, KindConflict, "The request could not be completed", 1},
-		{"500", sim.Fault{Status: 500}, KindServer, "OperationalError: server closed the connection unexpectedly", 1},
-		{"503", sim.Fault{Status: 503}, KindServer, "503 Service Unavailable nginx", 3},
-		{"429", sim.Fault{Status: 429, RetryAfter: ptr(0)}, KindRateLimited, "Request was throttled.", 3},
-		{"drop", sim.Fault{Drop: true}, KindNetwork, "EOF", 3},
-		{"timeout", sim.Fault{Delay: time.Minute}, KindNetwork, "timeout: no answer within 2s", 3},
+		{"403", netboxsim.Fault{Status: 403}, KindPermission, "You do not have permission to perform this action.", 1},
+		{"409", netboxsim.Fault{Status: 409}, KindConflict, "The request could not be completed", 1},
+		{"500", netboxsim.Fault{Status: 500}, KindServer, "OperationalError: server closed the connection unexpectedly", 1},
+		{"503", netboxsim.Fault{Status: 503}, KindServer, "503 Service Unavailable nginx", 3},
+		{"429", netboxsim.Fault{Status: 429, RetryAfter: ptr(0)}, KindRateLimited, "Request was throttled.", 3},
+		{"drop", netboxsim.Fault{Drop: true}, KindNetwork, "EOF", 3},
+		{"timeout", netboxsim.Fault{Delay: time.Minute}, KindNetwork, "timeout: no answer within 2s", 3},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fault

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
 func TestParseVersion(t *testing.T) {
@@ -152,7 +152,7 @@ func TestVersionSources(t *testing.T) {
 // on token ("v1" or "v2").
 func startProfile(t *testing.T, profile, token string) (*simtest.Server, *Client) {
 	t.Helper()
-	s := simtest.Start(t, sim.Options{Version: profile})
+	s := simtest.Start(t, netboxsim.Options{Version: profile})
 	tok := s.Token
 	if token == "v2" {
 		tok = s.V2Token
@@ -172,7 +172,7 @@ func profileAtLeast(profile string, minor int) bool {
 // changelog_message from 4.4 on, v2 tokens from 4.5 on, and If-Match from
 // 4.6 on.
 func TestClientAdaptsToProfiles(t *testing.T) {
-	for _, p := range sim.Profiles() {
+	for _, p := range netboxsim.Profiles() {
 		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -294,7 +294,7 @@ func TestClientAdaptsToProfiles(t *testing.T) {
 // TestV2TokensByProfile: a v2 token goes as Bearer; NetBox accepts it from
 // 4.5 and before says no credentials were given (403, KindAuth).
 func TestV2TokensByProfile(t *testing.T) {
-	for _, p := range sim.Profiles() {
+	for _, p := range netboxsim.Profiles() {
 		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			s, c := startProfile(t, p, "v2")
@@ -318,14 +318,14 @@ func TestV2TokensByProfile(t *testing.T) {
 // no longer matches. The device then has the values sent, so the update
 // is reported done, not as a conflict.
 func TestIfMatchAfterOwnLostAnswer(t *testing.T) {
-	s := simtest.Start(t, sim.Options{Version: "4.6"})
+	s := simtest.Start(t, netboxsim.Options{Version: "4.6"})
 	c, err := New(Config{URL: s.URL, Token: s.Token, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 2 * time.Millisecond})
 	require.NoError(t, err)
 	ctx := context.Background()
 	dev := createDevice(t, c, s.Seed(t), "lost")
 	_, err = c.GetDevice(ctx, dev)
 	require.NoError(t, err)
-	require.NoError(t, s.Sim.AddFault(sim.Fault{Method: "PATCH", Path: "/api/dcim/devices/*/", Count: 1, Drop: true, AfterCommit: true}))
+	require.NoError(t, s.Sim.AddFault(netboxsim.Fault{Method: "PATCH", Path: "/api/dcim/devices/*/", Count: 1, Drop: true, AfterCommit: true}))
 
 	d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("S1")})
 	require.NoError(t, err)

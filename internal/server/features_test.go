@@ -16,8 +16,8 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -236,7 +236,7 @@ func TestInstructions(t *testing.T) {
 
 // TestResources reads the host and a plan, in both renderings.
 func TestResources(t *testing.T) {
-	srv := simtest.Start(t, sim.Options{})
+	srv := simtest.Start(t, netboxsim.Options{})
 	fx := srv.Seed(t)
 	status, body := srv.Do(t, http.MethodPost, "/api/dcim/devices/", map[string]any{
 		"name": "web01", "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "status": "planned",

@@ -14,8 +14,8 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -75,7 +75,7 @@ func FuzzToolArguments(f *testing.F) {
 // fuzzTools returns every tool on a simulator seeded with testHost's
 // device, two interfaces with a MAC and an address, a cluster and a VM.
 func fuzzTools(f *testing.F) ([]tools.Tool, string) {
-	srv := simtest.Start(f, sim.Options{ReadOnlyToken: readOnlyToken})
+	srv := simtest.Start(f, netboxsim.Options{ReadOnlyToken: readOnlyToken})
 	fx := srv.Seed(f)
 	nb, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token, Timeout: 10 * time.Second})
 	if err != nil {

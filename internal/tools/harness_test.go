@@ -17,8 +17,8 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox/sim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -57,7 +57,7 @@ type harnessOptions struct {
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
-	srv := simtest.Start(t, sim.Options{ReadOnlyToken: readOnlyToken})
+	srv := simtest.Start(t, netboxsim.Options{ReadOnlyToken: readOnlyToken})
 	admin, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	require.NoError(t, err)
 	h := &harness{sim: srv, fixture: srv.Seed(t), nb: admin}

@@ -1,0 +1,781 @@
+// Package netboxsim is an in-memory NetBox 4.3 REST API for tests; as version
+// profiles it also plays what 4.4, 4.5 and 4.6 change that cmdb-mcp meets
+// (Options.Version, profiles.go). It reproduces the behaviour cmdb-mcp
+// depends on, read from NetBox's source (see
+// /work/shared/NETBOX.md): token auth that fails with 403, limit/offset
+// paging with absolute links, django-filter semantics, DRF's validation
+// order and error bodies, brief and nested representations, bulk writes
+// that are all-or-nothing, and deletion rules (PROTECT, CASCADE, SET_NULL).
+//
+// The tables are generic: a model (models.go) lists its writable fields,
+// uniqueness rules, filters and renderers, and the HTTP layer here serves
+// every model the same way.
+//
+// Besides /api/, the simulator answers, without authentication and
+// without logging them:
+//
+//	GET    /__sim/requests  the request log, a JSON array of Request
+//	DELETE /__sim/requests  empty the log
+//	GET    /__sim/faults    the fault rules with their hits and remaining counts
+//	POST   /__sim/faults    add fault rules: a JSON list of rules (or one rule)
+//	DELETE /__sim/faults    remove every rule
+//
+// A fault rule (Fault; Server.AddFault and ClearFaults in Go) makes the
+// requests it matches fail the way NetBox or the proxy in front of it
+// fails. Every key is optional, but a rule needs status, delay or drop:
+//
+//	{
+//	  "method": "POST,PATCH",        // methods to match, comma-separated; "" or "*": any
+//	  "path": "/api/dcim/devices/*/", // path.Match pattern ("*" stays within a segment); "": any /api/ path
+//	  "count": 2,                    // requests to affect; 0: every one until DELETE
+//	  "status": 503,                 // 400-599, with NetBox's body (403, 409, 429, 500)
+//	                                 // or a proxy's HTML page (502, 503, 504)
+//	  "message": "...",              // replaces the body's default message
+//	  "retry_after": 1,              // Retry-After seconds (a 429 says 1 by default)
+//	  "delay": "30s",                // hold the request (Go duration) or until the client hangs up
+//	  "drop": true,                  // close the connection without an answer
+//	  "after_commit": true           // serve first (writes commit), then lose the answer
+//	}
+//
+// The first rule that matches and has requests left applies. A request
+// held by a delay before commit whose client hangs up is never served.
+// Faulted requests are logged like others, with the status the client
+// got (0 for none) and Request.Fault saying what was done.
+package netboxsim
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a simulator.
+type Options struct {
+	Token         string        // v1 write token: "Authorization: Token <Token>"
+	ReadOnlyToken string        // optional v1 token that may only read (writes -> 403 permission)
+	Latency       time.Duration // optional added per request (not for /__sim/ endpoints)
+	// Version is the NetBox release to play (profiles.go): "4.3" to "4.6"
+	// or a full version such as "4.6.2"; default "4.3.7".
+	Version string
+	// V2Token is an optional v2 write token, "nbt_<key>.<token>", that
+	// 4.5 and later accept as "Authorization: Bearer nbt_<key>.<token>".
+	V2Token string
+}
+
+// Request is one entry of the request log.
+type Request struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Query  string `json:"query"`
+	Status int    `json:"status"`
+	Fault  string `json:"fault,omitempty"` // the fault injected, if any (faults.go)
+}
+
+// Server is a simulated NetBox. It is safe for concurrent use.
+type Server struct {
+	opts       Options
+	apiVersion string
+
+	mu sync.RWMutex // guards st
+	st *store
+
+	logMu sync.Mutex
+	log   []Request
+
+	faults faultTable // faults.go
+}
+
+// New returns an empty NetBox.
+func New(opts Options) *Server {
+	prof, version := profileFor(opts.Version) // profiles.go
+	opts.Version = version
+	st := newStore(prof.models(catalog()))
+	st.prof = prof
+	st.minor, st.patch = releaseOf(prof, version) // changelog.go
+	// API-Version is major.minor (netbox/settings.py REST_FRAMEWORK_VERSION).
+	api := version
+	if parts := strings.SplitN(strings.SplitN(api, "-", 2)[0], ".", 3); len(parts) >= 2 {
+		api = parts[0] + "." + parts[1]
+	}
+	return &Server{opts: opts, apiVersion: api, st: st}
+}
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []Request {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// ResetRequests empties the request log.
+func (s *Server) ResetRequests() {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.log = nil
+}
+
+// ServeHTTP serves NetBox's REST API below /api/ and the simulator's own
+// endpoints below /__sim/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/__sim/") {
+		s.serveSim(w, r)
+		return
+	}
+	if s.injectFault(w, r) { // faults.go
+		return
+	}
+	if s.opts.Latency > 0 {
+		t := time.NewTimer(s.opts.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	// The request is logged when its status is sent, before the body: a
+	// client that has read the response finds it in the log.
+	logged := false
+	logIt := func(status int) {
+		if logged {
+			return
+		}
+		logged = true
+		s.logMu.Lock()
+		s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status})
+		s.logMu.Unlock()
+	}
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK, onHeader: logIt}
+	s.serve(rec, r)
+	logIt(rec.status)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	wrote    bool
+	onHeader func(status int)
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+		w.onHeader(code)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.wrote = true
+		w.onHeader(w.status)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/__sim/requests" && r.Method == http.MethodGet:
+		log := s.Requests()
+		if log == nil {
+			log = []Request{}
+		}
+		writeJSON(w, http.StatusOK, log)
+	case r.URL.Path == "/__sim/requests" && r.Method == http.MethodDelete:
+		s.ResetRequests()
+		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/__sim/faults":
+		s.serveFaults(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// route is what a path below /api/ names.
+type route struct {
+	kind  routeKind
+	model *model
+	id    string
+}
+
+type routeKind int
+
+const (
+	noRoute routeKind = iota
+	statusRoute
+	listRoute
+	detailRoute
+	changeListRoute   // /api/core/object-changes/ (changelog.go)
+	changeDetailRoute // /api/core/object-changes/{id}/
+)
+
+func (s *Server) route(path string) route {
+	if path == "/api/status/" {
+		return route{kind: statusRoute}
+	}
+	rest, ok := strings.CutPrefix(path, "/api/")
+	if !ok || !strings.HasSuffix(rest, "/") {
+		return route{}
+	}
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if len(parts) >= 2 && parts[0]+"/"+parts[1] == changesRoute {
+		switch {
+		case len(parts) == 2:
+			return route{kind: changeListRoute}
+		case len(parts) == 3 && parts[2] != "":
+			return route{kind: changeDetailRoute, id: parts[2]}
+		}
+		return route{}
+	}
+	switch len(parts) {
+	case 2:
+		if m := s.st.routes[parts[0]+"/"+parts[1]]; m != nil {
+			return route{kind: listRoute, model: m}
+		}
+	case 3:
+		if m := s.st.routes[parts[0]+"/"+parts[1]]; m != nil && parts[2] != "" {
+			return route{kind: detailRoute, model: m, id: parts[2]}
+		}
+	}
+	return route{}
+}
+
+func (rt route) allowed() []string {
+	switch rt.kind {
+	case statusRoute, changeListRoute, changeDetailRoute:
+		return []string{"GET", "HEAD", "OPTIONS"}
+	case listRoute:
+		return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	}
+	return []string{"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	// NetBox's request.id: the X-Request-ID header and the request_id of
+	// the request's change records.
+	reqID := newUUID()
+	w.Header().Set("X-Request-ID", reqID)
+	rt := s.route(r.URL.Path)
+	if rt.kind == noRoute {
+		// Django's APPEND_SLASH redirects to the slashed URL when it exists.
+		if !strings.HasSuffix(r.URL.Path, "/") && s.route(r.URL.Path+"/").kind != noRoute {
+			target := r.URL.Path + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
+			return
+		}
+		// Django's HTML 404 page, not a DRF response.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, "<!doctype html>\n<html lang=\"en\">\n<head><title>Not Found</title></head>\n"+
+			"<body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body>\n</html>\n")
+		return
+	}
+	w.Header().Set("API-Version", s.apiVersion)
+	w.Header().Set("Allow", strings.Join(rt.allowed(), ", "))
+	w.Header().Set("Vary", "Accept, Cookie, Origin")
+
+	// DRF's order: authentication, permissions, then the method.
+	readOnly, fail := s.authenticate(r)
+	if fail != "" {
+		writeDetail(w, http.StatusForbidden, fail)
+		return
+	}
+	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
+	if readOnly && write && rt.kind != statusRoute {
+		writeDetail(w, http.StatusForbidden, "You do not have permission to perform this action.")
+		return
+	}
+	if !slices.Contains(rt.allowed(), r.Method) {
+		writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method \"%s\" not allowed.", r.Method))
+		return
+	}
+	if r.Method == http.MethodOptions {
+		s.options(w, rt)
+		return
+	}
+	if rt.kind == statusRoute {
+		writeJSON(w, http.StatusOK, s.status())
+		return
+	}
+
+	var data any
+	// A detail DELETE reads its body from 4.4 on, for changelog_message
+	// (NetBoxModelViewSet.destroy).
+	if write && (rt.kind == listRoute || r.Method != http.MethodDelete || s.st.prof.since(4)) {
+		var ok bool
+		if data, ok = parseBody(w, r); !ok {
+			return
+		}
+	}
+	rc := &rctx{base: baseURL(r)}
+	q := r.URL.Query()
+	if v, _ := lastValue(q, "exclude"); strings.Contains(v, "config_context") {
+		rc.exclude = map[string]bool{"config_context": true}
+	}
+	m := rt.model
+	if write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
+	rc.s = s.st
+	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID}
+	switch rt.kind {
+	case changeListRoute:
+		h.listChanges() // changelog.go
+		return
+	case changeDetailRoute:
+		h.getChange(rt.id)
+		return
+	}
+	if rt.kind == listRoute {
+		switch r.Method {
+		case "GET", "HEAD":
+			h.list()
+		case "POST":
+			h.create(data)
+		case "PUT", "PATCH":
+			h.bulkUpdate(data, r.Method == "PATCH")
+		case "DELETE":
+			h.bulkDelete(data)
+		}
+		return
+	}
+	obj := h.object(rt.id)
+	if obj == nil || !h.precondition(obj) { // profiles.go: ETag, If-Match (4.6)
+		return
+	}
+	switch r.Method {
+	case "GET", "HEAD":
+		rc.annotated = true
+		writeJSON(w, http.StatusOK, rc.render(m, obj, h.brief()))
+	case "PUT", "PATCH":
+		h.update(obj, data, r.Method == "PATCH")
+	case "DELETE":
+		h.delete(obj, data)
+	}
+}
+
+// authenticate is DRF's TokenAuthentication with NetBox's v1 tokens. It
+// returns a failure message for a 403, or whether the token is read-only.
+func (s *Server) authenticate(r *http.Request) (readOnly bool, fail string) {
+	if s.st.prof.since(5) {
+		return s.authenticate45(r) // profiles.go: v1 and v2 tokens
+	}
+	auth := strings.Fields(r.Header.Get("Authorization"))
+	if len(auth) == 0 || !strings.EqualFold(auth[0], "token") {
+		return false, "Authentication credentials were not provided."
+	}
+	switch {
+	case len(auth) == 1:
+		return false, "Invalid token header. No credentials provided."
+	case len(auth) > 2:
+		return false, "Invalid token header. Token string should not contain spaces."
+	}
+	switch key := auth[1]; {
+	case s.opts.Token != "" && key == s.opts.Token:
+		return false, ""
+	case s.opts.ReadOnlyToken != "" && key == s.opts.ReadOnlyToken:
+		return true, ""
+	}
+	return false, "Invalid token"
+}
+
+// parseBody is DRF's request.data with NetBox's parsers (JSON; multipart is
+// not simulated). An empty body is an empty dict.
+func parseBody(w http.ResponseWriter, r *http.Request) (any, bool) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeDetail(w, http.StatusBadRequest, "Could not read the request body: "+err.Error())
+		return nil, false
+	}
+	if len(body) == 0 {
+		return &jobj{m: map[string]any{}}, true
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if mt != "application/json" {
+		writeDetail(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type \"%s\" in request.", ct))
+		return nil, false
+	}
+	data, err := decodeJSON(body)
+	if err != nil {
+		writeDetail(w, http.StatusBadRequest, "JSON parse error - "+err.Error())
+		return nil, false
+	}
+	return data, true
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusBadRequest {
+		if body, ok := serverFault(v); ok { // models_network.go
+			status, v = http.StatusInternalServerError, body
+		}
+	}
+	b, err := marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeDetail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, object{{"detail", msg}})
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// options is DRF's metadata response, reduced to what it always holds.
+func (s *Server) options(w http.ResponseWriter, rt route) {
+	name := "Status"
+	switch {
+	case rt.kind == changeListRoute || rt.kind == changeDetailRoute:
+		name = "Object Change"
+		if rt.kind == changeListRoute {
+			name += " List"
+		}
+	case rt.model != nil:
+		name = titleCase(rt.model.verbose)
+		if rt.kind == listRoute {
+			name += " List"
+		}
+	}
+	writeJSON(w, http.StatusOK, object{
+		{"name", name}, {"description", ""},
+		{"renders", []string{"application/json", "text/html"}},
+		{"parses", []string{"application/json", "multipart/form-data"}},
+	})
+}
+
+func titleCase(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if w == strings.ToLower(w) {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// status is /api/status/ as the profile's release answers it
+// (netbox/api/views.py StatusView).
+func (s *Server) status() object { return s.st.prof.status(s.opts.Version) }
+
+// handler serves one request on a model endpoint. The caller holds the lock.
+type handler struct {
+	st *store
+	m  *model
+	rc *rctx
+	w  http.ResponseWriter
+	r  *http.Request
+	q  url.Values
+	// reqID is the request's id (X-Request-ID), the request_id of the
+	// change records it makes.
+	reqID string
+}
+
+// brief is NetBox's brief mode: any non-empty last value, GET only.
+func (h *handler) brief() bool {
+	v, _ := lastValue(h.q, "brief")
+	return h.r.Method == http.MethodGet && v != ""
+}
+
+func (h *handler) list() {
+	rows, errs := h.st.filterRows(h.m, h.st.sorted(h.m), h.q)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
+	if v, ok := lastValue(h.q, "ordering"); ok {
+		orderRows(h.m, rows, v)
+	}
+	p := pageOf(h.q)
+	count := len(rows)
+	var pageRows []*row
+	if p.offset <= count {
+		pageRows = rows[p.offset:min(p.offset+p.limit, count)]
+	}
+	h.rc.annotated = true
+	results := make([]any, 0, len(pageRows))
+	brief := h.brief()
+	for _, r := range pageRows {
+		results = append(results, h.rc.render(h.m, r, brief))
+	}
+	next, prev := p.links(h.rc.base, h.r.URL, count)
+	writeJSON(h.w, http.StatusOK, object{{"count", count}, {"next", next}, {"previous", prev}, {"results", results}})
+}
+
+// object is DRF's get_object(): the view's filters apply to detail routes
+// too, and anything that does not match is a 404.
+func (h *handler) object(idStr string) *row {
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	var candidates []*row
+	if r := h.st.get(h.m.label, id); err == nil && r != nil {
+		candidates = append(candidates, r)
+	}
+	rows, errs := h.st.filterRows(h.m, candidates, h.q)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return nil
+	}
+	if err != nil {
+		// DRF turns the ValueError of filter(pk="abc") into a bare Http404.
+		writeDetail(h.w, http.StatusNotFound, "Not found.")
+		return nil
+	}
+	if len(rows) == 1 {
+		return rows[0]
+	}
+	writeDetail(h.w, http.StatusNotFound, fmt.Sprintf("No %s matches the given query.", h.m.objectName))
+	return nil
+}
+
+func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
+	now := h.st.now()
+	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
+	t.put(h.m.label, r)
+	h.recordChange(t, "create", nil, r, item) // changelog.go
+	return r
+}
+
+func (h *handler) create(data any) {
+	list, bulk := data.([]any)
+	if !bulk {
+		vals, errs := h.st.prepare(h.m, data, nil, false)
+		if errs != nil {
+			writeJSON(h.w, http.StatusBadRequest, errs)
+			return
+		}
+		r := h.insert(h.st.begin(), vals, data)
+		h.setETag(r) // profiles.go (4.6)
+		body := h.rc.render(h.m, r, false)
+		h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
+		writeJSON(h.w, http.StatusCreated, body)
+		return
+	}
+	t := h.st.begin()
+	var created []*row
+	if h.m.sequentialCreate {
+		// SequentialBulkCreatesMixin: each object sees the ones before it,
+		// and the first invalid one fails the request with its own errors.
+		for _, item := range list {
+			vals, errs := h.st.prepare(h.m, item, nil, false)
+			if errs != nil {
+				t.rollback()
+				writeJSON(h.w, http.StatusBadRequest, errs)
+				return
+			}
+			created = append(created, h.insert(t, vals, item))
+		}
+	} else {
+		// DRF's ListSerializer: every object is validated against the state
+		// before the request; errors come back as a list aligned by index.
+		bodies := make([]any, len(list))
+		failed := false
+		for i, item := range list {
+			bodies[i] = object{}
+			if _, errs := h.st.prepare(h.m, item, nil, false); errs != nil {
+				bodies[i], failed = errs, true
+			}
+		}
+		if failed {
+			writeJSON(h.w, http.StatusBadRequest, bodies)
+			return
+		}
+		for i, item := range list {
+			vals, errs := h.st.prepare(h.m, item, nil, false)
+			if errs != nil {
+				// Two objects of the batch collide with each other. NetBox
+				// lets the database reject that (a 500); the simulator
+				// reports it like any other validation error.
+				t.rollback()
+				bodies[i] = errs
+				writeJSON(h.w, http.StatusBadRequest, bodies)
+				return
+			}
+			created = append(created, h.insert(t, vals, item))
+		}
+	}
+	out := make([]any, len(created))
+	for i, r := range created {
+		out[i] = h.rc.render(h.m, r, false)
+	}
+	if len(created) > 0 {
+		h.w.Header().Set("Location", h.rc.apiURL(h.m, created[len(created)-1].id))
+	}
+	writeJSON(h.w, http.StatusCreated, out)
+}
+
+func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {
+	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
+	t.put(h.m.label, r)
+	h.recordChange(t, "update", old, r, item) // changelog.go
+	return r
+}
+
+func (h *handler) update(old *row, data any, partial bool) {
+	vals, errs := h.st.prepare(h.m, data, old, partial)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
+	r := h.save(h.st.begin(), old, vals, data)
+	h.setETag(r) // profiles.go (4.6)
+	h.rc.annotated, h.rc.partial = true, partial
+	writeJSON(h.w, http.StatusOK, h.rc.render(h.m, r, false))
+}
+
+// bulkIDs is NetBox's BulkOperationSerializer(many=True): a list of objects
+// with an integer "id". It returns the ids and the objects by id.
+func (h *handler) bulkIDs(data any) (map[int64]*jobj, bool) {
+	list, ok := data.([]any)
+	if !ok {
+		writeJSON(h.w, http.StatusBadRequest, notAList(data))
+		return nil, false
+	}
+	byID := map[int64]*jobj{}
+	bodies := make([]any, len(list))
+	failed := false
+	for i, item := range list {
+		bodies[i] = object{}
+		o, ok := item.(*jobj)
+		if !ok {
+			bodies[i] = errBody{"non_field_errors": []string{"Invalid data. Expected a dictionary, but got " + pyType(item) + "."}}
+			failed = true
+			continue
+		}
+		raw, present := o.get("id")
+		var msg string
+		var id int64
+		switch {
+		case !present:
+			msg = "This field is required."
+		case raw == nil:
+			msg = "This field may not be null."
+		default:
+			n, ok := pyInt(raw)
+			if _, isBool := raw.(bool); !ok || isBool {
+				msg = "A valid integer is required."
+			}
+			id = n
+		}
+		errs := errBody{}
+		if cm := h.bulkChangelogError(o); cm != "" { // profiles.go (4.4+)
+			errs["changelog_message"] = []string{cm}
+		}
+		if msg != "" {
+			errs["id"] = []string{msg}
+		}
+		if len(errs) > 0 {
+			bodies[i] = errs
+			failed = true
+			continue
+		}
+		byID[id] = o
+	}
+	if failed {
+		writeJSON(h.w, http.StatusBadRequest, bodies)
+		return nil, false
+	}
+	return byID, true
+}
+
+// bulkUpdate is NetBox 4.3's BulkUpdateModelMixin: objects are updated in
+// the model's ordering, ids that do not exist are skipped, and the first
+// invalid object fails the whole request with its own error body.
+func (h *handler) bulkUpdate(data any, partial bool) {
+	byID, ok := h.bulkIDs(data)
+	if !ok {
+		return
+	}
+	t := h.st.begin()
+	var updated []*row
+	for _, old := range h.st.sorted(h.m) {
+		item, ok := byID[old.id]
+		if !ok {
+			continue
+		}
+		vals, errs := h.st.prepare(h.m, item, old, partial)
+		if errs != nil {
+			t.rollback()
+			writeJSON(h.w, http.StatusBadRequest, errs)
+			return
+		}
+		updated = append(updated, h.save(t, old, vals, item))
+	}
+	h.rc.annotated, h.rc.partial = true, partial
+	out := make([]any, len(updated))
+	for i, r := range updated {
+		out[i] = h.rc.render(h.m, r, false)
+	}
+	writeJSON(h.w, http.StatusOK, out)
+}
+
+func (h *handler) delete(r *row, data any) {
+	if errs := h.deleteMessageError(data); errs != nil { // changelog.go (4.4+)
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
+	p := &delPlan{}
+	h.st.planDelete(p, h.m, r.id)
+	if msg := h.st.protectedMsg(p); msg != "" {
+		writeDetail(h.w, http.StatusConflict, msg)
+		return
+	}
+	h.applyDelete(h.st.begin(), p, data) // changelog.go: records the changes
+	h.w.WriteHeader(http.StatusNoContent)
+}
+
+// bulkDelete deletes the listed objects that exist; one protected object
+// fails the whole request with 409.
+func (h *handler) bulkDelete(data any) {
+	byID, ok := h.bulkIDs(data)
+	if !ok {
+		return
+	}
+	t := h.st.begin()
+	for _, r := range h.st.sorted(h.m) {
+		if _, ok := byID[r.id]; !ok || h.st.get(h.m.label, r.id) == nil {
+			continue
+		}
+		p := &delPlan{}
+		h.st.planDelete(p, h.m, r.id)
+		if msg := h.st.protectedMsg(p); msg != "" {
+			t.rollback()
+			writeDetail(h.w, http.StatusConflict, msg)
+			return
+		}
+		h.applyDelete(t, p, byID[r.id])
+	}
+	h.w.WriteHeader(http.StatusNoContent)
+}
