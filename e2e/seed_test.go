@@ -19,6 +19,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -185,7 +186,7 @@ func checkSeedExampleSynced(t *testing.T, nb *netBox, deviceID, clusterID int64)
 
 	ifaces, err := nb.admin.ListInterfaces(ctx, deviceID)
 	require.NoError(t, err)
-	byName := map[string]netbox.Interface{}
+	byName := map[string]record.Interface{}
 	for _, i := range ifaces {
 		byName[i.Name] = i
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // fixedHost is a host with one interface and the given containers.
@@ -64,7 +64,7 @@ func (n *nb) objectsOf(deviceID int64) objectsOfHost {
 	n.t.Helper()
 	o := objectsOfHost{clusters: map[int64]json.RawMessage{}, vms: map[int64]json.RawMessage{}}
 	var groups []json.RawMessage
-	n.list("virtualization/cluster-groups", map[string][]string{"slug": {netbox.HostClusterGroupSlug(deviceID)}}, &groups)
+	n.list("virtualization/cluster-groups", map[string][]string{"slug": {record.HostClusterGroupSlug(deviceID)}}, &groups)
 	require.Len(n.t, groups, 1, "cluster group of device %d", deviceID)
 	o.group = groups[0]
 	o.groupID = idOf(n.t, groups[0])
@@ -205,7 +205,7 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 	for _, r := range logB {
 		assert.NotEqual(t, http.MethodDelete, r.Method, "DELETE %s", r.Path)
 		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/cluster-groups/") {
-			assert.Equal(t, []string{netbox.HostClusterGroupSlug(idB)}, r.Query["slug"], "host B looked up another group")
+			assert.Equal(t, []string{record.HostClusterGroupSlug(idB)}, r.Query["slug"], "host B looked up another group")
 		}
 	}
 	assert.Equal(t, objsA, n.objectsOf(idA), "host A's objects changed while host B synced")
@@ -220,14 +220,14 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 	require.Contains(t, clustersB, "media")
 	assert.NotEqual(t, clustersA["media"].ID, clustersB["media"].ID, "both hosts share one media cluster")
 	vmsA, vmsB := n.vmsOf(clustersA), n.vmsOf(clustersB)
-	assert.Equal(t, []string{"media/media-jellyfin-1", "media/media-sonarr-1", netbox.StandaloneClusterName + "/watchtower"}, sortedKeys(vmsA))
-	assert.Equal(t, []string{"media/media-jellyfin-1", "media/media-radarr-1", netbox.StandaloneClusterName + "/watchtower"}, sortedKeys(vmsB))
+	assert.Equal(t, []string{"media/media-jellyfin-1", "media/media-sonarr-1", record.StandaloneClusterName + "/watchtower"}, sortedKeys(vmsA))
+	assert.Equal(t, []string{"media/media-jellyfin-1", "media/media-radarr-1", record.StandaloneClusterName + "/watchtower"}, sortedKeys(vmsB))
 	assert.Equal(t, "jellyfin/jellyfin:10.9", vmsA["media/media-jellyfin-1"].Description)
 	assert.Equal(t, "jellyfin/jellyfin:10.8", vmsB["media/media-jellyfin-1"].Description)
 	assert.InDelta(t, 2, vmsA["media/media-jellyfin-1"].vcpus(), 0.001)
 	assert.InDelta(t, 4, vmsB["media/media-jellyfin-1"].vcpus(), 0.001)
-	assert.Equal(t, "active", vmsA[netbox.StandaloneClusterName+"/watchtower"].Status.Value)
-	assert.Equal(t, "offline", vmsB[netbox.StandaloneClusterName+"/watchtower"].Status.Value)
+	assert.Equal(t, "active", vmsA[record.StandaloneClusterName+"/watchtower"].Status.Value)
+	assert.Equal(t, "offline", vmsB[record.StandaloneClusterName+"/watchtower"].Status.Value)
 
 	// The other way round: host A changes (jellyfin stopped, sonarr gone,
 	// a new container), and its sync leaves host B alone.
@@ -344,9 +344,9 @@ func TestRequestsDoNotGrowWithContainers(t *testing.T) {
 func TestExistingVMGetsItsRole(t *testing.T) {
 	n := startNetBox(t)
 	devID := n.device("role-host")
-	typeID := n.post("virtualization/cluster-types", map[string]any{"name": netbox.ClusterTypeName, "slug": netbox.ClusterTypeSlug})
+	typeID := n.post("virtualization/cluster-types", map[string]any{"name": record.ClusterTypeName, "slug": record.ClusterTypeSlug})
 	groupID := n.post("virtualization/cluster-groups", map[string]any{
-		"name": netbox.HostClusterGroupName("role-host", devID), "slug": netbox.HostClusterGroupSlug(devID)})
+		"name": record.HostClusterGroupName("role-host", devID), "slug": record.HostClusterGroupSlug(devID)})
 	clusterID := n.post("virtualization/clusters", map[string]any{"name": "shop", "type": typeID, "group": groupID})
 	vmID := n.post("virtualization/virtual-machines", map[string]any{
 		"name": "shop-db-1", "cluster": clusterID, "status": "active", "vcpus": 1, "memory": 256, "description": "postgres:16"})

@@ -29,6 +29,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
 
@@ -128,7 +129,7 @@ type clusterRow struct {
 func (n *nb) hostGroup(deviceID int64) (ref, bool) {
 	n.t.Helper()
 	var groups []ref
-	n.list("virtualization/cluster-groups", url.Values{"slug": {netbox.HostClusterGroupSlug(deviceID)}}, &groups)
+	n.list("virtualization/cluster-groups", url.Values{"slug": {record.HostClusterGroupSlug(deviceID)}}, &groups)
 	require.LessOrEqual(n.t, len(groups), 1)
 	if len(groups) == 0 {
 		return ref{}, false

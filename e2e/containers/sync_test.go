@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -50,9 +50,9 @@ func TestSyncRealDocker(t *testing.T) {
 	// group cmdb-host-<id>, a Docker Compose cluster for the project.
 	devName := d.run + "-host"
 	devID := n.device(devName)
-	typeID := n.post("virtualization/cluster-types", map[string]any{"name": netbox.ClusterTypeName, "slug": netbox.ClusterTypeSlug})
+	typeID := n.post("virtualization/cluster-types", map[string]any{"name": record.ClusterTypeName, "slug": record.ClusterTypeSlug})
 	groupID := n.post("virtualization/cluster-groups", map[string]any{
-		"name": netbox.HostClusterGroupName(devName, devID), "slug": netbox.HostClusterGroupSlug(devID)})
+		"name": record.HostClusterGroupName(devName, devID), "slug": record.HostClusterGroupSlug(devID)})
 	clusterID := n.post("virtualization/clusters", map[string]any{"name": project, "type": typeID, "group": groupID, "status": "active"})
 	seeded := map[string]int64{}
 	vm := func(name, status string, vcpus float64, memory int64) {
@@ -84,7 +84,7 @@ func TestSyncRealDocker(t *testing.T) {
 		row(names["db"], "vcpus", "4", "1.5"),
 		row(names["db"], "memory", "512 MB", "128 MB"),
 		row(names["cache"], "status", "offline", "active"),
-		row("cluster", netbox.StandaloneClusterName, "containers outside compose"),
+		row("cluster", record.StandaloneClusterName, "containers outside compose"),
 	} {
 		assert.Contains(t, report, want)
 	}
@@ -109,10 +109,10 @@ func TestSyncRealDocker(t *testing.T) {
 	assert.Equal(t, groupID, group.ID)
 	clusters := n.clustersOf(groupID)
 	require.Contains(t, clusters, project)
-	require.Contains(t, clusters, netbox.StandaloneClusterName)
+	require.Contains(t, clusters, record.StandaloneClusterName)
 	assert.Equal(t, clusterID, clusters[project].ID, "the project's cluster was recreated")
 	for name, c := range clusters {
-		assert.Equal(t, netbox.ClusterTypeSlug, c.Type.Slug, "cluster %s", name)
+		assert.Equal(t, record.ClusterTypeSlug, c.Type.Slug, "cluster %s", name)
 		assert.Nil(t, c.Scope, "cluster %s: clusters get no site (README)", name)
 	}
 	vms := n.vmsOf(clusters)
@@ -129,7 +129,7 @@ func TestSyncRealDocker(t *testing.T) {
 		require.True(t, ok, "container %s vanished", full)
 		cluster := c.Config.Labels["com.docker.compose.project"]
 		if cluster == "" {
-			cluster = netbox.StandaloneClusterName
+			cluster = record.StandaloneClusterName
 		}
 		got, ok := vms[cluster+"/"+full]
 		if !assert.True(t, ok, "no VM %s in cluster %s", full, cluster) {

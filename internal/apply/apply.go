@@ -11,6 +11,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // Outcome is what happened to one change.
@@ -47,23 +48,23 @@ type Result struct {
 // NetBox is what apply needs from a NetBox client; *netbox.Client has it.
 // Every list call is one bulk request, all or nothing, answered in order.
 type NetBox interface {
-	CreatePlatform(ctx context.Context, p netbox.PlatformCreate) (netbox.Platform, error)
-	UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error)
+	CreatePlatform(ctx context.Context, p netbox.PlatformCreate) (record.Platform, error)
+	UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error)
 	CreateJournalEntry(ctx context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error)
 
-	CreateInterfaces(ctx context.Context, in []netbox.InterfaceCreate) ([]netbox.Interface, error)
-	UpdateInterfaces(ctx context.Context, in []netbox.InterfaceUpdate) ([]netbox.Interface, error)
-	CreateMACAddresses(ctx context.Context, in []netbox.MACAddressCreate) ([]netbox.MACAddress, error)
-	UpdateMACAddresses(ctx context.Context, in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error)
-	CreateIPAddresses(ctx context.Context, in []netbox.IPAddressCreate) ([]netbox.IPAddress, error)
-	UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error)
+	CreateInterfaces(ctx context.Context, in []netbox.InterfaceCreate) ([]record.Interface, error)
+	UpdateInterfaces(ctx context.Context, in []netbox.InterfaceUpdate) ([]record.Interface, error)
+	CreateMACAddresses(ctx context.Context, in []netbox.MACAddressCreate) ([]record.MACAddress, error)
+	UpdateMACAddresses(ctx context.Context, in []netbox.MACAddressUpdate) ([]record.MACAddress, error)
+	CreateIPAddresses(ctx context.Context, in []netbox.IPAddressCreate) ([]record.IPAddress, error)
+	UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate) ([]record.IPAddress, error)
 
-	CreateDeviceRoles(ctx context.Context, in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error)
-	CreateClusterType(ctx context.Context, in netbox.ClusterTypeCreate) (netbox.ClusterType, error)
-	CreateClusterGroup(ctx context.Context, in netbox.ClusterGroupCreate) (netbox.ClusterGroup, error)
-	CreateClusters(ctx context.Context, in []netbox.ClusterCreate) ([]netbox.Cluster, error)
-	CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error)
-	UpdateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineUpdate) ([]netbox.VirtualMachine, error)
+	CreateDeviceRoles(ctx context.Context, in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error)
+	CreateClusterType(ctx context.Context, in netbox.ClusterTypeCreate) (record.ClusterType, error)
+	CreateClusterGroup(ctx context.Context, in netbox.ClusterGroupCreate) (record.ClusterGroup, error)
+	CreateClusters(ctx context.Context, in []netbox.ClusterCreate) ([]record.Cluster, error)
+	CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error)
+	UpdateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error)
 }
 
 // Progress is told about each step as apply makes it, with done counting up
@@ -340,27 +341,27 @@ func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.InterfaceCreate, string, bool) {
 		a := attrs(c)
 		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU}, "", true
-	}, func(in []netbox.InterfaceCreate) ([]netbox.Interface, error) {
+	}, func(in []netbox.InterfaceCreate) ([]record.Interface, error) {
 		return r.nb.CreateInterfaces(ctx, in)
-	}, func(i netbox.Interface) int64 { return i.ID })
+	}, func(i record.Interface) int64 { return i.ID })
 }
 
 func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressCreate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface}, why, ok
-	}, func(in []netbox.MACAddressCreate) ([]netbox.MACAddress, error) {
+	}, func(in []netbox.MACAddressCreate) ([]record.MACAddress, error) {
 		return r.nb.CreateMACAddresses(ctx, in)
-	}, func(m netbox.MACAddress) int64 { return m.ID })
+	}, func(m record.MACAddress) int64 { return m.ID })
 }
 
 func (r *run) assignMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressUpdate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface}, why, ok
-	}, func(in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error) {
+	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
 		return r.nb.UpdateMACAddresses(ctx, in)
-	}, func(m netbox.MACAddress) int64 { return m.ID })
+	}, func(m record.MACAddress) int64 { return m.ID })
 }
 
 // updateInterfaces merges every change of one interface into one object of
@@ -419,9 +420,9 @@ func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		a := attrs(c)
 		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface}, why, ok
-	}, func(in []netbox.IPAddressCreate) ([]netbox.IPAddress, error) {
+	}, func(in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
 		return r.nb.CreateIPAddresses(ctx, in)
-	}, func(ip netbox.IPAddress) int64 { return ip.ID })
+	}, func(ip record.IPAddress) int64 { return ip.ID })
 }
 
 // updateIPs sends reassignments, mask changes and unassignments, one
@@ -557,9 +558,9 @@ func (r *run) createClusterGroup(ctx context.Context, cs []diff.Change) {
 func (r *run) createRoles(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.DeviceRoleCreate, string, bool) {
 		return netbox.DeviceRoleCreate{Name: c.New, Slug: c.Slug, Color: attrs(c).Description, VMRole: true}, "", true
-	}, func(in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error) {
+	}, func(in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error) {
 		return r.nb.CreateDeviceRoles(ctx, in)
-	}, func(d netbox.DeviceRole) int64 { return d.ID })
+	}, func(d record.DeviceRole) int64 { return d.ID })
 }
 
 func (r *run) createClusters(ctx context.Context, cs []diff.Change) {
@@ -571,9 +572,9 @@ func (r *run) createClusters(ctx context.Context, cs []diff.Change) {
 		}
 		group, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		return netbox.ClusterCreate{Name: c.New, Type: typ, Group: group, Status: a.Status}, why, ok
-	}, func(in []netbox.ClusterCreate) ([]netbox.Cluster, error) {
+	}, func(in []netbox.ClusterCreate) ([]record.Cluster, error) {
 		return r.nb.CreateClusters(ctx, in)
-	}, func(c netbox.Cluster) int64 { return c.ID })
+	}, func(c record.Cluster) int64 { return c.ID })
 }
 
 func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
@@ -594,9 +595,9 @@ func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
 			vm.MemoryMB = ptr(a.MemoryMB)
 		}
 		return vm, "", true
-	}, func(in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+	}, func(in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error) {
 		return r.nb.CreateVirtualMachines(ctx, in)
-	}, func(v netbox.VirtualMachine) int64 { return v.ID })
+	}, func(v record.VirtualMachine) int64 { return v.ID })
 }
 
 func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {

@@ -13,6 +13,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // fakeNetBox records calls and fails the ones it is told to.
@@ -36,23 +37,23 @@ type fakeNetBox struct {
 	vmUpdates      []netbox.VirtualMachineUpdate
 }
 
-func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (netbox.Platform, error) {
+func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (record.Platform, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST platform "+p.Slug)
 	if f.failPlatform != nil {
-		return netbox.Platform{}, f.failPlatform
+		return record.Platform{}, f.failPlatform
 	}
 	f.nextPlatformID++
-	return netbox.Platform{ID: 100 + f.nextPlatformID, Name: p.Name, Slug: p.Slug}, nil
+	return record.Platform{ID: 100 + f.nextPlatformID, Name: p.Name, Slug: p.Slug}, nil
 }
 
-func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "PATCH device")
 	f.lastUpdate = u
-	return netbox.Device{ID: id}, f.failDevice
+	return record.Device{ID: id}, f.failDevice
 }
 
 func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error) {
@@ -64,121 +65,121 @@ func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry
 	return e, f.failJournal
 }
 
-func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCreate) ([]netbox.Interface, error) {
+func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCreate) ([]record.Interface, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST interfaces x%d", len(in)))
-	out := make([]netbox.Interface, len(in))
+	out := make([]record.Interface, len(in))
 	for i, c := range in {
-		out[i] = netbox.Interface{ID: int64(500 + i), Name: c.Name, Type: c.Type}
+		out[i] = record.Interface{ID: int64(500 + i), Name: c.Name, Type: c.Type}
 	}
 	return out, f.failInterfaces
 }
 
-func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUpdate) ([]netbox.Interface, error) {
+func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUpdate) ([]record.Interface, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH interfaces x%d", len(in)))
 	f.ifaceUpdates = append(f.ifaceUpdates, in...)
-	return make([]netbox.Interface, len(in)), nil
+	return make([]record.Interface, len(in)), nil
 }
 
-func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddressCreate) ([]netbox.MACAddress, error) {
+func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddressCreate) ([]record.MACAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST macs x%d", len(in)))
 	f.macCreates = append(f.macCreates, in...)
-	out := make([]netbox.MACAddress, len(in))
+	out := make([]record.MACAddress, len(in))
 	for i, c := range in {
-		out[i] = netbox.MACAddress{ID: int64(600 + i), MAC: c.MAC, InterfaceID: c.InterfaceID}
+		out[i] = record.MACAddress{ID: int64(600 + i), MAC: c.MAC, InterfaceID: c.InterfaceID}
 	}
 	return out, nil
 }
 
-func (f *fakeNetBox) UpdateMACAddresses(_ context.Context, in []netbox.MACAddressUpdate) ([]netbox.MACAddress, error) {
+func (f *fakeNetBox) UpdateMACAddresses(_ context.Context, in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH macs x%d", len(in)))
-	return make([]netbox.MACAddress, len(in)), nil
+	return make([]record.MACAddress, len(in)), nil
 }
 
-func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate) ([]netbox.IPAddress, error) {
+func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST ips x%d", len(in)))
 	f.ipCreates = append(f.ipCreates, in...)
-	out := make([]netbox.IPAddress, len(in))
+	out := make([]record.IPAddress, len(in))
 	for i, c := range in {
-		out[i] = netbox.IPAddress{ID: int64(700 + i), Address: c.Address}
+		out[i] = record.IPAddress{ID: int64(700 + i), Address: c.Address}
 	}
 	return out, nil
 }
 
-func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressUpdate) ([]netbox.IPAddress, error) {
+func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressUpdate) ([]record.IPAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH ips x%d", len(in)))
 	f.ipUpdates = append(f.ipUpdates, in...)
-	return make([]netbox.IPAddress, len(in)), nil
+	return make([]record.IPAddress, len(in)), nil
 }
 
-func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRoleCreate) ([]netbox.DeviceRole, error) {
+func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST roles x%d", len(in)))
-	out := make([]netbox.DeviceRole, len(in))
+	out := make([]record.DeviceRole, len(in))
 	for i := range in {
 		out[i].ID = int64(800 + i)
 	}
 	return out, nil
 }
 
-func (f *fakeNetBox) CreateClusterType(_ context.Context, _ netbox.ClusterTypeCreate) (netbox.ClusterType, error) {
+func (f *fakeNetBox) CreateClusterType(_ context.Context, _ netbox.ClusterTypeCreate) (record.ClusterType, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST cluster type")
-	return netbox.ClusterType{ID: 900}, nil
+	return record.ClusterType{ID: 900}, nil
 }
 
-func (f *fakeNetBox) CreateClusterGroup(_ context.Context, _ netbox.ClusterGroupCreate) (netbox.ClusterGroup, error) {
+func (f *fakeNetBox) CreateClusterGroup(_ context.Context, _ netbox.ClusterGroupCreate) (record.ClusterGroup, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST cluster group")
-	return netbox.ClusterGroup{ID: 901}, f.failGroup
+	return record.ClusterGroup{ID: 901}, f.failGroup
 }
 
-func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate) ([]netbox.Cluster, error) {
+func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate) ([]record.Cluster, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST clusters x%d", len(in)))
-	out := make([]netbox.Cluster, len(in))
+	out := make([]record.Cluster, len(in))
 	for i := range in {
 		out[i].ID = int64(910 + i)
 	}
 	return out, nil
 }
 
-func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST vms x%d", len(in)))
 	f.vmCreates = append(f.vmCreates, in...)
-	return make([]netbox.VirtualMachine, len(in)), nil
+	return make([]record.VirtualMachine, len(in)), nil
 }
 
-func (f *fakeNetBox) UpdateVirtualMachines(_ context.Context, in []netbox.VirtualMachineUpdate) ([]netbox.VirtualMachine, error) {
+func (f *fakeNetBox) UpdateVirtualMachines(_ context.Context, in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH vms x%d", len(in)))
 	f.vmUpdates = append(f.vmUpdates, in...)
-	return make([]netbox.VirtualMachine, len(in)), nil
+	return make([]record.VirtualMachine, len(in)), nil
 }
 
 func stalePlan() diff.Plan {
-	nb := netbox.Snapshot{Found: true, Device: netbox.Device{
+	nb := record.Snapshot{Found: true, Device: record.Device{
 		ID: 7, Name: "web01", Status: "planned", Serial: "OLD",
-		Platform: &netbox.Ref{ID: 1, Name: "Ubuntu 22.04 LTS"},
-	}, Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}}}
+		Platform: &record.Ref{ID: 1, Name: "Ubuntu 22.04 LTS"},
+	}, Platforms: []record.Platform{{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}}}
 	h := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Ubuntu 24.04 LTS"}, Hardware: discovery.Hardware{Serial: "NEW"}}
 	p := diff.Compute(h, nb, diff.Options{})
 	p.ID = "plan-1"

@@ -17,24 +17,25 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // seedPlan is the seed's example: eth0's MAC and IP changed, tailscale0 new,
 // eth1 gone, and the primary IP moves with the default route.
 func seedPlan(t *testing.T) diff.Plan {
 	t.Helper()
-	nb := netbox.Snapshot{
+	nb := record.Snapshot{
 		Found: true,
-		Device: netbox.Device{ID: 42, Name: "homelab", Status: "active",
-			Platform:   &netbox.Ref{ID: 1, Name: "Ubuntu 22.04"},
-			PrimaryIP4: &netbox.Ref{ID: 300, Name: "192.168.1.100/24"}},
-		Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, {ID: 2, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}},
-		Interfaces: []netbox.Interface{
-			{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true, PrimaryMAC: &netbox.Ref{ID: 200, Name: "AA:BB:CC:00:00:00"}},
+		Device: record.Device{ID: 42, Name: "homelab", Status: "active",
+			Platform:   &record.Ref{ID: 1, Name: "Ubuntu 22.04"},
+			PrimaryIP4: &record.Ref{ID: 300, Name: "192.168.1.100/24"}},
+		Platforms: []record.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, {ID: 2, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}},
+		Interfaces: []record.Interface{
+			{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true, PrimaryMAC: &record.Ref{ID: 200, Name: "AA:BB:CC:00:00:00"}},
 			{ID: 11, DeviceID: 42, Name: "eth1", Type: "1000base-t", Enabled: true},
 		},
-		MACs: []netbox.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
-		IPs:  []netbox.IPAddress{{ID: 300, Address: "192.168.1.100/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
+		MACs: []record.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
+		IPs:  []record.IPAddress{{ID: 300, Address: "192.168.1.100/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
 	}
 	h := discovery.Host{
 		Hostname: "homelab",
@@ -103,7 +104,7 @@ func TestApplyPrimaryFailureProtectsTheOldPrimary(t *testing.T) {
 }
 
 func TestApplyContainers(t *testing.T) {
-	nb := netbox.Snapshot{Found: true, Device: netbox.Device{ID: 42, Name: "homelab", Status: "active"}}
+	nb := record.Snapshot{Found: true, Device: record.Device{ID: 42, Name: "homelab", Status: "active"}}
 	h := discovery.Host{Hostname: "homelab", Containers: containers.Result{Available: true, Containers: []containers.Container{
 		{Name: "media_lidarr", Image: "linuxserver/lidarr", Running: true, ComposeProject: "media", Role: "Container", VCPUs: 1.5, MemoryMB: 512},
 		{Name: "db", Image: "postgres:16", Running: false, Role: "Database"},
@@ -127,22 +128,22 @@ func TestApplyContainers(t *testing.T) {
 // NetBox takes a primary IP only once it sits on one of the device's
 // interfaces, so that IP moves first, in a PATCH of its own.
 func TestApplyIPPatches(t *testing.T) {
-	nb := func(primaryOnEth1 bool) netbox.Snapshot {
-		s := netbox.Snapshot{
+	nb := func(primaryOnEth1 bool) record.Snapshot {
+		s := record.Snapshot{
 			Found: true,
-			Device: netbox.Device{ID: 42, Name: "homelab", Status: "active",
-				PrimaryIP4: &netbox.Ref{ID: 300, Name: "192.168.1.100/24"}},
-			Interfaces: []netbox.Interface{
+			Device: record.Device{ID: 42, Name: "homelab", Status: "active",
+				PrimaryIP4: &record.Ref{ID: 300, Name: "192.168.1.100/24"}},
+			Interfaces: []record.Interface{
 				{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true},
 				{ID: 11, DeviceID: 42, Name: "eth1", Type: "1000base-t", Enabled: true},
 			},
-			IPs: []netbox.IPAddress{
+			IPs: []record.IPAddress{
 				{ID: 300, Address: "192.168.1.100/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42},
 				{ID: 301, Address: "10.0.0.5/8", AssignedObjectType: "dcim.interface", AssignedObjectID: 11, DeviceID: 42},
 			},
 		}
 		if primaryOnEth1 {
-			s.IPs = append(s.IPs, netbox.IPAddress{ID: 302, Address: "192.168.1.150/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 11, DeviceID: 42})
+			s.IPs = append(s.IPs, record.IPAddress{ID: 302, Address: "192.168.1.150/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 11, DeviceID: 42})
 		}
 		return s
 	}
@@ -182,16 +183,16 @@ type laneFake struct {
 	once    sync.Once
 }
 
-func (f *laneFake) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+func (f *laneFake) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
 	select {
 	case <-f.vmsMade:
 	case <-time.After(10 * time.Second):
-		return netbox.Device{}, errors.New("the container lane did not run beside the network lane")
+		return record.Device{}, errors.New("the container lane did not run beside the network lane")
 	}
 	return f.fakeNetBox.UpdateDevice(ctx, id, u)
 }
 
-func (f *laneFake) CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]netbox.VirtualMachine, error) {
+func (f *laneFake) CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error) {
 	defer f.once.Do(func() { close(f.vmsMade) })
 	return f.fakeNetBox.CreateVirtualMachines(ctx, in)
 }
@@ -203,7 +204,7 @@ func TestApplyLanes(t *testing.T) {
 	p := seedPlan(t)
 	withContainers := diff.Compute(discovery.Host{Hostname: "homelab", Containers: containers.Result{Available: true, Containers: []containers.Container{
 		{Name: "media_lidarr", Image: "linuxserver/lidarr", Running: true, ComposeProject: "media", Role: "Container"},
-	}}}, netbox.Snapshot{Found: true, Device: netbox.Device{ID: 42, Name: "homelab", Status: "active"}}, diff.Options{})
+	}}}, record.Snapshot{Found: true, Device: record.Device{ID: 42, Name: "homelab", Status: "active"}}, diff.Options{})
 	for _, c := range withContainers.Changes {
 		if strings.HasPrefix(c.ObjectType, "virtualization.") || c.ObjectType == diff.ObjectDeviceRole {
 			p.Changes = append(p.Changes, c)

@@ -12,7 +12,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // DifferSize is the size of a differ input.
@@ -33,17 +33,17 @@ func (s DifferSize) String() string {
 // interfaces (MAC, type), IPs (new, moved, re-masked, gone) and containers
 // (new, stopped, gone, resized). It is built in memory: Compute does no
 // I/O.
-func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
+func DifferInput(size DifferSize) (discovery.Host, record.Snapshot) {
 	const devID = 1
 	h := discovery.Host{Hostname: "huge", OS: discovery.OS{Platform: "Debian 12"}, Hardware: discovery.Hardware{Serial: "SN-HUGE"}}
-	snap := netbox.Snapshot{
+	snap := record.Snapshot{
 		Found: true,
-		Device: netbox.Device{ID: devID, Name: "huge", Status: "active", Serial: "SN-HUGE",
-			Platform: &netbox.Ref{ID: 1, Name: "Debian 11"}},
-		Platforms:    []netbox.Platform{{ID: 1, Name: "Debian 11", Slug: "debian-11"}, {ID: 2, Name: "Debian 12", Slug: "debian-12"}},
-		Roles:        []netbox.DeviceRole{{ID: 1, Name: "Container", Slug: "container", VMRole: true}, {ID: 2, Name: "Database", Slug: "database", VMRole: true}},
-		ClusterType:  &netbox.ClusterType{ID: 1, Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug},
-		ClusterGroup: &netbox.ClusterGroup{ID: 1, Name: "huge containers", Slug: netbox.HostClusterGroupSlug(devID)},
+		Device: record.Device{ID: devID, Name: "huge", Status: "active", Serial: "SN-HUGE",
+			Platform: &record.Ref{ID: 1, Name: "Debian 11"}},
+		Platforms:    []record.Platform{{ID: 1, Name: "Debian 11", Slug: "debian-11"}, {ID: 2, Name: "Debian 12", Slug: "debian-12"}},
+		Roles:        []record.DeviceRole{{ID: 1, Name: "Container", Slug: "container", VMRole: true}, {ID: 2, Name: "Database", Slug: "database", VMRole: true}},
+		ClusterType:  &record.ClusterType{ID: 1, Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug},
+		ClusterGroup: &record.ClusterGroup{ID: 1, Name: "huge containers", Slug: record.HostClusterGroupSlug(devID)},
 	}
 	var nextID int64 = 100
 	id := func() int64 { nextID++; return nextID }
@@ -58,21 +58,21 @@ func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
 		case 0: // new
 			continue
 		}
-		iface := netbox.Interface{ID: id(), DeviceID: devID, Name: name, Type: "1000base-t", Enabled: true}
+		iface := record.Interface{ID: id(), DeviceID: devID, Name: name, Type: "1000base-t", Enabled: true}
 		ifaceID[i] = iface.ID
-		m := netbox.MACAddress{ID: id(), MAC: strings.ToUpper(mac), InterfaceID: iface.ID, DeviceID: devID}
+		m := record.MACAddress{ID: id(), MAC: strings.ToUpper(mac), InterfaceID: iface.ID, DeviceID: devID}
 		switch i % 10 {
 		case 1: // MAC changed
 			m.MAC = fmt.Sprintf("02:FF:%02X:%02X:00:01", i>>8, i&0xff)
 		case 2: // type changed
 			iface.Type = "100base-tx"
 		}
-		iface.PrimaryMAC = &netbox.Ref{ID: m.ID, Name: m.MAC}
+		iface.PrimaryMAC = &record.Ref{ID: m.ID, Name: m.MAC}
 		snap.Interfaces = append(snap.Interfaces, iface)
 		snap.MACs = append(snap.MACs, m)
 	}
 	for i := range n / 10 { // gone
-		iface := netbox.Interface{ID: id(), DeviceID: devID, Name: fmt.Sprintf("old%d", i), Type: "1000base-t", Enabled: true}
+		iface := record.Interface{ID: id(), DeviceID: devID, Name: fmt.Sprintf("old%d", i), Type: "1000base-t", Enabled: true}
 		snap.Interfaces = append(snap.Interfaces, iface)
 	}
 	for j := range size.IPs {
@@ -84,7 +84,7 @@ func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
 		if on == 0 || j%10 == 3 { // on a new interface, or new
 			continue
 		}
-		ip := netbox.IPAddress{ID: id(), Address: p.String(), Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID}
+		ip := record.IPAddress{ID: id(), Address: p.String(), Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID}
 		switch j % 10 {
 		case 4: // moved
 			if other := ifaceID[(i+2)%n]; other != 0 {
@@ -100,7 +100,7 @@ func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
 		if on == 0 {
 			continue
 		}
-		snap.IPs = append(snap.IPs, netbox.IPAddress{ID: id(), Address: fmt.Sprintf("10.200.%d.%d/16", k>>8, k&0xff), Status: "active",
+		snap.IPs = append(snap.IPs, record.IPAddress{ID: id(), Address: fmt.Sprintf("10.200.%d.%d/16", k>>8, k&0xff), Status: "active",
 			AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID})
 	}
 	if len(h.Network.Interfaces) > 1 && len(h.Network.Interfaces[1].IPv4) > 0 {
@@ -124,13 +124,13 @@ func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
 		if !ok {
 			cl = id()
 			clusterID[project] = cl
-			snap.Clusters = append(snap.Clusters, netbox.Cluster{ID: cl, Name: project, Type: netbox.Ref{ID: 1, Name: netbox.ClusterTypeName},
-				Group: &netbox.Ref{ID: 1, Name: snap.ClusterGroup.Name}, Status: "active"})
+			snap.Clusters = append(snap.Clusters, record.Cluster{ID: cl, Name: project, Type: record.Ref{ID: 1, Name: record.ClusterTypeName},
+				Group: &record.Ref{ID: 1, Name: snap.ClusterGroup.Name}, Status: "active"})
 		}
 		if c%10 == 0 { // new
 			continue
 		}
-		vm := netbox.VirtualMachine{ID: id(), Name: ctr.Name, Status: "active", ClusterID: cl, Role: &netbox.Ref{ID: 1, Name: "Container"},
+		vm := record.VirtualMachine{ID: id(), Name: ctr.Name, Status: "active", ClusterID: cl, Role: &record.Ref{ID: 1, Name: "Container"},
 			VCPUs: 0.5, MemoryMB: 256, Description: ctr.Image}
 		switch c % 10 {
 		case 2:
@@ -142,7 +142,7 @@ func DifferInput(size DifferSize) (discovery.Host, netbox.Snapshot) {
 		}
 		snap.VMs = append(snap.VMs, vm)
 		if c%10 == 5 { // a gone container's VM beside it
-			snap.VMs = append(snap.VMs, netbox.VirtualMachine{ID: id(), Name: project + "-legacy-1", Status: "active", ClusterID: cl, Description: "example/legacy:0.9"})
+			snap.VMs = append(snap.VMs, record.VirtualMachine{ID: id(), Name: project + "-legacy-1", Status: "active", ClusterID: cl, Description: "example/legacy:0.9"})
 		}
 	}
 	return h, snap

@@ -10,6 +10,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // A Fixture is one scenario: the host as discovery reports it, and what
@@ -234,7 +235,7 @@ func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
 	}
 	var typeID, groupID int64
 	if s.ClusterType {
-		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug})
+		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
 		if err != nil {
 			return 0, fmt.Errorf("cluster type: %w", err)
 		}
@@ -242,7 +243,7 @@ func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
 	}
 	if s.ClusterGroup {
 		g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{
-			Name: netbox.HostClusterGroupName(s.Device.Name, devID), Slug: netbox.HostClusterGroupSlug(devID)})
+			Name: record.HostClusterGroupName(s.Device.Name, devID), Slug: record.HostClusterGroupSlug(devID)})
 		if err != nil {
 			return 0, fmt.Errorf("cluster group: %w", err)
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // StatusActive is the NetBox status of a running host: the host we run on is
@@ -77,7 +77,7 @@ func (o Options) ContainerSynced(name string) bool {
 // Compute compares the host with what NetBox holds and returns the plan.
 // The plan's ID and CreatedAt are left for the caller to stamp; the device
 // URL too, since only the caller knows NetBox's address.
-func Compute(host discovery.Host, nb netbox.Snapshot, opts Options) Plan {
+func Compute(host discovery.Host, nb record.Snapshot, opts Options) Plan {
 	p := Plan{
 		Hostname:    host.Hostname,
 		DeviceFound: nb.Found,
@@ -105,7 +105,7 @@ func Compute(host discovery.Host, nb netbox.Snapshot, opts Options) Plan {
 // deviceDiffer holds what the device-attribute rules share.
 type deviceDiffer struct {
 	host discovery.Host
-	nb   netbox.Snapshot
+	nb   record.Snapshot
 	full bool
 	plan *Plan
 }
@@ -207,13 +207,13 @@ func (d deviceDiffer) serial() {
 
 // findPlatform matches by name, ignoring case: NetBox treats platform names
 // that differ only in case as the same.
-func findPlatform(ps []netbox.Platform, name string) (netbox.Platform, bool) {
+func findPlatform(ps []record.Platform, name string) (record.Platform, bool) {
 	for _, p := range ps {
 		if strings.EqualFold(p.Name, name) {
 			return p, true
 		}
 	}
-	return netbox.Platform{}, false
+	return record.Platform{}, false
 }
 
 // Slugify turns a name into a NetBox slug (^[-a-zA-Z0-9_]+$): lower case,
@@ -246,7 +246,7 @@ func Slugify(name string) string {
 
 // UniqueSlug returns Slugify(name), suffixed -2, -3, ... until no existing
 // platform has it.
-func UniqueSlug(name string, existing []netbox.Platform) string {
+func UniqueSlug(name string, existing []record.Platform) string {
 	taken := make(map[string]bool, len(existing))
 	for _, p := range existing {
 		taken[strings.ToLower(p.Slug)] = true
@@ -265,7 +265,7 @@ func UniqueSlug(name string, existing []netbox.Platform) string {
 // fingerprint no longer matches NetBox would write on stale assumptions.
 // Platforms the host does not map to are left out: a new, unrelated
 // platform does not make a plan stale.
-func Fingerprint(host discovery.Host, nb netbox.Snapshot) string {
+func Fingerprint(host discovery.Host, nb record.Snapshot) string {
 	type platformState struct {
 		Found bool
 		ID    int64
@@ -277,19 +277,19 @@ func Fingerprint(host discovery.Host, nb netbox.Snapshot) string {
 		Name        string
 		Status      string
 		Serial      string
-		Platform    *netbox.Ref
-		Primary4    *netbox.Ref
-		Primary6    *netbox.Ref
+		Platform    *record.Ref
+		Primary4    *record.Ref
+		Primary6    *record.Ref
 		LastUpdated string
 		Target      platformState
-		Interfaces  []netbox.Interface
-		MACs        []netbox.MACAddress
-		IPs         []netbox.IPAddress
-		Roles       []netbox.DeviceRole
-		Type        *netbox.ClusterType
-		Group       *netbox.ClusterGroup
-		Clusters    []netbox.Cluster
-		VMs         []netbox.VirtualMachine
+		Interfaces  []record.Interface
+		MACs        []record.MACAddress
+		IPs         []record.IPAddress
+		Roles       []record.DeviceRole
+		Type        *record.ClusterType
+		Group       *record.ClusterGroup
+		Clusters    []record.Cluster
+		VMs         []record.VirtualMachine
 	}{Found: nb.Found}
 	if nb.Found {
 		dv := nb.Device
@@ -301,12 +301,12 @@ func Fingerprint(host discovery.Host, nb netbox.Snapshot) string {
 		} else if host.OS.Platform != "" {
 			state.Target.Slug = UniqueSlug(host.OS.Platform, nb.Platforms)
 		}
-		state.Interfaces = sortedByID(nb.Interfaces, func(v netbox.Interface) int64 { return v.ID })
-		state.MACs = sortedByID(nb.MACs, func(v netbox.MACAddress) int64 { return v.ID })
-		state.IPs = sortedByID(nb.IPs, func(v netbox.IPAddress) int64 { return v.ID })
-		state.Roles = sortedByID(nb.Roles, func(v netbox.DeviceRole) int64 { return v.ID })
-		state.Clusters = sortedByID(nb.Clusters, func(v netbox.Cluster) int64 { return v.ID })
-		state.VMs = sortedByID(nb.VMs, func(v netbox.VirtualMachine) int64 { return v.ID })
+		state.Interfaces = sortedByID(nb.Interfaces, func(v record.Interface) int64 { return v.ID })
+		state.MACs = sortedByID(nb.MACs, func(v record.MACAddress) int64 { return v.ID })
+		state.IPs = sortedByID(nb.IPs, func(v record.IPAddress) int64 { return v.ID })
+		state.Roles = sortedByID(nb.Roles, func(v record.DeviceRole) int64 { return v.ID })
+		state.Clusters = sortedByID(nb.Clusters, func(v record.Cluster) int64 { return v.ID })
+		state.VMs = sortedByID(nb.VMs, func(v record.VirtualMachine) int64 { return v.ID })
 		state.Type, state.Group = nb.ClusterType, nb.ClusterGroup
 	}
 	b, _ := json.Marshal(state) // plain structs of strings, numbers and bools: cannot fail

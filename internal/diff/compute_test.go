@@ -11,7 +11,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 func host(platform, serial string) discovery.Host {
@@ -22,19 +22,19 @@ func host(platform, serial string) discovery.Host {
 	}
 }
 
-func snapshot(status, platform, serial string, platforms ...netbox.Platform) netbox.Snapshot {
-	d := netbox.Device{ID: 7, Name: "web01", Status: status, Serial: serial, Description: "keep me"}
+func snapshot(status, platform, serial string, platforms ...record.Platform) record.Snapshot {
+	d := record.Device{ID: 7, Name: "web01", Status: status, Serial: serial, Description: "keep me"}
 	for _, p := range platforms {
 		if p.Name == platform {
-			d.Platform = &netbox.Ref{ID: p.ID, Name: p.Name, Slug: p.Slug}
+			d.Platform = &record.Ref{ID: p.ID, Name: p.Name, Slug: p.Slug}
 		}
 	}
-	return netbox.Snapshot{Found: true, Device: d, Platforms: platforms}
+	return record.Snapshot{Found: true, Device: d, Platforms: platforms}
 }
 
 var (
-	ubuntu22 = netbox.Platform{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}
-	ubuntu24 = netbox.Platform{ID: 2, Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"}
+	ubuntu22 = record.Platform{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}
+	ubuntu24 = record.Platform{ID: 2, Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"}
 )
 
 // deviceNotes leaves out the note that these hosts have no interfaces.
@@ -61,7 +61,7 @@ func TestComputeDeviceAttributes(t *testing.T) {
 	tests := []struct {
 		name  string
 		host  discovery.Host
-		nb    netbox.Snapshot
+		nb    record.Snapshot
 		full  bool
 		want  []string
 		notes int
@@ -120,7 +120,7 @@ func TestComputeDeviceAttributes(t *testing.T) {
 		{
 			name:  "device not found: no changes, a note that says to register",
 			host:  host("Ubuntu 24.04 LTS", "SN1"),
-			nb:    netbox.Snapshot{},
+			nb:    record.Snapshot{},
 			want:  []string{},
 			notes: 1,
 		},
@@ -136,19 +136,19 @@ func TestComputeDeviceAttributes(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	p := Compute(discovery.Host{Hostname: "web01.example.com"}, netbox.Snapshot{Similar: []string{"web01", "WEB01"}}, Options{})
+	p := Compute(discovery.Host{Hostname: "web01.example.com"}, record.Snapshot{Similar: []string{"web01", "WEB01"}}, Options{})
 	assert.False(t, p.DeviceFound)
 	assert.Equal(t, []string{"web01", "WEB01"}, p.Similar)
 	require.Len(t, p.Notes, 1)
 	assert.Equal(t, `No device named "web01.example.com" in NetBox, but it has "web01", "WEB01": if that is this host, sync it by that name (hostname "web01", --hostname on the command line); if not, register the host first (/cmdb register), then sync.`, p.Notes[0])
 
-	p = Compute(discovery.Host{Hostname: "web01"}, netbox.Snapshot{}, Options{})
+	p = Compute(discovery.Host{Hostname: "web01"}, record.Snapshot{}, Options{})
 	assert.Nil(t, p.Similar)
 	assert.Equal(t, []string{`No device named "web01" in NetBox: register the host first (/cmdb register), then sync.`}, p.Notes)
 }
 
 func TestComputeNewPlatformLinksCreateAndUpdate(t *testing.T) {
-	taken := netbox.Platform{ID: 9, Name: "Debian-13", Slug: "debian-13"}
+	taken := record.Platform{ID: 9, Name: "Debian-13", Slug: "debian-13"}
 	p := Compute(host("Debian 13", ""), snapshot("active", "", "", taken), Options{})
 	require.Len(t, p.Changes, 2)
 	create, update := p.Changes[0], p.Changes[1]
@@ -191,20 +191,20 @@ func TestFingerprintMovesWithTheState(t *testing.T) {
 	assert.NotEqual(t, fp, Fingerprint(h, edited))
 
 	unrelated := base
-	unrelated.Platforms = append([]netbox.Platform{{ID: 50, Name: "FreeBSD 14", Slug: "freebsd-14"}}, base.Platforms...)
+	unrelated.Platforms = append([]record.Platform{{ID: 50, Name: "FreeBSD 14", Slug: "freebsd-14"}}, base.Platforms...)
 	assert.Equal(t, fp, Fingerprint(h, unrelated), "a platform the plan does not use must not make it stale")
 }
 
 // applyInMemory is a model of what apply does to NetBox, for property tests:
 // it lets the differ be checked for convergence without any I/O.
-func applyInMemory(t *rapid.T, nb netbox.Snapshot, p Plan) netbox.Snapshot {
-	created := map[string]netbox.Platform{}
-	platforms := append([]netbox.Platform(nil), nb.Platforms...)
+func applyInMemory(t *rapid.T, nb record.Snapshot, p Plan) record.Snapshot {
+	created := map[string]record.Platform{}
+	platforms := append([]record.Platform(nil), nb.Platforms...)
 	dev := nb.Device
 	for _, c := range p.Changes {
 		switch {
 		case c.ObjectType == ObjectPlatform && c.Action == ActionCreate:
-			np := netbox.Platform{ID: int64(1000 + len(platforms)), Name: c.New, Slug: c.Slug}
+			np := record.Platform{ID: int64(1000 + len(platforms)), Name: c.New, Slug: c.Slug}
 			for _, q := range platforms {
 				if q.Slug == np.Slug {
 					t.Fatalf("plan creates platform slug %q that exists", np.Slug)
@@ -221,7 +221,7 @@ func applyInMemory(t *rapid.T, nb netbox.Snapshot, p Plan) netbox.Snapshot {
 				}
 				id, name = np.ID, np.Name
 			}
-			dev.Platform = &netbox.Ref{ID: id, Name: name}
+			dev.Platform = &record.Ref{ID: id, Name: name}
 		case c.ObjectType == ObjectDevice && c.Field == "status":
 			dev.Status = c.New
 		case c.ObjectType == ObjectDevice && c.Field == "serial":
@@ -230,7 +230,7 @@ func applyInMemory(t *rapid.T, nb netbox.Snapshot, p Plan) netbox.Snapshot {
 			t.Fatalf("unexpected change %+v", c)
 		}
 	}
-	return netbox.Snapshot{Found: nb.Found, Device: dev, Platforms: platforms}
+	return record.Snapshot{Found: nb.Found, Device: dev, Platforms: platforms}
 }
 
 func genPlatformName() *rapid.Generator[string] {
@@ -239,14 +239,14 @@ func genPlatformName() *rapid.Generator[string] {
 
 func TestPropertyDiffApplyDiffConverges(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var platforms []netbox.Platform
+		var platforms []record.Platform
 		seen := map[string]bool{}
 		for i, n := range rapid.SliceOfN(genPlatformName(), 0, 5).Draw(t, "platforms") {
 			if n == "" || seen[strings.ToLower(n)] || seen[Slugify(n)] {
 				continue
 			}
 			seen[strings.ToLower(n)], seen[Slugify(n)] = true, true
-			platforms = append(platforms, netbox.Platform{ID: int64(i + 1), Name: n, Slug: Slugify(n)})
+			platforms = append(platforms, record.Platform{ID: int64(i + 1), Name: n, Slug: Slugify(n)})
 		}
 		nb := snapshot(
 			rapid.SampledFrom([]string{"active", "offline", "planned", "staged", "failed", "inventory", "decommissioning"}).Draw(t, "status"),
@@ -283,26 +283,26 @@ func TestPropertyDiffApplyDiffConverges(t *testing.T) {
 func TestFingerprintCoversWhatThePlanTouches(t *testing.T) {
 	h := host("Ubuntu 24.04 LTS", "SN1")
 	base := snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24)
-	base.Interfaces = []netbox.Interface{{ID: 1, Name: "eth0", Type: "1000base-t", Enabled: true}, {ID: 2, Name: "eth1", Type: "1000base-t", Enabled: true}}
-	base.IPs = []netbox.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 1}}
-	base.VMs = []netbox.VirtualMachine{{ID: 9, Name: "db", Status: "active", ClusterID: 3}}
+	base.Interfaces = []record.Interface{{ID: 1, Name: "eth0", Type: "1000base-t", Enabled: true}, {ID: 2, Name: "eth1", Type: "1000base-t", Enabled: true}}
+	base.IPs = []record.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 1}}
+	base.VMs = []record.VirtualMachine{{ID: 9, Name: "db", Status: "active", ClusterID: 3}}
 	fp := Fingerprint(h, base)
 
 	reordered := base
-	reordered.Interfaces = []netbox.Interface{base.Interfaces[1], base.Interfaces[0]}
+	reordered.Interfaces = []record.Interface{base.Interfaces[1], base.Interfaces[0]}
 	assert.Equal(t, fp, Fingerprint(h, reordered), "NetBox's list order is not state")
 
-	for name, edit := range map[string]func(s *netbox.Snapshot){
-		"interface disabled": func(s *netbox.Snapshot) {
-			s.Interfaces = []netbox.Interface{{ID: 1, Name: "eth0", Type: "1000base-t"}, base.Interfaces[1]}
+	for name, edit := range map[string]func(s *record.Snapshot){
+		"interface disabled": func(s *record.Snapshot) {
+			s.Interfaces = []record.Interface{{ID: 1, Name: "eth0", Type: "1000base-t"}, base.Interfaces[1]}
 		},
-		"IP moved": func(s *netbox.Snapshot) {
-			s.IPs = []netbox.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 2}}
+		"IP moved": func(s *record.Snapshot) {
+			s.IPs = []record.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 2}}
 		},
-		"VM stopped": func(s *netbox.Snapshot) {
-			s.VMs = []netbox.VirtualMachine{{ID: 9, Name: "db", Status: "offline", ClusterID: 3}}
+		"VM stopped": func(s *record.Snapshot) {
+			s.VMs = []record.VirtualMachine{{ID: 9, Name: "db", Status: "offline", ClusterID: 3}}
 		},
-		"primary set": func(s *netbox.Snapshot) { s.Device.PrimaryIP4 = &netbox.Ref{ID: 5, Name: "192.0.2.1/24"} },
+		"primary set": func(s *record.Snapshot) { s.Device.PrimaryIP4 = &record.Ref{ID: 5, Name: "192.0.2.1/24"} },
 	} {
 		moved := base
 		edit(&moved)
@@ -317,11 +317,11 @@ func TestContainerScope(t *testing.T) {
 		{Name: "ci-test-1", Image: "busybox", Running: true, Role: "Container"},
 	}}
 	nb := snapshot("active", "", "")
-	nb.ClusterType = &netbox.ClusterType{ID: 1, Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug}
-	nb.ClusterGroup = &netbox.ClusterGroup{ID: 2}
-	nb.Clusters = []netbox.Cluster{{ID: 3, Name: netbox.StandaloneClusterName}}
-	nb.Roles = []netbox.DeviceRole{{ID: 4, Name: "Container"}}
-	nb.VMs = []netbox.VirtualMachine{{ID: 5, Name: "ci-old", Status: "active", ClusterID: 3}}
+	nb.ClusterType = &record.ClusterType{ID: 1, Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}
+	nb.ClusterGroup = &record.ClusterGroup{ID: 2}
+	nb.Clusters = []record.Cluster{{ID: 3, Name: record.StandaloneClusterName}}
+	nb.Roles = []record.DeviceRole{{ID: 4, Name: "Container"}}
+	nb.VMs = []record.VirtualMachine{{ID: 5, Name: "ci-old", Status: "active", ClusterID: 3}}
 	p := Compute(h, nb, Options{ContainerInScope: func(n string) bool { return !strings.HasPrefix(n, "ci-") }})
 	var objects []string
 	for _, c := range p.Changes {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // Field names of VM changes.
@@ -34,7 +34,7 @@ const roleColor = "607d8b"
 // for how containers map onto NetBox.
 type containerDiffer struct {
 	host containers.Result
-	nb   netbox.Snapshot
+	nb   record.Snapshot
 	opts Options
 	plan *Plan
 
@@ -59,7 +59,7 @@ func clusterName(c containers.Container) string {
 	if c.ComposeProject != "" {
 		return c.ComposeProject
 	}
-	return netbox.StandaloneClusterName
+	return record.StandaloneClusterName
 }
 
 func (d *containerDiffer) run() {
@@ -97,10 +97,10 @@ func (d *containerDiffer) run() {
 func (d *containerDiffer) scaffolding() bool {
 	var missing []string
 	if d.nb.ClusterType == nil {
-		missing = append(missing, "cluster type "+netbox.ClusterTypeName)
+		missing = append(missing, "cluster type "+record.ClusterTypeName)
 	}
 	if d.nb.ClusterGroup == nil {
-		missing = append(missing, "cluster group "+netbox.HostClusterGroupName(d.nb.Device.Name, d.nb.Device.ID))
+		missing = append(missing, "cluster group "+record.HostClusterGroupName(d.nb.Device.Name, d.nb.Device.ID))
 	}
 	var needed []string
 	seen := map[string]bool{}
@@ -124,22 +124,22 @@ func (d *containerDiffer) scaffolding() bool {
 	if t := d.nb.ClusterType; t != nil {
 		d.typeID = t.ID
 	} else {
-		d.typeKey = "clustertype:" + netbox.ClusterTypeSlug
+		d.typeKey = "clustertype:" + record.ClusterTypeSlug
 		d.add(Change{
-			Section: SectionContainers, ObjectType: ObjectClusterType, Object: netbox.ClusterTypeName,
-			New: netbox.ClusterTypeName, Action: ActionCreate, Reason: "cluster type for Docker Compose projects",
-			Key: d.typeKey, Slug: netbox.ClusterTypeSlug,
+			Section: SectionContainers, ObjectType: ObjectClusterType, Object: record.ClusterTypeName,
+			New: record.ClusterTypeName, Action: ActionCreate, Reason: "cluster type for Docker Compose projects",
+			Key: d.typeKey, Slug: record.ClusterTypeSlug,
 		})
 	}
 	if g := d.nb.ClusterGroup; g != nil {
 		d.groupID = g.ID
 	} else {
-		name := netbox.HostClusterGroupName(d.nb.Device.Name, d.nb.Device.ID)
+		name := record.HostClusterGroupName(d.nb.Device.Name, d.nb.Device.ID)
 		d.groupKey = "clustergroup:host"
 		d.add(Change{
 			Section: SectionContainers, ObjectType: ObjectClusterGroup, Object: name,
 			New: name, Action: ActionCreate, Reason: "one cluster group per host keeps its clusters apart from other hosts'",
-			Key: d.groupKey, Slug: netbox.HostClusterGroupSlug(d.nb.Device.ID),
+			Key: d.groupKey, Slug: record.HostClusterGroupSlug(d.nb.Device.ID),
 		})
 	}
 	for _, n := range needed {
@@ -148,7 +148,7 @@ func (d *containerDiffer) scaffolding() bool {
 		}
 		key := "cluster:" + strings.ToLower(n)
 		reason := "compose project " + n
-		if n == netbox.StandaloneClusterName {
+		if n == record.StandaloneClusterName {
 			reason = "containers outside compose"
 		}
 		d.add(Change{
@@ -176,13 +176,13 @@ func (d *containerDiffer) roles() {
 		d.roleKey[r] = "role:" + Slugify(c.Role)
 		need = append(need, c.Role)
 	}
-	slugs := make([]netbox.Platform, 0, len(d.nb.Roles))
+	slugs := make([]record.Platform, 0, len(d.nb.Roles))
 	for _, r := range d.nb.Roles {
-		slugs = append(slugs, netbox.Platform{Slug: r.Slug})
+		slugs = append(slugs, record.Platform{Slug: r.Slug})
 	}
 	for _, r := range need {
 		slug := UniqueSlug(r, slugs)
-		slugs = append(slugs, netbox.Platform{Slug: slug})
+		slugs = append(slugs, record.Platform{Slug: slug})
 		d.add(Change{
 			Section: SectionContainers, ObjectType: ObjectDeviceRole, Object: r, New: r,
 			Action: ActionCreate, Reason: "role for containers", Key: d.roleKey[strings.ToLower(r)], Slug: slug,
@@ -220,7 +220,7 @@ func (d *containerDiffer) vms() {
 	for _, c := range d.nb.Clusters {
 		clusterOf[c.ID] = c.Name
 	}
-	byName := map[string]netbox.VirtualMachine{}
+	byName := map[string]record.VirtualMachine{}
 	for _, vm := range d.nb.VMs {
 		if _, mine := clusterOf[vm.ClusterID]; mine {
 			byName[strings.ToLower(vm.Name)] = vm
@@ -292,7 +292,7 @@ func (d *containerDiffer) vms() {
 		}
 	}
 	// VMs whose container is gone: offline with a note, never deleted.
-	gone := make([]netbox.VirtualMachine, 0)
+	gone := make([]record.VirtualMachine, 0)
 	for name, vm := range byName {
 		if !d.opts.ContainerSynced(vm.Name) {
 			continue

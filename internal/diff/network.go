@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // Field names of interface and IP changes, as NetBox names them.
@@ -26,10 +26,10 @@ const (
 // "Network Interfaces" and "IP Addresses").
 type networkDiffer struct {
 	host    netif.Network
-	nb      netbox.Snapshot
+	nb      record.Snapshot
 	opts    Options
 	plan    *Plan
-	nbIface map[string]netbox.Interface // by name (NetBox names are case-sensitive)
+	nbIface map[string]record.Interface // by name (NetBox names are case-sensitive)
 	// ifaceRef says how later changes point at an interface by name: its id,
 	// or the key of the change that creates it.
 	ifaceID  map[string]int64
@@ -53,7 +53,7 @@ func (d *networkDiffer) run() {
 		d.plan.Notes = append(d.plan.Notes, "Network: no interfaces were discovered, so interfaces and IPs were not compared (nothing is marked offline).")
 		return
 	}
-	d.nbIface = map[string]netbox.Interface{}
+	d.nbIface = map[string]record.Interface{}
 	d.ifaceID, d.ifaceKey = map[string]int64{}, map[string]string{}
 	d.ipID, d.ipKey = map[netip.Addr]int64{}, map[netip.Addr]string{}
 	d.unassigned = map[int64]bool{}
@@ -108,11 +108,11 @@ func (d *networkDiffer) newInterface(l netif.Interface) {
 	})
 	d.ifaceKey[l.Name] = key
 	if l.MAC != "" {
-		d.primaryMAC(l, netbox.Interface{Name: l.Name}, key, true)
+		d.primaryMAC(l, record.Interface{Name: l.Name}, key, true)
 	}
 }
 
-func (d *networkDiffer) changedInterface(l netif.Interface, n netbox.Interface) {
+func (d *networkDiffer) changedInterface(l netif.Interface, n record.Interface) {
 	base := Change{Section: SectionInterfaces, ObjectType: ObjectInterface, ObjectID: n.ID, Object: n.Name}
 	if l.Type != "" && l.Type != n.Type {
 		c := base
@@ -145,7 +145,7 @@ func (d *networkDiffer) changedInterface(l netif.Interface, n netbox.Interface) 
 // object that must be assigned to the interface before it can be primary.
 // An identical MAC object already on the interface, or assigned nowhere, is
 // used rather than duplicated.
-func (d *networkDiffer) primaryMAC(l netif.Interface, n netbox.Interface, ifaceKey string, created bool) {
+func (d *networkDiffer) primaryMAC(l netif.Interface, n record.Interface, ifaceKey string, created bool) {
 	old := ""
 	if n.PrimaryMAC != nil {
 		old = strings.ToLower(n.PrimaryMAC.Name)
@@ -156,7 +156,7 @@ func (d *networkDiffer) primaryMAC(l netif.Interface, n netbox.Interface, ifaceK
 		Reason: "MAC address different", Supporting: created,
 	}
 	macKey := "mac:" + l.Name
-	var onIface, free *netbox.MACAddress
+	var onIface, free *record.MACAddress
 	for i := range d.nb.MACs {
 		m := &d.nb.MACs[i]
 		if !strings.EqualFold(m.MAC, l.MAC) {
@@ -219,8 +219,8 @@ func (d *networkDiffer) addresses() {
 	}
 	// The device's own IPs by host part; other objects with the host's
 	// addresses (unassigned, or on another device) separately.
-	own := map[netip.Addr]netbox.IPAddress{}
-	other := map[netip.Addr]netbox.IPAddress{}
+	own := map[netip.Addr]record.IPAddress{}
+	other := map[netip.Addr]record.IPAddress{}
 	ifaceName := map[int64]string{}
 	for _, i := range d.nb.Interfaces {
 		ifaceName[i.ID] = i.Name
@@ -283,7 +283,7 @@ func (d *networkDiffer) addresses() {
 	// deleted; those on out-of-scope interfaces (veth*, Docker bridges when
 	// not synced) are left alone.
 	ids := make([]int64, 0, len(own))
-	byID := map[int64]netbox.IPAddress{}
+	byID := map[int64]record.IPAddress{}
 	for _, ip := range own {
 		ids = append(ids, ip.ID)
 		byID[ip.ID] = ip
@@ -313,7 +313,7 @@ func (d *networkDiffer) dockerBridge(name string) bool {
 
 // existingIP handles an address the device has in NetBox already: moved to
 // another of its interfaces, or recorded with another mask.
-func (d *networkDiffer) existingIP(w desiredIP, ip netbox.IPAddress, onIface string) {
+func (d *networkDiffer) existingIP(w desiredIP, ip record.IPAddress, onIface string) {
 	if ip.Address != w.prefix.String() {
 		d.add(Change{
 			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: ip.Address,
@@ -335,7 +335,7 @@ func (d *networkDiffer) existingIP(w desiredIP, ip netbox.IPAddress, onIface str
 // default-route interface. With no default route the current primary is
 // kept, unless that IP goes away, in which case it is cleared first (NetBox
 // refuses to unassign a primary IP).
-func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur *netbox.Ref) {
+func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur *record.Ref) {
 	curName, curID := "", int64(0)
 	if cur != nil {
 		curName, curID = cur.Name, cur.ID

@@ -18,6 +18,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // Discoverer finds out what this host is. discovery provides the real one;
@@ -35,7 +36,7 @@ func (f DiscovererFunc) Discover(ctx context.Context) (discovery.Host, error) { 
 // NetBox is what the engine needs from a NetBox client; *netbox.Client has it.
 type NetBox interface {
 	apply.NetBox
-	SnapshotFor(ctx context.Context, q netbox.SnapshotQuery) (netbox.Snapshot, error)
+	SnapshotFor(ctx context.Context, q netbox.SnapshotQuery) (record.Snapshot, error)
 	WebURL(kind string, id int64) string
 }
 

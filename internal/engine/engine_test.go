@@ -14,6 +14,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // memNetBox is a one-device NetBox in memory. It has the device-attribute
@@ -22,36 +23,36 @@ import (
 type memNetBox struct {
 	apply.NetBox
 	mu        sync.Mutex
-	dev       netbox.Device
+	dev       record.Device
 	found     bool
-	platforms []netbox.Platform
+	platforms []record.Platform
 	writes    atomic.Int64
 }
 
-func (m *memNetBox) SnapshotFor(_ context.Context, q netbox.SnapshotQuery) (netbox.Snapshot, error) {
+func (m *memNetBox) SnapshotFor(_ context.Context, q netbox.SnapshotQuery) (record.Snapshot, error) {
 	name := q.Hostname
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.found || m.dev.Name != name {
-		return netbox.Snapshot{Platforms: m.platforms}, nil
+		return record.Snapshot{Platforms: m.platforms}, nil
 	}
-	return netbox.Snapshot{Found: true, Device: m.dev, Platforms: append([]netbox.Platform(nil), m.platforms...)}, nil
+	return record.Snapshot{Found: true, Device: m.dev, Platforms: append([]record.Platform(nil), m.platforms...)}, nil
 }
 
 func (m *memNetBox) WebURL(kind string, id int64) string {
 	return fmt.Sprintf("https://netbox.test/%s/%d/", kind, id)
 }
 
-func (m *memNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (netbox.Platform, error) {
+func (m *memNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (record.Platform, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.writes.Add(1)
-	np := netbox.Platform{ID: int64(len(m.platforms) + 1), Name: p.Name, Slug: p.Slug}
+	np := record.Platform{ID: int64(len(m.platforms) + 1), Name: p.Name, Slug: p.Slug}
 	m.platforms = append(m.platforms, np)
 	return np, nil
 }
 
-func (m *memNetBox) UpdateDevice(_ context.Context, _ int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+func (m *memNetBox) UpdateDevice(_ context.Context, _ int64, u netbox.DeviceUpdate) (record.Device, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.writes.Add(1)
@@ -64,7 +65,7 @@ func (m *memNetBox) UpdateDevice(_ context.Context, _ int64, u netbox.DeviceUpda
 	if u.Platform != nil {
 		for _, p := range m.platforms {
 			if p.ID == *u.Platform {
-				m.dev.Platform = &netbox.Ref{ID: p.ID, Name: p.Name, Slug: p.Slug}
+				m.dev.Platform = &record.Ref{ID: p.ID, Name: p.Name, Slug: p.Slug}
 			}
 		}
 	}
@@ -78,7 +79,7 @@ func (m *memNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry)
 }
 
 func newTestEngine() (*Engine, *memNetBox) {
-	nb := &memNetBox{found: true, dev: netbox.Device{ID: 3, Name: "web01", Status: "planned"}}
+	nb := &memNetBox{found: true, dev: record.Device{ID: 3, Name: "web01", Status: "planned"}}
 	host := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Debian 13"}, Hardware: discovery.Hardware{Serial: "S1"}}
 	return New(nb, DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil })), nb
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // The fault matrix: every write endpoint the apply uses x every way a
@@ -137,7 +138,7 @@ func faultHost() discovery.Host {
 
 // faultNetBox records the device as an older sync left it, and a
 // neighbour device on the same site that no sync of homelab may touch.
-func faultNetBox(t *testing.T, w simWorld) (dev, neighbour netbox.Device) {
+func faultNetBox(t *testing.T, w simWorld) (dev, neighbour record.Device) {
 	t.Helper()
 	ctx := context.Background()
 	nb := w.nb
@@ -454,7 +455,7 @@ func journalComments(t *testing.T, nb *netbox.Client, id int64) string {
 
 // checkNothingLost: no object of before is gone, no natural key is taken
 // twice, the neighbour and the device's description are as they were.
-func checkNothingLost(t *testing.T, w simWorld, before map[string][]int64, dev, neighbour netbox.Device, neighbourBefore string) {
+func checkNothingLost(t *testing.T, w simWorld, before map[string][]int64, dev, neighbour record.Device, neighbourBefore string) {
 	t.Helper()
 	now := allIDs(t, w.nb)
 	for p, ids := range before {

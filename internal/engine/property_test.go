@@ -17,6 +17,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // The property: for any host and any NetBox state of its device, diff ->
@@ -111,7 +112,7 @@ func genHost(t *rapid.T, c propCase) discovery.Host {
 }
 
 // genNetBox records a random, valid state of the case's device.
-func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) netbox.Device {
+func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device {
 	ctx := context.Background()
 	nb := c.w.nb
 	must := func(err error) {
@@ -214,28 +215,28 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) netbox.Device
 // genContainers records some of the device's containers as NetBox would
 // after an earlier sync, possibly stale: the host's cluster group, some
 // clusters and VMs with other statuses, limits and images.
-func genContainers(t *rapid.T, c propCase, d netbox.Device) {
+func genContainers(t *rapid.T, c propCase, d record.Device) {
 	if !rapid.Bool().Draw(t, "nb has containers") {
 		return
 	}
 	ctx := context.Background()
 	nb := c.w.nb
-	types, err := nb.ListClusterTypes(ctx, netbox.ClusterTypeSlug)
+	types, err := nb.ListClusterTypes(ctx, record.ClusterTypeSlug)
 	if err != nil {
 		t.Fatalf("cluster types: %v", err)
 	}
-	var typ netbox.ClusterType
+	var typ record.ClusterType
 	if len(types) > 0 {
 		typ = types[0]
-	} else if typ, err = nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: netbox.ClusterTypeName, Slug: netbox.ClusterTypeSlug}); err != nil {
+	} else if typ, err = nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}); err != nil {
 		t.Fatalf("cluster type: %v", err)
 	}
-	g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: netbox.HostClusterGroupName(d.Name, d.ID), Slug: netbox.HostClusterGroupSlug(d.ID)})
+	g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: record.HostClusterGroupName(d.Name, d.ID), Slug: record.HostClusterGroupSlug(d.ID)})
 	if err != nil {
 		t.Fatalf("cluster group: %v", err)
 	}
 	var creates []netbox.ClusterCreate
-	for _, name := range []string{"media", "web", netbox.StandaloneClusterName} {
+	for _, name := range []string{"media", "web", record.StandaloneClusterName} {
 		if rapid.Bool().Draw(t, "nb cluster "+name) {
 			creates = append(creates, netbox.ClusterCreate{Name: name, Type: typ.ID, Group: g.ID, Status: "active"})
 		}
@@ -274,7 +275,7 @@ func genContainers(t *rapid.T, c propCase, d netbox.Device) {
 func ptr[T any](v T) *T { return &v }
 
 // snapshotOf reads a device's full state for before/after comparisons.
-func snapshotOf(t *rapid.T, nb *netbox.Client, name string) netbox.Snapshot {
+func snapshotOf(t *rapid.T, nb *netbox.Client, name string) record.Snapshot {
 	s, err := nb.SnapshotFor(context.Background(), netbox.SnapshotQuery{Hostname: name, Containers: true})
 	if err != nil {
 		t.Fatalf("snapshot of %s: %v", name, err)

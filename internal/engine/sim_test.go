@@ -16,6 +16,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // simWorld is a simulator with a client and the fixture objects a device
@@ -44,7 +45,7 @@ type tb interface {
 }
 
 // device creates a device through the REST API, as any client would.
-func (w simWorld) device(t tb, name, status string, platform int64) netbox.Device {
+func (w simWorld) device(t tb, name, status string, platform int64) record.Device {
 	t.Helper()
 	body := map[string]any{"name": name, "status": status, "site": w.fx.SiteID, "role": w.fx.RoleID, "device_type": w.fx.DeviceTypeID, "description": "keep me"}
 	if platform != 0 {
@@ -75,7 +76,7 @@ func (w simWorld) deletes() int {
 // seedExampleInSim records the seed's example in the simulator: Ubuntu
 // 22.04, eth0 with aa:bb:cc:00:00:00 and 192.168.1.100/24 (the primary),
 // and eth1.
-func seedExampleInSim(t *testing.T, w simWorld) netbox.Device {
+func seedExampleInSim(t *testing.T, w simWorld) record.Device {
 	t.Helper()
 	ctx := context.Background()
 	p, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"})
@@ -138,7 +139,7 @@ func TestSeedExampleAgainstSimulator(t *testing.T) {
 	assert.Equal(t, "keep me", snap.Device.Description, "the description is never touched")
 	require.NotNil(t, snap.Device.PrimaryIP4)
 	assert.Equal(t, "192.168.1.150/24", snap.Device.PrimaryIP4.Name)
-	byName := map[string]netbox.Interface{}
+	byName := map[string]record.Interface{}
 	for _, i := range snap.Interfaces {
 		byName[i.Name] = i
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // The stale check. A plan is a promise about NetBox's state at the diff;
@@ -73,7 +74,7 @@ type staleView struct {
 	addrs    map[netip.Addr]bool
 }
 
-func newStaleView(q netbox.SnapshotQuery, s netbox.Snapshot) staleView {
+func newStaleView(q netbox.SnapshotQuery, s record.Snapshot) staleView {
 	v := staleView{readAt: s.ReadAt, hostname: strings.ToLower(q.Hostname), deviceID: s.Device.ID,
 		ids: map[string]map[int64]bool{}, macs: map[string]bool{}, addrs: map[netip.Addr]bool{}}
 	add := func(objectType string, id int64) {

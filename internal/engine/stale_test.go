@@ -15,20 +15,21 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 func TestStaleViewTouchedBy(t *testing.T) {
 	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
 		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 	}}}
-	snap := netbox.Snapshot{
-		Found: true, Device: netbox.Device{ID: 7, Name: "homelab"},
-		Interfaces:   []netbox.Interface{{ID: 10, DeviceID: 7}},
-		MACs:         []netbox.MACAddress{{ID: 20, InterfaceID: 10}},
-		IPs:          []netbox.IPAddress{{ID: 30, AssignedObjectType: "dcim.interface", AssignedObjectID: 10}},
-		ClusterGroup: &netbox.ClusterGroup{ID: 3},
-		Clusters:     []netbox.Cluster{{ID: 40}},
-		VMs:          []netbox.VirtualMachine{{ID: 50, ClusterID: 40}},
+	snap := record.Snapshot{
+		Found: true, Device: record.Device{ID: 7, Name: "homelab"},
+		Interfaces:   []record.Interface{{ID: 10, DeviceID: 7}},
+		MACs:         []record.MACAddress{{ID: 20, InterfaceID: 10}},
+		IPs:          []record.IPAddress{{ID: 30, AssignedObjectType: "dcim.interface", AssignedObjectID: 10}},
+		ClusterGroup: &record.ClusterGroup{ID: 3},
+		Clusters:     []record.Cluster{{ID: 40}},
+		VMs:          []record.VirtualMachine{{ID: 50, ClusterID: 40}},
 	}
 	v := newStaleView(LookupQuery(host, diff.Options{}), snap)
 	data := func(kv ...any) map[string]any {
@@ -75,7 +76,7 @@ func TestStaleViewTouchedBy(t *testing.T) {
 	}
 
 	t.Run("no group yet: any cluster may be the host's", func(t *testing.T) {
-		bare := newStaleView(LookupQuery(host, diff.Options{}), netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7}})
+		bare := newStaleView(LookupQuery(host, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7}})
 		assert.True(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}))
 	})
 }
@@ -231,8 +232,8 @@ func FuzzStaleViewTouchedBy(f *testing.F) {
 	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
 		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 	}}}
-	v := newStaleView(LookupQuery(host, diff.Options{}), netbox.Snapshot{Found: true, Device: netbox.Device{ID: 7},
-		Interfaces: []netbox.Interface{{ID: 10}}, VMs: []netbox.VirtualMachine{{ID: 50}}, ClusterGroup: &netbox.ClusterGroup{ID: 3}})
+	v := newStaleView(LookupQuery(host, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7},
+		Interfaces: []record.Interface{{ID: 10}}, VMs: []record.VirtualMachine{{ID: 50}}, ClusterGroup: &record.ClusterGroup{ID: 3}})
 	f.Fuzz(func(t *testing.T, objectType string, id int64, pre, post []byte) {
 		c := netbox.ObjectChange{ObjectType: objectType, ObjectID: id, Action: "update"}
 		_ = json.Unmarshal(pre, &c.Pre) // what does not decode stays empty, as in the client

@@ -14,6 +14,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // newSimWorldVersion is newSimWorld on the simulator playing NetBox
@@ -91,9 +92,9 @@ type editsBeforeDevicePatch struct {
 	other *netbox.Client
 }
 
-func (n editsBeforeDevicePatch) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (netbox.Device, error) {
+func (n editsBeforeDevicePatch) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
 	if _, err := n.other.UpdateDevice(ctx, id, netbox.DeviceUpdate{Serial: ptr("set by a person")}); err != nil {
-		return netbox.Device{}, err
+		return record.Device{}, err
 	}
 	return n.Client.UpdateDevice(ctx, id, u)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // This file holds what the MCP tools need beyond the sync itself: one page
@@ -120,10 +122,10 @@ type DeviceQuery struct {
 
 // DevicesPage reads one page of the devices q selects, through the JSON
 // path like every device read (devices.go).
-func (c *Client) DevicesPage(ctx context.Context, q DeviceQuery, p PageRequest) (Page[Device], error) {
+func (c *Client) DevicesPage(ctx context.Context, q DeviceQuery, p PageRequest) (Page[record.Device], error) {
 	if q.SiteID != 0 {
 		if _, err := objectID(q.SiteID); err != nil {
-			return Page[Device]{}, fmt.Errorf("netbox: GET %s: site: %w", devicesPath, err)
+			return Page[record.Device]{}, fmt.Errorf("netbox: GET %s: site: %w", devicesPath, err)
 		}
 	}
 	v := url.Values{}
@@ -140,7 +142,7 @@ type InterfaceQuery struct {
 }
 
 // InterfacesPage reads one page of the interfaces q selects.
-func (c *Client) InterfacesPage(ctx context.Context, q InterfaceQuery, p PageRequest) (Page[Interface], error) {
+func (c *Client) InterfacesPage(ctx context.Context, q InterfaceQuery, p PageRequest) (Page[record.Interface], error) {
 	v := url.Values{}
 	setID(v, "device_id", q.DeviceID)
 	setString(v, "name", q.Name)
@@ -148,17 +150,17 @@ func (c *Client) InterfacesPage(ctx context.Context, q InterfaceQuery, p PageReq
 }
 
 // GetInterface reads one interface.
-func (c *Client) GetInterface(ctx context.Context, id int64) (Interface, error) {
+func (c *Client) GetInterface(ctx context.Context, id int64) (record.Interface, error) {
 	return getOne(ctx, c, interfacesPath, id, interfaceFrom)
 }
 
 // CreateInterface creates one interface.
-func (c *Client) CreateInterface(ctx context.Context, in InterfaceCreate) (Interface, error) {
+func (c *Client) CreateInterface(ctx context.Context, in InterfaceCreate) (record.Interface, error) {
 	return createOne(ctx, c, interfacesPath, in, interfaceFrom)
 }
 
 // UpdateInterface PATCHes the non-nil fields of u on interface u.ID.
-func (c *Client) UpdateInterface(ctx context.Context, u InterfaceUpdate) (Interface, error) {
+func (c *Client) UpdateInterface(ctx context.Context, u InterfaceUpdate) (record.Interface, error) {
 	return patchOne(ctx, c, interfacesPath, u.ID, u, interfaceFrom)
 }
 
@@ -171,7 +173,7 @@ type MACAddressQuery struct {
 }
 
 // MACAddressesPage reads one page of the MAC objects q selects.
-func (c *Client) MACAddressesPage(ctx context.Context, q MACAddressQuery, p PageRequest) (Page[MACAddress], error) {
+func (c *Client) MACAddressesPage(ctx context.Context, q MACAddressQuery, p PageRequest) (Page[record.MACAddress], error) {
 	v := url.Values{}
 	setID(v, "device_id", q.DeviceID)
 	setID(v, "interface_id", q.InterfaceID)
@@ -182,12 +184,12 @@ func (c *Client) MACAddressesPage(ctx context.Context, q MACAddressQuery, p Page
 }
 
 // CreateMACAddress creates one MAC object, on in.InterfaceID unless 0.
-func (c *Client) CreateMACAddress(ctx context.Context, in MACAddressCreate) (MACAddress, error) {
+func (c *Client) CreateMACAddress(ctx context.Context, in MACAddressCreate) (record.MACAddress, error) {
 	return createOne(ctx, c, macAddressesPath, in, macAddressFrom)
 }
 
 // UpdateMACAddress assigns MAC object u.ID to u.InterfaceID.
-func (c *Client) UpdateMACAddress(ctx context.Context, u MACAddressUpdate) (MACAddress, error) {
+func (c *Client) UpdateMACAddress(ctx context.Context, u MACAddressUpdate) (record.MACAddress, error) {
 	return patchOne(ctx, c, macAddressesPath, u.ID, u, macAddressFrom)
 }
 
@@ -201,7 +203,7 @@ type IPAddressQuery struct {
 }
 
 // IPAddressesPage reads one page of the IP addresses q selects.
-func (c *Client) IPAddressesPage(ctx context.Context, q IPAddressQuery, p PageRequest) (Page[IPAddress], error) {
+func (c *Client) IPAddressesPage(ctx context.Context, q IPAddressQuery, p PageRequest) (Page[record.IPAddress], error) {
 	v := url.Values{}
 	setID(v, "device_id", q.DeviceID)
 	setID(v, "interface_id", q.InterfaceID)
@@ -210,19 +212,19 @@ func (c *Client) IPAddressesPage(ctx context.Context, q IPAddressQuery, p PageRe
 }
 
 // GetIPAddress reads one IP address.
-func (c *Client) GetIPAddress(ctx context.Context, id int64) (IPAddress, error) {
+func (c *Client) GetIPAddress(ctx context.Context, id int64) (record.IPAddress, error) {
 	return getOne(ctx, c, ipAddressesPath, id, ipAddressFrom)
 }
 
 // CreateIPAddress creates one IP address, on in.InterfaceID unless 0.
-func (c *Client) CreateIPAddress(ctx context.Context, in IPAddressCreate) (IPAddress, error) {
+func (c *Client) CreateIPAddress(ctx context.Context, in IPAddressCreate) (record.IPAddress, error) {
 	return createOne(ctx, c, ipAddressesPath, in, ipAddressFrom)
 }
 
 // UpdateIPAddress PATCHes IP address u.ID: a new address, a move to
 // u.InterfaceID, or u.Unassign. NetBox refuses to unassign or move its
 // device's primary IP.
-func (c *Client) UpdateIPAddress(ctx context.Context, u IPAddressUpdate) (IPAddress, error) {
+func (c *Client) UpdateIPAddress(ctx context.Context, u IPAddressUpdate) (record.IPAddress, error) {
 	return patchOne(ctx, c, ipAddressesPath, u.ID, u, ipAddressFrom)
 }
 
@@ -235,7 +237,7 @@ type ClusterQuery struct {
 }
 
 // ClustersPage reads one page of the clusters q selects.
-func (c *Client) ClustersPage(ctx context.Context, q ClusterQuery, p PageRequest) (Page[Cluster], error) {
+func (c *Client) ClustersPage(ctx context.Context, q ClusterQuery, p PageRequest) (Page[record.Cluster], error) {
 	v := url.Values{}
 	setString(v, "name__ie", q.Name)
 	setID(v, "group_id", q.GroupID)
@@ -244,12 +246,12 @@ func (c *Client) ClustersPage(ctx context.Context, q ClusterQuery, p PageRequest
 }
 
 // CreateCluster creates one cluster.
-func (c *Client) CreateCluster(ctx context.Context, in ClusterCreate) (Cluster, error) {
+func (c *Client) CreateCluster(ctx context.Context, in ClusterCreate) (record.Cluster, error) {
 	return createOne(ctx, c, clustersPath, in, clusterFrom)
 }
 
 // ClusterTypesPage reads one page of the cluster types q selects.
-func (c *Client) ClusterTypesPage(ctx context.Context, q NameQuery, p PageRequest) (Page[ClusterType], error) {
+func (c *Client) ClusterTypesPage(ctx context.Context, q NameQuery, p PageRequest) (Page[record.ClusterType], error) {
 	return listPage(ctx, c, clusterTypesPath, q.values("name"), p, clusterTypeFrom)
 }
 
@@ -261,7 +263,7 @@ type VirtualMachineQuery struct {
 }
 
 // VirtualMachinesPage reads one page of the VMs q selects.
-func (c *Client) VirtualMachinesPage(ctx context.Context, q VirtualMachineQuery, p PageRequest) (Page[VirtualMachine], error) {
+func (c *Client) VirtualMachinesPage(ctx context.Context, q VirtualMachineQuery, p PageRequest) (Page[record.VirtualMachine], error) {
 	v := url.Values{"exclude": {"config_context"}}
 	setID(v, "cluster_id", q.ClusterID)
 	setString(v, "name", q.Name)
@@ -269,24 +271,24 @@ func (c *Client) VirtualMachinesPage(ctx context.Context, q VirtualMachineQuery,
 }
 
 // CreateVirtualMachine creates one VM.
-func (c *Client) CreateVirtualMachine(ctx context.Context, in VirtualMachineCreate) (VirtualMachine, error) {
+func (c *Client) CreateVirtualMachine(ctx context.Context, in VirtualMachineCreate) (record.VirtualMachine, error) {
 	return createOne(ctx, c, virtualMachinesPath, in, virtualMachineFrom)
 }
 
 // UpdateVirtualMachine PATCHes the non-nil fields of u on VM u.ID.
-func (c *Client) UpdateVirtualMachine(ctx context.Context, u VirtualMachineUpdate) (VirtualMachine, error) {
+func (c *Client) UpdateVirtualMachine(ctx context.Context, u VirtualMachineUpdate) (record.VirtualMachine, error) {
 	return patchOne(ctx, c, virtualMachinesPath, u.ID, u, virtualMachineFrom)
 }
 
 // DeviceRolesPage reads one page of the device roles q selects.
-func (c *Client) DeviceRolesPage(ctx context.Context, q NameQuery, p PageRequest) (Page[DeviceRole], error) {
+func (c *Client) DeviceRolesPage(ctx context.Context, q NameQuery, p PageRequest) (Page[record.DeviceRole], error) {
 	return listPage(ctx, c, deviceRolesPath, q.values("name"), p, deviceRoleFrom)
 }
 
 // PlatformsPage reads one page of the platforms q selects.
-func (c *Client) PlatformsPage(ctx context.Context, q NameQuery, p PageRequest) (Page[Platform], error) {
-	return listPage(ctx, c, platformsPath, q.values("name"), p, func(w *wireSlugged) Platform {
-		return Platform{ID: w.ID, Name: w.Name, Slug: w.Slug}
+func (c *Client) PlatformsPage(ctx context.Context, q NameQuery, p PageRequest) (Page[record.Platform], error) {
+	return listPage(ctx, c, platformsPath, q.values("name"), p, func(w *wireSlugged) record.Platform {
+		return record.Platform{ID: w.ID, Name: w.Name, Slug: w.Slug}
 	})
 }
 
@@ -319,10 +321,10 @@ func (c *Client) SitesPage(ctx context.Context, q NameQuery, p PageRequest) (Pag
 
 // DeviceType is a dcim.DeviceType; Model is its name.
 type DeviceType struct {
-	ID           int64  `json:"id"`
-	Model        string `json:"model"`
-	Slug         string `json:"slug"`
-	Manufacturer Ref    `json:"manufacturer"`
+	ID           int64      `json:"id"`
+	Model        string     `json:"model"`
+	Slug         string     `json:"slug"`
+	Manufacturer record.Ref `json:"manufacturer"`
 }
 
 type wireDeviceType struct {

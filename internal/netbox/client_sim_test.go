@@ -16,6 +16,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // These tests run the client against the NetBox 4.3 simulator, which checks
@@ -179,7 +180,7 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	assert.Equal(t, "offline", d.Status)
 	assert.Equal(t, "SN-42", d.Serial)
 	require.NotNil(t, d.Platform)
-	assert.Equal(t, Ref{ID: p.ID, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}, *d.Platform)
+	assert.Equal(t, record.Ref{ID: p.ID, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}, *d.Platform)
 	assertOneRequest(t, s, http.MethodPatch, fmt.Sprintf("/api/dcim/devices/%d/", id), http.StatusOK)
 
 	got, err := c.GetDevice(ctx, id)
@@ -256,7 +257,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 	for i := range objs {
 		objs[i] = PlatformCreate{Name: fmt.Sprintf("OS %04d", i), Slug: fmt.Sprintf("os-%04d", i)}
 	}
-	var created []Platform
+	var created []record.Platform
 	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", objs, &created))
 	require.Len(t, created, n)
 	assert.Equal(t, "OS 0000", created[0].Name, "in the order sent")
@@ -432,8 +433,8 @@ func TestSimNetwork(t *testing.T) {
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/mac-addresses/", http.StatusCreated)
 	require.Len(t, macs, 3)
-	assert.Equal(t, MACAddress{ID: macs[0].ID, MAC: "02:42:AC:11:00:02", InterfaceID: eth0, DeviceID: dev}, macs[0], "upper case, assignment read back")
-	assert.Equal(t, MACAddress{ID: macs[2].ID, MAC: "02:42:AC:11:00:04"}, macs[2])
+	assert.Equal(t, record.MACAddress{ID: macs[0].ID, MAC: "02:42:AC:11:00:02", InterfaceID: eth0, DeviceID: dev}, macs[0], "upper case, assignment read back")
+	assert.Equal(t, record.MACAddress{ID: macs[2].ID, MAC: "02:42:AC:11:00:04"}, macs[2])
 
 	// The free MAC moves onto eth1; then both interfaces get a primary.
 	moved, err := c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: macs[2].ID, InterfaceID: eth1}})
@@ -446,8 +447,8 @@ func TestSimNetwork(t *testing.T) {
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/interfaces/", http.StatusOK)
 	require.Len(t, ifaces, 2)
-	assert.Equal(t, &Ref{ID: macs[0].ID, Name: "02:42:AC:11:00:02"}, ifaces[0].PrimaryMAC)
-	assert.Equal(t, &Ref{ID: macs[1].ID, Name: "02:42:AC:11:00:03"}, ifaces[1].PrimaryMAC)
+	assert.Equal(t, &record.Ref{ID: macs[0].ID, Name: "02:42:AC:11:00:02"}, ifaces[0].PrimaryMAC)
+	assert.Equal(t, &record.Ref{ID: macs[1].ID, Name: "02:42:AC:11:00:03"}, ifaces[1].PrimaryMAC)
 
 	_, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[1].ID}})
 	require.Error(t, err, "a MAC of another interface cannot be primary")
@@ -463,7 +464,7 @@ func TestSimNetwork(t *testing.T) {
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/ipam/ip-addresses/", http.StatusCreated)
 	require.Len(t, ips, 3)
-	assert.Equal(t, IPAddress{ID: ips[0].ID, Address: "192.0.2.10/24", Status: "active",
+	assert.Equal(t, record.IPAddress{ID: ips[0].ID, Address: "192.0.2.10/24", Status: "active",
 		AssignedObjectType: "dcim.interface", AssignedObjectID: eth0, DeviceID: dev}, ips[0])
 	assert.Equal(t, "storage", ips[2].Description)
 	assert.Equal(t, eth1, ips[2].InterfaceID())
@@ -472,7 +473,7 @@ func TestSimNetwork(t *testing.T) {
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, simtest.Path("dcim/devices", dev), http.StatusOK)
 	require.NotNil(t, d.PrimaryIP4)
-	assert.Equal(t, Ref{ID: ips[0].ID, Name: "192.0.2.10/24"}, *d.PrimaryIP4)
+	assert.Equal(t, record.Ref{ID: ips[0].ID, Name: "192.0.2.10/24"}, *d.PrimaryIP4)
 
 	// The primary guard: NetBox refuses to unassign a primary IP or move it
 	// to another device, and the whole bulk request with it.
@@ -530,7 +531,7 @@ func TestSimNetwork(t *testing.T) {
 	require.Len(t, updated, 3)
 	assert.Equal(t, otherIfaces[0].ID, updated[0].InterfaceID())
 	assert.Equal(t, other, updated[0].DeviceID)
-	assert.Equal(t, IPAddress{ID: ips[2].ID, Address: "198.51.100.5/24", Status: "active", Description: "storage"}, updated[1], "unassigned, not deleted")
+	assert.Equal(t, record.IPAddress{ID: ips[2].ID, Address: "198.51.100.5/24", Status: "active", Description: "storage"}, updated[1], "unassigned, not deleted")
 	assert.Equal(t, ips[1].ID, updated[2].ID, "input order, whatever order NetBox answers in")
 	assert.Equal(t, "2001:db8::10/48", updated[2].Address)
 	assert.Equal(t, eth0, updated[2].InterfaceID(), "the assignment is left alone")
@@ -559,17 +560,17 @@ func TestSimVirtualization(t *testing.T) {
 	dev := createDevice(t, c, fx, "web01")
 	takeRequests(t, s)
 
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
 	require.NoError(t, err)
-	assert.Equal(t, ClusterType{ID: ct.ID, Name: ClusterTypeName, Slug: ClusterTypeSlug}, ct)
+	assert.Equal(t, record.ClusterType{ID: ct.ID, Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, ct)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/cluster-types/", http.StatusCreated)
 
-	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: HostClusterGroupName("web01", dev), Slug: HostClusterGroupSlug(dev), Description: "Docker containers of web01"})
+	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: record.HostClusterGroupName("web01", dev), Slug: record.HostClusterGroupSlug(dev), Description: "Docker containers of web01"})
 	require.NoError(t, err)
-	assert.Equal(t, HostClusterGroupSlug(dev), cg.Slug)
+	assert.Equal(t, record.HostClusterGroupSlug(dev), cg.Slug)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/cluster-groups/", http.StatusCreated)
 
-	_, err = c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "other", Slug: HostClusterGroupSlug(dev)})
+	_, err = c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "other", Slug: record.HostClusterGroupSlug(dev)})
 	assert.True(t, IsKind(err, KindValidation), "slug taken: %v", err)
 	takeRequests(t, s)
 
@@ -580,18 +581,18 @@ func TestSimVirtualization(t *testing.T) {
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/device-roles/", http.StatusCreated)
 	require.Len(t, roles, 2)
-	assert.Equal(t, DeviceRole{ID: roles[1].ID, Name: "Database", Slug: "database", VMRole: true}, roles[1])
+	assert.Equal(t, record.DeviceRole{ID: roles[1].ID, Name: "Database", Slug: "database", VMRole: true}, roles[1])
 
 	clusters, err := c.CreateClusters(ctx, []ClusterCreate{
 		{Name: "media", Type: ct.ID, Group: cg.ID, Status: "active"},
-		{Name: StandaloneClusterName, Type: ct.ID, Group: cg.ID},
+		{Name: record.StandaloneClusterName, Type: ct.ID, Group: cg.ID},
 	})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/clusters/", http.StatusCreated)
 	require.Len(t, clusters, 2)
-	assert.Equal(t, Cluster{ID: clusters[0].ID, Name: "media", Type: Ref{ID: ct.ID, Name: ClusterTypeName, Slug: ClusterTypeSlug},
-		Group: &Ref{ID: cg.ID, Name: cg.Name, Slug: cg.Slug}, Status: "active"}, clusters[0])
-	assert.Equal(t, StandaloneClusterName, clusters[1].Name)
+	assert.Equal(t, record.Cluster{ID: clusters[0].ID, Name: "media", Type: record.Ref{ID: ct.ID, Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug},
+		Group: &record.Ref{ID: cg.ID, Name: cg.Name, Slug: cg.Slug}, Status: "active"}, clusters[0])
+	assert.Equal(t, record.StandaloneClusterName, clusters[1].Name)
 	media, standalone := clusters[0].ID, clusters[1].ID
 
 	vms, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{
@@ -602,8 +603,8 @@ func TestSimVirtualization(t *testing.T) {
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/virtual-machines/", http.StatusCreated)
 	require.Len(t, vms, 3)
-	assert.Equal(t, VirtualMachine{ID: vms[0].ID, Name: "jellyfin", Status: "active", ClusterID: media,
-		Role: &Ref{ID: roles[0].ID, Name: "Docker container", Slug: "docker-container"}, VCPUs: 2, MemoryMB: 2048,
+	assert.Equal(t, record.VirtualMachine{ID: vms[0].ID, Name: "jellyfin", Status: "active", ClusterID: media,
+		Role: &record.Ref{ID: roles[0].ID, Name: "Docker container", Slug: "docker-container"}, VCPUs: 2, MemoryMB: 2048,
 		Description: "jellyfin/jellyfin:10.9"}, vms[0])
 	assert.Equal(t, 0.5, vms[1].VCPUs)
 	assert.Zero(t, vms[1].MemoryMB, "not sent, not set")
@@ -628,13 +629,13 @@ func TestSimVirtualization(t *testing.T) {
 	assert.Equal(t, "active", vms[1].Status)
 
 	// The reads SnapshotFor uses.
-	types, err := c.ListClusterTypes(ctx, ClusterTypeSlug)
+	types, err := c.ListClusterTypes(ctx, record.ClusterTypeSlug)
 	require.NoError(t, err)
-	assert.Equal(t, []ClusterType{ct}, types)
-	groups, err := c.ListClusterGroups(ctx, HostClusterGroupSlug(dev))
+	assert.Equal(t, []record.ClusterType{ct}, types)
+	groups, err := c.ListClusterGroups(ctx, record.HostClusterGroupSlug(dev))
 	require.NoError(t, err)
-	assert.Equal(t, []ClusterGroup{cg}, groups)
-	groups, err = c.ListClusterGroups(ctx, HostClusterGroupSlug(dev+1))
+	assert.Equal(t, []record.ClusterGroup{cg}, groups)
+	groups, err = c.ListClusterGroups(ctx, record.HostClusterGroupSlug(dev+1))
 	require.NoError(t, err)
 	assert.Empty(t, groups)
 	listed, err := c.ListClusters(ctx, cg.ID)
@@ -659,7 +660,7 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 	requireServed(t, s, append(networkRoutes, virtualizationRoutes...)...)
 	ctx := context.Background()
 	fx := s.Seed(t)
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
 	require.NoError(t, err)
 
 	// host builds a device with n interfaces (one MAC each), ips IPs
@@ -688,7 +689,7 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 		}
 		_, err = c.CreateIPAddresses(ctx, addrs)
 		require.NoError(t, err)
-		cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: HostClusterGroupName(name, dev), Slug: HostClusterGroupSlug(dev)})
+		cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: record.HostClusterGroupName(name, dev), Slug: record.HostClusterGroupSlug(dev)})
 		require.NoError(t, err)
 		var clusters []ClusterCreate
 		for i := 0; i*6 < vms; i++ {
@@ -708,7 +709,7 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 	big := host("big", 2, 40, 100, 30)
 	takeRequests(t, s)
 
-	snapshot := func(q SnapshotQuery) (Snapshot, []simRequest) {
+	snapshot := func(q SnapshotQuery) (record.Snapshot, []simRequest) {
 		snap, err := c.SnapshotFor(ctx, q)
 		require.NoError(t, err)
 		return snap, takeRequests(t, s)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -113,13 +114,13 @@ func TestGetAndUpdateDevice(t *testing.T) {
 
 	d, err := c.GetDevice(ctx, 7)
 	require.NoError(t, err)
-	assert.Equal(t, Device{
+	assert.Equal(t, record.Device{
 		ID: 7, Name: "web01", Status: "active", Serial: "SN1",
-		Site:        Ref{ID: 1, Name: "DC1", Slug: "dc1"},
-		Role:        Ref{ID: 2, Name: "Server", Slug: "server"},
-		DeviceType:  Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
-		Platform:    &Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
-		PrimaryIP4:  &Ref{ID: 9, Name: "192.0.2.10/24"},
+		Site:        record.Ref{ID: 1, Name: "DC1", Slug: "dc1"},
+		Role:        record.Ref{ID: 2, Name: "Server", Slug: "server"},
+		DeviceType:  record.Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
+		Platform:    &record.Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
+		PrimaryIP4:  &record.Ref{ID: 9, Name: "192.0.2.10/24"},
 		LastUpdated: "2025-01-02T03:04:05.123456Z",
 	}, d)
 
@@ -248,7 +249,7 @@ func TestCreatePlatformAndJournal(t *testing.T) {
 
 	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "os-00042", Slug: "os-00042"})
 	require.NoError(t, err)
-	assert.Equal(t, Platform{ID: 42, Name: "os-00042", Slug: "os-00042"}, p)
+	assert.Equal(t, record.Platform{ID: 42, Name: "os-00042", Slug: "os-00042"}, p)
 
 	j, err := c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: 7, Kind: "success", Comments: "synced"})
 	require.NoError(t, err)
@@ -267,7 +268,7 @@ func TestBulk(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	var out []Platform
+	var out []record.Platform
 	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"a", "a"}, {"b", "b"}}, &out))
 	assert.Len(t, out, 2)
 	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1, "description": "x"}, {"id": 2}}, &out))

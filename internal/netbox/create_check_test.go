@@ -14,6 +14,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // createCase is one create method of the client, run against a simulator
@@ -94,9 +95,9 @@ func newCreateWorld(t *testing.T, s *simtest.Server, c *Client) createWorld {
 	ifs, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: w.dev, Name: "eth0", Type: "1000base-t"}})
 	require.NoError(t, err)
 	w.iface = ifs[0].ID
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
 	require.NoError(t, err)
-	g, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "web01 containers", Slug: HostClusterGroupSlug(w.dev)})
+	g, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "web01 containers", Slug: record.HostClusterGroupSlug(w.dev)})
 	require.NoError(t, err)
 	cl, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "base", Type: ct.ID, Group: g.ID}})
 	require.NoError(t, err)
@@ -333,7 +334,7 @@ func TestCreateLandsAfterItsCheck(t *testing.T) {
 	require.NoError(t, err)
 	p, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Debian 13", Slug: "debian-13"})
 	require.NoError(t, err)
-	assert.Equal(t, Platform{ID: 1, Name: "Debian 13", Slug: "debian-13"}, p)
+	assert.Equal(t, record.Platform{ID: 1, Name: "Debian 13", Slug: "debian-13"}, p)
 	time.Sleep(300 * time.Millisecond) // let the first POST finish
 	mu.Lock()
 	defer mu.Unlock()

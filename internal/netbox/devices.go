@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 const devicesPath = "/api/dcim/devices/"
@@ -19,8 +21,8 @@ const devicesPath = "/api/dcim/devices/"
 // Devices are read through the JSON path into wireDevice, not through
 // go-netbox, whose 4.3 models reject a body that lacks a field 4.3
 // requires or holds a choice 4.3 does not know (version.go).
-func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]Device, error) {
-	return fetchAll(ctx, devicesPath, f.Limit, func(ctx context.Context, limit, offset int32) (page[Device], error) {
+func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]record.Device, error) {
+	return fetchAll(ctx, devicesPath, f.Limit, func(ctx context.Context, limit, offset int32) (page[record.Device], error) {
 		q := url.Values{"limit": {strconv.Itoa(int(limit))}, "offset": {strconv.Itoa(int(offset))}}
 		if f.Name != "" {
 			q.Set("name", f.Name)
@@ -30,21 +32,21 @@ func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]Device, err
 		}
 		var body wireList[wireDevice]
 		if err := c.DoJSON(ctx, http.MethodGet, devicesPath, q, nil, &body); err != nil {
-			return page[Device]{}, err
+			return page[record.Device]{}, err
 		}
-		out := make([]Device, len(body.Results))
+		out := make([]record.Device, len(body.Results))
 		for i := range body.Results {
 			out[i] = deviceFrom(&body.Results[i])
 		}
-		return page[Device]{items: out, count: body.Count, more: body.Next != nil && *body.Next != ""}, nil
+		return page[record.Device]{items: out, count: body.Count, more: body.Next != nil && *body.Next != ""}, nil
 	})
 }
 
 // GetDevice reads one device. On NetBox 4.6+ the client keeps the
 // device's ETag for the If-Match of a later UpdateDevice.
-func (c *Client) GetDevice(ctx context.Context, id int64) (Device, error) {
+func (c *Client) GetDevice(ctx context.Context, id int64) (record.Device, error) {
 	if _, err := objectID(id); err != nil {
-		return Device{}, fmt.Errorf("netbox: GET %s%d/: %w", devicesPath, id, err)
+		return record.Device{}, fmt.Errorf("netbox: GET %s%d/: %w", devicesPath, id, err)
 	}
 	ctx, tag := capturingETag(ctx)
 	d, err := getOne(ctx, c, devicesPath, id, deviceFrom)
@@ -66,13 +68,13 @@ func (c *Client) GetDevice(ctx context.Context, id int64) (Device, error) {
 // client's own write (a retried PATCH whose first answer was lost) is not
 // a conflict: when the device already has every value of u, UpdateDevice
 // returns it.
-func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (Device, error) {
+func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (record.Device, error) {
 	path := fmt.Sprintf("%s%d/", devicesPath, id)
 	if u == (DeviceUpdate{}) {
 		return c.GetDevice(ctx, id)
 	}
 	if _, err := objectID(id); err != nil {
-		return Device{}, fmt.Errorf("netbox: PATCH %s: %w", path, err)
+		return record.Device{}, fmt.Errorf("netbox: PATCH %s: %w", path, err)
 	}
 	body := deviceUpdateBody{Status: u.Status, Serial: u.Serial, Platform: nullIDPtr(u.Platform),
 		PrimaryIP4: nullIDPtr(u.PrimaryIP4), PrimaryIP6: nullIDPtr(u.PrimaryIP6)}
@@ -98,7 +100,7 @@ func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (De
 		// plain retry must not overwrite what changed.
 		c.ver.setETag(id, stale)
 	}
-	return Device{}, err
+	return record.Device{}, err
 }
 
 // deviceUpdateBody is DeviceUpdate on the wire: nil fields are left out, a
@@ -112,8 +114,8 @@ type deviceUpdateBody struct {
 }
 
 // appliedTo reports whether d already has every value u sets.
-func (u DeviceUpdate) appliedTo(d Device) bool {
-	refIs := func(want *int64, got *Ref) bool {
+func (u DeviceUpdate) appliedTo(d record.Device) bool {
+	refIs := func(want *int64, got *record.Ref) bool {
 		if want == nil {
 			return true
 		}
@@ -153,15 +155,15 @@ type wireIPRef struct {
 	Address string `json:"address"`
 }
 
-func (ip *wireIPRef) ref() *Ref {
+func (ip *wireIPRef) ref() *record.Ref {
 	if ip == nil {
 		return nil
 	}
-	return &Ref{ID: ip.ID, Name: ip.Address}
+	return &record.Ref{ID: ip.ID, Name: ip.Address}
 }
 
-func deviceFrom(d *wireDevice) Device {
-	out := Device{
+func deviceFrom(d *wireDevice) record.Device {
+	out := record.Device{
 		ID:          d.ID,
 		Name:        deref(d.Name),
 		Status:      string(d.Status),
@@ -179,7 +181,7 @@ func deviceFrom(d *wireDevice) Device {
 		out.Role = *r
 	}
 	if dt := d.DeviceType; dt != nil {
-		out.DeviceType = Ref{ID: dt.ID, Name: dt.Model, Slug: dt.Slug}
+		out.DeviceType = record.Ref{ID: dt.ID, Name: dt.Model, Slug: dt.Slug}
 	}
 	if d.LastUpdated != nil {
 		// The same form whatever precision or offset NetBox printed.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // ErrorKind says what kind of failure an Error is, so that callers can
@@ -114,7 +116,7 @@ func IsKind(err error, k ErrorKind) bool {
 // each of several sites.
 type AmbiguousNameError struct {
 	Name    string
-	Devices []Device
+	Devices []record.Device
 }
 
 func (e *AmbiguousNameError) Error() string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,7 +33,7 @@ var callPaths = []struct {
 		return err
 	}},
 	{"JSON bulk create", http.MethodPost, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
-		var out []Platform
+		var out []record.Platform
 		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"a", "a"}, {"b", "b"}}, &out)
 	}},
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 const interfacesPath = "/api/dcim/interfaces/"
 
 // ListInterfaces reads every interface of the device, one request per 1000.
-func (c *Client) ListInterfaces(ctx context.Context, deviceID int64) ([]Interface, error) {
+func (c *Client) ListInterfaces(ctx context.Context, deviceID int64) ([]record.Interface, error) {
 	if deviceID <= 0 {
 		// No device_id would list the interfaces of every device.
 		return nil, fmt.Errorf("netbox: GET %s: device id %d: pass the id of the device whose interfaces to read", interfacesPath, deviceID)
@@ -23,7 +25,7 @@ func (c *Client) ListInterfaces(ctx context.Context, deviceID int64) ([]Interfac
 // CreateInterfaces creates the interfaces in one bulk request and returns
 // them as NetBox saved them, in the order of in. NetBox creates all or
 // none. An empty in makes no request; above 1000 see bulkWrite.
-func (c *Client) CreateInterfaces(ctx context.Context, in []InterfaceCreate) ([]Interface, error) {
+func (c *Client) CreateInterfaces(ctx context.Context, in []InterfaceCreate) ([]record.Interface, error) {
 	return bulkCreate(ctx, c, interfacesPath, in, interfaceFrom)
 }
 
@@ -31,8 +33,8 @@ func (c *Client) CreateInterfaces(ctx context.Context, in []InterfaceCreate) ([]
 // only its non-nil fields, and returns them as saved, in the order of in.
 // A PrimaryMAC pointing to 0 clears primary_mac_address (sends null), which
 // a MAC must be freed of before it can move to another interface.
-func (c *Client) UpdateInterfaces(ctx context.Context, in []InterfaceUpdate) ([]Interface, error) {
-	return bulkUpdate(ctx, c, interfacesPath, in, func(u InterfaceUpdate) int64 { return u.ID }, interfaceFrom, func(i Interface) int64 { return i.ID })
+func (c *Client) UpdateInterfaces(ctx context.Context, in []InterfaceUpdate) ([]record.Interface, error) {
+	return bulkUpdate(ctx, c, interfacesPath, in, func(u InterfaceUpdate) int64 { return u.ID }, interfaceFrom, func(i record.Interface) int64 { return i.ID })
 }
 
 // MarshalJSON writes the bulk-update object: id and the non-nil fields,
@@ -64,8 +66,8 @@ type wireInterface struct {
 	} `json:"mac_addresses"`
 }
 
-func interfaceFrom(w *wireInterface) Interface {
-	out := Interface{
+func interfaceFrom(w *wireInterface) record.Interface {
+	out := record.Interface{
 		ID:          w.ID,
 		DeviceID:    w.Device.id(),
 		Name:        w.Name,
@@ -75,10 +77,10 @@ func interfaceFrom(w *wireInterface) Interface {
 		Description: w.Description,
 	}
 	if w.PrimaryMAC != nil {
-		out.PrimaryMAC = &Ref{ID: w.PrimaryMAC.ID, Name: w.PrimaryMAC.MAC}
+		out.PrimaryMAC = &record.Ref{ID: w.PrimaryMAC.ID, Name: w.PrimaryMAC.MAC}
 	}
 	for _, m := range w.MACs {
-		out.MACs = append(out.MACs, Ref{ID: m.ID, Name: m.MAC})
+		out.MACs = append(out.MACs, record.Ref{ID: m.ID, Name: m.MAC})
 	}
 	return out
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 const ipAddressesPath = "/api/ipam/ip-addresses/"
@@ -25,7 +27,7 @@ type IPAddressFilter struct {
 
 // ListIPAddresses reads the IP addresses f selects: one request per 100
 // values of f.Addresses (and per 1000 objects), NetBox ORing the values.
-func (c *Client) ListIPAddresses(ctx context.Context, f IPAddressFilter) ([]IPAddress, error) {
+func (c *Client) ListIPAddresses(ctx context.Context, f IPAddressFilter) ([]record.IPAddress, error) {
 	q := url.Values{}
 	if f.DeviceID != 0 {
 		q.Set("device_id", strconv.FormatInt(f.DeviceID, 10))
@@ -54,7 +56,7 @@ func hostPart(s string) string {
 // its InterfaceID (none when 0), and returns them as saved, in the order
 // of in. NetBox creates all or none. An empty in makes no request; above
 // 1000 see bulkWrite.
-func (c *Client) CreateIPAddresses(ctx context.Context, in []IPAddressCreate) ([]IPAddress, error) {
+func (c *Client) CreateIPAddresses(ctx context.Context, in []IPAddressCreate) ([]record.IPAddress, error) {
 	return bulkCreate(ctx, c, ipAddressesPath, in, ipAddressFrom)
 }
 
@@ -64,8 +66,8 @@ func (c *Client) CreateIPAddresses(ctx context.Context, in []IPAddressCreate) ([
 // device's primary_ip4/6 ("Cannot reassign IP address while it is
 // designated as the primary IP for the parent object", a KindValidation
 // *Error): change the device's primary first.
-func (c *Client) UpdateIPAddresses(ctx context.Context, in []IPAddressUpdate) ([]IPAddress, error) {
-	return bulkUpdate(ctx, c, ipAddressesPath, in, func(u IPAddressUpdate) int64 { return u.ID }, ipAddressFrom, func(ip IPAddress) int64 { return ip.ID })
+func (c *Client) UpdateIPAddresses(ctx context.Context, in []IPAddressUpdate) ([]record.IPAddress, error) {
+	return bulkUpdate(ctx, c, ipAddressesPath, in, func(u IPAddressUpdate) int64 { return u.ID }, ipAddressFrom, func(ip record.IPAddress) int64 { return ip.ID })
 }
 
 // MarshalJSON writes address, status, description and the interface as
@@ -107,8 +109,8 @@ type wireIPAddress struct {
 	Description        string        `json:"description"`
 }
 
-func ipAddressFrom(w *wireIPAddress) IPAddress {
-	out := IPAddress{
+func ipAddressFrom(w *wireIPAddress) record.IPAddress {
+	out := record.IPAddress{
 		ID:                 w.ID,
 		Address:            w.Address,
 		Status:             string(w.Status),

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 const macAddressesPath = "/api/dcim/mac-addresses/"
@@ -24,7 +26,7 @@ type MACAddressFilter struct {
 
 // ListMACAddresses reads the MAC objects f selects: one request per 100
 // values of f.MACs (and per 1000 objects), NetBox ORing the values.
-func (c *Client) ListMACAddresses(ctx context.Context, f MACAddressFilter) ([]MACAddress, error) {
+func (c *Client) ListMACAddresses(ctx context.Context, f MACAddressFilter) ([]record.MACAddress, error) {
 	q := url.Values{}
 	if f.DeviceID != 0 {
 		q.Set("device_id", strconv.FormatInt(f.DeviceID, 10))
@@ -54,15 +56,15 @@ func CanonicalMAC(s string) string {
 // assigned to its InterfaceID (none when 0), and returns them as saved, in
 // the order of in. NetBox creates all or none. An empty in makes no
 // request; above 1000 see bulkWrite.
-func (c *Client) CreateMACAddresses(ctx context.Context, in []MACAddressCreate) ([]MACAddress, error) {
+func (c *Client) CreateMACAddresses(ctx context.Context, in []MACAddressCreate) ([]record.MACAddress, error) {
 	return bulkCreate(ctx, c, macAddressesPath, in, macAddressFrom)
 }
 
 // UpdateMACAddresses assigns the MAC objects to their InterfaceID in one
 // bulk request and returns them as saved, in the order of in. NetBox
 // refuses to move a MAC that is its interface's primary.
-func (c *Client) UpdateMACAddresses(ctx context.Context, in []MACAddressUpdate) ([]MACAddress, error) {
-	return bulkUpdate(ctx, c, macAddressesPath, in, func(u MACAddressUpdate) int64 { return u.ID }, macAddressFrom, func(m MACAddress) int64 { return m.ID })
+func (c *Client) UpdateMACAddresses(ctx context.Context, in []MACAddressUpdate) ([]record.MACAddress, error) {
+	return bulkUpdate(ctx, c, macAddressesPath, in, func(u MACAddressUpdate) int64 { return u.ID }, macAddressFrom, func(m record.MACAddress) int64 { return m.ID })
 }
 
 // MarshalJSON writes mac_address with the interface as
@@ -98,8 +100,8 @@ type wireMACAddress struct {
 	AssignedObject     *wireAssigned `json:"assigned_object"`
 }
 
-func macAddressFrom(w *wireMACAddress) MACAddress {
-	out := MACAddress{ID: w.ID, MAC: w.MAC}
+func macAddressFrom(w *wireMACAddress) record.MACAddress {
+	out := record.MACAddress{ID: w.ID, MAC: w.MAC}
 	if deref(w.AssignedObjectType) == interfaceObjectType && w.AssignedObjectID != nil {
 		out.InterfaceID = *w.AssignedObjectID
 		if w.AssignedObject != nil {

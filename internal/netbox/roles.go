@@ -2,20 +2,22 @@ package netbox
 
 import (
 	"context"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 const deviceRolesPath = "/api/dcim/device-roles/"
 
 // ListDeviceRoles reads every device role, one request per 1000. VMs take
 // their roles from the same list (those with VMRole).
-func (c *Client) ListDeviceRoles(ctx context.Context) ([]DeviceRole, error) {
+func (c *Client) ListDeviceRoles(ctx context.Context) ([]record.DeviceRole, error) {
 	return listJSON(ctx, c, deviceRolesPath, nil, deviceRoleFrom)
 }
 
 // CreateDeviceRoles creates the roles in one bulk request and returns them
 // as saved, in the order of in. NetBox never generates slugs: each needs
 // one. An empty in makes no request; above 1000 see bulkWrite.
-func (c *Client) CreateDeviceRoles(ctx context.Context, in []DeviceRoleCreate) ([]DeviceRole, error) {
+func (c *Client) CreateDeviceRoles(ctx context.Context, in []DeviceRoleCreate) ([]record.DeviceRole, error) {
 	return bulkCreate(ctx, c, deviceRolesPath, in, deviceRoleFrom)
 }
 
@@ -26,6 +28,6 @@ type wireDeviceRole struct {
 	VMRole bool   `json:"vm_role"`
 }
 
-func deviceRoleFrom(w *wireDeviceRole) DeviceRole {
-	return DeviceRole{ID: w.ID, Name: w.Name, Slug: w.Slug, VMRole: w.VMRole}
+func deviceRoleFrom(w *wireDeviceRole) record.DeviceRole {
+	return record.DeviceRole{ID: w.ID, Name: w.Name, Slug: w.Slug, VMRole: w.VMRole}
 }

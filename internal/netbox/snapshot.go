@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // Snapshot is SnapshotFor with only the host name: the device, and its
 // interfaces, MACs and IPs when it is found (every platform when not).
-func (c *Client) Snapshot(ctx context.Context, hostname string) (Snapshot, error) {
+func (c *Client) Snapshot(ctx context.Context, hostname string) (record.Snapshot, error) {
 	return c.SnapshotFor(ctx, SnapshotQuery{Hostname: hostname})
 }
 
@@ -60,21 +62,21 @@ const snapshotParallelism = 8
 // round trips: the device; its interfaces, IPs, platforms and group; the
 // lookups by value, clusters and VMs; and the type and roles only when
 // needed. Errors from several reads are joined.
-func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, error) {
+func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snapshot, error) {
 	if q.Hostname == "" {
 		// An empty name filter would select every device.
-		return Snapshot{}, errors.New("netbox: snapshot: empty host name: pass the host's name as NetBox knows it")
+		return record.Snapshot{}, errors.New("netbox: snapshot: empty host name: pass the host's name as NetBox knows it")
 	}
 	lookupCtx, answered := capturingServerTime(ctx)
 	devices, err := c.ListDevices(lookupCtx, DeviceFilter{Name: q.Hostname})
 	if err != nil {
-		return Snapshot{}, err
+		return record.Snapshot{}, err
 	}
 	if len(devices) > 1 {
-		return Snapshot{}, &AmbiguousNameError{Name: q.Hostname, Devices: devices}
+		return record.Snapshot{}, &AmbiguousNameError{Name: q.Hostname, Devices: devices}
 	}
 
-	s := Snapshot{ReadAt: answered.At}
+	s := record.Snapshot{ReadAt: answered.At}
 	if len(devices) == 0 {
 		return c.snapshotNotFound(ctx, q, s)
 	}
@@ -83,7 +85,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 
 	// Each read fills its own variable, so that the reads share no memory.
 	var reads []func(context.Context) error
-	var detail *Device
+	var detail *record.Device
 	if c.serverVersion(ctx).atLeast(4, 6) {
 		reads = append(reads, func(ctx context.Context) error {
 			d, err := c.GetDevice(ctx, id)
@@ -93,11 +95,11 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	}
 	if p := s.Device.Platform; p != nil && (q.Platform == "" || strings.EqualFold(strings.TrimSpace(p.Name), strings.TrimSpace(q.Platform))) {
 		// The platform the host maps to is the device's: nothing to find.
-		s.Platforms = []Platform{{ID: p.ID, Name: p.Name, Slug: p.Slug}}
+		s.Platforms = []record.Platform{{ID: p.ID, Name: p.Name, Slug: p.Slug}}
 	} else if q.Platform != "" {
 		reads = append(reads, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err })
 	}
-	var ipsOfDevice []IPAddress
+	var ipsOfDevice []record.IPAddress
 	reads = append(reads,
 		func(ctx context.Context) (err error) { s.Interfaces, err = c.ListInterfaces(ctx, id); return err },
 		func(ctx context.Context) (err error) {
@@ -109,7 +111,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		// By slug, which a filter on clusters or VMs would refuse (400)
 		// before the first sync has made the group.
 		reads = append(reads, func(ctx context.Context) error {
-			groups, err := c.ListClusterGroups(ctx, HostClusterGroupSlug(id))
+			groups, err := c.ListClusterGroups(ctx, record.HostClusterGroupSlug(id))
 			if len(groups) > 0 {
 				s.ClusterGroup = &groups[0]
 			}
@@ -117,7 +119,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 		})
 	}
 	if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
-		return Snapshot{}, err
+		return record.Snapshot{}, err
 	}
 	if detail != nil {
 		// Newer than the list's, and the state its ETag stands for.
@@ -126,8 +128,8 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 
 	// The values the device lacks, looked up anywhere; and the group's
 	// clusters and VMs. One round trip for all of them.
-	var macsByValue []MACAddress
-	var ipsByValue []IPAddress
+	var macsByValue []record.MACAddress
+	var ipsByValue []record.IPAddress
 	reads = reads[:0]
 	if macs := missingMACs(q.MACs, s.Interfaces); len(macs) > 0 {
 		reads = append(reads, func(ctx context.Context) (err error) {
@@ -151,11 +153,11 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	}
 	if len(reads) > 0 {
 		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
-			return Snapshot{}, err
+			return record.Snapshot{}, err
 		}
 	}
-	s.MACs = mergeByID(interfaceMACs(id, s.Interfaces), macsByValue, func(m MACAddress) int64 { return m.ID })
-	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip IPAddress) int64 { return ip.ID })
+	s.MACs = mergeByID(interfaceMACs(id, s.Interfaces), macsByValue, func(m record.MACAddress) int64 { return m.ID })
+	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip record.IPAddress) int64 { return ip.ID })
 	if !q.Containers {
 		return s, nil
 	}
@@ -163,13 +165,13 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	// What the clusters and VMs did not carry takes one more, only then.
 	reads = reads[:0]
 	for _, cl := range s.Clusters {
-		if s.ClusterType == nil && cl.Type.Slug == ClusterTypeSlug {
-			s.ClusterType = &ClusterType{ID: cl.Type.ID, Name: cl.Type.Name, Slug: cl.Type.Slug}
+		if s.ClusterType == nil && cl.Type.Slug == record.ClusterTypeSlug {
+			s.ClusterType = &record.ClusterType{ID: cl.Type.ID, Name: cl.Type.Name, Slug: cl.Type.Slug}
 		}
 	}
 	if s.ClusterType == nil {
 		reads = append(reads, func(ctx context.Context) error {
-			types, err := c.ListClusterTypes(ctx, ClusterTypeSlug)
+			types, err := c.ListClusterTypes(ctx, record.ClusterTypeSlug)
 			if len(types) > 0 {
 				s.ClusterType = &types[0]
 			}
@@ -183,7 +185,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 	}
 	if len(reads) > 0 {
 		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
-			return Snapshot{}, err
+			return record.Snapshot{}, err
 		}
 	}
 	return s, nil
@@ -191,7 +193,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (Snapshot, er
 
 // missingMACs returns, once each, the MACs of macs (by interface name)
 // that are not a MAC object of the device's interface of that name.
-func missingMACs(macs map[string]string, ifaces []Interface) []string {
+func missingMACs(macs map[string]string, ifaces []record.Interface) []string {
 	has := map[string]map[string]bool{}
 	for _, i := range ifaces {
 		for _, m := range i.MACs {
@@ -213,7 +215,7 @@ func missingMACs(macs map[string]string, ifaces []Interface) []string {
 
 // missingAddresses returns the host parts of addrs that are not the host
 // part of one of the device's IPs.
-func missingAddresses(addrs []string, own []IPAddress) []string {
+func missingAddresses(addrs []string, own []record.IPAddress) []string {
 	has := map[string]bool{}
 	for _, ip := range own {
 		has[hostPart(ip.Address)] = true
@@ -231,7 +233,7 @@ func missingAddresses(addrs []string, own []IPAddress) []string {
 // platforms (to register it) and, in the same round trip, the devices that
 // may be this one under a name with or without its domain (for the user to
 // choose).
-func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s Snapshot) (Snapshot, error) {
+func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s record.Snapshot) (record.Snapshot, error) {
 	err := runBounded(ctx, 2, []func(context.Context) error{
 		func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
 		func(ctx context.Context) error {
@@ -243,7 +245,7 @@ func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s Snapsh
 		},
 	})
 	if err != nil {
-		return Snapshot{}, err
+		return record.Snapshot{}, err
 	}
 	return s, nil
 }
@@ -260,11 +262,11 @@ func similarDevices(hostname string) DeviceFilter {
 
 // interfaceMACs lists the MAC objects NetBox nests in the interfaces of the
 // device.
-func interfaceMACs(deviceID int64, ifaces []Interface) []MACAddress {
-	var out []MACAddress
+func interfaceMACs(deviceID int64, ifaces []record.Interface) []record.MACAddress {
+	var out []record.MACAddress
 	for _, i := range ifaces {
 		for _, m := range i.MACs {
-			out = append(out, MACAddress{ID: m.ID, MAC: m.Name, InterfaceID: i.ID, DeviceID: deviceID})
+			out = append(out, record.MACAddress{ID: m.ID, MAC: m.Name, InterfaceID: i.ID, DeviceID: deviceID})
 		}
 	}
 	return out
@@ -274,24 +276,24 @@ func interfaceMACs(deviceID int64, ifaces []Interface) []MACAddress {
 // whether every wanted role (by name, ignoring case, as NetBox compares
 // them) is among them. A role on a VM is a VM role: NetBox gives VMs no
 // other.
-func vmRoles(vms []VirtualMachine, want []string) ([]DeviceRole, bool) {
+func vmRoles(vms []record.VirtualMachine, want []string) ([]record.DeviceRole, bool) {
 	byName := map[string]bool{}
 	seen := map[int64]bool{}
-	var out []DeviceRole
+	var out []record.DeviceRole
 	for _, vm := range vms {
 		if vm.Role == nil || seen[vm.Role.ID] {
 			continue
 		}
 		seen[vm.Role.ID] = true
 		byName[strings.ToLower(vm.Role.Name)] = true
-		out = append(out, DeviceRole{ID: vm.Role.ID, Name: vm.Role.Name, Slug: vm.Role.Slug, VMRole: true})
+		out = append(out, record.DeviceRole{ID: vm.Role.ID, Name: vm.Role.Name, Slug: vm.Role.Slug, VMRole: true})
 	}
 	for _, r := range want {
 		if r != "" && !byName[strings.ToLower(r)] {
 			return nil, false
 		}
 	}
-	slices.SortFunc(out, func(a, b DeviceRole) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b record.DeviceRole) int { return cmp.Compare(a.ID, b.ID) })
 	return out, true
 }
 

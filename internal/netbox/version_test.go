@@ -14,6 +14,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 func TestParseVersion(t *testing.T) {
@@ -360,19 +361,19 @@ func TestDevicesOfNewerReleases(t *testing.T) {
 	c := newTestClient(t, f)
 	got, err := c.GetDevice(context.Background(), 7)
 	require.NoError(t, err)
-	assert.Equal(t, Device{
+	assert.Equal(t, record.Device{
 		ID: 7, Name: "web01", Status: "retired", Serial: "SN1",
-		Site:        Ref{ID: 1, Name: "DC1", Slug: "dc1"},
-		Role:        Ref{ID: 2, Name: "Server", Slug: "server"},
-		DeviceType:  Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
-		Platform:    &Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
-		PrimaryIP4:  &Ref{ID: 9, Name: "192.0.2.10/24"},
+		Site:        record.Ref{ID: 1, Name: "DC1", Slug: "dc1"},
+		Role:        record.Ref{ID: 2, Name: "Server", Slug: "server"},
+		DeviceType:  record.Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
+		Platform:    &record.Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
+		PrimaryIP4:  &record.Ref{ID: 9, Name: "192.0.2.10/24"},
 		LastUpdated: "2025-01-02T03:04:05.123456Z",
 	}, got)
 	assert.Equal(t, `W/"2025-01-02T03:04:05.123456+00:00"`, c.ver.etag(7))
 	list, err := c.ListDevices(context.Background(), DeviceFilter{Name: "web01"})
 	require.NoError(t, err)
-	assert.Equal(t, []Device{got}, list)
+	assert.Equal(t, []record.Device{got}, list)
 }
 
 func TestVersionAdvice(t *testing.T) {

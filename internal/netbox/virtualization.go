@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 const (
@@ -17,13 +19,13 @@ const (
 
 // ListClusterTypes reads the cluster types with the slug (unique, so at
 // most one), or every cluster type for an empty slug.
-func (c *Client) ListClusterTypes(ctx context.Context, slug string) ([]ClusterType, error) {
+func (c *Client) ListClusterTypes(ctx context.Context, slug string) ([]record.ClusterType, error) {
 	return listJSON(ctx, c, clusterTypesPath, slugQuery(slug), clusterTypeFrom)
 }
 
 // ListClusterGroups reads the cluster groups with the slug (unique, so at
 // most one), or every cluster group for an empty slug.
-func (c *Client) ListClusterGroups(ctx context.Context, slug string) ([]ClusterGroup, error) {
+func (c *Client) ListClusterGroups(ctx context.Context, slug string) ([]record.ClusterGroup, error) {
 	return listJSON(ctx, c, clusterGroupsPath, slugQuery(slug), clusterGroupFrom)
 }
 
@@ -36,7 +38,7 @@ func slugQuery(slug string) url.Values {
 
 // ListClusters reads every cluster of the cluster group, one request per
 // 1000.
-func (c *Client) ListClusters(ctx context.Context, groupID int64) ([]Cluster, error) {
+func (c *Client) ListClusters(ctx context.Context, groupID int64) ([]record.Cluster, error) {
 	if groupID <= 0 {
 		// No group_id would list the clusters of every host.
 		return nil, fmt.Errorf("netbox: GET %s: group id %d: pass the id of the cluster group whose clusters to read", clustersPath, groupID)
@@ -47,7 +49,7 @@ func (c *Client) ListClusters(ctx context.Context, groupID int64) ([]Cluster, er
 // ListVirtualMachinesInGroup reads the VMs of every cluster of the cluster
 // group (NetBox's cluster_group_id filter), one request per 1000, without
 // config contexts.
-func (c *Client) ListVirtualMachinesInGroup(ctx context.Context, groupID int64) ([]VirtualMachine, error) {
+func (c *Client) ListVirtualMachinesInGroup(ctx context.Context, groupID int64) ([]record.VirtualMachine, error) {
 	if groupID <= 0 {
 		// No cluster_group_id would list the VMs of every host.
 		return nil, fmt.Errorf("netbox: GET %s: group id %d: pass the id of the cluster group whose VMs to read", virtualMachinesPath, groupID)
@@ -60,27 +62,27 @@ func (c *Client) ListVirtualMachinesInGroup(ctx context.Context, groupID int64) 
 // 100 clusters (and per 1000 VMs), NetBox ORing the cluster ids. No
 // clusters make no request. Config contexts, which NetBox renders for
 // every VM at some cost, are not asked for.
-func (c *Client) ListVirtualMachines(ctx context.Context, clusterIDs []int64) ([]VirtualMachine, error) {
+func (c *Client) ListVirtualMachines(ctx context.Context, clusterIDs []int64) ([]record.VirtualMachine, error) {
 	q := url.Values{"exclude": {"config_context"}}
 	return listJSONAnyOf(ctx, c, virtualMachinesPath, q, "cluster_id", formatIDs(clusterIDs), virtualMachineFrom)
 }
 
 // CreateClusterType creates one cluster type. NetBox never generates
 // slugs: in.Slug is required.
-func (c *Client) CreateClusterType(ctx context.Context, in ClusterTypeCreate) (ClusterType, error) {
+func (c *Client) CreateClusterType(ctx context.Context, in ClusterTypeCreate) (record.ClusterType, error) {
 	return createOne(ctx, c, clusterTypesPath, in, clusterTypeFrom)
 }
 
 // CreateClusterGroup creates one cluster group. NetBox never generates
 // slugs: in.Slug is required (HostClusterGroupSlug for a host's group).
-func (c *Client) CreateClusterGroup(ctx context.Context, in ClusterGroupCreate) (ClusterGroup, error) {
+func (c *Client) CreateClusterGroup(ctx context.Context, in ClusterGroupCreate) (record.ClusterGroup, error) {
 	return createOne(ctx, c, clusterGroupsPath, in, clusterGroupFrom)
 }
 
 // CreateClusters creates the clusters in one bulk request and returns them
 // as saved, in the order of in. NetBox creates all or none. An empty in
 // makes no request; above 1000 see bulkWrite.
-func (c *Client) CreateClusters(ctx context.Context, in []ClusterCreate) ([]Cluster, error) {
+func (c *Client) CreateClusters(ctx context.Context, in []ClusterCreate) ([]record.Cluster, error) {
 	return bulkCreate(ctx, c, clustersPath, in, clusterFrom)
 }
 
@@ -89,7 +91,7 @@ func (c *Client) CreateClusters(ctx context.Context, in []ClusterCreate) ([]Clus
 // and MemoryMB of 0 and an empty Status are not sent (NetBox leaves vcpus
 // and memory empty and makes the VM active). An empty in makes no request;
 // above 1000 see bulkWrite.
-func (c *Client) CreateVirtualMachines(ctx context.Context, in []VirtualMachineCreate) ([]VirtualMachine, error) {
+func (c *Client) CreateVirtualMachines(ctx context.Context, in []VirtualMachineCreate) ([]record.VirtualMachine, error) {
 	return bulkCreate(ctx, c, virtualMachinesPath, in, virtualMachineFrom)
 }
 
@@ -97,8 +99,8 @@ func (c *Client) CreateVirtualMachines(ctx context.Context, in []VirtualMachineC
 // its non-nil fields, and returns them as saved, in the order of in. For
 // Cluster, Role, VCPUs and MemoryMB a pointer to 0 clears the field (sends
 // null).
-func (c *Client) UpdateVirtualMachines(ctx context.Context, in []VirtualMachineUpdate) ([]VirtualMachine, error) {
-	return bulkUpdate(ctx, c, virtualMachinesPath, in, func(u VirtualMachineUpdate) int64 { return u.ID }, virtualMachineFrom, func(v VirtualMachine) int64 { return v.ID })
+func (c *Client) UpdateVirtualMachines(ctx context.Context, in []VirtualMachineUpdate) ([]record.VirtualMachine, error) {
+	return bulkUpdate(ctx, c, virtualMachinesPath, in, func(u VirtualMachineUpdate) int64 { return u.ID }, virtualMachineFrom, func(v record.VirtualMachine) int64 { return v.ID })
 }
 
 // MarshalJSON leaves out vcpus and memory of 0 ("not set" in the domain
@@ -139,12 +141,12 @@ type wireSlugged struct {
 	Slug string `json:"slug"`
 }
 
-func clusterTypeFrom(w *wireSlugged) ClusterType {
-	return ClusterType{ID: w.ID, Name: w.Name, Slug: w.Slug}
+func clusterTypeFrom(w *wireSlugged) record.ClusterType {
+	return record.ClusterType{ID: w.ID, Name: w.Name, Slug: w.Slug}
 }
 
-func clusterGroupFrom(w *wireSlugged) ClusterGroup {
-	return ClusterGroup{ID: w.ID, Name: w.Name, Slug: w.Slug}
+func clusterGroupFrom(w *wireSlugged) record.ClusterGroup {
+	return record.ClusterGroup{ID: w.ID, Name: w.Name, Slug: w.Slug}
 }
 
 type wireCluster struct {
@@ -155,8 +157,8 @@ type wireCluster struct {
 	Status wireChoice `json:"status"`
 }
 
-func clusterFrom(w *wireCluster) Cluster {
-	out := Cluster{ID: w.ID, Name: w.Name, Group: w.Group.ref(), Status: string(w.Status)}
+func clusterFrom(w *wireCluster) record.Cluster {
+	out := record.Cluster{ID: w.ID, Name: w.Name, Group: w.Group.ref(), Status: string(w.Status)}
 	if t := w.Type.ref(); t != nil {
 		out.Type = *t
 	}
@@ -175,8 +177,8 @@ type wireVirtualMachine struct {
 	Description string     `json:"description"`
 }
 
-func virtualMachineFrom(w *wireVirtualMachine) VirtualMachine {
-	return VirtualMachine{
+func virtualMachineFrom(w *wireVirtualMachine) record.VirtualMachine {
+	return record.VirtualMachine{
 		ID:          w.ID,
 		Name:        w.Name,
 		Status:      string(w.Status),

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // Wire types: what the JSON path decodes NetBox's answers into before they
@@ -74,11 +76,11 @@ type wireRef struct {
 	Slug string `json:"slug"`
 }
 
-func (r *wireRef) ref() *Ref {
+func (r *wireRef) ref() *record.Ref {
 	if r == nil {
 		return nil
 	}
-	return &Ref{ID: r.ID, Name: r.Name, Slug: r.Slug}
+	return &record.Ref{ID: r.ID, Name: r.Name, Slug: r.Slug}
 }
 
 func (r *wireRef) id() int64 {

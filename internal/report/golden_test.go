@@ -12,28 +12,28 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // seedExample is the example of the seed's Phase 4: NetBox says Ubuntu
 // 22.04, eth0 with aa:bb:cc:00:00:00 and 192.168.1.100/24, and an eth1; the
 // host has Ubuntu 24.04, eth0 with aa:bb:cc:11:11:11 and 192.168.1.150/24,
 // tailscale0 with a 100.x/32, and no eth1.
-func seedExample() (discovery.Host, netbox.Snapshot) {
-	nb := netbox.Snapshot{
+func seedExample() (discovery.Host, record.Snapshot) {
+	nb := record.Snapshot{
 		Found: true,
-		Device: netbox.Device{
+		Device: record.Device{
 			ID: 42, Name: "homelab", Status: "active",
-			Platform:   &netbox.Ref{ID: 1, Name: "Ubuntu 22.04"},
-			PrimaryIP4: &netbox.Ref{ID: 300, Name: "192.168.1.100/24"},
+			Platform:   &record.Ref{ID: 1, Name: "Ubuntu 22.04"},
+			PrimaryIP4: &record.Ref{ID: 300, Name: "192.168.1.100/24"},
 		},
-		Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, {ID: 2, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}},
-		Interfaces: []netbox.Interface{
-			{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true, PrimaryMAC: &netbox.Ref{ID: 200, Name: "AA:BB:CC:00:00:00"}},
+		Platforms: []record.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, {ID: 2, Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}},
+		Interfaces: []record.Interface{
+			{ID: 10, DeviceID: 42, Name: "eth0", Type: "1000base-t", Enabled: true, PrimaryMAC: &record.Ref{ID: 200, Name: "AA:BB:CC:00:00:00"}},
 			{ID: 11, DeviceID: 42, Name: "eth1", Type: "1000base-t", Enabled: true},
 		},
-		MACs: []netbox.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
-		IPs:  []netbox.IPAddress{{ID: 300, Address: "192.168.1.100/24", Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
+		MACs: []record.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
+		IPs:  []record.IPAddress{{ID: 300, Address: "192.168.1.100/24", Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
 	}
 	h := discovery.Host{
 		Hostname: "homelab",

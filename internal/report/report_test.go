@@ -8,14 +8,14 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 func TestMarkdownSeedLayout(t *testing.T) {
-	nb := netbox.Snapshot{Found: true, Device: netbox.Device{
+	nb := record.Snapshot{Found: true, Device: record.Device{
 		ID: 42, Name: "web01", Status: "planned",
-		Platform: &netbox.Ref{ID: 1, Name: "Ubuntu 22.04"},
-	}, Platforms: []netbox.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}}}
+		Platform: &record.Ref{ID: 1, Name: "Ubuntu 22.04"},
+	}, Platforms: []record.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}}}
 	h := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Ubuntu 24.04"}, Hardware: discovery.Hardware{Serial: "a|b"}}
 	p := diff.Compute(h, nb, diff.Options{})
 	p.Device.URL = "https://netbox.example.com/dcim/devices/42/"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // The dcim tools: devices, interfaces, MAC addresses, and what a device
@@ -22,7 +23,7 @@ type Ref struct {
 	Name string `json:"name"`
 }
 
-func ref(r *netbox.Ref) *Ref {
+func ref(r *record.Ref) *Ref {
 	if r == nil {
 		return nil
 	}
@@ -45,7 +46,7 @@ type Device struct {
 	URL        string `json:"url"`
 }
 
-func device(nb *netbox.Client, d netbox.Device) Device {
+func device(nb *netbox.Client, d record.Device) Device {
 	return Device{
 		ID:         d.ID,
 		Name:       d.Name,
@@ -225,7 +226,7 @@ type Interface struct {
 	URL         string `json:"url"`
 }
 
-func iface(nb *netbox.Client, i netbox.Interface) Interface {
+func iface(nb *netbox.Client, i record.Interface) Interface {
 	out := Interface{
 		ID: i.ID, DeviceID: i.DeviceID, Name: i.Name, Type: i.Type, Enabled: i.Enabled, MTU: i.MTU,
 		Description: i.Description, URL: nb.WebURL("dcim/interfaces", i.ID),
@@ -352,7 +353,7 @@ func updateInterface(nb *netbox.Client) Tool {
 		if u == (netbox.InterfaceUpdate{ID: in.ID}) && mac == "" {
 			return Interface{}, userErrorf("Nothing to update: pass at least one of enabled, description, type, mac_address.")
 		}
-		var got netbox.Interface
+		var got record.Interface
 		if u != (netbox.InterfaceUpdate{ID: in.ID}) {
 			got, err = nb.UpdateInterface(ctx, u)
 		} else {
@@ -388,7 +389,7 @@ func parseMAC(s string) (string, error) {
 // an unassigned one, is reused; otherwise one is created), then
 // primary_mac_address pointing at it. The old primary MAC object stays on
 // the interface: a sync never deletes.
-func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i netbox.Interface, mac string) (netbox.Interface, error) {
+func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i record.Interface, mac string) (record.Interface, error) {
 	if i.PrimaryMAC != nil && strings.EqualFold(i.PrimaryMAC.Name, mac) {
 		return i, nil
 	}
@@ -396,7 +397,7 @@ func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i netbox.Interface, m
 	if err != nil {
 		return i, fmt.Errorf("look up MAC %s: %w", mac, err)
 	}
-	var obj *netbox.MACAddress
+	var obj *record.MACAddress
 	for k := range found.Items {
 		m := &found.Items[k]
 		if m.InterfaceID == i.ID {
@@ -441,7 +442,7 @@ type MACAddress struct {
 	URL         string `json:"url"`
 }
 
-func macAddress(nb *netbox.Client, m netbox.MACAddress) MACAddress {
+func macAddress(nb *netbox.Client, m record.MACAddress) MACAddress {
 	return MACAddress{ID: m.ID, MACAddress: m.MAC, InterfaceID: m.InterfaceID, DeviceID: m.DeviceID, URL: nb.WebURL("dcim/mac-addresses", m.ID)}
 }
 
@@ -690,7 +691,7 @@ func listPlatforms(nb *netbox.Client) Tool {
 	})}
 }
 
-func platform(nb *netbox.Client, p netbox.Platform) Slugged {
+func platform(nb *netbox.Client, p record.Platform) Slugged {
 	return Slugged{ID: p.ID, Name: p.Name, Slug: p.Slug, URL: nb.WebURL("dcim/platforms", p.ID)}
 }
 

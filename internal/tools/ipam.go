@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // IPAddress is a NetBox IP address as the tools return it.
@@ -23,7 +24,7 @@ type IPAddress struct {
 	URL                string `json:"url"`
 }
 
-func ipAddress(nb *netbox.Client, ip netbox.IPAddress) IPAddress {
+func ipAddress(nb *netbox.Client, ip record.IPAddress) IPAddress {
 	return IPAddress{
 		ID: ip.ID, Address: ip.Address, Status: ip.Status,
 		AssignedObjectType: ip.AssignedObjectType, AssignedObjectID: ip.AssignedObjectID, DeviceID: ip.DeviceID,

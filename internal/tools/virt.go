@@ -8,6 +8,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // The virtualization tools: clusters and the VMs that model a host's
@@ -23,7 +24,7 @@ type Cluster struct {
 	URL    string `json:"url"`
 }
 
-func cluster(nb *netbox.Client, c netbox.Cluster) Cluster {
+func cluster(nb *netbox.Client, c record.Cluster) Cluster {
 	return Cluster{ID: c.ID, Name: c.Name, Type: Ref{ID: c.Type.ID, Name: c.Type.Name}, Group: ref(c.Group), Status: c.Status, URL: nb.WebURL("virtualization/clusters", c.ID)}
 }
 
@@ -127,7 +128,7 @@ func listClusterTypes(nb *netbox.Client) Tool {
 	})}
 }
 
-func clusterType(nb *netbox.Client, t netbox.ClusterType) Slugged {
+func clusterType(nb *netbox.Client, t record.ClusterType) Slugged {
 	return Slugged{ID: t.ID, Name: t.Name, Slug: t.Slug, URL: nb.WebURL("virtualization/cluster-types", t.ID)}
 }
 
@@ -163,7 +164,7 @@ type VM struct {
 	URL         string  `json:"url"`
 }
 
-func vm(nb *netbox.Client, v netbox.VirtualMachine) VM {
+func vm(nb *netbox.Client, v record.VirtualMachine) VM {
 	return VM{ID: v.ID, Name: v.Name, Status: v.Status, ClusterID: v.ClusterID, Role: ref(v.Role), VCPUs: v.VCPUs, MemoryMB: v.MemoryMB,
 		Description: v.Description, URL: nb.WebURL("virtualization/virtual-machines", v.ID)}
 }

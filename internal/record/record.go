@@ -1,10 +1,89 @@
-package netbox
+// Package record holds cmdb-mcp's own picture of what NetBox records about a
+// host: the device, its interfaces, MAC and IP addresses, and the clusters and
+// virtual machines that model its Docker containers, as the lookup read them
+// (Snapshot). It is the border between the NetBox client, which fills these
+// types, and the differ and the report, which read them; it imports nothing
+// of the project's, so the differ stays free of HTTP and of go-netbox, whose
+// generated models decode strictly against NetBox 4.3 and change with every
+// release.
+package record
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
-// Domain types for what hangs off a device: interfaces, MAC addresses, IP
-// addresses (dcim, ipam), and the clusters and virtual machines that model
-// its Docker containers (virtualization).
+// Ref names another NetBox object. Name holds the display value (for an IP
+// address, the address with its mask).
+type Ref struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug,omitempty"`
+}
+
+// Device is the part of a dcim.Device record that sync reads or writes.
+type Device struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Status      string `json:"status"` // raw choice value: active, offline, planned, ...
+	Serial      string `json:"serial"`
+	Description string `json:"description"`
+	Site        Ref    `json:"site"`
+	Role        Ref    `json:"role"`
+	DeviceType  Ref    `json:"device_type"`
+	Platform    *Ref   `json:"platform,omitempty"`
+	PrimaryIP4  *Ref   `json:"primary_ip4,omitempty"`
+	PrimaryIP6  *Ref   `json:"primary_ip6,omitempty"`
+	Cluster     *Ref   `json:"cluster,omitempty"`
+	// LastUpdated is NetBox's last_updated timestamp, used to detect stale plans.
+	LastUpdated string `json:"last_updated,omitempty"`
+}
+
+// Platform is a dcim.Platform (an operating system in NetBox's terms).
+type Platform struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// Snapshot is everything the lookup phase (seed Phase 1) read from NetBox
+// for one host. It is the "existing" input of the differ.
+type Snapshot struct {
+	// ReadAt is when NetBox answered the device lookup, by NetBox's clock
+	// (its Date header, to the second); zero when it sent none. Every other
+	// read came after it: the change log from then on says what the
+	// snapshot may have missed.
+	ReadAt time.Time `json:"-"`
+	// Found is false when no device has the host's name; Device is then zero.
+	Found bool `json:"found"`
+	// Similar, when no device has the host's name, are the names of
+	// devices that are the host's name without its domain
+	// ("web01.example.com" -> "web01") or with one ("web01" ->
+	// "web01.example.com"), at most five.
+	Similar   []string   `json:"similar,omitempty"`
+	Device    Device     `json:"device"`
+	Platforms []Platform `json:"platforms"`
+
+	// Interfaces are the device's interfaces.
+	Interfaces []Interface `json:"interfaces,omitempty"`
+	// MACs are the MAC objects of the device's interfaces, plus any MAC
+	// object anywhere whose value the host has (an unassigned one is reused
+	// rather than duplicated).
+	MACs []MACAddress `json:"macs,omitempty"`
+	// IPs are the IPs of the device's interfaces, plus any IP anywhere whose
+	// host part the host has (NetBox rejects duplicates, mask ignored).
+	IPs []IPAddress `json:"ips,omitempty"`
+
+	// Roles are the device roles (VM roles among them).
+	Roles []DeviceRole `json:"roles,omitempty"`
+	// ClusterType is the "Docker Compose" cluster type, nil when missing.
+	ClusterType *ClusterType `json:"cluster_type,omitempty"`
+	// ClusterGroup is this host's cluster group, nil when missing.
+	ClusterGroup *ClusterGroup `json:"cluster_group,omitempty"`
+	// Clusters are the clusters of this host's group; VMs their VMs.
+	Clusters []Cluster        `json:"clusters,omitempty"`
+	VMs      []VirtualMachine `json:"vms,omitempty"`
+}
 
 // Interface is a dcim.Interface of a device.
 type Interface struct {
@@ -101,113 +180,6 @@ type VirtualMachine struct {
 	MemoryMB  int64   `json:"memory_mb,omitempty"` // NetBox's memory field, in MB; 0: not set
 	// Description holds the container's image.
 	Description string `json:"description"`
-}
-
-// Write bodies. A nil pointer leaves the field alone, so a sync never
-// writes a field it does not own. Bulk updates carry the object's id.
-
-// InterfaceCreate creates a dcim.Interface.
-type InterfaceCreate struct {
-	Device      int64  `json:"device"`
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	Enabled     *bool  `json:"enabled,omitempty"`
-	MTU         int    `json:"mtu,omitempty"`
-	Description string `json:"description,omitempty"`
-}
-
-// InterfaceUpdate patches a dcim.Interface.
-type InterfaceUpdate struct {
-	ID          int64   `json:"id"`
-	Type        *string `json:"type,omitempty"`
-	Enabled     *bool   `json:"enabled,omitempty"`
-	Description *string `json:"description,omitempty"`
-	// PrimaryMAC is primary_mac_address: the id of a MAC object already
-	// assigned to this interface.
-	PrimaryMAC *int64 `json:"primary_mac_address,omitempty"`
-}
-
-// MACAddressCreate creates a dcim.MACAddress on an interface.
-type MACAddressCreate struct {
-	MAC         string `json:"mac_address"`
-	InterfaceID int64  `json:"-"` // sent as assigned_object_type/id
-}
-
-// MACAddressUpdate assigns a dcim.MACAddress to an interface.
-type MACAddressUpdate struct {
-	ID          int64 `json:"id"`
-	InterfaceID int64 `json:"-"` // sent as assigned_object_type/id
-}
-
-// IPAddressCreate creates an ipam.IPAddress on an interface.
-type IPAddressCreate struct {
-	Address     string `json:"address"`
-	Status      string `json:"status,omitempty"`
-	InterfaceID int64  `json:"-"` // sent as assigned_object_type/id
-	Description string `json:"description,omitempty"`
-}
-
-// IPAddressUpdate patches an ipam.IPAddress: a new mask, a move to another
-// interface (InterfaceID), or Unassign, which sends
-// assigned_object_type/assigned_object_id null (never a delete).
-type IPAddressUpdate struct {
-	ID          int64   `json:"id"`
-	Address     *string `json:"address,omitempty"`
-	InterfaceID int64   `json:"-"`
-	Unassign    bool    `json:"-"`
-}
-
-// DeviceRoleCreate creates a dcim.DeviceRole.
-type DeviceRoleCreate struct {
-	Name   string `json:"name"`
-	Slug   string `json:"slug"`
-	Color  string `json:"color,omitempty"` // 6 hex digits
-	VMRole bool   `json:"vm_role"`
-}
-
-// ClusterTypeCreate creates a virtualization.ClusterType.
-type ClusterTypeCreate struct {
-	Name string `json:"name"`
-	Slug string `json:"slug"`
-}
-
-// ClusterGroupCreate creates a virtualization.ClusterGroup.
-type ClusterGroupCreate struct {
-	Name        string `json:"name"`
-	Slug        string `json:"slug"`
-	Description string `json:"description,omitempty"`
-}
-
-// ClusterCreate creates a virtualization.Cluster.
-type ClusterCreate struct {
-	Name        string `json:"name"`
-	Type        int64  `json:"type"`
-	Group       int64  `json:"group,omitempty"`
-	Status      string `json:"status,omitempty"`
-	Description string `json:"description,omitempty"`
-}
-
-// VirtualMachineCreate creates a virtualization.VirtualMachine.
-type VirtualMachineCreate struct {
-	Name        string   `json:"name"`
-	Cluster     int64    `json:"cluster"`
-	Status      string   `json:"status"`
-	Role        int64    `json:"role,omitempty"`
-	VCPUs       *float64 `json:"vcpus,omitempty"`
-	MemoryMB    *int64   `json:"memory,omitempty"`
-	Description string   `json:"description,omitempty"`
-}
-
-// VirtualMachineUpdate patches a virtualization.VirtualMachine.
-type VirtualMachineUpdate struct {
-	ID          int64    `json:"id"`
-	Status      *string  `json:"status,omitempty"`
-	Cluster     *int64   `json:"cluster,omitempty"`
-	Role        *int64   `json:"role,omitempty"`
-	VCPUs       *float64 `json:"vcpus,omitempty"`
-	MemoryMB    *int64   `json:"memory,omitempty"`
-	Description *string  `json:"description,omitempty"`
-	Comments    *string  `json:"comments,omitempty"`
 }
 
 // How cmdb-mcp models a host's Docker containers in NetBox: one cluster

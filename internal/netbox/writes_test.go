@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -62,9 +63,9 @@ func TestWriteBodies(t *testing.T) {
 		// Containers.
 		{"role", DeviceRoleCreate{Name: "Docker container", Slug: "docker-container", VMRole: true},
 			`{"name":"Docker container","slug":"docker-container","vm_role":true}`},
-		{"cluster type", ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug},
+		{"cluster type", ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug},
 			`{"name":"Docker Compose","slug":"docker-compose"}`},
-		{"cluster group", ClusterGroupCreate{Name: "g", Slug: HostClusterGroupSlug(7)},
+		{"cluster group", ClusterGroupCreate{Name: "g", Slug: record.HostClusterGroupSlug(7)},
 			`{"name":"g","slug":"cmdb-host-7"}`},
 		{"cluster", ClusterCreate{Name: "media", Type: 2, Group: 3, Status: "active"},
 			`{"name":"media","type":2,"group":3,"status":"active"}`},
@@ -153,15 +154,15 @@ func TestBulkInterfaces(t *testing.T) {
 		{Device: 1, Name: "eth1", Type: "1000base-t", Enabled: ptr(false)},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []Interface{
+	assert.Equal(t, []record.Interface{
 		{ID: 100, DeviceID: 1, Name: "eth0", Type: "1000base-t", Enabled: true},
 		{ID: 101, DeviceID: 1, Name: "eth1", Type: "1000base-t", Enabled: true},
 	}, got)
 
 	got, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: 7, PrimaryMAC: ptr[int64](3)}})
 	require.NoError(t, err)
-	assert.Equal(t, []Interface{{ID: 7, DeviceID: 1, Name: "eth7", Type: "1000base-t", Enabled: true, MTU: 1500,
-		PrimaryMAC: &Ref{ID: 3, Name: "02:42:AC:11:00:02"}}}, got)
+	assert.Equal(t, []record.Interface{{ID: 7, DeviceID: 1, Name: "eth7", Type: "1000base-t", Enabled: true, MTU: 1500,
+		PrimaryMAC: &record.Ref{ID: 3, Name: "02:42:AC:11:00:02"}}}, got)
 
 	reqs := f.requests()
 	require.Len(t, reqs, 2)
@@ -211,21 +212,21 @@ func TestBulkAddresses(t *testing.T) {
 
 	macs, err := c.CreateMACAddresses(ctx, []MACAddressCreate{{MAC: "02:42:ac:11:00:02", InterfaceID: 12}, {MAC: "02:42:ac:11:00:03"}})
 	require.NoError(t, err)
-	assert.Equal(t, []MACAddress{
+	assert.Equal(t, []record.MACAddress{
 		{ID: 200, MAC: "02:42:AC:11:00:02", InterfaceID: 12, DeviceID: 1},
 		{ID: 201, MAC: "02:42:AC:11:00:03"},
 	}, macs)
 
 	ips, err := c.CreateIPAddresses(ctx, []IPAddressCreate{{Address: "192.0.2.10/24", Status: "active", InterfaceID: 12}})
 	require.NoError(t, err)
-	assert.Equal(t, []IPAddress{{ID: 200, Address: "192.0.2.10/24", Status: "active",
+	assert.Equal(t, []record.IPAddress{{ID: 200, Address: "192.0.2.10/24", Status: "active",
 		AssignedObjectType: "dcim.interface", AssignedObjectID: 12, DeviceID: 1}}, ips)
 	assert.Equal(t, int64(12), ips[0].InterfaceID())
 
 	ips, err = c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: 9, Unassign: true}, {ID: 10, InterfaceID: 13}})
 	require.NoError(t, err)
 	require.Len(t, ips, 2)
-	assert.Equal(t, IPAddress{ID: 9, Address: "192.0.2.10/24", Status: "active"}, ips[0], "unassigned: no type, id or device")
+	assert.Equal(t, record.IPAddress{ID: 9, Address: "192.0.2.10/24", Status: "active"}, ips[0], "unassigned: no type, id or device")
 	assert.Equal(t, int64(13), ips[1].InterfaceID())
 
 	_, err = c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: 4, InterfaceID: 12}})
@@ -290,27 +291,27 @@ func TestBulkVirtualization(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: ClusterTypeName, Slug: ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
 	require.NoError(t, err)
-	assert.Equal(t, ClusterType{ID: 8, Name: "Docker Compose", Slug: "docker-compose"}, ct)
+	assert.Equal(t, record.ClusterType{ID: 8, Name: "Docker Compose", Slug: "docker-compose"}, ct)
 	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "g", Slug: "cmdb-host-1", Description: "d"})
 	require.NoError(t, err)
-	assert.Equal(t, ClusterGroup{ID: 8, Name: "g", Slug: "cmdb-host-1"}, cg)
+	assert.Equal(t, record.ClusterGroup{ID: 8, Name: "g", Slug: "cmdb-host-1"}, cg)
 	roles, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{{Name: "a", Slug: "a", VMRole: true}, {Name: "b", Slug: "b"}})
 	require.NoError(t, err)
-	assert.Equal(t, []DeviceRole{{ID: 30, Name: "a", Slug: "a", VMRole: true}, {ID: 31, Name: "b", Slug: "b"}}, roles)
+	assert.Equal(t, []record.DeviceRole{{ID: 30, Name: "a", Slug: "a", VMRole: true}, {ID: 31, Name: "b", Slug: "b"}}, roles)
 	clusters, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "media", Type: 8, Group: 9, Status: "active"}})
 	require.NoError(t, err)
-	assert.Equal(t, []Cluster{{ID: 40, Name: "media", Type: Ref{ID: 8, Name: "Docker Compose", Slug: "docker-compose"},
-		Group: &Ref{ID: 9, Name: "g", Slug: "cmdb-host-1"}, Status: "active"}}, clusters)
+	assert.Equal(t, []record.Cluster{{ID: 40, Name: "media", Type: record.Ref{ID: 8, Name: "Docker Compose", Slug: "docker-compose"},
+		Group: &record.Ref{ID: 9, Name: "g", Slug: "cmdb-host-1"}, Status: "active"}}, clusters)
 	vms, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{
 		{Name: "vm50", Cluster: 40, Status: "active", Role: 30, VCPUs: ptr(0.5), MemoryMB: ptr[int64](512)},
 		{Name: "vm51", Cluster: 40, Status: "active"},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []VirtualMachine{
-		{ID: 50, Name: "vm50", Status: "active", ClusterID: 40, Role: &Ref{ID: 30, Name: "r", Slug: "r"}, VCPUs: 0.5, MemoryMB: 512, Description: "nginx"},
-		{ID: 51, Name: "vm51", Status: "active", ClusterID: 40, Role: &Ref{ID: 30, Name: "r", Slug: "r"}, Description: "nginx"},
+	assert.Equal(t, []record.VirtualMachine{
+		{ID: 50, Name: "vm50", Status: "active", ClusterID: 40, Role: &record.Ref{ID: 30, Name: "r", Slug: "r"}, VCPUs: 0.5, MemoryMB: 512, Description: "nginx"},
+		{ID: 51, Name: "vm51", Status: "active", ClusterID: 40, Role: &record.Ref{ID: 30, Name: "r", Slug: "r"}, Description: "nginx"},
 	}, vms)
 	vms, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{{ID: 50, MemoryMB: ptr[int64](1024), VCPUs: ptr(2.0)}})
 	require.NoError(t, err)
@@ -586,11 +587,11 @@ func TestListDecodesOtherVersions(t *testing.T) {
 
 	vms, err := c.ListVirtualMachines(ctx, []int64{4})
 	require.NoError(t, err)
-	assert.Equal(t, []VirtualMachine{{ID: 1, Name: "web", Status: "paused", ClusterID: 4, DeviceID: 7, VCPUs: 2.5, MemoryMB: 512, Description: "nginx"}}, vms)
+	assert.Equal(t, []record.VirtualMachine{{ID: 1, Name: "web", Status: "paused", ClusterID: 4, DeviceID: 7, VCPUs: 2.5, MemoryMB: 512, Description: "nginx"}}, vms)
 
 	ips, err := c.ListIPAddresses(ctx, IPAddressFilter{DeviceID: 7})
 	require.NoError(t, err)
-	assert.Equal(t, []IPAddress{
+	assert.Equal(t, []record.IPAddress{
 		{ID: 2, Address: "192.0.2.1/24", Status: "active", AssignedObjectType: "virtualization.vminterface", AssignedObjectID: 5},
 		{ID: 3, Address: "192.0.2.2/24", Status: "active"},
 	}, ips)
@@ -598,7 +599,7 @@ func TestListDecodesOtherVersions(t *testing.T) {
 
 	macs, err := c.ListMACAddresses(ctx, MACAddressFilter{})
 	require.NoError(t, err)
-	assert.Equal(t, []MACAddress{{ID: 4, MAC: "02:42:AC:11:00:02"}}, macs)
+	assert.Equal(t, []record.MACAddress{{ID: 4, MAC: "02:42:AC:11:00:02"}}, macs)
 }
 
 // snapshotFake is a NetBox with one device (id 7) whose lists are
@@ -718,21 +719,21 @@ func TestSnapshotFor(t *testing.T) {
 		assert.True(t, s.Found)
 		assert.Equal(t, int64(7), s.Device.ID)
 		assert.Len(t, s.Platforms, 1)
-		assert.Equal(t, []Interface{{ID: 11, DeviceID: 7, Name: "eth0", Type: "1000base-t", Enabled: true, MACs: []Ref{{ID: 1, Name: "02:42:AC:11:00:02"}}}}, s.Interfaces)
-		assert.Equal(t, []MACAddress{
+		assert.Equal(t, []record.Interface{{ID: 11, DeviceID: 7, Name: "eth0", Type: "1000base-t", Enabled: true, MACs: []record.Ref{{ID: 1, Name: "02:42:AC:11:00:02"}}}}, s.Interfaces)
+		assert.Equal(t, []record.MACAddress{
 			{ID: 1, MAC: "02:42:AC:11:00:02", InterfaceID: 11, DeviceID: 7},
 			{ID: 2, MAC: "02:42:AC:11:00:03"},
 		}, s.MACs, "merged without duplicates")
-		assert.Equal(t, []IPAddress{
+		assert.Equal(t, []record.IPAddress{
 			{ID: 5, Address: "192.0.2.10/24", Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: 11, DeviceID: 7},
 			{ID: 6, Address: "172.17.0.1/16", Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: 99, DeviceID: 8},
 		}, s.IPs)
-		assert.Equal(t, []DeviceRole{{ID: 30, Name: "Docker container", Slug: "docker-container", VMRole: true}}, s.Roles)
-		assert.Equal(t, &ClusterType{ID: 2, Name: "Docker Compose", Slug: "docker-compose"}, s.ClusterType)
-		assert.Equal(t, &ClusterGroup{ID: 3, Name: "g", Slug: "cmdb-host-7"}, s.ClusterGroup)
+		assert.Equal(t, []record.DeviceRole{{ID: 30, Name: "Docker container", Slug: "docker-container", VMRole: true}}, s.Roles)
+		assert.Equal(t, &record.ClusterType{ID: 2, Name: "Docker Compose", Slug: "docker-compose"}, s.ClusterType)
+		assert.Equal(t, &record.ClusterGroup{ID: 3, Name: "g", Slug: "cmdb-host-7"}, s.ClusterGroup)
 		require.Len(t, s.Clusters, 1)
 		assert.Equal(t, int64(4), s.Clusters[0].ID)
-		assert.Equal(t, []VirtualMachine{{ID: 9, Name: "jellyfin", Status: "active", ClusterID: 4, VCPUs: 2, MemoryMB: 1024}}, s.VMs)
+		assert.Equal(t, []record.VirtualMachine{{ID: 9, Name: "jellyfin", Status: "active", ClusterID: 4, VCPUs: 2, MemoryMB: 1024}}, s.VMs)
 
 		q := f.queries(t)
 		assert.Len(t, f.requests(), 11, "device; interfaces, IPs, platforms, group; MACs and IPs by value, clusters, VMs; type and roles")
@@ -772,10 +773,10 @@ func TestSnapshotFor(t *testing.T) {
 		for _, path := range []string{platformsPath, clusterTypesPath, deviceRolesPath} {
 			assert.Empty(t, qs[path], path)
 		}
-		assert.Equal(t, []Platform{{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"}}, s.Platforms)
-		assert.Equal(t, &ClusterGroup{ID: 3, Name: "g", Slug: "cmdb-host-7"}, s.ClusterGroup)
-		assert.Equal(t, &ClusterType{ID: 2, Name: "Docker Compose", Slug: "docker-compose"}, s.ClusterType)
-		assert.Equal(t, []DeviceRole{{ID: 30, Name: "Docker container", Slug: "docker-container", VMRole: true}}, s.Roles)
+		assert.Equal(t, []record.Platform{{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"}}, s.Platforms)
+		assert.Equal(t, &record.ClusterGroup{ID: 3, Name: "g", Slug: "cmdb-host-7"}, s.ClusterGroup)
+		assert.Equal(t, &record.ClusterType{ID: 2, Name: "Docker Compose", Slug: "docker-compose"}, s.ClusterType)
+		assert.Equal(t, []record.DeviceRole{{ID: 30, Name: "Docker container", Slug: "docker-container", VMRole: true}}, s.Roles)
 	})
 
 	t.Run("request count does not grow with objects", func(t *testing.T) {
@@ -845,9 +846,9 @@ func TestSnapshotFor(t *testing.T) {
 }
 
 func TestMissingValues(t *testing.T) {
-	ifaces := []Interface{
-		{ID: 1, Name: "eth0", MACs: []Ref{{ID: 10, Name: "AA:BB:CC:00:00:01"}}},
-		{ID: 2, Name: "eth1", MACs: []Ref{{ID: 11, Name: "AA:BB:CC:00:00:02"}, {ID: 12, Name: "AA:BB:CC:00:00:03"}}},
+	ifaces := []record.Interface{
+		{ID: 1, Name: "eth0", MACs: []record.Ref{{ID: 10, Name: "AA:BB:CC:00:00:01"}}},
+		{ID: 2, Name: "eth1", MACs: []record.Ref{{ID: 11, Name: "AA:BB:CC:00:00:02"}, {ID: 12, Name: "AA:BB:CC:00:00:03"}}},
 		{ID: 3, Name: "br0"},
 	}
 	macTests := []struct {
@@ -874,7 +875,7 @@ func TestMissingValues(t *testing.T) {
 		})
 	}
 
-	own := []IPAddress{{ID: 1, Address: "192.168.1.150/24"}, {ID: 2, Address: "2001:db8::5/64"}}
+	own := []record.IPAddress{{ID: 1, Address: "192.168.1.150/24"}, {ID: 2, Address: "2001:db8::5/64"}}
 	addrTests := []struct {
 		name  string
 		addrs []string
