@@ -27,7 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
@@ -58,12 +58,12 @@ func TestMain(m *testing.M) {
 
 // thisHost is what the binary discovers here, asked from the binary itself
 // so that the test and the binary agree on the name.
-var thisHost = sync.OnceValues(func() (discovery.Host, error) {
+var thisHost = sync.OnceValues(func() (host.Host, error) {
 	out, err := exec.Command(binary, "discover", "--json").Output()
 	if err != nil {
-		return discovery.Host{}, fmt.Errorf("cmdb-mcp discover --json: %w", err)
+		return host.Host{}, fmt.Errorf("cmdb-mcp discover --json: %w", err)
 	}
-	var h discovery.Host
+	var h host.Host
 	return h, json.Unmarshal(out, &h)
 })
 
@@ -71,7 +71,7 @@ var thisHost = sync.OnceValues(func() (discovery.Host, error) {
 type netBox struct {
 	*simtest.Server
 	admin    *netbox.Client
-	host     discovery.Host
+	host     host.Host
 	deviceID int64
 	// extraEnv is added to the binary's environment.
 	extraEnv []string
@@ -81,18 +81,18 @@ type netBox struct {
 // device on a platform other than its own.
 func staleNetBox(t *testing.T) *netBox {
 	t.Helper()
-	host, err := thisHost()
+	h, err := thisHost()
 	require.NoError(t, err)
-	require.NotEmpty(t, host.Hostname, "this host has no discoverable name")
+	require.NotEmpty(t, h.Hostname, "this host has no discoverable name")
 
 	srv := simtest.Start(t, suiteSimOptions())
 	fx := srv.Seed(t)
 	admin, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	require.NoError(t, err)
-	nb := &netBox{Server: srv, admin: admin, host: host}
+	nb := &netBox{Server: srv, admin: admin, host: h}
 
 	stale := "Ubuntu 20.04 LTS"
-	if strings.EqualFold(host.OS.Platform, stale) {
+	if strings.EqualFold(h.OS.Platform, stale) {
 		stale = "Debian 10"
 	}
 	var plat, dev struct {
@@ -102,7 +102,7 @@ func staleNetBox(t *testing.T) *netBox {
 	require.NoError(t, admin.DoJSON(ctx, http.MethodPost, "/api/dcim/platforms/", nil,
 		map[string]string{"name": stale, "slug": diff.Slugify(stale)}, &plat))
 	require.NoError(t, admin.DoJSON(ctx, http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
-		"name": host.Hostname, "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID,
+		"name": h.Hostname, "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID,
 		"status": "planned", "platform": plat.ID,
 	}, &dev))
 	nb.deviceID = dev.ID

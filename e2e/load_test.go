@@ -18,9 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
@@ -38,12 +37,12 @@ const (
 )
 
 // loadHost is the host the load test's engine "discovers".
-var loadHost = discovery.Host{
+var loadHost = host.Host{
 	Hostname: "load01",
-	OS:       discovery.OS{Platform: "Debian 12"},
-	Hardware: discovery.Hardware{Serial: "LOAD-0001"},
-	Network: netif.Network{
-		Interfaces: []netif.Interface{
+	OS:       host.OS{Platform: "Debian 12"},
+	Hardware: host.Hardware{Serial: "LOAD-0001"},
+	Network: host.Network{
+		Interfaces: []host.Interface{
 			{Name: "eth0", Type: "1000base-t", MAC: "02:00:00:00:10:01", AdminUp: true,
 				IPv4: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24")}, IPv6: []netip.Prefix{netip.MustParsePrefix("2001:db8::10/64")}},
 			{Name: "eth1", Type: "1000base-t", MAC: "02:00:00:00:10:02", AdminUp: true,
@@ -80,7 +79,7 @@ func TestLoad(t *testing.T) {
 	require.NoError(t, nb.DoJSON(ctx, http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
 		"name": loadHost.Hostname, "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "status": "planned",
 	}, &dev))
-	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return loadHost, nil }))
+	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return loadHost, nil }))
 	// The first sync brings NetBox in line; the load's diffs then find it
 	// in sync, and its applies write nothing (and stay valid).
 	plan, err := eng.Diff(ctx, engine.DiffRequest{})

@@ -14,9 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
@@ -27,11 +26,11 @@ import (
 // following the seed discovers it in Phase 2: Ubuntu 24.04; eth0 with a
 // new MAC and 192.168.1.150/24 (the default route); a new tailscale0;
 // eth1 gone; container media_lidarr running, media_radarr stopped.
-var seedExampleHost = discovery.Host{
+var seedExampleHost = host.Host{
 	Hostname: "homelab",
-	OS:       discovery.OS{Platform: "Ubuntu 24.04"},
-	Network: netif.Network{
-		Interfaces: []netif.Interface{
+	OS:       host.OS{Platform: "Ubuntu 24.04"},
+	Network: host.Network{
+		Interfaces: []host.Interface{
 			{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", AdminUp: true, IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 			{Name: "tailscale0", Type: "virtual", AdminUp: true, IPv4: []netip.Prefix{netip.MustParsePrefix("100.101.102.103/32")}},
 		},
@@ -165,7 +164,7 @@ func TestSeedWorkflowLiterally(t *testing.T) {
 	assert.NotZero(t, entry.ID)
 
 	// The project's own comparison finds NetBox in sync with the host now.
-	eng := engine.New(nb.admin, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return seedExampleHost, nil }))
+	eng := engine.New(nb.admin, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return seedExampleHost, nil }))
 	plan, err := eng.Diff(ctx, engine.DiffRequest{})
 	require.NoError(t, err)
 	assert.True(t, plan.InSync(), "%+v", plan.Changes)

@@ -5,41 +5,38 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/stretchr/testify/assert"
-
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 )
 
 func TestPrintHost(t *testing.T) {
 	p := netip.MustParsePrefix
-	host := discovery.Host{
+	h := host.Host{
 		Hostname: "homelab",
-		OS:       discovery.OS{PrettyName: "Ubuntu 24.04.1 LTS", Platform: "Ubuntu 24.04 LTS", Kernel: "6.8.0", Arch: "x86_64"},
-		Hardware: discovery.Hardware{Manufacturer: "Dell Inc.", Model: "OptiPlex 7050", Serial: "ABC123", CPUs: 4, MemoryMB: 16000, RootDiskGB: 238},
-		Network: netif.Network{
-			Interfaces: []netif.Interface{
+		OS:       host.OS{PrettyName: "Ubuntu 24.04.1 LTS", Platform: "Ubuntu 24.04 LTS", Kernel: "6.8.0", Arch: "x86_64"},
+		Hardware: host.Hardware{Manufacturer: "Dell Inc.", Model: "OptiPlex 7050", Serial: "ABC123", CPUs: 4, MemoryMB: 16000, RootDiskGB: 238},
+		Network: host.Network{
+			Interfaces: []host.Interface{
 				{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", AdminUp: true, OperState: "up",
 					IPv4: []netip.Prefix{p("192.168.1.150/24"), p("192.168.1.151/24")}, IPv6: []netip.Prefix{p("2001:db8::5/64")}},
 				{Name: "eth1", Type: "1000base-t", MAC: "aa:bb:cc:22:22:22", AdminUp: true, OperState: "down"},
 				{Name: "tailscale0", Type: "virtual", AdminUp: true, OperState: "unknown", IPv4: []netip.Prefix{p("100.101.102.103/32")}},
 				{Name: "wlan0", Type: "ieee802.11ax", MAC: "aa:bb:cc:33:33:33"},
 			},
-			DefaultIPv4: &netif.Route{Interface: "eth0", Destination: p("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.1.1")},
-			DefaultIPv6: &netif.Route{Interface: "eth0", Destination: p("::/0")},
+			DefaultIPv4: &host.Route{Interface: "eth0", Destination: p("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.1.1")},
+			DefaultIPv6: &host.Route{Interface: "eth0", Destination: p("::/0")},
 			PrimaryIPv4: p("192.168.1.150/24"),
 			PrimaryIPv6: p("2001:db8::5/64"),
 			Notes:       []string{"wlan0: speed unknown"},
 		},
-		Containers: containers.Result{Available: true, Containers: []containers.Container{
+		Containers: host.Containers{Available: true, Containers: []host.Container{
 			{Name: "db", Image: "postgres:16", State: "exited", Role: "Database"},
 			{Name: "media_lidarr", Image: "linuxserver/lidarr", State: "running", Running: true, ComposeProject: "media", Role: "Container", VCPUs: 1.5, MemoryMB: 512},
 		}},
 		Notes: []string{"Serial: no DMI"},
 	}
 	var out bytes.Buffer
-	printHost(&out, host)
+	printHost(&out, h)
 	assert.Equal(t, `Hostname:  homelab
 OS:        Ubuntu 24.04.1 LTS (kernel 6.8.0, x86_64)
 Platform:  Ubuntu 24.04 LTS
@@ -65,15 +62,15 @@ Notes:
 
 	tests := []struct {
 		name       string
-		containers containers.Result
+		containers host.Containers
 		want       string
 	}{
-		{"docker unreachable", containers.Result{Reason: "Docker not available (no socket)"}, "\nContainers: Docker not available (no socket)\n"},
-		{"no containers", containers.Result{Available: true}, "\nContainers: none\n"},
+		{"docker unreachable", host.Containers{Reason: "Docker not available (no socket)"}, "\nContainers: Docker not available (no socket)\n"},
+		{"no containers", host.Containers{Available: true}, "\nContainers: none\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := host
+			h := h
 			h.Containers = tt.containers
 			var out bytes.Buffer
 			printHost(&out, h)

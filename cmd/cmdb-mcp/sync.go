@@ -15,8 +15,8 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -45,7 +45,7 @@ func runDiscover(ctx context.Context, e env, args []string) (int, error) {
 
 // printHost is discover's view for a person: what a sync would compare,
 // one line per interface and per container.
-func printHost(w io.Writer, h discovery.Host) {
+func printHost(w io.Writer, h host.Host) {
 	unknown := func(s string) string {
 		if s == "" {
 			return "(unknown)"
@@ -84,7 +84,7 @@ func printHost(w io.Writer, h discovery.Host) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", i.Name, i.Type, dash(i.MAC), state, strings.Join(addrs, ", "))
 	}
 	tw.Flush()
-	for _, r := range []*netif.Route{n.DefaultIPv4, n.DefaultIPv6} {
+	for _, r := range []*host.Route{n.DefaultIPv4, n.DefaultIPv6} {
 		if r == nil {
 			continue
 		}

@@ -15,34 +15,33 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 // fixedHost is a host with one interface and the given containers.
-func fixedHost(name string, mac string, addr string, cs []containers.Container) discovery.Host {
+func fixedHost(name string, mac string, addr string, cs []host.Container) host.Host {
 	p := netip.MustParsePrefix(addr)
-	return discovery.Host{
+	return host.Host{
 		Hostname: name,
-		OS:       discovery.OS{Platform: "Debian 12"},
-		Hardware: discovery.Hardware{Serial: "SN-" + name},
-		Network: netif.Network{
-			Interfaces:  []netif.Interface{{Name: "eth0", Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true, IPv4: []netip.Prefix{p}}},
+		OS:       host.OS{Platform: "Debian 12"},
+		Hardware: host.Hardware{Serial: "SN-" + name},
+		Network: host.Network{
+			Interfaces:  []host.Interface{{Name: "eth0", Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true, IPv4: []netip.Prefix{p}}},
 			PrimaryIPv4: p,
 		},
-		Containers: containers.Result{Available: true, Containers: cs},
+		Containers: host.Containers{Available: true, Containers: cs},
 	}
 }
 
-func ctr(name, project, image string, running bool, vcpus float64, memoryMB int64) containers.Container {
+func ctr(name, project, image string, running bool, vcpus float64, memoryMB int64) host.Container {
 	state := "exited"
 	if running {
 		state = "running"
 	}
-	c := containers.Container{ID: strings.Repeat("0", 64), Name: name, Image: image, State: state, Running: running,
+	c := host.Container{ID: strings.Repeat("0", 64), Name: name, Image: image, State: state, Running: running,
 		ComposeProject: project, VCPUs: vcpus, MemoryMB: memoryMB}
 	if project != "" {
 		c.ComposeService = strings.TrimSuffix(strings.TrimPrefix(name, project+"-"), "-1")
@@ -172,12 +171,12 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 	c := n.client(rec.URL)
 
 	idA, idB := n.device("media-host-a"), n.device("media-host-b")
-	hostA := fixedHost("media-host-a", "02:00:00:00:0a:01", "192.0.2.10/24", []containers.Container{
+	hostA := fixedHost("media-host-a", "02:00:00:00:0a:01", "192.0.2.10/24", []host.Container{
 		ctr("media-jellyfin-1", "media", "jellyfin/jellyfin:10.9", true, 2, 2048),
 		ctr("media-sonarr-1", "media", "linuxserver/sonarr:4", true, 1, 512),
 		ctr("watchtower", "", "containrrr/watchtower", true, 0, 0),
 	})
-	hostB := fixedHost("media-host-b", "02:00:00:00:0b:01", "192.0.2.20/24", []containers.Container{
+	hostB := fixedHost("media-host-b", "02:00:00:00:0b:01", "192.0.2.20/24", []host.Container{
 		ctr("media-jellyfin-1", "media", "jellyfin/jellyfin:10.8", true, 4, 4096),
 		ctr("media-radarr-1", "media", "linuxserver/radarr:5", false, 1, 256),
 		ctr("watchtower", "", "containrrr/watchtower", false, 0, 0),
@@ -231,7 +230,7 @@ func TestTwoHostsSameComposeProject(t *testing.T) {
 
 	// The other way round: host A changes (jellyfin stopped, sonarr gone,
 	// a new container), and its sync leaves host B alone.
-	hostA.Containers.Containers = []containers.Container{
+	hostA.Containers.Containers = []host.Container{
 		ctr("media-jellyfin-1", "media", "jellyfin/jellyfin:10.9", false, 2, 2048),
 		ctr("media-bazarr-1", "media", "linuxserver/bazarr:1", true, 1, 256),
 		ctr("watchtower", "", "containrrr/watchtower", true, 0, 0),
@@ -262,10 +261,10 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // manyContainers makes n containers in three compose projects and outside
 // compose, half running, with limits, and roles of all kinds.
-func manyContainers(n, generation int) []containers.Container {
+func manyContainers(n, generation int) []host.Container {
 	projects := []string{"media", "shop", ""}
 	images := []string{"nginx:1.27", "postgres:16", "ghcr.io/acme/webui:2", "busybox:1"}
-	out := make([]containers.Container, 0, n)
+	out := make([]host.Container, 0, n)
 	for i := range n {
 		project := projects[i%len(projects)]
 		name := fmt.Sprintf("app-%03d", i)
@@ -285,8 +284,8 @@ func manyContainers(n, generation int) []containers.Container {
 func requestsOfSyncs(t *testing.T, n int) [3]int {
 	srv := startNetBox(t)
 	srv.device("many-host")
-	host := fixedHost("many-host", "02:00:00:00:0c:01", "192.0.2.30/24", manyContainers(n, 0))
-	s := enginetest.New(t, srv.client(srv.URL), &host)
+	h := fixedHost("many-host", "02:00:00:00:0c:01", "192.0.2.30/24", manyContainers(n, 0))
+	s := enginetest.New(t, srv.client(srv.URL), &h)
 	var counts [3]int
 	measure := func(i int, what string, f func()) {
 		srv.Sim.ResetRequests()
@@ -302,7 +301,7 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 
 	changed := manyContainers(n, 1)
 	changed = append(changed[:n-1], ctr("late-arrival", "media", "redis:7", true, 1, 128))
-	host.Containers.Containers = changed
+	h.Containers.Containers = changed
 	measure(1, "second sync (updates, offline, create)", func() { s.Sync() })
 	measure(2, "diff in sync", func() { s.InSync() })
 	srv.NoDeletes(t)
@@ -353,8 +352,8 @@ func TestExistingVMGetsItsRole(t *testing.T) {
 
 	db := ctr("shop-db-1", "shop", "postgres:16", true, 1, 256)
 	require.Equal(t, "Database", db.Role)
-	host := fixedHost("role-host", "02:00:00:00:0d:01", "192.0.2.40/24", []containers.Container{db})
-	s := enginetest.New(t, n.client(n.URL), &host)
+	h := fixedHost("role-host", "02:00:00:00:0d:01", "192.0.2.40/24", []host.Container{db})
+	s := enginetest.New(t, n.client(n.URL), &h)
 	s.Sync()
 
 	var vm vmRow

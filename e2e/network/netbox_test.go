@@ -18,9 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
@@ -221,8 +220,8 @@ func (n *nb) macs() []macRow {
 }
 
 // hostIface is an interface of a fixed host.
-func hostIface(name, mac string, addrs ...string) netif.Interface {
-	i := netif.Interface{Name: name, Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true, OperState: "up"}
+func hostIface(name, mac string, addrs ...string) host.Interface {
+	i := host.Interface{Name: name, Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true, OperState: "up"}
 	for _, a := range addrs {
 		p := netip.MustParsePrefix(a)
 		if p.Addr().Is4() {
@@ -234,12 +233,12 @@ func hostIface(name, mac string, addrs ...string) netif.Interface {
 	return i
 }
 
-func fixedHost(name string, primary4, primary6 string, ifaces ...netif.Interface) discovery.Host {
-	h := discovery.Host{
+func fixedHost(name string, primary4, primary6 string, ifaces ...host.Interface) host.Host {
+	h := host.Host{
 		Hostname: name,
-		OS:       discovery.OS{Platform: "Debian 12"},
-		Hardware: discovery.Hardware{Serial: "SN-" + name},
-		Network:  netif.Network{Interfaces: ifaces},
+		OS:       host.OS{Platform: "Debian 12"},
+		Hardware: host.Hardware{Serial: "SN-" + name},
+		Network:  host.Network{Interfaces: ifaces},
 	}
 	if primary4 != "" {
 		h.Network.PrimaryIPv4 = netip.MustParsePrefix(primary4)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 )
 
@@ -27,7 +27,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 	tests := []struct {
 		name              string
 		nb                nbRecord
-		host              []netif.Interface
+		host              []host.Interface
 		hostP4, hostP6    string
 		want4, want6      string // the device's primaries after the sync, "" for none
 		same4, same6      bool   // the primary is the same IP object as before
@@ -39,7 +39,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:   "IPv4 primary moves to another interface",
 			nb:     nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}, "eth1": nil}, primary4: "192.0.2.10/24"},
-			host:   []netif.Interface{hostIface("eth0", m0), hostIface("eth1", m1, "192.0.2.10/24")},
+			host:   []host.Interface{hostIface("eth0", m0), hostIface("eth1", m1, "192.0.2.10/24")},
 			hostP4: "192.0.2.10/24",
 			want4:  "192.0.2.10/24", same4: true,
 			wantOn: map[string]string{"192.0.2.10/24": "eth1"},
@@ -47,7 +47,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:   "IPv4 primary moves to an interface the same sync creates",
 			nb:     nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}}, primary4: "192.0.2.10/24"},
-			host:   []netif.Interface{hostIface("eth0", m0), hostIface("bond0", m2, "192.0.2.10/24")},
+			host:   []host.Interface{hostIface("eth0", m0), hostIface("bond0", m2, "192.0.2.10/24")},
 			hostP4: "192.0.2.10/24",
 			want4:  "192.0.2.10/24", same4: true,
 			wantOn:            map[string]string{"192.0.2.10/24": "bond0"},
@@ -56,7 +56,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:   "IPv4 primary moves off an interface that is gone",
 			nb:     nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}, "eth1": nil}, primary4: "192.0.2.10/24"},
-			host:   []netif.Interface{hostIface("eth1", m1, "192.0.2.10/24")},
+			host:   []host.Interface{hostIface("eth1", m1, "192.0.2.10/24")},
 			hostP4: "192.0.2.10/24",
 			want4:  "192.0.2.10/24", same4: true,
 			wantOn:            map[string]string{"192.0.2.10/24": "eth1"},
@@ -65,7 +65,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:       "IPv4 primary disappears, the default route has another address",
 			nb:         nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}}, primary4: "192.0.2.10/24"},
-			host:       []netif.Interface{hostIface("eth0", m0, "192.0.2.11/24")},
+			host:       []host.Interface{hostIface("eth0", m0, "192.0.2.11/24")},
 			hostP4:     "192.0.2.11/24",
 			want4:      "192.0.2.11/24",
 			unassigned: []string{"192.0.2.10/24"},
@@ -74,7 +74,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:       "IPv4 primary disappears and there is no default route",
 			nb:         nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}}, primary4: "192.0.2.10/24"},
-			host:       []netif.Interface{hostIface("eth0", m0, "192.0.2.11/24")},
+			host:       []host.Interface{hostIface("eth0", m0, "192.0.2.11/24")},
 			want4:      "",
 			unassigned: []string{"192.0.2.10/24"},
 			wantOn:     map[string]string{"192.0.2.11/24": "eth0"},
@@ -82,7 +82,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:              "IPv4 primary disappears with its interface",
 			nb:                nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}, "eth1": nil}, primary4: "192.0.2.10/24"},
-			host:              []netif.Interface{hostIface("eth1", m1, "192.0.2.20/24")},
+			host:              []host.Interface{hostIface("eth1", m1, "192.0.2.20/24")},
 			hostP4:            "192.0.2.20/24",
 			want4:             "192.0.2.20/24",
 			unassigned:        []string{"192.0.2.10/24"},
@@ -92,7 +92,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 		{
 			name:   "IPv4 primary keeps its address with another mask",
 			nb:     nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}}, primary4: "192.0.2.10/24"},
-			host:   []netif.Interface{hostIface("eth0", m0, "192.0.2.10/25")},
+			host:   []host.Interface{hostIface("eth0", m0, "192.0.2.10/25")},
 			hostP4: "192.0.2.10/25",
 			want4:  "192.0.2.10/25", same4: true,
 			wantOn: map[string]string{"192.0.2.10/25": "eth0"},
@@ -101,7 +101,7 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 			name: "IPv6 primary moves, IPv4 primary disappears, in one sync",
 			nb: nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24", "2001:db8::10/64"}, "eth1": nil},
 				primary4: "192.0.2.10/24", primary6: "2001:db8::10/64"},
-			host:   []netif.Interface{hostIface("eth0", m0, "192.0.2.11/24"), hostIface("eth1", m1, "2001:db8::10/64")},
+			host:   []host.Interface{hostIface("eth0", m0, "192.0.2.11/24"), hostIface("eth1", m1, "2001:db8::10/64")},
 			hostP4: "192.0.2.11/24", hostP6: "2001:db8::10/64",
 			want4: "192.0.2.11/24", want6: "2001:db8::10/64", same6: true,
 			unassigned: []string{"192.0.2.10/24"},
@@ -111,14 +111,14 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 			name: "both primaries disappear with no default routes",
 			nb: nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24", "2001:db8::10/64"}},
 				primary4: "192.0.2.10/24", primary6: "2001:db8::10/64"},
-			host:       []netif.Interface{hostIface("eth0", m0)},
+			host:       []host.Interface{hostIface("eth0", m0)},
 			unassigned: []string{"192.0.2.10/24", "2001:db8::10/64"},
 		},
 		{
 			name: "the two primaries swap interfaces",
 			nb: nbRecord{ifaces: map[string][]string{"eth0": {"192.0.2.10/24"}, "eth1": {"2001:db8::10/64"}},
 				primary4: "192.0.2.10/24", primary6: "2001:db8::10/64"},
-			host:   []netif.Interface{hostIface("eth0", m0, "2001:db8::10/64"), hostIface("eth1", m1, "192.0.2.10/24")},
+			host:   []host.Interface{hostIface("eth0", m0, "2001:db8::10/64"), hostIface("eth1", m1, "192.0.2.10/24")},
 			hostP4: "192.0.2.10/24", hostP6: "2001:db8::10/64",
 			want4: "192.0.2.10/24", want6: "2001:db8::10/64", same4: true, same6: true,
 			wantOn: map[string]string{"192.0.2.10/24": "eth1", "2001:db8::10/64": "eth0"},
@@ -157,8 +157,8 @@ func TestPrimaryIPMovesOrDisappears(t *testing.T) {
 			}
 			n.patch("dcim/devices", dev, patch)
 
-			host := fixedHost("primary-host", tt.hostP4, tt.hostP6, tt.host...)
-			s := enginetest.New(t, n.client(), &host, skipContainers)
+			h := fixedHost("primary-host", tt.hostP4, tt.hostP6, tt.host...)
+			s := enginetest.New(t, n.client(), &h, skipContainers)
 			before := len(n.Sim.Requests())
 			s.Sync()
 			assert.Empty(t, n.Refused(before), "NetBox refused requests of the apply")

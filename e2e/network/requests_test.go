@@ -8,16 +8,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/enginetest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
 
 // largeHost has nIf interfaces and nIP addresses spread over them, IPv4 and
 // IPv6 in turn; the first IPv4 (on eth0) and the first IPv6 (on eth1) are
 // the primaries. generation changes every MAC.
-func largeHost(nIf, nIP, generation int) discovery.Host {
-	ifaces := make([]netif.Interface, nIf)
+func largeHost(nIf, nIP, generation int) host.Host {
+	ifaces := make([]host.Interface, nIf)
 	for i := range ifaces {
 		ifaces[i] = hostIface(fmt.Sprintf("eth%d", i), fmt.Sprintf("02:%02x:00:00:%02x:%02x", generation+1, i/256, i%256))
 	}
@@ -41,7 +40,7 @@ func largeHost(nIf, nIP, generation int) discovery.Host {
 	return fixedHost("large-host", p4, p6, ifaces...)
 }
 
-func addrs(i netif.Interface) []string {
+func addrs(i host.Interface) []string {
 	var out []string
 	for _, p := range append(append(i.IPv4[:0:0], i.IPv4...), i.IPv6...) {
 		out = append(out, p.String())
@@ -53,7 +52,7 @@ func addrs(i netif.Interface) []string {
 // interface gone with its IPs, the IPv6 primary gone, a new interface whose
 // new IPv6 address is the primary now, the IPv4 primary moved to eth1, and
 // eth1's type changed.
-func changed(nIf, nIP int) discovery.Host {
+func changed(nIf, nIP int) host.Host {
 	h := largeHost(nIf, nIP, 1)
 	ifs := h.Network.Interfaces[:nIf-1]
 	p4, p6 := h.Network.PrimaryIPv4.String(), h.Network.PrimaryIPv6.String()
@@ -80,8 +79,8 @@ func changed(nIf, nIP int) discovery.Host {
 func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 	n := startNetBox(t)
 	n.device("large-host")
-	host := largeHost(nIf, nIP, 0)
-	s := enginetest.New(t, n.client(), &host, skipContainers)
+	h := largeHost(nIf, nIP, 0)
+	s := enginetest.New(t, n.client(), &h, skipContainers)
 	var counts [3]int
 	measure := func(i int, what string, f func()) {
 		n.Sim.ResetRequests()
@@ -92,7 +91,7 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 		assert.Empty(t, n.Refused(0), "%s: NetBox refused requests", what)
 	}
 	measure(0, "first sync (creates)", func() { s.Sync() })
-	host = changed(nIf, nIP)
+	h = changed(nIf, nIP)
 	measure(1, "second sync (MACs, type, move, unassign, offline, primaries)", func() { s.Sync() })
 	measure(2, "diff in sync", func() { s.InSync() })
 	want := 3 // device, interfaces (with their MACs), IPs; no lookup by value

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -180,7 +180,7 @@ func stalePlan() diff.Plan {
 		ID: 7, Name: "web01", Status: "planned", Serial: "OLD",
 		Platform: &record.Ref{ID: 1, Name: "Ubuntu 22.04 LTS"},
 	}, Platforms: []record.Platform{{ID: 1, Name: "Ubuntu 22.04 LTS", Slug: "ubuntu-22-04-lts"}}}
-	h := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Ubuntu 24.04 LTS"}, Hardware: discovery.Hardware{Serial: "NEW"}}
+	h := host.Host{Hostname: "web01", OS: host.OS{Platform: "Ubuntu 24.04 LTS"}, Hardware: host.Hardware{Serial: "NEW"}}
 	p := diff.Compute(h, nb, diff.Options{})
 	p.ID = "plan-1"
 	return p

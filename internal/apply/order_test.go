@@ -13,9 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -37,11 +35,11 @@ func seedPlan(t *testing.T) diff.Plan {
 		MACs: []record.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
 		IPs:  []record.IPAddress{{ID: 300, Address: "192.168.1.100/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
 	}
-	h := discovery.Host{
+	h := host.Host{
 		Hostname: "homelab",
-		OS:       discovery.OS{Platform: "Ubuntu 24.04"},
-		Network: netif.Network{
-			Interfaces: []netif.Interface{
+		OS:       host.OS{Platform: "Ubuntu 24.04"},
+		Network: host.Network{
+			Interfaces: []host.Interface{
 				{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 				{Name: "tailscale0", Type: "virtual", IPv4: []netip.Prefix{netip.MustParsePrefix("100.101.102.103/32")}},
 			},
@@ -105,7 +103,7 @@ func TestApplyPrimaryFailureProtectsTheOldPrimary(t *testing.T) {
 
 func TestApplyContainers(t *testing.T) {
 	nb := record.Snapshot{Found: true, Device: record.Device{ID: 42, Name: "homelab", Status: "active"}}
-	h := discovery.Host{Hostname: "homelab", Containers: containers.Result{Available: true, Containers: []containers.Container{
+	h := host.Host{Hostname: "homelab", Containers: host.Containers{Available: true, Containers: []host.Container{
 		{Name: "media_lidarr", Image: "linuxserver/lidarr", Running: true, ComposeProject: "media", Role: "Container", VCPUs: 1.5, MemoryMB: 512},
 		{Name: "db", Image: "postgres:16", Running: false, Role: "Database"},
 	}}}
@@ -147,8 +145,8 @@ func TestApplyIPPatches(t *testing.T) {
 		}
 		return s
 	}
-	host := discovery.Host{Hostname: "homelab", Network: netif.Network{
-		Interfaces: []netif.Interface{
+	h := host.Host{Hostname: "homelab", Network: host.Network{
+		Interfaces: []host.Interface{
 			// 10.0.0.5 moves from eth1 to eth0, 192.168.1.100 goes.
 			{Name: "eth0", Type: "1000base-t", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24"), netip.MustParsePrefix("10.0.0.5/8")}},
 			{Name: "eth1", Type: "1000base-t"},
@@ -166,7 +164,7 @@ func TestApplyIPPatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeNetBox{}
-			res, err := Apply(context.Background(), f, diff.Compute(host, nb(tt.primaryOnEth1), diff.Options{}), nil)
+			res, err := Apply(context.Background(), f, diff.Compute(h, nb(tt.primaryOnEth1), diff.Options{}), nil)
 			require.NoError(t, err)
 			assert.Zero(t, res.Failed+res.Skipped)
 			assert.Equal(t, tt.want, f.calls)
@@ -202,7 +200,7 @@ func (f *laneFake) CreateVirtualMachines(ctx context.Context, in []netbox.Virtua
 // waits for both, and the result lists network changes first.
 func TestApplyLanes(t *testing.T) {
 	p := seedPlan(t)
-	withContainers := diff.Compute(discovery.Host{Hostname: "homelab", Containers: containers.Result{Available: true, Containers: []containers.Container{
+	withContainers := diff.Compute(host.Host{Hostname: "homelab", Containers: host.Containers{Available: true, Containers: []host.Container{
 		{Name: "media_lidarr", Image: "linuxserver/lidarr", Running: true, ComposeProject: "media", Role: "Container"},
 	}}}, record.Snapshot{Found: true, Device: record.Device{ID: 42, Name: "homelab", Status: "active"}}, diff.Options{})
 	for _, c := range withContainers.Changes {

@@ -10,7 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
 )
@@ -56,8 +56,8 @@ func (a *agent) setPhase(phase string) {
 // per-phase figures (nil: not counted). The in-process transport costs
 // nothing per call, which favours the way that makes more calls: over stdio
 // or HTTP every call costs more.
-func newAgent(ctx context.Context, nb *netbox.Client, host discovery.Host, requests func() int) (*agent, error) {
-	s := server.New(engineFor(nb, host), nb, server.Options{Version: "bench"})
+func newAgent(ctx context.Context, nb *netbox.Client, h host.Host, requests func() int) (*agent, error) {
+	s := server.New(engineFor(nb, h), nb, server.Options{Version: "bench"})
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		return nil, err

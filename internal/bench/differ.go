@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -33,9 +32,9 @@ func (s DifferSize) String() string {
 // interfaces (MAC, type), IPs (new, moved, re-masked, gone) and containers
 // (new, stopped, gone, resized). It is built in memory: Compute does no
 // I/O.
-func DifferInput(size DifferSize) (discovery.Host, record.Snapshot) {
+func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 	const devID = 1
-	h := discovery.Host{Hostname: "huge", OS: discovery.OS{Platform: "Debian 12"}, Hardware: discovery.Hardware{Serial: "SN-HUGE"}}
+	h := host.Host{Hostname: "huge", OS: host.OS{Platform: "Debian 12"}, Hardware: host.Hardware{Serial: "SN-HUGE"}}
 	snap := record.Snapshot{
 		Found: true,
 		Device: record.Device{ID: devID, Name: "huge", Status: "active", Serial: "SN-HUGE",
@@ -53,7 +52,7 @@ func DifferInput(size DifferSize) (discovery.Host, record.Snapshot) {
 	for i := range n {
 		name := fmt.Sprintf("ens%d", i)
 		mac := fmt.Sprintf("02:%02x:%02x:00:00:01", i>>8, i&0xff)
-		h.Network.Interfaces = append(h.Network.Interfaces, netif.Interface{Name: name, Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true})
+		h.Network.Interfaces = append(h.Network.Interfaces, host.Interface{Name: name, Type: "1000base-t", MAC: mac, MTU: 1500, AdminUp: true})
 		switch i % 10 {
 		case 0: // new
 			continue
@@ -111,7 +110,7 @@ func DifferInput(size DifferSize) (discovery.Host, record.Snapshot) {
 	clusterID := map[string]int64{}
 	for c := range size.Containers {
 		project := fmt.Sprintf("proj%03d", c/10)
-		ctr := containers.Container{
+		ctr := host.Container{
 			ID: fmt.Sprintf("%064x", c), Name: fmt.Sprintf("%s-svc%d-1", project, c%10), Image: fmt.Sprintf("example/svc%d:1.0", c%10),
 			State: "running", Running: true, ComposeProject: project, VCPUs: 0.5, MemoryMB: 256, Role: containers.DefaultRole,
 		}
@@ -167,9 +166,9 @@ type DifferResult struct {
 // runs each, at least 5 batches) and reports the median time per run and
 // the allocations per run, as go test -benchmem counts them.
 func measureDiffer(size DifferSize, minTime time.Duration) DifferResult {
-	host, snap := DifferInput(size)
+	h, snap := DifferInput(size)
 	opts := diffOptions()
-	plan := diff.Compute(host, snap, opts) // warm-up, and the change count
+	plan := diff.Compute(h, snap, opts) // warm-up, and the change count
 	res := DifferResult{Size: size, Changes: len(plan.Changes)}
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -178,7 +177,7 @@ func measureDiffer(size DifferSize, minTime time.Duration) DifferResult {
 	for len(perRun) < 5 {
 		start, n := time.Now(), 0
 		for n < 3 || time.Since(start) < minTime/5 {
-			diff.Compute(host, snap, opts)
+			diff.Compute(h, snap, opts)
 			n++
 		}
 		perRun = append(perRun, time.Since(start)/time.Duration(n))

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -17,10 +17,10 @@ import (
 // NetBox holds before the sync. Both are plain data (fixtures/*.json), so a
 // scenario runs without root, network namespaces or Docker.
 type Fixture struct {
-	Name        string         `json:"name"`
-	Description string         `json:"description"`
-	Host        discovery.Host `json:"host"`
-	NetBox      State          `json:"netbox"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Host        host.Host `json:"host"`
+	NetBox      State     `json:"netbox"`
 }
 
 // State is what NetBox holds before a sync, as a previous sync left it

@@ -5,9 +5,8 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
 
 // The generators below wrote fixtures/*.json (go test ./internal/bench
@@ -28,11 +27,11 @@ func SeedExample() Fixture {
 	return Fixture{
 		Name:        ScenarioSeedExample,
 		Description: "The seed's example host (sync-workflow.md Phase 4) plus one new container.",
-		Host: discovery.Host{
+		Host: host.Host{
 			Hostname: "homelab",
-			OS:       discovery.OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", Platform: "Ubuntu 24.04"},
-			Network: netif.Network{
-				Interfaces: []netif.Interface{
+			OS:       host.OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", Platform: "Ubuntu 24.04"},
+			Network: host.Network{
+				Interfaces: []host.Interface{
 					{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", MTU: 1500, AdminUp: true, OperState: "up",
 						IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 					{Name: "tailscale0", Type: "virtual", MTU: 1280, AdminUp: true, OperState: "unknown",
@@ -40,7 +39,7 @@ func SeedExample() Fixture {
 				},
 				PrimaryIPv4: netip.MustParsePrefix("192.168.1.150/24"),
 			},
-			Containers: containers.Result{Available: true, Containers: []containers.Container{lidarr, radarr}},
+			Containers: host.Containers{Available: true, Containers: []host.Container{lidarr, radarr}},
 		},
 		NetBox: State{
 			Platforms: []string{"Ubuntu 22.04", "Ubuntu 24.04"},
@@ -98,10 +97,10 @@ func LargeDockerHost() Fixture {
 	f := Fixture{
 		Name:        ScenarioLargeHost,
 		Description: "40 interfaces, 100 IPs, 300 containers; about 30% of each drifted (new, removed, changed).",
-		Host: discovery.Host{
+		Host: host.Host{
 			Hostname: name,
-			OS:       discovery.OS{ID: "debian", Name: "Debian GNU/Linux", Version: "12", Platform: "Debian 12"},
-			Hardware: discovery.Hardware{Serial: "SN-DOCKER01"},
+			OS:       host.OS{ID: "debian", Name: "Debian GNU/Linux", Version: "12", Platform: "Debian 12"},
+			Hardware: host.Hardware{Serial: "SN-DOCKER01"},
 		},
 		NetBox: State{
 			Platforms:    []string{"Debian 11", "Debian 12"},
@@ -121,7 +120,7 @@ func LargeDockerHost() Fixture {
 			typ = "10gbase-t"
 		}
 		mac := fmt.Sprintf("02:42:ac:11:00:%02x", i)
-		h.Network.Interfaces = append(h.Network.Interfaces, netif.Interface{
+		h.Network.Interfaces = append(h.Network.Interfaces, host.Interface{
 			Name: fmt.Sprintf("ens%d", i), Type: typ, MAC: mac, MTU: 1500, AdminUp: true, OperState: "up"})
 		if i >= 36 {
 			continue // new
@@ -209,12 +208,12 @@ func LargeDockerHost() Fixture {
 	return f
 }
 
-func newContainer(name, image, project string, running bool, vcpus float64, memMB int64) containers.Container {
+func newContainer(name, image, project string, running bool, vcpus float64, memMB int64) host.Container {
 	state := "running"
 	if !running {
 		state = "exited"
 	}
-	c := containers.Container{
+	c := host.Container{
 		ID:   fmt.Sprintf("%064x", hash(name)),
 		Name: name, Image: image, State: state, Running: running,
 		ComposeProject: project, VCPUs: vcpus, MemoryMB: memMB,
@@ -228,7 +227,7 @@ func newContainer(name, image, project string, running bool, vcpus float64, memM
 }
 
 // vmOf is the VM a sync made for c.
-func vmOf(c containers.Container) VMState {
+func vmOf(c host.Container) VMState {
 	cluster := c.ComposeProject
 	if cluster == "" {
 		cluster = "standalone containers"

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 )
@@ -103,8 +103,8 @@ func diffOptions() diff.Options {
 }
 
 // engineFor returns an engine whose discovery returns the fixture's host.
-func engineFor(nb *netbox.Client, host discovery.Host) *engine.Engine {
-	return engine.New(nb, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil }),
+func engineFor(nb *netbox.Client, h host.Host) *engine.Engine {
+	return engine.New(nb, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil }),
 		engine.WithDiffOptions(diffOptions()))
 }
 

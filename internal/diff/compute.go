@@ -10,8 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -64,7 +63,7 @@ func (o Options) InterfaceSynced(name string) bool {
 // AddressesSynced says whether the addresses of interface i are compared:
 // it is synced, and it is not a Docker-managed bridge unless
 // IncludeDockerBridges.
-func (o Options) AddressesSynced(i netif.Interface) bool {
+func (o Options) AddressesSynced(i host.Interface) bool {
 	return o.InterfaceSynced(i.Name) && (!i.DockerManaged || o.IncludeDockerBridges)
 }
 
@@ -77,34 +76,34 @@ func (o Options) ContainerSynced(name string) bool {
 // Compute compares the host with what NetBox holds and returns the plan.
 // The plan's ID and CreatedAt are left for the caller to stamp; the device
 // URL too, since only the caller knows NetBox's address.
-func Compute(host discovery.Host, nb record.Snapshot, opts Options) Plan {
+func Compute(h host.Host, nb record.Snapshot, opts Options) Plan {
 	p := Plan{
-		Hostname:    host.Hostname,
+		Hostname:    h.Hostname,
 		DeviceFound: nb.Found,
 		Full:        opts.Full,
 		Changes:     []Change{},
-		Fingerprint: Fingerprint(host, nb),
+		Fingerprint: Fingerprint(h, nb),
 	}
 	if !nb.Found {
 		p.Similar = nb.Similar
-		p.Notes = append(p.Notes, NotFound(host.Hostname, nb.Similar))
+		p.Notes = append(p.Notes, NotFound(h.Hostname, nb.Similar))
 		return p
 	}
 	p.Device = DeviceRef{ID: nb.Device.ID, Name: nb.Device.Name}
-	d := deviceDiffer{host: host, nb: nb, full: opts.Full, plan: &p}
+	d := deviceDiffer{host: h, nb: nb, full: opts.Full, plan: &p}
 	d.platform()
 	d.status()
 	d.serial()
-	(&networkDiffer{host: host.Network, nb: nb, opts: opts, plan: &p}).run()
+	(&networkDiffer{host: h.Network, nb: nb, opts: opts, plan: &p}).run()
 	if !opts.SkipContainers {
-		(&containerDiffer{host: host.Containers, nb: nb, opts: opts, plan: &p}).run()
+		(&containerDiffer{host: h.Containers, nb: nb, opts: opts, plan: &p}).run()
 	}
 	return p
 }
 
 // deviceDiffer holds what the device-attribute rules share.
 type deviceDiffer struct {
-	host discovery.Host
+	host host.Host
 	nb   record.Snapshot
 	full bool
 	plan *Plan
@@ -265,7 +264,7 @@ func UniqueSlug(name string, existing []record.Platform) string {
 // fingerprint no longer matches NetBox would write on stale assumptions.
 // Platforms the host does not map to are left out: a new, unrelated
 // platform does not make a plan stale.
-func Fingerprint(host discovery.Host, nb record.Snapshot) string {
+func Fingerprint(h host.Host, nb record.Snapshot) string {
 	type platformState struct {
 		Found bool
 		ID    int64
@@ -296,10 +295,10 @@ func Fingerprint(host discovery.Host, nb record.Snapshot) string {
 		state.ID, state.Name, state.Status, state.Serial = dv.ID, dv.Name, dv.Status, dv.Serial
 		state.Platform, state.LastUpdated = dv.Platform, dv.LastUpdated
 		state.Primary4, state.Primary6 = dv.PrimaryIP4, dv.PrimaryIP6
-		if p, ok := findPlatform(nb.Platforms, host.OS.Platform); ok {
+		if p, ok := findPlatform(nb.Platforms, h.OS.Platform); ok {
 			state.Target = platformState{Found: true, ID: p.ID, Slug: p.Slug}
-		} else if host.OS.Platform != "" {
-			state.Target.Slug = UniqueSlug(host.OS.Platform, nb.Platforms)
+		} else if h.OS.Platform != "" {
+			state.Target.Slug = UniqueSlug(h.OS.Platform, nb.Platforms)
 		}
 		state.Interfaces = sortedByID(nb.Interfaces, func(v record.Interface) int64 { return v.ID })
 		state.MACs = sortedByID(nb.MACs, func(v record.MACAddress) int64 { return v.ID })

@@ -9,16 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
-func host(platform, serial string) discovery.Host {
-	return discovery.Host{
+func newHost(platform, serial string) host.Host {
+	return host.Host{
 		Hostname: "web01",
-		OS:       discovery.OS{Platform: platform},
-		Hardware: discovery.Hardware{Serial: serial},
+		OS:       host.OS{Platform: platform},
+		Hardware: host.Hardware{Serial: serial},
 	}
 }
 
@@ -60,7 +59,7 @@ func rows(p Plan) []string {
 func TestComputeDeviceAttributes(t *testing.T) {
 	tests := []struct {
 		name  string
-		host  discovery.Host
+		host  host.Host
 		nb    record.Snapshot
 		full  bool
 		want  []string
@@ -68,19 +67,19 @@ func TestComputeDeviceAttributes(t *testing.T) {
 	}{
 		{
 			name: "in sync",
-			host: host("Ubuntu 24.04 LTS", "SN1"),
+			host: newHost("Ubuntu 24.04 LTS", "SN1"),
 			nb:   snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu22, ubuntu24),
 			want: []string{},
 		},
 		{
 			name: "platform changed to an existing platform, case-insensitive match",
-			host: host("ubuntu 24.04 lts", "SN1"),
+			host: newHost("ubuntu 24.04 lts", "SN1"),
 			nb:   snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22, ubuntu24),
 			want: []string{`UPDATE dcim.device.platform "Ubuntu 22.04 LTS"->"Ubuntu 24.04 LTS"`},
 		},
 		{
 			name: "platform missing in NetBox is created first",
-			host: host("Debian 13", "SN1"),
+			host: newHost("Debian 13", "SN1"),
 			nb:   snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22),
 			want: []string{
 				`CREATE dcim.platform. ""->"Debian 13"`,
@@ -89,26 +88,26 @@ func TestComputeDeviceAttributes(t *testing.T) {
 		},
 		{
 			name: "status not active",
-			host: host("Ubuntu 24.04 LTS", "SN1"),
+			host: newHost("Ubuntu 24.04 LTS", "SN1"),
 			nb:   snapshot("planned", "Ubuntu 24.04 LTS", "SN1", ubuntu24),
 			want: []string{`UPDATE dcim.device.status "planned"->"active"`},
 		},
 		{
 			name: "serial mismatch",
-			host: host("Ubuntu 24.04 LTS", "SN2"),
+			host: newHost("Ubuntu 24.04 LTS", "SN2"),
 			nb:   snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24),
 			want: []string{`UPDATE dcim.device.serial "SN1"->"SN2"`},
 		},
 		{
 			name:  "unknown serial and platform never overwrite NetBox",
-			host:  host("", ""),
+			host:  newHost("", ""),
 			nb:    snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22),
 			want:  []string{},
 			notes: 2,
 		},
 		{
 			name: "full mode refreshes every compared field",
-			host: host("Ubuntu 24.04 LTS", "SN1"),
+			host: newHost("Ubuntu 24.04 LTS", "SN1"),
 			nb:   snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24),
 			full: true,
 			want: []string{
@@ -119,7 +118,7 @@ func TestComputeDeviceAttributes(t *testing.T) {
 		},
 		{
 			name:  "device not found: no changes, a note that says to register",
-			host:  host("Ubuntu 24.04 LTS", "SN1"),
+			host:  newHost("Ubuntu 24.04 LTS", "SN1"),
 			nb:    record.Snapshot{},
 			want:  []string{},
 			notes: 1,
@@ -136,20 +135,20 @@ func TestComputeDeviceAttributes(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	p := Compute(discovery.Host{Hostname: "web01.example.com"}, record.Snapshot{Similar: []string{"web01", "WEB01"}}, Options{})
+	p := Compute(host.Host{Hostname: "web01.example.com"}, record.Snapshot{Similar: []string{"web01", "WEB01"}}, Options{})
 	assert.False(t, p.DeviceFound)
 	assert.Equal(t, []string{"web01", "WEB01"}, p.Similar)
 	require.Len(t, p.Notes, 1)
 	assert.Equal(t, `No device named "web01.example.com" in NetBox, but it has "web01", "WEB01": if that is this host, sync it by that name (hostname "web01", --hostname on the command line); if not, register the host first (/cmdb register), then sync.`, p.Notes[0])
 
-	p = Compute(discovery.Host{Hostname: "web01"}, record.Snapshot{}, Options{})
+	p = Compute(host.Host{Hostname: "web01"}, record.Snapshot{}, Options{})
 	assert.Nil(t, p.Similar)
 	assert.Equal(t, []string{`No device named "web01" in NetBox: register the host first (/cmdb register), then sync.`}, p.Notes)
 }
 
 func TestComputeNewPlatformLinksCreateAndUpdate(t *testing.T) {
 	taken := record.Platform{ID: 9, Name: "Debian-13", Slug: "debian-13"}
-	p := Compute(host("Debian 13", ""), snapshot("active", "", "", taken), Options{})
+	p := Compute(newHost("Debian 13", ""), snapshot("active", "", "", taken), Options{})
 	require.Len(t, p.Changes, 2)
 	create, update := p.Changes[0], p.Changes[1]
 	assert.Equal(t, "debian-13-2", create.Slug, "slug must not collide with an existing one")
@@ -177,7 +176,7 @@ func TestSlugify(t *testing.T) {
 }
 
 func TestFingerprintMovesWithTheState(t *testing.T) {
-	h := host("Ubuntu 24.04 LTS", "SN1")
+	h := newHost("Ubuntu 24.04 LTS", "SN1")
 	base := snapshot("active", "Ubuntu 22.04 LTS", "SN1", ubuntu22, ubuntu24)
 	fp := Fingerprint(h, base)
 	assert.Equal(t, fp, Fingerprint(h, base), "deterministic")
@@ -253,7 +252,7 @@ func TestPropertyDiffApplyDiffConverges(t *testing.T) {
 			genPlatformName().Draw(t, "nbPlatform"),
 			rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "nbSerial"),
 			platforms...)
-		h := host(genPlatformName().Draw(t, "hostPlatform"), rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "hostSerial"))
+		h := newHost(genPlatformName().Draw(t, "hostPlatform"), rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "hostSerial"))
 		full := rapid.Bool().Draw(t, "full")
 
 		p := Compute(h, nb, Options{Full: full})
@@ -281,7 +280,7 @@ func TestPropertyDiffApplyDiffConverges(t *testing.T) {
 }
 
 func TestFingerprintCoversWhatThePlanTouches(t *testing.T) {
-	h := host("Ubuntu 24.04 LTS", "SN1")
+	h := newHost("Ubuntu 24.04 LTS", "SN1")
 	base := snapshot("active", "Ubuntu 24.04 LTS", "SN1", ubuntu24)
 	base.Interfaces = []record.Interface{{ID: 1, Name: "eth0", Type: "1000base-t", Enabled: true}, {ID: 2, Name: "eth1", Type: "1000base-t", Enabled: true}}
 	base.IPs = []record.IPAddress{{ID: 5, Address: "192.0.2.1/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 1}}
@@ -311,8 +310,8 @@ func TestFingerprintCoversWhatThePlanTouches(t *testing.T) {
 }
 
 func TestContainerScope(t *testing.T) {
-	h := host("", "")
-	h.Containers = containers.Result{Available: true, Containers: []containers.Container{
+	h := newHost("", "")
+	h.Containers = host.Containers{Available: true, Containers: []host.Container{
 		{Name: "app", Image: "app:1", Running: true, Role: "Container"},
 		{Name: "ci-test-1", Image: "busybox", Running: true, Role: "Container"},
 	}}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -33,7 +33,7 @@ const roleColor = "607d8b"
 // clusters (seed Phase 3, "Docker Containers"). See netbox.ClusterTypeName
 // for how containers map onto NetBox.
 type containerDiffer struct {
-	host containers.Result
+	host host.Containers
 	nb   record.Snapshot
 	opts Options
 	plan *Plan
@@ -55,7 +55,7 @@ func (d *containerDiffer) note(format string, args ...any) {
 }
 
 // clusterName is the cluster a container belongs in.
-func clusterName(c containers.Container) string {
+func clusterName(c host.Container) string {
 	if c.ComposeProject != "" {
 		return c.ComposeProject
 	}
@@ -72,7 +72,7 @@ func (d *containerDiffer) run() {
 		return
 	}
 	if d.opts.ContainerInScope != nil {
-		var kept []containers.Container
+		var kept []host.Container
 		for _, c := range d.host.Containers {
 			if d.opts.ContainerSynced(c.Name) {
 				kept = append(kept, c)
@@ -191,7 +191,7 @@ func (d *containerDiffer) roles() {
 	}
 }
 
-func vmStatus(c containers.Container) string {
+func vmStatus(c host.Container) string {
 	if c.Running {
 		return VMActive
 	}

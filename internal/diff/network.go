@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -25,7 +25,7 @@ const (
 // networkDiffer compares interfaces, MAC objects and IPs (seed Phase 3,
 // "Network Interfaces" and "IP Addresses").
 type networkDiffer struct {
-	host    netif.Network
+	host    host.Network
 	nb      record.Snapshot
 	opts    Options
 	plan    *Plan
@@ -98,7 +98,7 @@ func (d *networkDiffer) interfaces() {
 	}
 }
 
-func (d *networkDiffer) newInterface(l netif.Interface) {
+func (d *networkDiffer) newInterface(l host.Interface) {
 	key := "interface:" + l.Name
 	enabled := true
 	d.add(Change{
@@ -112,7 +112,7 @@ func (d *networkDiffer) newInterface(l netif.Interface) {
 	}
 }
 
-func (d *networkDiffer) changedInterface(l netif.Interface, n record.Interface) {
+func (d *networkDiffer) changedInterface(l host.Interface, n record.Interface) {
 	base := Change{Section: SectionInterfaces, ObjectType: ObjectInterface, ObjectID: n.ID, Object: n.Name}
 	if l.Type != "" && l.Type != n.Type {
 		c := base
@@ -145,7 +145,7 @@ func (d *networkDiffer) changedInterface(l netif.Interface, n record.Interface) 
 // object that must be assigned to the interface before it can be primary.
 // An identical MAC object already on the interface, or assigned nowhere, is
 // used rather than duplicated.
-func (d *networkDiffer) primaryMAC(l netif.Interface, n record.Interface, ifaceKey string, created bool) {
+func (d *networkDiffer) primaryMAC(l host.Interface, n record.Interface, ifaceKey string, created bool) {
 	old := ""
 	if n.PrimaryMAC != nil {
 		old = strings.ToLower(n.PrimaryMAC.Name)

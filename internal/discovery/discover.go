@@ -1,3 +1,10 @@
+// Package discovery finds out what the host it runs on is: its name, its
+// operating system, its hardware identity, and (in later issues) its network
+// interfaces and Docker containers.
+//
+// A fact that cannot be read is left as the empty string (or zero), which
+// means "unknown": the differ never lets an unknown overwrite a value NetBox
+// already has.
 package discovery
 
 import (
@@ -12,11 +19,12 @@ import (
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
-	"github.com/shirou/gopsutil/v4/host"
+	pshost "github.com/shirou/gopsutil/v4/host"
 	"github.com/shirou/gopsutil/v4/mem"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
 
 const (
@@ -34,22 +42,22 @@ type Discoverer struct {
 	readFile func(name string) ([]byte, error)
 	// network lists interfaces (netif.Discover); tests of fixture hosts
 	// replace it, since interfaces come from the kernel, not from files.
-	network func(context.Context, netif.Options) (netif.Network, error)
+	network func(context.Context, netif.Options) (host.Network, error)
 	// docker lists containers (containers.DiscoverLocal); tests replace it.
-	docker func(context.Context, containers.Options) containers.Result
+	docker func(context.Context, containers.Options) host.Containers
 }
 
 // Discover reads the host's facts. A fact that cannot be read is left
 // unknown ("" or 0) with a line in Host.Notes; Discover itself fails only
 // for a malformed interface name pattern in Options.Network, or when ctx is
 // done.
-func (d Discoverer) Discover(ctx context.Context) (Host, error) {
+func (d Discoverer) Discover(ctx context.Context) (host.Host, error) {
 	if err := ctx.Err(); err != nil {
-		return Host{}, err
+		return host.Host{}, err
 	}
 	p := &probe{opts: d.Options.withDefaults(), readFile: d.readFile}
 	if err := p.opts.Network.Validate(); err != nil {
-		return Host{}, err
+		return host.Host{}, err
 	}
 	if p.readFile == nil {
 		p.readFile = os.ReadFile
@@ -59,7 +67,7 @@ func (d Discoverer) Discover(ctx context.Context) (Host, error) {
 		network = netif.Discover
 	}
 
-	h := Host{Hostname: p.hostname()}
+	h := host.Host{Hostname: p.hostname()}
 	psCtx := p.opts.gopsutilContext(ctx)
 	h.OS = p.operatingSystem(psCtx)
 	p.firmware(&h.Hardware)
@@ -75,9 +83,9 @@ func (d Discoverer) Discover(ctx context.Context) (Host, error) {
 
 // containers lists Docker containers. Docker being unreachable is not an
 // error: the result says why, and the rest of the sync goes on.
-func (d Discoverer) containers(ctx context.Context) containers.Result {
+func (d Discoverer) containers(ctx context.Context) host.Containers {
 	if d.SkipContainers {
-		return containers.Result{Reason: "container discovery is turned off"}
+		return host.Containers{Reason: "container discovery is turned off"}
 	}
 	docker := d.docker
 	if docker == nil {
@@ -166,11 +174,11 @@ func parseHostnameFile(data []byte) string {
 
 // operatingSystem reads os-release, and the kernel and architecture from
 // the running kernel (shared with any container).
-func (p *probe) operatingSystem(ctx context.Context) OS {
-	var o OS
+func (p *probe) operatingSystem(ctx context.Context) host.OS {
+	var o host.OS
 	rel := p.osRelease()
 	if rel != nil {
-		o = OS{
+		o = host.OS{
 			ID:         rel["ID"],
 			Name:       rel["NAME"],
 			Version:    rel["VERSION_ID"],
@@ -183,10 +191,10 @@ func (p *probe) operatingSystem(ctx context.Context) OS {
 		}
 	}
 	var err error
-	if o.Kernel, err = host.KernelVersionWithContext(ctx); err != nil {
+	if o.Kernel, err = pshost.KernelVersionWithContext(ctx); err != nil {
 		p.note("kernel", err)
 	}
-	if o.Arch, err = host.KernelArch(); err != nil {
+	if o.Arch, err = pshost.KernelArch(); err != nil {
 		p.note("arch", err)
 	}
 	return o
@@ -243,7 +251,7 @@ func resolveUnder(root, path string) string {
 
 // size fills in CPU count, memory and root disk through gopsutil, which
 // reads the roots from ctx.
-func (p *probe) size(ctx context.Context, hw *Hardware) {
+func (p *probe) size(ctx context.Context, hw *host.Hardware) {
 	if n, err := cpu.CountsWithContext(ctx, true); err != nil {
 		p.note("cpus", err)
 	} else {

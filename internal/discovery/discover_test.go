@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
 
 // fixture returns Options pointing at testdata/<name>.
@@ -30,8 +31,8 @@ func fixture(t *testing.T, name string) Options {
 
 // noNetwork stands in for interface discovery, which reads the kernel of
 // the machine running the tests rather than the fixture's files.
-func noNetwork(context.Context, netif.Options) (netif.Network, error) {
-	return netif.Network{}, nil
+func noNetwork(context.Context, netif.Options) (host.Network, error) {
+	return host.Network{}, nil
 }
 
 // writeTree makes a fixture root from path -> content.
@@ -55,29 +56,29 @@ func TestDiscoverFixtures(t *testing.T) {
 	tests := []struct {
 		fixture  string
 		hostname string
-		os       OS // Kernel and Arch come from the running kernel
-		hw       Hardware
+		os       host.OS // Kernel and Arch come from the running kernel
+		hw       host.Hardware
 		notes    []string // substrings, one per expected note
 	}{
 		{
 			fixture:  "ubuntu-24.04",
 			hostname: "r640-01",
-			os:       OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", PrettyName: "Ubuntu 24.04.1 LTS", Codename: "noble", Platform: "Ubuntu 24.04 LTS"},
-			hw:       Hardware{Serial: "7XJ4K53", Model: "PowerEdge R640", Manufacturer: "Dell Inc.", CPUs: 16, MemoryMB: 64000},
+			os:       host.OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", PrettyName: "Ubuntu 24.04.1 LTS", Codename: "noble", Platform: "Ubuntu 24.04 LTS"},
+			hw:       host.Hardware{Serial: "7XJ4K53", Model: "PowerEdge R640", Manufacturer: "Dell Inc.", CPUs: 16, MemoryMB: 64000},
 		},
 		{
 			// os-release only under usr/lib (etc/os-release is a relative
 			// symlink); DMI holds placeholders only.
 			fixture:  "debian-12",
 			hostname: "minipc",
-			os:       OS{ID: "debian", Name: "Debian GNU/Linux", Version: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)", Codename: "bookworm", Platform: "Debian 12"},
-			hw:       Hardware{CPUs: 4, MemoryMB: 7834},
+			os:       host.OS{ID: "debian", Name: "Debian GNU/Linux", Version: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)", Codename: "bookworm", Platform: "Debian 12"},
+			hw:       host.Hardware{CPUs: 4, MemoryMB: 7834},
 		},
 		{
 			fixture:  "raspberry-pi",
 			hostname: "pi4",
-			os:       OS{ID: "debian", Name: "Debian GNU/Linux", Version: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)", Codename: "bookworm", Platform: "Raspberry Pi OS 12"},
-			hw:       Hardware{Serial: "10000000a1b2c3d4", Model: "Raspberry Pi 4 Model B Rev 1.4", Manufacturer: "Raspberry Pi", CPUs: 4, MemoryMB: 3794},
+			os:       host.OS{ID: "debian", Name: "Debian GNU/Linux", Version: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)", Codename: "bookworm", Platform: "Raspberry Pi OS 12"},
+			hw:       host.Hardware{Serial: "10000000a1b2c3d4", Model: "Raspberry Pi 4 Model B Rev 1.4", Manufacturer: "Raspberry Pi", CPUs: 4, MemoryMB: 3794},
 		},
 		{
 			fixture: "minimal",
@@ -149,7 +150,7 @@ func TestDiscoverReadErrorThatIsNotAbsence(t *testing.T) {
 	})
 	h, err := Discoverer{Options: opts, network: noNetwork}.Discover(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, Hardware{Model: "Box", Manufacturer: "Maker", CPUs: 1, MemoryMB: 1024, RootDiskGB: h.Hardware.RootDiskGB}, h.Hardware)
+	assert.Equal(t, host.Hardware{Model: "Box", Manufacturer: "Maker", CPUs: 1, MemoryMB: 1024, RootDiskGB: h.Hardware.RootDiskGB}, h.Hardware)
 	require.Len(t, h.Notes, 1)
 	assert.Contains(t, h.Notes[0], "serial: ")
 	assert.Contains(t, h.Notes[0], "is a directory")
@@ -161,7 +162,7 @@ func TestDiscoverRaspberryPiVariants(t *testing.T) {
 		name     string
 		files    map[string]string
 		platform string
-		hw       Hardware
+		hw       host.Hardware
 	}{
 		{
 			name: "32-bit raspbian, serial only in cpuinfo",
@@ -171,7 +172,7 @@ func TestDiscoverRaspberryPiVariants(t *testing.T) {
 				"proc/cpuinfo":                       piCPUInfo,
 			},
 			platform: "Raspberry Pi OS 11",
-			hw:       Hardware{Serial: "00000000c0ffee42", Model: "Raspberry Pi 3 Model B Plus Rev 1.3", Manufacturer: "Raspberry Pi", CPUs: 2},
+			hw:       host.Hardware{Serial: "00000000c0ffee42", Model: "Raspberry Pi 3 Model B Plus Rev 1.3", Manufacturer: "Raspberry Pi", CPUs: 2},
 		},
 		{
 			name: "device tree only under proc",
@@ -183,7 +184,7 @@ func TestDiscoverRaspberryPiVariants(t *testing.T) {
 				"proc/cpuinfo":                   "processor : 0\n",
 			},
 			platform: "Raspberry Pi OS 12",
-			hw:       Hardware{Serial: "b1c2d3e4f5a6b7c8", Model: "Raspberry Pi 5 Model B Rev 1.0", Manufacturer: "Raspberry Pi", CPUs: 1},
+			hw:       host.Hardware{Serial: "b1c2d3e4f5a6b7c8", Model: "Raspberry Pi 5 Model B Rev 1.0", Manufacturer: "Raspberry Pi", CPUs: 1},
 		},
 		{
 			name: "no device tree, model and serial from cpuinfo",
@@ -192,7 +193,7 @@ func TestDiscoverRaspberryPiVariants(t *testing.T) {
 				"proc/cpuinfo":   piCPUInfo,
 			},
 			platform: "Debian 12", // plain Debian on a Pi: no rpi-issue, no hint
-			hw:       Hardware{Serial: "00000000c0ffee42", Model: "Raspberry Pi 3 Model B Plus Rev 1.3", Manufacturer: "Raspberry Pi", CPUs: 2},
+			hw:       host.Hardware{Serial: "00000000c0ffee42", Model: "Raspberry Pi 3 Model B Plus Rev 1.3", Manufacturer: "Raspberry Pi", CPUs: 2},
 		},
 		{
 			name: "other ARM board: cpuinfo serial not trusted",
@@ -202,7 +203,7 @@ func TestDiscoverRaspberryPiVariants(t *testing.T) {
 				"proc/cpuinfo":                       "processor : 0\nSerial : 1234abcd\n",
 			},
 			platform: "Debian 12",
-			hw:       Hardware{Model: "Radxa ROCK 5B", CPUs: 1},
+			hw:       host.Hardware{Model: "Radxa ROCK 5B", CPUs: 1},
 		},
 	}
 	for _, tt := range tests {
@@ -252,8 +253,8 @@ func TestDiscoverNetwork(t *testing.T) {
 	opts := fixture(t, "ubuntu-24.04")
 	opts.Network.Include = []string{"en*"}
 	var got netif.Options
-	want := netif.Network{Interfaces: []netif.Interface{{Name: "eno1", Type: netif.Type1000BaseT}}}
-	d := Discoverer{Options: opts, network: func(_ context.Context, o netif.Options) (netif.Network, error) {
+	want := host.Network{Interfaces: []host.Interface{{Name: "eno1", Type: netif.Type1000BaseT}}}
+	d := Discoverer{Options: opts, network: func(_ context.Context, o netif.Options) (host.Network, error) {
 		got = o
 		return want, nil
 	}}
@@ -263,8 +264,8 @@ func TestDiscoverNetwork(t *testing.T) {
 	assert.Equal(t, netif.Options{SysRoot: opts.SysRoot, ProcRoot: opts.ProcRoot, Include: []string{"en*"}}, got,
 		"the host's roots reach interface discovery")
 
-	d.network = func(context.Context, netif.Options) (netif.Network, error) {
-		return netif.Network{}, errors.New("list network interfaces: netlink: boom")
+	d.network = func(context.Context, netif.Options) (host.Network, error) {
+		return host.Network{}, errors.New("list network interfaces: netlink: boom")
 	}
 	h, err = d.Discover(t.Context())
 	require.NoError(t, err, "a failed listing costs the network facts, not the host")

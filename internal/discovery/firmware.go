@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
 
 // RaspberryPiManufacturer is the manufacturer reported for a Raspberry Pi,
@@ -65,7 +67,7 @@ func CleanDMIValue(raw string) string {
 
 // firmware reads serial, model and manufacturer: DMI on x86, the device tree
 // on ARM, and on a Raspberry Pi /proc/cpuinfo for what the device tree lacks.
-func (p *probe) firmware(hw *Hardware) {
+func (p *probe) firmware(hw *host.Hardware) {
 	dmi := filepath.Join(p.opts.SysRoot, "class", "dmi", "id")
 	hw.Serial = CleanDMIValue(p.readFact("serial", filepath.Join(dmi, "product_serial")))
 	hw.Model = CleanDMIValue(p.readFact("model", filepath.Join(dmi, "product_name")))

@@ -16,7 +16,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -24,14 +24,14 @@ import (
 // Discoverer finds out what this host is. discovery provides the real one;
 // tests and the demo may pass a fixed host.
 type Discoverer interface {
-	Discover(ctx context.Context) (discovery.Host, error)
+	Discover(ctx context.Context) (host.Host, error)
 }
 
 // DiscovererFunc adapts a function to Discoverer.
-type DiscovererFunc func(ctx context.Context) (discovery.Host, error)
+type DiscovererFunc func(ctx context.Context) (host.Host, error)
 
 // Discover calls f.
-func (f DiscovererFunc) Discover(ctx context.Context) (discovery.Host, error) { return f(ctx) }
+func (f DiscovererFunc) Discover(ctx context.Context) (host.Host, error) { return f(ctx) }
 
 // NetBox is what the engine needs from a NetBox client; *netbox.Client has it.
 type NetBox interface {
@@ -69,7 +69,7 @@ type Engine struct {
 // can check NetBox against the same facts.
 type storedPlan struct {
 	plan  diff.Plan
-	host  discovery.Host
+	host  host.Host
 	query netbox.SnapshotQuery // the lookup's, which the stale check may repeat
 	view  staleView            // what the lookup saw, for the stale check (stale.go)
 	// lookupAt is when the lookup began, by this engine's clock.
@@ -112,33 +112,33 @@ var (
 )
 
 // Discover returns a fresh snapshot of the host.
-func (e *Engine) Discover(ctx context.Context) (discovery.Host, error) {
+func (e *Engine) Discover(ctx context.Context) (host.Host, error) {
 	return e.disc.Discover(ctx)
 }
 
 // Diff looks the device up, discovers the host, compares them and keeps the
 // plan for a later Apply.
 func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
-	host, err := e.disc.Discover(ctx)
+	h, err := e.disc.Discover(ctx)
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("discover host: %w", err)
 	}
 	if req.Hostname != "" {
-		host.Hostname = req.Hostname
+		h.Hostname = req.Hostname
 	}
-	if host.Hostname == "" {
+	if h.Hostname == "" {
 		return diff.Plan{}, errors.New("the host name could not be discovered: pass a hostname")
 	}
 	lookupAt := e.now()
-	query := LookupQuery(host, e.opts)
+	query := LookupQuery(h, e.opts)
 	snap, err := e.nb.SnapshotFor(ctx, query)
 	if err != nil {
-		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", host.Hostname, err)
+		return diff.Plan{}, fmt.Errorf("look up %q in NetBox: %w", h.Hostname, err)
 	}
 	opts := e.opts
 	opts.Full = opts.Full || req.Full
 	opts.NoCreateClusters = opts.NoCreateClusters || req.NoCreateClusters
-	plan := diff.Compute(host, snap, opts)
+	plan := diff.Compute(h, snap, opts)
 	plan.ID = newPlanID()
 	plan.CreatedAt = e.now().UTC()
 	if plan.DeviceFound {
@@ -151,7 +151,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: host, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
 	return plan, nil
 }
 
@@ -208,7 +208,7 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 // objects may carry elsewhere (to reuse or to report); its platform and its
 // containers' roles (to tell whether the platforms and roles need reading);
 // and its containers unless o skips them.
-func LookupQuery(h discovery.Host, o diff.Options) netbox.SnapshotQuery {
+func LookupQuery(h host.Host, o diff.Options) netbox.SnapshotQuery {
 	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available && !o.SkipContainers}
 	if q.Containers {
 		for _, c := range h.Containers.Containers {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -80,8 +80,8 @@ func (m *memNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry)
 
 func newTestEngine() (*Engine, *memNetBox) {
 	nb := &memNetBox{found: true, dev: record.Device{ID: 3, Name: "web01", Status: "planned"}}
-	host := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Debian 13"}, Hardware: discovery.Hardware{Serial: "S1"}}
-	return New(nb, DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil })), nb
+	h := host.Host{Hostname: "web01", OS: host.OS{Platform: "Debian 13"}, Hardware: host.Hardware{Serial: "S1"}}
+	return New(nb, DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil })), nb
 }
 
 func TestDiffApplyDiff(t *testing.T) {

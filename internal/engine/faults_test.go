@@ -20,9 +20,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
@@ -116,20 +114,20 @@ func faultClient(t testing.TB, srv *simtest.Server) *netbox.Client {
 // an unassigned MAC object and an unassigned IP; eth1 is gone (offline,
 // its IP unassigned); two containers need the cluster type, the host's
 // group, two clusters, two roles and two VMs.
-func faultHost() discovery.Host {
-	return discovery.Host{
+func faultHost() host.Host {
+	return host.Host{
 		Hostname: "homelab",
-		OS:       discovery.OS{Platform: "Ubuntu 24.04"},
-		Hardware: discovery.Hardware{Serial: "SN-NEW"},
-		Network: netif.Network{
-			Interfaces: []netif.Interface{
+		OS:       host.OS{Platform: "Ubuntu 24.04"},
+		Hardware: host.Hardware{Serial: "SN-NEW"},
+		Network: host.Network{
+			Interfaces: []host.Interface{
 				{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 				{Name: "eth2", Type: "10gbase-t", MAC: "aa:bb:cc:22:22:22", IPv4: []netip.Prefix{netip.MustParsePrefix("10.0.0.5/24")}},
 				{Name: "wlan0", Type: "ieee802.11ax", MAC: "aa:bb:cc:33:33:33", IPv4: []netip.Prefix{netip.MustParsePrefix("10.9.9.9/24")}},
 			},
 			PrimaryIPv4: netip.MustParsePrefix("192.168.1.150/24"),
 		},
-		Containers: containers.Result{Available: true, Containers: []containers.Container{
+		Containers: host.Containers{Available: true, Containers: []host.Container{
 			{Name: "nginx", Image: "nginx:1", Running: true, ComposeProject: "web", Role: "Reverse Proxy", VCPUs: 1, MemoryMB: 256},
 			{Name: "redis", Image: "redis:7", Role: "Database"},
 		}},

@@ -8,9 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -19,17 +17,17 @@ import (
 // it look objects up across NetBox on every sync.
 func TestLookupQuery(t *testing.T) {
 	p := netip.MustParsePrefix
-	host := discovery.Host{
+	h := host.Host{
 		Hostname: "homelab",
-		OS:       discovery.OS{Platform: "Debian 12"},
-		Network: netif.Network{Interfaces: []netif.Interface{
+		OS:       host.OS{Platform: "Debian 12"},
+		Network: host.Network{Interfaces: []host.Interface{
 			{Name: "lo", IPv4: []netip.Prefix{p("127.0.0.1/8")}},
 			{Name: "eth0", MAC: "aa:bb:cc:00:00:01", IPv4: []netip.Prefix{p("192.168.1.150/24")}, IPv6: []netip.Prefix{p("2001:db8::5/64")}},
 			{Name: "docker0", MAC: "02:42:00:00:00:01", DockerManaged: true, IPv4: []netip.Prefix{p("172.17.0.1/16")}},
 			{Name: "vethabc", MAC: "02:42:00:00:00:02"},
 			{Name: "tailscale0", IPv4: []netip.Prefix{p("100.101.102.103/32")}},
 		}},
-		Containers: containers.Result{Available: true, Containers: []containers.Container{
+		Containers: host.Containers{Available: true, Containers: []host.Container{
 			{Name: "db", Role: "Database"},
 			{Name: "ci-runner", Role: "Container"},
 		}},
@@ -79,7 +77,7 @@ func TestLookupQuery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, LookupQuery(host, tt.opts))
+			assert.Equal(t, tt.want, LookupQuery(h, tt.opts))
 		})
 	}
 }

@@ -13,9 +13,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/containers"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -46,18 +44,18 @@ type propCase struct {
 	mac   func(i int) string
 }
 
-func genHost(t *rapid.T, c propCase) discovery.Host {
-	h := discovery.Host{
+func genHost(t *rapid.T, c propCase) host.Host {
+	h := host.Host{
 		Hostname: c.name,
-		OS:       discovery.OS{Platform: rapid.SampledFrom(platformPool).Draw(t, "host platform")},
-		Hardware: discovery.Hardware{Serial: rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "host serial")},
+		OS:       host.OS{Platform: rapid.SampledFrom(platformPool).Draw(t, "host platform")},
+		Hardware: host.Hardware{Serial: rapid.SampledFrom([]string{"", "SN1", "SN2"}).Draw(t, "host serial")},
 	}
 	usedAddr, usedMAC := map[int]bool{}, map[int]bool{}
 	for _, p := range ifacePool {
 		if !rapid.Bool().Draw(t, "host has "+p.name) {
 			continue
 		}
-		i := netif.Interface{Name: p.name, Type: p.typ}
+		i := host.Interface{Name: p.name, Type: p.typ}
 		if p.typ != "virtual" {
 			if m := rapid.IntRange(0, 7).Draw(t, "mac of "+p.name); !usedMAC[m] {
 				usedMAC[m] = true
@@ -94,7 +92,7 @@ func genHost(t *rapid.T, c propCase) discovery.Host {
 	if rapid.Bool().Draw(t, "docker available") {
 		h.Containers.Available = true
 		for k := range rapid.IntRange(0, 4).Draw(t, "containers") {
-			ct := containers.Container{
+			ct := host.Container{
 				Name:           fmt.Sprintf("c%d", k),
 				Image:          rapid.SampledFrom([]string{"nginx:1", "postgres:16", "busybox"}).Draw(t, "image"),
 				Running:        rapid.Bool().Draw(t, "running"),

@@ -11,8 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
@@ -58,8 +57,8 @@ func (w simWorld) device(t tb, name, status string, platform int64) record.Devic
 	return got
 }
 
-func (w simWorld) engine(h discovery.Host) *Engine {
-	return New(w.nb, DiscovererFunc(func(context.Context) (discovery.Host, error) { return h, nil }),
+func (w simWorld) engine(h host.Host) *Engine {
+	return New(w.nb, DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil }),
 		WithDiffOptions(diff.Options{InterfaceInScope: func(n string) bool { return !strings.HasPrefix(n, "veth") }}))
 }
 
@@ -98,12 +97,12 @@ func seedExampleInSim(t *testing.T, w simWorld) record.Device {
 	return d
 }
 
-func seedExampleHost() discovery.Host {
-	return discovery.Host{
+func seedExampleHost() host.Host {
+	return host.Host{
 		Hostname: "homelab",
-		OS:       discovery.OS{Platform: "Ubuntu 24.04"},
-		Network: netif.Network{
-			Interfaces: []netif.Interface{
+		OS:       host.OS{Platform: "Ubuntu 24.04"},
+		Network: host.Network{
+			Interfaces: []host.Interface{
 				{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 				{Name: "tailscale0", Type: "virtual", IPv4: []netip.Prefix{netip.MustParsePrefix("100.101.102.103/32")}},
 			},
@@ -157,10 +156,10 @@ func TestSeedExampleAgainstSimulator(t *testing.T) {
 }
 
 // bigHost has n interfaces with addrs IPv4 addresses spread over them.
-func bigHost(name string, n, addrs int) discovery.Host {
-	h := discovery.Host{Hostname: name, OS: discovery.OS{Platform: "Debian 12"}, Hardware: discovery.Hardware{Serial: "S-" + name}}
+func bigHost(name string, n, addrs int) host.Host {
+	h := host.Host{Hostname: name, OS: host.OS{Platform: "Debian 12"}, Hardware: host.Hardware{Serial: "S-" + name}}
 	for i := range n {
-		h.Network.Interfaces = append(h.Network.Interfaces, netif.Interface{
+		h.Network.Interfaces = append(h.Network.Interfaces, host.Interface{
 			Name: fmt.Sprintf("eth%d", i), Type: "1000base-t", MAC: fmt.Sprintf("02:00:00:00:%02x:%02x", n, i),
 		})
 	}
@@ -182,7 +181,7 @@ func TestRequestCountDoesNotGrowWithInterfaces(t *testing.T) {
 	// of write.
 	_, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Debian 12", Slug: "debian-12"})
 	require.NoError(t, err)
-	count := func(h discovery.Host) (first, full int) {
+	count := func(h host.Host) (first, full int) {
 		w.device(t, h.Hostname, "planned", 0)
 		e := w.engine(h)
 		w.srv.Sim.ResetRequests()

@@ -11,15 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
 func TestStaleViewTouchedBy(t *testing.T) {
-	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
+	h := host.Host{Hostname: "homelab", Network: host.Network{Interfaces: []host.Interface{
 		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 	}}}
 	snap := record.Snapshot{
@@ -31,7 +30,7 @@ func TestStaleViewTouchedBy(t *testing.T) {
 		Clusters:     []record.Cluster{{ID: 40}},
 		VMs:          []record.VirtualMachine{{ID: 50, ClusterID: 40}},
 	}
-	v := newStaleView(LookupQuery(host, diff.Options{}), snap)
+	v := newStaleView(LookupQuery(h, diff.Options{}), snap)
 	data := func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i < len(kv); i += 2 {
@@ -76,7 +75,7 @@ func TestStaleViewTouchedBy(t *testing.T) {
 	}
 
 	t.Run("no group yet: any cluster may be the host's", func(t *testing.T) {
-		bare := newStaleView(LookupQuery(host, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7}})
+		bare := newStaleView(LookupQuery(h, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7}})
 		assert.True(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}))
 	})
 }
@@ -164,8 +163,8 @@ func TestStaleCheckByChangeLog(t *testing.T) {
 		w := newSimWorld(t)
 		seedExampleInSim(t, w)
 		w.srv.Sim.AgeObjectChanges(time.Hour)
-		host := seedExampleHost()
-		discover := DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil })
+		h := seedExampleHost()
+		discover := DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil })
 		server, elsewhere := New(w.nb, discover), New(w.nb, discover)
 		syncWith := func(e *Engine) []string {
 			plan, err := e.Diff(ctx, DiffRequest{})
@@ -181,17 +180,17 @@ func TestStaleCheckByChangeLog(t *testing.T) {
 
 		// The host changes again at once: the next sync's window holds the
 		// first apply's records, which its lookup saw.
-		host.Network.Interfaces[1].IPv4 = append(host.Network.Interfaces[1].IPv4, netip.MustParsePrefix("100.101.102.104/32"))
+		h.Network.Interfaces[1].IPv4 = append(h.Network.Interfaces[1].IPv4, netip.MustParsePrefix("100.101.102.104/32"))
 		assert.Equal(t, changeLogOnly, syncWith(server))
 
 		// An engine that did not make those writes cannot tell: it re-reads.
-		host.Network.Interfaces[1].IPv4 = append(host.Network.Interfaces[1].IPv4, netip.MustParsePrefix("100.101.102.105/32"))
+		h.Network.Interfaces[1].IPv4 = append(h.Network.Interfaces[1].IPv4, netip.MustParsePrefix("100.101.102.105/32"))
 		assert.Greater(t, len(syncWith(elsewhere)), 1)
 	})
 
 	t.Run("more changes than a page: re-read", func(t *testing.T) {
 		w, _, _ := setup(t, true)
-		e := New(busyLog{w.nb}, DiscovererFunc(func(context.Context) (discovery.Host, error) { return seedExampleHost(), nil }))
+		e := New(busyLog{w.nb}, DiscovererFunc(func(context.Context) (host.Host, error) { return seedExampleHost(), nil }))
 		plan, err := e.Diff(ctx, DiffRequest{})
 		require.NoError(t, err)
 		w.srv.Sim.ResetRequests()
@@ -229,10 +228,10 @@ func FuzzStaleViewTouchedBy(f *testing.F) {
 	f.Add("dcim.interface", int64(12), []byte(`{"device":8}`), []byte(`{"device":"7"}`))
 	f.Add("dcim.macaddress", int64(22), []byte(`{"mac_address":"not a mac","assigned_object_id":10}`), []byte(`null`))
 	f.Add("virtualization.virtualmachine", int64(50), []byte(`{"cluster":{"id":40}}`), []byte(`[]`))
-	host := discovery.Host{Hostname: "homelab", Network: netif.Network{Interfaces: []netif.Interface{
+	h := host.Host{Hostname: "homelab", Network: host.Network{Interfaces: []host.Interface{
 		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 	}}}
-	v := newStaleView(LookupQuery(host, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7},
+	v := newStaleView(LookupQuery(h, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7},
 		Interfaces: []record.Interface{{ID: 10}}, VMs: []record.VirtualMachine{{ID: 50}}, ClusterGroup: &record.ClusterGroup{ID: 3}})
 	f.Fuzz(func(t *testing.T, objectType string, id int64, pre, post []byte) {
 		c := netbox.ObjectChange{ObjectType: objectType, ObjectID: id, Action: "update"}

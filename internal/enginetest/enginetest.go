@@ -11,8 +11,8 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -21,13 +21,13 @@ import (
 type Syncer struct {
 	t    testing.TB
 	eng  *engine.Engine
-	host *discovery.Host
+	host *host.Host
 }
 
-// New returns a Syncer of *host against c.
-func New(t testing.TB, c *netbox.Client, host *discovery.Host, opts ...engine.Option) *Syncer {
-	s := &Syncer{t: t, host: host}
-	s.eng = engine.New(c, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return *s.host, nil }), opts...)
+// New returns a Syncer of *h against c.
+func New(t testing.TB, c *netbox.Client, h *host.Host, opts ...engine.Option) *Syncer {
+	s := &Syncer{t: t, host: h}
+	s.eng = engine.New(c, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return *s.host, nil }), opts...)
 	return s
 }
 

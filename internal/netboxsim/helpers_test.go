@@ -3,10 +3,11 @@ package netboxsim_test
 import (
 	"bytes"
 	"encoding/json"
-	gonetbox "github.com/netbox-community/go-netbox/v4"
 	"io"
 	"net/http"
 	"testing"
+
+	gonetbox "github.com/netbox-community/go-netbox/v4"
 
 	"github.com/stretchr/testify/require"
 

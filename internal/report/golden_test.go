@@ -10,8 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -19,7 +18,7 @@ import (
 // 22.04, eth0 with aa:bb:cc:00:00:00 and 192.168.1.100/24, and an eth1; the
 // host has Ubuntu 24.04, eth0 with aa:bb:cc:11:11:11 and 192.168.1.150/24,
 // tailscale0 with a 100.x/32, and no eth1.
-func seedExample() (discovery.Host, record.Snapshot) {
+func seedExample() (host.Host, record.Snapshot) {
 	nb := record.Snapshot{
 		Found: true,
 		Device: record.Device{
@@ -35,12 +34,12 @@ func seedExample() (discovery.Host, record.Snapshot) {
 		MACs: []record.MACAddress{{ID: 200, MAC: "AA:BB:CC:00:00:00", InterfaceID: 10, DeviceID: 42}},
 		IPs:  []record.IPAddress{{ID: 300, Address: "192.168.1.100/24", Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: 10, DeviceID: 42}},
 	}
-	h := discovery.Host{
+	h := host.Host{
 		Hostname: "homelab",
-		OS:       discovery.OS{Platform: "Ubuntu 24.04"},
-		Hardware: discovery.Hardware{},
-		Network: netif.Network{
-			Interfaces: []netif.Interface{
+		OS:       host.OS{Platform: "Ubuntu 24.04"},
+		Hardware: host.Hardware{},
+		Network: host.Network{
+			Interfaces: []host.Interface{
 				{Name: "eth0", Type: "1000base-t", MAC: "aa:bb:cc:11:11:11", AdminUp: true, IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 				{Name: "tailscale0", Type: "virtual", AdminUp: true, IPv4: []netip.Prefix{netip.MustParsePrefix("100.101.102.103/32")}},
 			},

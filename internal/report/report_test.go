@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -16,7 +16,7 @@ func TestMarkdownSeedLayout(t *testing.T) {
 		ID: 42, Name: "web01", Status: "planned",
 		Platform: &record.Ref{ID: 1, Name: "Ubuntu 22.04"},
 	}, Platforms: []record.Platform{{ID: 1, Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}}}
-	h := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Ubuntu 24.04"}, Hardware: discovery.Hardware{Serial: "a|b"}}
+	h := host.Host{Hostname: "web01", OS: host.OS{Platform: "Ubuntu 24.04"}, Hardware: host.Hardware{Serial: "a|b"}}
 	p := diff.Compute(h, nb, diff.Options{})
 	p.Device.URL = "https://netbox.example.com/dcim/devices/42/"
 

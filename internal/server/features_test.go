@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
@@ -244,8 +244,8 @@ func TestResources(t *testing.T) {
 	require.Equal(t, http.StatusCreated, status, string(body))
 	nb, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	require.NoError(t, err)
-	host := discovery.Host{Hostname: "web01", OS: discovery.OS{Platform: "Debian 12"}}
-	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil }))
+	h := host.Host{Hostname: "web01", OS: host.OS{Platform: "Debian 12"}}
+	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil }))
 	c := inProcess(t, New(eng, nb, Options{}), "")
 	ctx := context.Background()
 
@@ -268,9 +268,9 @@ func TestResources(t *testing.T) {
 	require.Len(t, res.Contents, 1)
 	hc := res.Contents[0].(mcp.TextResourceContents)
 	assert.Equal(t, "application/json", hc.MIMEType)
-	var got discovery.Host
+	var got host.Host
 	require.NoError(t, json.Unmarshal([]byte(hc.Text), &got))
-	assert.Equal(t, host, got)
+	assert.Equal(t, h, got)
 
 	diffRes, err := callTool(c, "cmdb_sync_diff", map[string]any{})
 	require.NoError(t, err)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
@@ -99,7 +99,7 @@ func fuzzTools(f *testing.F) ([]tools.Tool, string) {
 	cl := post("/api/virtualization/clusters/", map[string]any{"name": "media", "type": ct})
 	post("/api/virtualization/virtual-machines/", map[string]any{"name": "media_radarr", "cluster": cl, "status": "active"})
 
-	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return testHost, nil }))
+	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return testHost, nil }))
 	return tools.All(tools.Deps{Engine: eng, NetBox: nb}), srv.Token
 }
 

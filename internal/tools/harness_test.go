@@ -14,8 +14,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
@@ -23,10 +23,10 @@ import (
 )
 
 // testHost is the host the tools' engine "discovers" in these tests.
-var testHost = discovery.Host{
+var testHost = host.Host{
 	Hostname: "web01",
-	OS:       discovery.OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", PrettyName: "Ubuntu 24.04.1 LTS", Platform: "Ubuntu 24.04 LTS"},
-	Hardware: discovery.Hardware{Serial: "SN-0001", Model: "PowerEdge R640", Manufacturer: "Dell Inc.", CPUs: 8, MemoryMB: 16384, RootDiskGB: 100},
+	OS:       host.OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", PrettyName: "Ubuntu 24.04.1 LTS", Platform: "Ubuntu 24.04 LTS"},
+	Hardware: host.Hardware{Serial: "SN-0001", Model: "PowerEdge R640", Manufacturer: "Dell Inc.", CPUs: 8, MemoryMB: 16384, RootDiskGB: 100},
 }
 
 // harness is the simulator, a NetBox client on it, and an MCP client
@@ -47,7 +47,7 @@ type harnessOptions struct {
 	// url overrides NetBox's URL for the tools (an unreachable one).
 	url string
 	// host overrides testHost.
-	host *discovery.Host
+	host *host.Host
 	// elicit makes the client support elicitation, answering with it.
 	elicit func(mcp.ElicitationRequest) (*mcp.ElicitationResult, error)
 	// protocol pins the protocol version; empty is the newest
@@ -71,11 +71,11 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	}
 	nb, err := netbox.New(cfg)
 	require.NoError(t, err)
-	host := testHost
+	discovered := testHost
 	if opts.host != nil {
-		host = *opts.host
+		discovered = *opts.host
 	}
-	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (discovery.Host, error) { return host, nil }))
+	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return discovered, nil }))
 
 	// Every result of every test is checked against its tool's declared
 	// output schema, as a validating client would.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 )
 
@@ -50,13 +50,13 @@ func discover(eng *engine.Engine) Tool {
 	def := mcp.NewTool("cmdb_discover",
 		mcp.WithDescription("Read what this host is now: hostname, OS and the NetBox platform it maps to, serial, model, CPUs, memory, disk, interfaces, containers. Changes nothing."),
 		inputSchema[DiscoverInput](),
-		outputSchema[discovery.Host](),
+		outputSchema[host.Host](),
 		hints(readHints, "Discover this host"),
 	)
-	return Tool{Definition: def, Handler: structured(func(ctx context.Context, _ DiscoverInput) (discovery.Host, error) {
+	return Tool{Definition: def, Handler: structured(func(ctx context.Context, _ DiscoverInput) (host.Host, error) {
 		h, err := eng.Discover(ctx)
 		if err != nil {
-			return discovery.Host{}, fmt.Errorf("discover host: %w", err)
+			return host.Host{}, fmt.Errorf("discover host: %w", err)
 		}
 		return h, nil
 	})}

@@ -13,27 +13,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery/netif"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
 func TestDiscover(t *testing.T) {
 	// Addresses are netip values that marshal as strings: the output
 	// schema must say so, or the harness's validation fails the call.
-	host := testHost
+	discovered := testHost
 	addr := netip.MustParsePrefix("192.0.2.10/24")
-	host.Network = netif.Network{
-		Interfaces: []netif.Interface{{
+	discovered.Network = host.Network{
+		Interfaces: []host.Interface{{
 			Name: "eth0", Index: 2, Type: "1000base-t", TypeReason: "test", MAC: "52:54:00:12:34:56",
 			MTU: 1500, AdminUp: true, OperState: "up", IPv4: []netip.Prefix{addr},
 		}},
 		PrimaryIPv4: addr,
 	}
-	h := newHarness(t, harnessOptions{host: &host})
+	h := newHarness(t, harnessOptions{host: &discovered})
 	for _, args := range []any{nil, tools.DiscoverInput{}} {
-		got := decode[discovery.Host](t, h.call(t, "cmdb_discover", args))
-		assert.Equal(t, host, got)
+		got := decode[host.Host](t, h.call(t, "cmdb_discover", args))
+		assert.Equal(t, discovered, got)
 	}
 }
 

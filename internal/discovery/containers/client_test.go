@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,7 +66,7 @@ func TestDiscoverLocalWithRealClient(t *testing.T) {
 	res := DiscoverLocal(t.Context(), Options{})
 
 	require.True(t, res.Available, res.Reason)
-	assert.Equal(t, []Container{{
+	assert.Equal(t, []host.Container{{
 		ID: "aaa", Name: "proxy", Image: "caddy:2", State: "running", Running: true,
 		ComposeProject: "edge", ComposeService: "caddy", VCPUs: 0.25, MemoryMB: 256, Role: "Reverse Proxy",
 	}}, res.Containers, "bbb was removed between list and inspect (404) and is left out")

@@ -16,43 +16,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 )
-
-// Container is one Docker container as the sync sees it.
-type Container struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`  // without Docker's leading "/"
-	Image string `json:"image"` // the reference the container was created from, e.g. "postgres:16"
-	// State is Docker's: created, running, paused, restarting, removing,
-	// exited or dead.
-	State string `json:"state"`
-	// Running is true only in state "running": a paused or restarting
-	// container is not serving.
-	Running        bool   `json:"running"`
-	ComposeProject string `json:"compose_project,omitempty"`
-	ComposeService string `json:"compose_service,omitempty"`
-	// VCPUs is the CPU limit (--cpus, --cpu-quota/--cpu-period, or the size
-	// of --cpuset-cpus, the smallest of those set); 0 means no limit, unknown.
-	VCPUs float64 `json:"vcpus"`
-	// MemoryMB is the memory limit (-m) in MiB; 0 means no limit, unknown.
-	MemoryMB int64  `json:"memory_mb"`
-	Role     string `json:"role"`
-}
-
-// Result is what Discover found.
-type Result struct {
-	// Available is false when Docker could not be asked at all; Reason then
-	// says why, as "Docker not available (...)".
-	Available  bool        `json:"available"`
-	Reason     string      `json:"reason,omitempty"`
-	Containers []Container `json:"containers"` // sorted by name
-	// Notes are short remarks about containers whose details could not be
-	// read; such a container is still listed, with its size unknown.
-	Notes []string `json:"notes,omitempty"`
-}
 
 // DefaultConcurrency bounds the inspect calls in flight when Options leave
 // it unset: enough to hide the round trips, few enough not to load dockerd.
@@ -88,7 +56,7 @@ func NewClient() (*client.Client, error) {
 }
 
 // DiscoverLocal discovers the containers of the engine that NewClient finds.
-func DiscoverLocal(ctx context.Context, opts Options) Result {
+func DiscoverLocal(ctx context.Context, opts Options) host.Containers {
 	cli, err := NewClient()
 	if err != nil {
 		return unavailable(err)
@@ -100,7 +68,7 @@ func DiscoverLocal(ctx context.Context, opts Options) Result {
 // Discover lists every container, running or not, and inspects each for its
 // limits, at most opts.Concurrency at a time. It never fails: when Docker
 // cannot be asked, the Result says so.
-func Discover(ctx context.Context, api API, opts Options) Result {
+func Discover(ctx context.Context, api API, opts Options) host.Containers {
 	if api == nil {
 		return unavailable(errors.New("no Docker client"))
 	}
@@ -114,7 +82,7 @@ func Discover(ctx context.Context, api API, opts Options) Result {
 		concurrency = DefaultConcurrency
 	}
 	type outcome struct {
-		c    Container
+		c    host.Container
 		gone bool   // removed between list and inspect
 		note string // set when inspect failed for another reason
 	}
@@ -156,7 +124,7 @@ launch:
 	if roles == nil {
 		roles = DefaultRoleRules()
 	}
-	res := Result{Available: true, Containers: make([]Container, 0, len(outcomes))}
+	res := host.Containers{Available: true, Containers: make([]host.Container, 0, len(outcomes))}
 	for _, o := range outcomes {
 		if o.gone {
 			continue
@@ -178,14 +146,14 @@ launch:
 	return res
 }
 
-func unavailable(err error) Result {
-	return Result{Reason: fmt.Sprintf("Docker not available (%v)", err), Containers: []Container{}}
+func unavailable(err error) host.Containers {
+	return host.Containers{Reason: fmt.Sprintf("Docker not available (%v)", err), Containers: []host.Container{}}
 }
 
 // fromSummary keeps what the list call already says; it is all there is
 // when inspect fails.
-func fromSummary(s container.Summary) Container {
-	return Container{
+func fromSummary(s container.Summary) host.Container {
+	return host.Container{
 		ID:             s.ID,
 		Name:           summaryName(s.Names),
 		Image:          s.Image,
@@ -198,7 +166,7 @@ func fromSummary(s container.Summary) Container {
 
 // fromInspect prefers the inspect answer, which is newer than the list, and
 // falls back on the list for anything it lacks.
-func fromInspect(in container.InspectResponse, s container.Summary) Container {
+func fromInspect(in container.InspectResponse, s container.Summary) host.Container {
 	c := fromSummary(s)
 	if in.ContainerJSONBase == nil {
 		return c

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/stretchr/testify/assert"
@@ -101,7 +102,7 @@ func TestDiscoverMapsContainers(t *testing.T) {
 	require.True(t, res.Available, res.Reason)
 	assert.Empty(t, res.Reason)
 	assert.Empty(t, res.Notes)
-	assert.Equal(t, []Container{
+	assert.Equal(t, []host.Container{
 		{ID: "c2", Name: "caddy", Image: "caddy:2-alpine", State: "exited", Running: false,
 			VCPUs: 0.5, MemoryMB: 64, Role: "Reverse Proxy"},
 		{ID: "c4", Name: "media_lidarr", Image: "linuxserver/lidarr", State: "created", Running: false,
@@ -155,7 +156,7 @@ func TestDiscoverKeepsContainerWhoseInspectFails(t *testing.T) {
 
 	res := Discover(context.Background(), f, Options{})
 	require.True(t, res.Available)
-	assert.Equal(t, []Container{{
+	assert.Equal(t, []host.Container{{
 		ID: "c1", Name: "postgres", Image: "postgres:16", State: "running", Running: true,
 		ComposeProject: "app", ComposeService: "postgres", Role: "Database",
 		// VCPUs and MemoryMB stay 0: unknown, not invented.
@@ -195,7 +196,7 @@ func TestDiscoverCancelled(t *testing.T) {
 		f.add(fmt.Sprintf("c%02d", i), fmt.Sprintf("n%02d", i), "busybox", "running", nil, container.Resources{})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan Result)
+	done := make(chan host.Containers)
 	go func() { done <- Discover(ctx, f, Options{Concurrency: 4}) }()
 	require.Eventually(t, func() bool { return f.inFlight.Load() == 4 }, 5*time.Second, time.Millisecond)
 	cancel()
@@ -216,7 +217,7 @@ func TestDiscoverBoundsConcurrency(t *testing.T) {
 			if limit == DefaultConcurrency {
 				opts.Concurrency = 0 // the default
 			}
-			var res Result
+			var res host.Containers
 			var wg sync.WaitGroup
 			wg.Go(func() { res = Discover(context.Background(), f, opts) })
 			// All the slots fill while the gate holds every call...

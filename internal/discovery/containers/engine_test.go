@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/idleimage"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
@@ -144,8 +145,8 @@ func removeAll(ctx context.Context, cli *client.Client, list []container.Summary
 
 // ours keeps the containers of this run, with the run prefix cut from their
 // names, so that other containers on a developer's engine do not matter.
-func (e *testEngine) ours(cs []Container) map[string]Container {
-	m := map[string]Container{}
+func (e *testEngine) ours(cs []host.Container) map[string]host.Container {
+	m := map[string]host.Container{}
 	for _, c := range cs {
 		if short, ok := strings.CutPrefix(c.Name, e.run+"-"); ok {
 			c.ID, c.Name = "", short
@@ -181,7 +182,7 @@ func TestDiscoverRealEngine(t *testing.T) {
 	require.True(t, res.Available, res.Reason)
 	assert.Empty(t, res.Notes)
 	img := e.image
-	assert.Equal(t, map[string]Container{
+	assert.Equal(t, map[string]host.Container{
 		"frontend": {Image: img, State: "running", Running: true, ComposeProject: e.run, ComposeService: "frontend",
 			VCPUs: 0.5, MemoryMB: 64, Role: "Web Application"},
 		"db": {Image: img, State: "running", Running: true, ComposeProject: e.run, ComposeService: "db",
@@ -202,7 +203,7 @@ func TestDiscoverRealEngine(t *testing.T) {
 }
 
 // withoutNames blanks the names the map keys already carry.
-func withoutNames(m map[string]Container) map[string]Container {
+func withoutNames(m map[string]host.Container) map[string]host.Container {
 	for k, c := range m {
 		c.Name = ""
 		m[k] = c

@@ -21,6 +21,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
 
 // Options says where to look and which interfaces to report.
@@ -99,65 +101,10 @@ func matchAny(globs []string, name string) bool {
 	return false
 }
 
-// Interface is one network interface other than loopback.
-type Interface struct {
-	Name  string `json:"name"`
-	Index int    `json:"index"`
-	// Type is the NetBox interface type value, e.g. "1000base-t", "virtual".
-	Type string `json:"type"`
-	// TypeReason says which fact decided Type ("kernel: bridge", "name table").
-	TypeReason string `json:"type_reason"`
-	// MAC is lower-case and colon-separated; "" when the interface has none
-	// (tun, WireGuard) or it is not EUI-48.
-	MAC string `json:"mac,omitempty"`
-	MTU int    `json:"mtu"`
-	// AdminUp is IFF_UP: the interface is enabled.
-	AdminUp bool `json:"admin_up"`
-	// OperState is the kernel's RFC 2863 state (up, down, lowerlayerdown,
-	// dormant, unknown, ...); "" when sysfs could not be read.
-	OperState string `json:"oper_state"`
-	// Master is the bridge or bond this interface is a port of.
-	Master string `json:"master,omitempty"`
-	// IPv4 and IPv6 are the addresses with their prefix lengths, in the
-	// kernel's order. IPv6 leaves out privacy (temporary) addresses, which
-	// rotate daily, duplicates that failed DAD, and link-local addresses
-	// unless Options.IncludeLinkLocal.
-	IPv4 []netip.Prefix `json:"ipv4,omitempty"`
-	IPv6 []netip.Prefix `json:"ipv6,omitempty"`
-	// DockerManaged marks a bridge Docker created (docker0, br-<network id>).
-	// Its addresses exist on every Docker host (172.17.0.1/16), so callers
-	// leave them out by default.
-	DockerManaged bool `json:"docker_managed,omitempty"`
-}
-
-// Network is what Discover found.
-type Network struct {
-	Interfaces []Interface `json:"interfaces"`
-	// DefaultIPv4 and DefaultIPv6 are the default routes the kernel uses.
-	DefaultIPv4 *Route `json:"default_ipv4,omitempty"`
-	DefaultIPv6 *Route `json:"default_ipv6,omitempty"`
-	// PrimaryIPv4 and PrimaryIPv6 are the candidates for the device's primary
-	// IPs: the first global address of the default route's interface.
-	PrimaryIPv4 netip.Prefix `json:"primary_ipv4,omitzero"`
-	PrimaryIPv6 netip.Prefix `json:"primary_ipv6,omitzero"`
-	// Notes are short remarks about facts that could not be read or used.
-	Notes []string `json:"notes,omitempty"`
-}
-
-// Interface returns the reported interface named name.
-func (n Network) Interface(name string) (Interface, bool) {
-	for _, i := range n.Interfaces {
-		if i.Name == name {
-			return i, true
-		}
-	}
-	return Interface{}, false
-}
-
 // Discover lists the interfaces of the current network namespace. It fails
 // for a malformed glob in o or when the kernel will not list interfaces;
 // facts that cannot be read otherwise are left unknown with a note.
-func Discover(ctx context.Context, o Options) (Network, error) {
+func Discover(ctx context.Context, o Options) (host.Network, error) {
 	return discover(ctx, o, kernelLinks)
 }
 
@@ -198,47 +145,47 @@ func kernelLinks() ([]link, error) {
 	return links, nil
 }
 
-func discover(ctx context.Context, o Options, links func() ([]link, error)) (Network, error) {
+func discover(ctx context.Context, o Options, links func() ([]link, error)) (host.Network, error) {
 	if err := ctx.Err(); err != nil {
-		return Network{}, err
+		return host.Network{}, err
 	}
 	o = o.withDefaults()
 	if err := o.Validate(); err != nil {
-		return Network{}, err
+		return host.Network{}, err
 	}
 	ls, err := links()
 	if err != nil {
-		return Network{}, fmt.Errorf("list network interfaces: %w", err)
+		return host.Network{}, fmt.Errorf("list network interfaces: %w", err)
 	}
 
-	n := Network{Interfaces: []Interface{}}
-	flags6 := n.readIfInet6(filepath.Join(o.ProcRoot, "net", "if_inet6"))
+	n := host.Network{Interfaces: []host.Interface{}}
+	flags6 := readIfInet6(&n, filepath.Join(o.ProcRoot, "net", "if_inet6"))
 	for _, l := range ls {
 		if l.flags&net.FlagLoopback != 0 || !o.wanted(l.name) {
 			continue
 		}
 		if l.addrErr != nil {
-			n.note("%s addresses: %v", l.name, l.addrErr)
+			note(&n, "%s addresses: %v", l.name, l.addrErr)
 		}
 		n.Interfaces = append(n.Interfaces, describe(o, l, flags6))
 	}
 
-	if rt, ok := n.defaultRoute(filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable); ok {
+	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable); ok {
 		n.DefaultIPv4 = &rt
-		n.PrimaryIPv4 = n.primary("ipv4", rt, func(i Interface) []netip.Prefix { return i.IPv4 })
+		n.PrimaryIPv4 = primary(&n, "ipv4", rt, func(i host.Interface) []netip.Prefix { return i.IPv4 })
 	}
-	if rt, ok := n.defaultRoute(filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable); ok {
+	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable); ok {
 		n.DefaultIPv6 = &rt
-		n.PrimaryIPv6 = n.primary("ipv6", rt, func(i Interface) []netip.Prefix { return i.IPv6 })
+		n.PrimaryIPv6 = primary(&n, "ipv6", rt, func(i host.Interface) []netip.Prefix { return i.IPv6 })
 	}
 	return n, ctx.Err()
 }
 
 // describe turns one kernel link into an Interface.
-func describe(o Options, l link, flags6 map[addrKey]uint32) Interface {
+func describe(o Options, l link, flags6 map[addrKey]uint32) host.Interface {
 	facts := readLinkFacts(o.SysRoot, l.name)
 	typ, reason := classify(l.name, facts)
-	ifc := Interface{
+	ifc := host.Interface{
 		Name:       l.name,
 		Index:      l.index,
 		Type:       typ,
@@ -286,10 +233,10 @@ func isDockerBridgeName(name string) bool {
 
 // primary returns the first global address of the default route's
 // interface, noting why there is none.
-func (n *Network) primary(family string, rt Route, addrs func(Interface) []netip.Prefix) netip.Prefix {
+func primary(n *host.Network, family string, rt host.Route, addrs func(host.Interface) []netip.Prefix) netip.Prefix {
 	ifc, ok := n.Interface(rt.Interface)
 	if !ok {
-		n.note("primary %s: the default route is via %s, which is not reported (excluded?)", family, rt.Interface)
+		note(n, "primary %s: the default route is via %s, which is not reported (excluded?)", family, rt.Interface)
 		return netip.Prefix{}
 	}
 	for _, p := range addrs(ifc) {
@@ -297,47 +244,47 @@ func (n *Network) primary(family string, rt Route, addrs func(Interface) []netip
 			return p
 		}
 	}
-	n.note("primary %s: %s, the default route's interface, has no global address", family, rt.Interface)
+	note(n, "primary %s: %s, the default route's interface, has no global address", family, rt.Interface)
 	return netip.Prefix{}
 }
 
 // defaultRoute reads one route table and picks its default route. A missing
 // table (IPv6 disabled) is not worth a note.
-func (n *Network) defaultRoute(file string, parse func(r io.Reader) ([]Route, error)) (Route, bool) {
+func defaultRoute(n *host.Network, file string, parse func(r io.Reader) ([]host.Route, error)) (host.Route, bool) {
 	f, err := os.Open(file)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			n.note("default route: %v", err)
+			note(n, "default route: %v", err)
 		}
-		return Route{}, false
+		return host.Route{}, false
 	}
 	defer f.Close()
 	routes, err := parse(f)
 	if err != nil {
-		n.note("default route: %s: %v", file, err)
-		return Route{}, false
+		note(n, "default route: %s: %v", file, err)
+		return host.Route{}, false
 	}
 	return DefaultRoute(routes)
 }
 
 // readIfInet6 reads IPv6 address flags; without them no address is dropped
 // as temporary.
-func (n *Network) readIfInet6(file string) map[addrKey]uint32 {
+func readIfInet6(n *host.Network, file string) map[addrKey]uint32 {
 	f, err := os.Open(file)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			n.note("ipv6 address flags: %v", err)
+			note(n, "ipv6 address flags: %v", err)
 		}
 		return nil
 	}
 	defer f.Close()
 	flags, err := parseIfInet6(f)
 	if err != nil {
-		n.note("ipv6 address flags: %s: %v", file, err)
+		note(n, "ipv6 address flags: %s: %v", file, err)
 	}
 	return flags
 }
 
-func (n *Network) note(format string, args ...any) {
+func note(n *host.Network, format string, args ...any) {
 	n.Notes = append(n.Notes, fmt.Sprintf(format, args...))
 }

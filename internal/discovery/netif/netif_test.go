@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,14 +49,14 @@ func fakeHost(t *testing.T) (Options, []link) {
 	write := func(name, content string) {
 		require.NoError(t, os.WriteFile(filepath.Join(proc, "net", name), []byte(content), 0o644))
 	}
-	write("route", formatRouteTable([]Route{
-		{Interface: "enp3s0", Destination: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Flags: RouteUp | RouteGateway, Metric: 100},
-		{Interface: "wlp2s0", Destination: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("198.51.100.1"), Flags: RouteUp | RouteGateway, Metric: 600},
-		{Interface: "enp3s0", Destination: netip.MustParsePrefix("192.0.2.0/24"), Flags: RouteUp, Metric: 100},
+	write("route", formatRouteTable([]host.Route{
+		{Interface: "enp3s0", Destination: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Flags: host.RouteUp | host.RouteGateway, Metric: 100},
+		{Interface: "wlp2s0", Destination: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("198.51.100.1"), Flags: host.RouteUp | host.RouteGateway, Metric: 600},
+		{Interface: "enp3s0", Destination: netip.MustParsePrefix("192.0.2.0/24"), Flags: host.RouteUp, Metric: 100},
 	}))
-	write("ipv6_route", formatIPv6RouteTable([]Route{
-		{Interface: "enp3s0", Destination: netip.MustParsePrefix("::/0"), Gateway: netip.MustParseAddr("fe80::1"), Flags: RouteUp | RouteGateway, Metric: 1024},
-		{Interface: "lo", Destination: netip.MustParsePrefix("::/0"), Flags: RouteReject | 0x200000, Metric: 0xffffffff},
+	write("ipv6_route", formatIPv6RouteTable([]host.Route{
+		{Interface: "enp3s0", Destination: netip.MustParsePrefix("::/0"), Gateway: netip.MustParseAddr("fe80::1"), Flags: host.RouteUp | host.RouteGateway, Metric: 1024},
+		{Interface: "lo", Destination: netip.MustParsePrefix("::/0"), Flags: host.RouteReject | 0x200000, Metric: 0xffffffff},
 	}))
 	write("if_inet6", ""+
 		"20010db8000100000000000000000010 02 40 00 80   enp3s0\n"+
@@ -84,7 +85,7 @@ func TestDiscoverFakeHost(t *testing.T) {
 	n, err := discover(t.Context(), opts, fixedLinks(links))
 	require.NoError(t, err)
 
-	assert.Equal(t, []Interface{
+	assert.Equal(t, []host.Interface{
 		{Name: "enp3s0", Index: 2, Type: Type1000BaseT, TypeReason: "kernel: ethernet at 1000 Mb/s", MAC: "a8:a1:59:00:00:01", MTU: 1500, AdminUp: true, OperState: "up",
 			IPv4: prefixes("192.0.2.10/24", "192.0.2.11/24"), IPv6: prefixes("2001:db8:1::10/64")},
 		{Name: "wlp2s0", Index: 3, Type: TypeWireless, TypeReason: "kernel: wireless", MAC: "3c:22:fb:00:00:02", MTU: 1500, AdminUp: true, OperState: "dormant",
@@ -108,7 +109,7 @@ func TestDiscoverFakeHost(t *testing.T) {
 }
 
 func TestDiscoverFilters(t *testing.T) {
-	names := func(n Network) []string {
+	names := func(n host.Network) []string {
 		var out []string
 		for _, i := range n.Interfaces {
 			out = append(out, i.Name)
@@ -228,7 +229,7 @@ func TestNetworkJSON(t *testing.T) {
 	require.NoError(t, err)
 	b, err := json.Marshal(n)
 	require.NoError(t, err)
-	var back Network
+	var back host.Network
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, n, back)
 	assert.Contains(t, string(b), `"primary_ipv4":"192.0.2.10/24"`)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
 
@@ -72,7 +73,7 @@ func (ns *netns) ip(args string) {
 }
 
 // discover runs Discover inside the namespace.
-func (ns *netns) discover(o Options) Network {
+func (ns *netns) discover(o Options) host.Network {
 	ns.t.Helper()
 	opts, err := json.Marshal(o)
 	require.NoError(ns.t, err)
@@ -81,7 +82,7 @@ func (ns *netns) discover(o Options) Network {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(ns.t, cmd.Run(), "helper: %s", stderr.String())
-	var n Network
+	var n host.Network
 	require.NoError(ns.t, json.Unmarshal(stdout.Bytes(), &n), "helper output: %s", stdout.String())
 	return n
 }
@@ -135,7 +136,7 @@ func TestNetnsDiscover(t *testing.T) {
 	slices.Sort(names)
 	assert.Equal(t, []string{"br0", "docker0", "eth0", "mv0", "tap0", "tun0"}, names, "no lo, no veth*")
 
-	get := func(name string) Interface {
+	get := func(name string) host.Interface {
 		i, ok := n.Interface(name)
 		require.True(t, ok, name)
 		return i

@@ -9,35 +9,14 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 )
-
-// Route flags from <linux/route.h> and <linux/ipv6_route.h>.
-const (
-	RouteUp      = 0x0001 // RTF_UP
-	RouteGateway = 0x0002 // RTF_GATEWAY
-	RouteReject  = 0x0200 // RTF_REJECT: unreachable, e.g. IPv6's ::/0 on lo
-)
-
-// Route is one line of /proc/net/route or /proc/net/ipv6_route.
-type Route struct {
-	Interface   string       `json:"interface"`
-	Destination netip.Prefix `json:"destination"`
-	// Gateway is the next hop; the zero Addr for an on-link route.
-	Gateway netip.Addr `json:"gateway,omitzero"`
-	Metric  uint32     `json:"metric"`
-	Flags   uint32     `json:"flags"`
-}
-
-// IsDefault reports whether r is a usable default route.
-func (r Route) IsDefault() bool {
-	return r.Destination.IsValid() && r.Destination.Bits() == 0 &&
-		r.Flags&RouteUp != 0 && r.Flags&RouteReject == 0 && r.Interface != ""
-}
 
 // DefaultRoute returns the default route the kernel prefers: the lowest
 // metric, the first listed among equals.
-func DefaultRoute(routes []Route) (Route, bool) {
-	var best Route
+func DefaultRoute(routes []host.Route) (host.Route, bool) {
+	var best host.Route
 	found := false
 	for _, r := range routes {
 		if r.IsDefault() && (!found || r.Metric < best.Metric) {
@@ -58,8 +37,8 @@ const maxTableLine = 64 << 10
 // Addresses are the raw 32-bit words in the machine's byte order, printed
 // in hex. The header and lines that do not parse are skipped; the error is
 // only for reading r.
-func ParseRouteTable(r io.Reader) ([]Route, error) {
-	var routes []Route
+func ParseRouteTable(r io.Reader) ([]host.Route, error) {
+	var routes []host.Route
 	err := scanLines(r, func(line string) {
 		f := strings.Fields(line)
 		if len(f) < 8 || f[0] == "Iface" {
@@ -77,7 +56,7 @@ func ParseRouteTable(r io.Reader) ([]Route, error) {
 		if !ok {
 			return
 		}
-		rt := Route{Interface: f[0], Destination: netip.PrefixFrom(dst, bits), Metric: uint32(metric), Flags: uint32(flags)}
+		rt := host.Route{Interface: f[0], Destination: netip.PrefixFrom(dst, bits), Metric: uint32(metric), Flags: uint32(flags)}
 		if !gw.IsUnspecified() {
 			rt.Gateway = gw
 		}
@@ -92,8 +71,8 @@ func ParseRouteTable(r io.Reader) ([]Route, error) {
 //
 // Lengths, metric and flags are hex. Lines that do not parse are skipped;
 // the error is only for reading r.
-func ParseIPv6RouteTable(r io.Reader) ([]Route, error) {
-	var routes []Route
+func ParseIPv6RouteTable(r io.Reader) ([]host.Route, error) {
+	var routes []host.Route
 	err := scanLines(r, func(line string) {
 		f := strings.Fields(line)
 		if len(f) < 10 {
@@ -107,7 +86,7 @@ func ParseIPv6RouteTable(r io.Reader) ([]Route, error) {
 		if !ok1 || err2 != nil || !ok3 || err4 != nil || err5 != nil || dstLen > 128 {
 			return
 		}
-		rt := Route{Interface: f[9], Destination: netip.PrefixFrom(dst, int(dstLen)), Metric: uint32(metric), Flags: uint32(flags)}
+		rt := host.Route{Interface: f[9], Destination: netip.PrefixFrom(dst, int(dstLen)), Metric: uint32(metric), Flags: uint32(flags)}
 		if !gw.IsUnspecified() {
 			rt.Gateway = gw
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,7 +32,7 @@ fd000000000000000000000000000002 80 00000000000000000000000000000000 00 00000000
 func TestParseRouteTable(t *testing.T) {
 	routes, err := ParseRouteTable(strings.NewReader(procNetRoute))
 	require.NoError(t, err)
-	assert.Equal(t, []Route{
+	assert.Equal(t, []host.Route{
 		{Interface: "eth0", Destination: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: 100, Flags: 3},
 		{Interface: "wlan0", Destination: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.100.1"), Metric: 600, Flags: 3},
 		{Interface: "eth0", Destination: netip.MustParsePrefix("192.0.2.0/24"), Metric: 100, Flags: 1},
@@ -57,7 +58,7 @@ func TestParseRouteTableSkipsJunk(t *testing.T) {
 func TestParseIPv6RouteTable(t *testing.T) {
 	routes, err := ParseIPv6RouteTable(strings.NewReader(procNetIPv6Route + "short line\n"))
 	require.NoError(t, err)
-	assert.Equal(t, []Route{
+	assert.Equal(t, []host.Route{
 		{Interface: "eth0", Destination: netip.MustParsePrefix("fd00::/64"), Metric: 0x100, Flags: 1},
 		{Interface: "eth0", Destination: netip.MustParsePrefix("::/0"), Gateway: netip.MustParseAddr("fd00::1"), Metric: 0x400, Flags: 3},
 		{Interface: "lo", Destination: netip.MustParsePrefix("::/0"), Metric: 0xffffffff, Flags: 0x200200},
@@ -74,20 +75,20 @@ func TestDefaultRoute(t *testing.T) {
 	def := netip.MustParsePrefix("0.0.0.0/0")
 	tests := []struct {
 		name   string
-		routes []Route
+		routes []host.Route
 		want   string // interface; "" for none
 	}{
 		{"none", nil, ""},
-		{"no default", []Route{{Interface: "eth0", Destination: netip.MustParsePrefix("10.0.0.0/8"), Flags: RouteUp}}, ""},
-		{"not up", []Route{{Interface: "eth0", Destination: def}}, ""},
-		{"reject only", []Route{{Interface: "lo", Destination: def, Flags: RouteUp | RouteReject}}, ""},
-		{"lowest metric", []Route{
-			{Interface: "wlan0", Destination: def, Flags: RouteUp, Metric: 600},
-			{Interface: "eth0", Destination: def, Flags: RouteUp, Metric: 100},
+		{"no default", []host.Route{{Interface: "eth0", Destination: netip.MustParsePrefix("10.0.0.0/8"), Flags: host.RouteUp}}, ""},
+		{"not up", []host.Route{{Interface: "eth0", Destination: def}}, ""},
+		{"reject only", []host.Route{{Interface: "lo", Destination: def, Flags: host.RouteUp | host.RouteReject}}, ""},
+		{"lowest metric", []host.Route{
+			{Interface: "wlan0", Destination: def, Flags: host.RouteUp, Metric: 600},
+			{Interface: "eth0", Destination: def, Flags: host.RouteUp, Metric: 100},
 		}, "eth0"},
-		{"first of equals", []Route{
-			{Interface: "a", Destination: def, Flags: RouteUp, Metric: 5},
-			{Interface: "b", Destination: def, Flags: RouteUp, Metric: 5},
+		{"first of equals", []host.Route{
+			{Interface: "a", Destination: def, Flags: host.RouteUp, Metric: 5},
+			{Interface: "b", Destination: def, Flags: host.RouteUp, Metric: 5},
 		}, "a"},
 	}
 	for _, tt := range tests {
@@ -112,7 +113,7 @@ func TestParseIfInet6(t *testing.T) {
 }
 
 // formatRouteTable writes routes as /proc/net/route does on this machine.
-func formatRouteTable(routes []Route) string {
+func formatRouteTable(routes []host.Route) string {
 	word := func(a netip.Addr) string {
 		if !a.IsValid() {
 			a = netip.IPv4Unspecified()
@@ -130,7 +131,7 @@ func formatRouteTable(routes []Route) string {
 }
 
 // formatIPv6RouteTable writes routes as /proc/net/ipv6_route does.
-func formatIPv6RouteTable(routes []Route) string {
+func formatIPv6RouteTable(routes []host.Route) string {
 	hex16 := func(a netip.Addr) string {
 		if !a.IsValid() {
 			a = netip.IPv6Unspecified()
@@ -155,7 +156,7 @@ func netipMask(bits, total int) []byte {
 
 // checkRoutes holds parsed routes to the invariants both parsers promise and
 // checks that writing them back out parses to the same routes.
-func checkRoutes(t *testing.T, routes []Route, is4 bool, format func([]Route) string, parse func(string) ([]Route, error)) {
+func checkRoutes(t *testing.T, routes []host.Route, is4 bool, format func([]host.Route) string, parse func(string) ([]host.Route, error)) {
 	t.Helper()
 	for _, r := range routes {
 		if !r.Destination.IsValid() || r.Destination.Addr().Is4() != is4 {
@@ -192,7 +193,7 @@ func FuzzParseRouteTable(f *testing.F) {
 		if err != nil {
 			return // a line over the scanner's limit
 		}
-		checkRoutes(t, routes, true, formatRouteTable, func(s string) ([]Route, error) { return ParseRouteTable(strings.NewReader(s)) })
+		checkRoutes(t, routes, true, formatRouteTable, func(s string) ([]host.Route, error) { return ParseRouteTable(strings.NewReader(s)) })
 	})
 }
 
@@ -205,6 +206,6 @@ func FuzzParseIPv6RouteTable(f *testing.F) {
 		if err != nil {
 			return
 		}
-		checkRoutes(t, routes, false, formatIPv6RouteTable, func(s string) ([]Route, error) { return ParseIPv6RouteTable(strings.NewReader(s)) })
+		checkRoutes(t, routes, false, formatIPv6RouteTable, func(s string) ([]host.Route, error) { return ParseIPv6RouteTable(strings.NewReader(s)) })
 	})
 }
