@@ -12,7 +12,7 @@ import (
 
 // runBench measures a sync side by side with the seed's workflow (see
 // internal/bench and BENCHMARKS.md). It is a command rather than only a
-// go test -bench because the comparison is one run of several
+// go test -bench because the comparison is one run of several
 // measurements (two ways per scenario against one simulator, a child
 // process for the peak memory, real containers) whose ratios are checked
 // together; go test -bench Differ|Sync covers the pieces on their own.

@@ -161,7 +161,7 @@ func touches(log []recording, other objectsOfHost) []string {
 	return out
 }
 
-// TestTwoHostsSameComposeProject is acceptance 2 of issue 4: two devices in
+// TestTwoHostsSameComposeProject: two devices in
 // one site both run a compose project "media" (and a container of the same
 // name); each sync keeps to its own group, clusters and VMs, and both end
 // in sync.
@@ -306,7 +306,7 @@ func requestsOfSyncs(t *testing.T, n int) [3]int {
 	measure(2, "diff in sync", func() { s.InSync() })
 	srv.NoDeletes(t)
 	// A host NetBox already records, MACs and addresses included, needs no
-	// lookup by value: the issue's 6 reads, and from 4.6 the device's own
+	// lookup by value: the 6 reads of its lookup, and from 4.6 the device's own
 	// record for its ETag (netbox/version.go).
 	want := 6
 	if srv.AtLeast(6) {
@@ -326,7 +326,7 @@ func (n *nb) deviceID(name string) int64 {
 	return devs[0].ID
 }
 
-// TestRequestsDoNotGrowWithContainers is acceptance 4 of issue 4: a sync
+// TestRequestsDoNotGrowWithContainers checks that a sync
 // with 300 containers makes as many NetBox requests as one with 3.
 func TestRequestsDoNotGrowWithContainers(t *testing.T) {
 	few := requestsOfSyncs(t, 3)
@@ -337,7 +337,7 @@ func TestRequestsDoNotGrowWithContainers(t *testing.T) {
 // TestExistingVMGetsItsRole shows a product gap: a VM that exists for a
 // container but has no role (made by hand, or by an older sync) keeps none,
 // and the diff calls it in sync, although the engine gives the container a
-// role and issue 4 lists the role among a VM's synced fields.
+// role and the role is among a VM's synced fields.
 // internal/diff/containers.go, containerDiffer.vms, compares cluster,
 // status, vcpus, memory and image of an existing VM but never its role.
 func TestExistingVMGetsItsRole(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package containers_test checks issue 4's acceptance end to end: Docker
+// Package containers_test checks the container sync end to end: Docker
 // containers kept as NetBox VMs, discovered from a real dockerd by the real
 // cmdb-mcp binary, against the NetBox simulator (every body checked against
 // NetBox 4.3's OpenAPI document), plus the properties that need many hosts

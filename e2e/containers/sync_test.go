@@ -19,8 +19,8 @@ import (
 // row is a row of the report's tables as report.Markdown renders it.
 func row(cells ...string) string { return "| " + strings.Join(cells, " | ") + " |" }
 
-// TestSyncRealDocker is acceptance 1 of issue 4: containers on a real
-// dockerd, a stale NetBox, `cmdb-mcp diff` shows new, stopped, removed and
+// TestSyncRealDocker: containers on a real
+// dockerd, a stale NetBox: `cmdb-mcp diff` shows new, stopped, removed and
 // resized containers, `apply --yes` writes them, `diff` is then in sync, and
 // the VMs and clusters read back through the REST API match the engine.
 func TestSyncRealDocker(t *testing.T) {
@@ -220,7 +220,7 @@ func checkInSync(t *testing.T, n *nb, d *docker, env, args []string) {
 	}
 }
 
-// TestDockerUnavailable is acceptance 3 of issue 4: with DOCKER_HOST naming
+// TestDockerUnavailable checks that with DOCKER_HOST naming
 // a dead socket, diff and apply still sync the device, its interfaces and
 // its IPs, and the report says why containers were skipped.
 func TestDockerUnavailable(t *testing.T) {

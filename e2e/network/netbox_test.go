@@ -1,4 +1,4 @@
-// Package network_test checks issue 3's acceptance end to end: the real
+// Package network_test checks the network sync end to end: the real
 // cmdb-mcp binary, run inside a network namespace the test builds, syncs
 // its interfaces, MAC objects, IPs and primary IPs to the NetBox simulator
 // (every body checked against NetBox 4.3's OpenAPI document); and, through

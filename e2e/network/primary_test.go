@@ -18,7 +18,7 @@ type nbRecord struct {
 	primary4, primary6 string
 }
 
-// TestPrimaryIPMovesOrDisappears is acceptance 2 of issue 3: a primary IP
+// TestPrimaryIPMovesOrDisappears checks that a primary IP
 // that moves to another interface, and one that disappears, both apply
 // without a NetBox 400, against the simulator's primary-IP guard (an IP that
 // is its device's primary cannot be unassigned or moved to another parent).

@@ -107,7 +107,7 @@ func requestsOfSyncs(t *testing.T, nIf, nIP int) [3]int {
 	return counts
 }
 
-// TestRequestsDoNotGrowWithInterfaces is acceptance 3 of issue 3: a full
+// TestRequestsDoNotGrowWithInterfaces checks that a full
 // sync of a host with 40 interfaces and 100 IPs makes as many NetBox
 // requests as one of a host with 3 interfaces and 3 IPs.
 func TestRequestsDoNotGrowWithInterfaces(t *testing.T) {

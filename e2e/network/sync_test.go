@@ -93,7 +93,7 @@ func buildHost(ns *netns) {
 	}
 }
 
-// TestNetworkSyncInNamespace is issue 3's end-to-end test: a stale NetBox
+// TestNetworkSyncInNamespace is the network sync end to end: a stale NetBox
 // record -> `cmdb-mcp diff` (exit 2) -> `apply --yes` -> `diff` (exit 0),
 // run inside a namespace; then the REST API shows the MAC objects, primary
 // MACs, primary IPs, the offline interface and the unassigned IPs, and the
