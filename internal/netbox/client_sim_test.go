@@ -17,6 +17,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
 
 // These tests run the client against the NetBox 4.3 simulator, which checks
@@ -370,15 +371,15 @@ func TestSimLatencyTimeout(t *testing.T) {
 	assertErrNoToken(t, err)
 }
 
-// requireServed skips t while the simulator does not serve the routes:
-// interfaces, addresses and virtualization are being added to it. CI
-// turns the skip into a failure, so it cannot stay unnoticed.
+// requireServed skips t when the simulator (a profile of it) does not
+// serve the routes; CI (CMDB_REQUIRE_INTEGRATION=1) turns the skip into a
+// failure, so it cannot stay unnoticed.
 func requireServed(t *testing.T, s *simtest.Server, routes ...string) {
 	t.Helper()
 	for _, route := range routes {
 		status, _ := s.Do(t, http.MethodGet, "/api/"+route+"/?limit=1", nil)
 		if status == http.StatusNotFound {
-			t.Skipf("the simulator does not serve /api/%s/ yet", route)
+			testenv.Skip(t, "the simulator does not serve /api/"+route+"/")
 		}
 	}
 	s.Sim.ResetRequests()

@@ -302,7 +302,9 @@ func TestCreateUncheckable(t *testing.T) {
 func TestCreateLandsAfterItsCheck(t *testing.T) {
 	var mu, writes sync.Mutex // data; one write at a time, as a database lock would
 	var platforms []map[string]any
-	var posts atomic.Int32
+	var posts, gets atomic.Int32
+	checked := make(chan struct{})   // closed by the client's first look
+	firstDone := make(chan struct{}) // closed when the first POST has committed
 	f := newFake(t, answerStatus(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
@@ -311,7 +313,10 @@ func TestCreateLandsAfterItsCheck(t *testing.T) {
 			writes.Lock()
 			defer writes.Unlock()
 			if posts.Add(1) == 1 {
-				time.Sleep(300 * time.Millisecond) // past the client's timeout, and its check
+				// NetBox is slow: the client times out, looks, finds
+				// nothing, and only then does this write commit.
+				<-checked
+				defer close(firstDone)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -326,8 +331,11 @@ func TestCreateLandsAfterItsCheck(t *testing.T) {
 			writeJSON(w, 201, p)
 		case http.MethodGet:
 			mu.Lock()
-			defer mu.Unlock()
 			listResponse(w, r, platforms, 1000)
+			mu.Unlock()
+			if gets.Add(1) == 1 {
+				close(checked)
+			}
 		}
 	}))
 	c, err := New(fastRetries(Config{URL: f.URL, Token: testToken, Timeout: 100 * time.Millisecond}))
@@ -335,7 +343,7 @@ func TestCreateLandsAfterItsCheck(t *testing.T) {
 	p, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Debian 13", Slug: "debian-13"})
 	require.NoError(t, err)
 	assert.Equal(t, record.Platform{ID: 1, Name: "Debian 13", Slug: "debian-13"}, p)
-	time.Sleep(300 * time.Millisecond) // let the first POST finish
+	<-firstDone
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Len(t, platforms, 1)

@@ -401,10 +401,18 @@ func TestChangelogTime(t *testing.T) {
 	s := start(t)
 	f := s.Seed(t)
 	create(t, s, "dcim/devices", device(f, "before"))
-	time.Sleep(1100 * time.Millisecond) // the next response's Date is after every change so far
-	resp, _ := send(t, s, "GET", "/api/status/", nil)
-	date, err := http.ParseTime(resp.Header.Get("Date"))
-	require.NoError(t, err)
+	// Date has whole seconds: wait for an answer whose Date is after every
+	// change so far (at most about a second).
+	soFar := s.Sim.ObjectChanges()
+	lastChange := soFar[len(soFar)-1].Time
+	var date time.Time
+	require.Eventually(t, func() bool {
+		resp, _ := send(t, s, "GET", "/api/status/", nil)
+		d, err := http.ParseTime(resp.Header.Get("Date"))
+		require.NoError(t, err)
+		date = d
+		return date.After(lastChange)
+	}, time.Minute, 20*time.Millisecond)
 	before := len(s.Sim.ObjectChanges())
 	create(t, s, "dcim/devices", device(f, "after1"))
 	create(t, s, "dcim/devices", device(f, "after2"))
@@ -433,7 +441,7 @@ func TestChangelogTime(t *testing.T) {
 	assert.Equal(t, 2, changes(t, s, q("time_after", date.Add(-time.Hour).Format(time.RFC3339))).Count)
 
 	// An HTTP date is not a Django date/time.
-	resp, data := send(t, s, "GET", "/api/core/object-changes/"+q("time_after", resp.Header.Get("Date")), nil)
+	resp, data := send(t, s, "GET", "/api/core/object-changes/"+q("time_after", date.Format(http.TimeFormat)), nil)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.JSONEq(t, `{"time": ["Enter a valid date/time."]}`, string(data))
 }
