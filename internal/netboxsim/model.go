@@ -27,6 +27,9 @@ type model struct {
 	filters map[string]*filter
 	// search is the ?q= filter: case-insensitive substring on these fields.
 	search []string
+	// searchFn replaces search for filter sets whose search() does more
+	// (it gets the stripped, non-empty value).
+	searchFn func(s *store, v string) func(*row) bool
 
 	uniques []unique
 
@@ -103,6 +106,9 @@ type field struct {
 	blank    bool // allow_blank
 	maxLen   int
 	unique   bool // unique=True: DRF's field-level UniqueValidator
+	// label is the model field's verbose_name where it is not the name
+	// with spaces for underscores (Django's unique message uses it).
+	label    string
 	choices  []choice
 	target   string   // kFK/kPKList: label of the related model
 	onDelete deletion // kFK: what deleting the target does
@@ -176,9 +182,12 @@ const (
 
 // filter is one query parameter of a list endpoint.
 type filter struct {
-	kind    filterKind
-	path    []string // field path from the model through foreign keys
-	target  string   // fFK/fFKSlug: model the values must exist in
+	kind   filterKind
+	path   []string // field path from the model through foreign keys
+	target string   // fFK/fFKSlug: model the values must exist in
+	// toField is the target's field a qFKSlug value names (to_field_name);
+	// "" is "slug".
+	toField string
 	choices []choice // fChoice
 	// lookups marks string filters that also get NetBox's __n, __ic, __ie,
 	// __isw, __iew, __nic, __nie variants.

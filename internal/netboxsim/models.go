@@ -26,6 +26,7 @@ func catalog() []*model {
 	}
 	ms = append(ms, virtualizationModels()...) // models_virt.go
 	ms = append(ms, networkModels()...)        // models_network.go
+	ms = append(ms, ipamModels()...)           // models_ipam.go
 	return append(ms, stubs()...)
 }
 

@@ -29,7 +29,6 @@ func networkStubs() []*model {
 		stubModel("dcim.module", "Module", "module", "DCIM", "dcim/modules"),
 		stubModel("dcim.virtualdevicecontext", "VirtualDeviceContext", "virtual device context", "DCIM",
 			"dcim/virtual-device-contexts"),
-		stubModel("ipam.vrf", "VRF", "VRF", "IPAM", "ipam/vrfs"),
 		stubModel("ipam.vlan", "VLAN", "VLAN", "IPAM", "ipam/vlans"),
 		stubModel("ipam.vlantranslationpolicy", "VLANTranslationPolicy", "VLAN translation policy", "IPAM",
 			"ipam/vlan-translation-policies"),
@@ -765,7 +764,7 @@ func ipAddressModel() *model {
 		cascades: func(t *model) bool {
 			return slices.Contains([]string{"dcim.interface", "virtualization.vminterface", "ipam.fhrpgroup"}, t.label)
 		}}}
-	m.search = []string{"dns_name", "description"}
+	m.searchFn = ipSearch
 	m.filters = baseFilters(map[string]*filter{
 		"address":              {kind: qCustom, pred: addressPred},
 		"parent":               {kind: qCustom, pred: parentPrefixPred},
@@ -775,6 +774,7 @@ func ipAddressModel() *model {
 		"role":                 {kind: qChoice, path: []string{"role"}, choices: ipRoles},
 		"dns_name":             {kind: qString, path: []string{"dns_name"}, lookups: true},
 		"vrf_id":               {kind: qFK, path: []string{"vrf"}, target: "ipam.vrf"},
+		"vrf":                  {kind: qFKSlug, path: []string{"vrf"}, target: "ipam.vrf", toField: "rd"},
 		"tenant_id":            {kind: qFK, path: []string{"tenant"}, target: "tenancy.tenant"},
 		"nat_inside_id":        {kind: qFK, path: []string{"nat_inside"}, target: "ipam.ipaddress"},
 		"assigned_object_type": assignedObjectTypeFilter(),
@@ -796,6 +796,19 @@ func ipAddressModel() *model {
 		})},
 	})
 	return m
+}
+
+// ipSearch is IPAddressFilterSet.search: the DNS name or description
+// contains the value (any case), or the address's text, mask included
+// (TEXT(address) LIKE LOWER(value)%: ipam/lookups.py IStartsWith), starts
+// with it.
+func ipSearch(_ *store, v string) func(*row) bool {
+	lv := strings.ToLower(v)
+	return func(r *row) bool {
+		return strings.Contains(strings.ToLower(r.str("dns_name")), lv) ||
+			strings.Contains(strings.ToLower(r.str("description")), lv) ||
+			strings.HasPrefix(strings.ToLower(r.str("address")), lv)
+	}
 }
 
 // parseAddress is ipam.api.field_serializers.IPAddressField, a CharField:
@@ -870,28 +883,43 @@ func cleanIPAddress(s *store, v map[string]any, old *row) errBody {
 				n.host() + " is a broadcast address, which may not be assigned to an interface."}}
 		}
 	}
-	// ENFORCE_GLOBAL_UNIQUE defaults to True, and VRFs are stubs, so every
-	// address is in the global table: the host part must be unique
-	// (get_duplicates: vrf=self.vrf, address__net_host), unless this and
-	// every duplicate have a non-unique role (anycast, VIP, FHRP).
-	role, _ := v["role"].(string)
-	var dups []*row
+	// Unique IP space (get_duplicates: vrf=self.vrf, address__net_host):
+	// the global table's under ENFORCE_GLOBAL_UNIQUE (True by default), a
+	// VRF's when it has enforce_unique. The host part must be unique,
+	// unless this and every duplicate have a non-unique role (anycast,
+	// VIP, FHRP).
+	vrfID, inVRF := v["vrf"].(int64)
+	vrf := s.get("ipam.vrf", vrfID)
 	host := n.host()
-	for _, r := range s.rows("ipam.ipaddress") {
-		if old != nil && r.id == old.id || r.vals["vrf"] != v["vrf"] {
-			continue
+	if !inVRF || vrf != nil && vrf.vals["enforce_unique"] == true {
+		role, _ := v["role"].(string)
+		var dups []*row
+		for _, r := range s.rows("ipam.ipaddress") {
+			if old != nil && r.id == old.id || r.vals["vrf"] != v["vrf"] {
+				continue
+			}
+			// Stored addresses are canonical, so equal hosts are equal text.
+			if h, _, _ := strings.Cut(r.str("address"), "/"); h == host {
+				dups = append(dups, r)
+			}
 		}
-		// Stored addresses are canonical, so equal hosts are equal text.
-		if h, _, _ := strings.Cut(r.str("address"), "/"); h == host {
-			dups = append(dups, r)
+		im := s.models["ipam.ipaddress"]
+		slices.SortFunc(dups, func(a, b *row) int { return cmp.Or(im.order(s, a, b), cmp.Compare(a.id, b.id)) })
+		if len(dups) > 0 && (!slices.Contains(ipRolesNonUnique, role) || slices.ContainsFunc(dups, func(r *row) bool {
+			return !slices.Contains(ipRolesNonUnique, r.str("role"))
+		})) {
+			table := "global table"
+			if inVRF {
+				table = "VRF " + s.display("ipam.vrf", vrfID)
+			}
+			return errBody{"address": []string{"Duplicate IP address found in " + table + ": " + dups[0].str("address")}}
 		}
 	}
-	im := s.models["ipam.ipaddress"]
-	slices.SortFunc(dups, func(a, b *row) int { return cmp.Or(im.order(s, a, b), cmp.Compare(a.id, b.id)) })
-	if len(dups) > 0 && (!slices.Contains(ipRolesNonUnique, role) || slices.ContainsFunc(dups, func(r *row) bool {
-		return !slices.Contains(ipRolesNonUnique, r.str("role"))
-	})) {
-		return errBody{"address": []string{"Duplicate IP address found in global table: " + dups[0].str("address")}}
+	// No address inside a range marked populated, on create and on every
+	// later save (models_ipam.go).
+	if r := populatedRange(s, n, v["vrf"]); r != nil {
+		return errBody{"address": []string{fmt.Sprintf("Cannot create IP address %s inside range %s.", n,
+			ipRangeName(r))}}
 	}
 	// The primary IP guard: an IP that is its parent's primary for its
 	// family cannot leave that parent (another interface of the same
@@ -1147,39 +1175,47 @@ func boolPred(test func(*row) bool) func(*store, []string) (func(*row) bool, str
 // (address IN ...), values without match the host of any mask
 // (HOST(address) IN ...); unreadable values are skipped, and when none is
 // left nothing matches.
-func addressPred(_ *store, values []string) (func(*row) bool, string) {
-	values = nonEmpty(values)
-	if len(values) == 0 {
-		return nil, ""
-	}
-	var exact []ipNet
-	var hosts []string
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if !strings.Contains(v, "/") {
-			// netaddr.valid_ipv4/valid_ipv6: kept as the client spelled it.
-			if _, ok := parseIPNetwork(v); ok {
-				hosts = append(hosts, v)
+func addressPred(s *store, values []string) (func(*row) bool, string) {
+	return addressPredOn("address")(s, values)
+}
+
+// addressPredOn is filter_address on another address field (an IP range's
+// start_address and end_address: the net_in lookup).
+func addressPredOn(field string) func(*store, []string) (func(*row) bool, string) {
+	return func(_ *store, values []string) (func(*row) bool, string) {
+		values = nonEmpty(values)
+		if len(values) == 0 {
+			return nil, ""
+		}
+		var exact []ipNet
+		var hosts []string
+		for _, v := range values {
+			v = strings.TrimSpace(v)
+			if !strings.Contains(v, "/") {
+				// netaddr.valid_ipv4/valid_ipv6: kept as the client spelled it.
+				if _, ok := parseIPNetwork(v); ok {
+					hosts = append(hosts, v)
+				}
+				continue
 			}
-			continue
-		}
-		if n, ok := parseIPNetwork(v); ok {
-			exact = append(exact, n)
-		}
-	}
-	return func(r *row) bool {
-		n, ok := storedIP(r.vals["address"])
-		if !ok {
-			return false
-		}
-		for _, e := range exact {
-			if e.addr == n.addr && e.bits == n.bits {
-				return true
+			if n, ok := parseIPNetwork(v); ok {
+				exact = append(exact, n)
 			}
 		}
-		// HOST() is text: the value must be spelled as PostgreSQL writes it.
-		return slices.Contains(hosts, n.host())
-	}, ""
+		return func(r *row) bool {
+			n, ok := storedIP(r.vals[field])
+			if !ok {
+				return false
+			}
+			for _, e := range exact {
+				if e.addr == n.addr && e.bits == n.bits {
+					return true
+				}
+			}
+			// HOST() is text: the value must be spelled as PostgreSQL writes it.
+			return slices.Contains(hosts, n.host())
+		}, ""
+	}
 }
 
 // parentPrefixPred is search_by_parent: the host lies in one of the
@@ -1204,19 +1240,26 @@ func parentPrefixPred(_ *store, values []string) (func(*row) bool, string) {
 }
 
 // familyPred is the family NumberFilter (one value, a decimal).
-func familyPred(_ *store, values []string) (func(*row) bool, string) {
-	v := strings.TrimSpace(values[len(values)-1])
-	if v == "" {
-		return nil, ""
+func familyPred(s *store, values []string) (func(*row) bool, string) {
+	return familyPredOn("address")(s, values)
+}
+
+// familyPredOn is a family NumberFilter on another address field.
+func familyPredOn(field string) func(*store, []string) (func(*row) bool, string) {
+	return func(_ *store, values []string) (func(*row) bool, string) {
+		v := strings.TrimSpace(values[len(values)-1])
+		if v == "" {
+			return nil, ""
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, "Enter a number."
+		}
+		return func(r *row) bool {
+			n, ok := storedIP(r.vals[field])
+			return ok && float64(n.family()) == f
+		}, ""
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return nil, "Enter a number."
-	}
-	return func(r *row) bool {
-		n, ok := storedIP(r.vals["address"])
-		return ok && float64(n.family()) == f
-	}, ""
 }
 
 // maskLengthPred is mask_length (MultiValueNumberFilter on the mask).

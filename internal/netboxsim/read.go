@@ -235,7 +235,7 @@ func (s *store) fkPred(f *filter, values []string, get func(*row) any) (func(*ro
 			continue
 		}
 		for _, r := range s.rows(target.label) {
-			if r.str("slug") == v {
+			if r.str(f.slugField()) == v {
 				want = append(want, r.id)
 			}
 		}
@@ -250,7 +250,7 @@ func (s *store) fkPred(f *filter, values []string, get func(*row) any) (func(*ro
 			found = s.get(target.label, n) != nil
 		} else {
 			for _, r := range s.rows(target.label) {
-				found = found || r.str("slug") == v
+				found = found || r.str(f.slugField()) == v
 			}
 		}
 		if !found {
@@ -264,6 +264,14 @@ func (s *store) fkPred(f *filter, values []string, get func(*row) any) (func(*ro
 		}
 		return slices.Contains(want, id)
 	}, ""
+}
+
+// slugField is the field a qFKSlug filter's values name.
+func (f *filter) slugField() string {
+	if f.toField != "" {
+		return f.toField
+	}
+	return "slug"
 }
 
 // tagPred is NetBox's TagFilter/TagIDFilter: conjoined, so an object must
@@ -309,6 +317,12 @@ func (s *store) tagPred(f *filter, values []string) (func(*row) bool, string) {
 // searchPred is the ?q= filter: a case-insensitive substring of any of the
 // model's search fields. Blank searches match everything.
 func (s *store) searchPred(m *model, v string) func(*row) bool {
+	if m.searchFn != nil {
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		return m.searchFn(s, v)
+	}
 	v = strings.TrimSpace(strings.ToLower(v))
 	if v == "" || len(m.search) == 0 {
 		return nil

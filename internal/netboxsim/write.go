@@ -158,8 +158,11 @@ func (s *store) fieldValidators(m *model, f *field, v any, old *row) []string {
 	}
 	var msgs []string
 	if f.unique && s.violates(m, unique{fields: []string{f.name}}, map[string]any{f.name: v}, old) {
-		msgs = append(msgs, fmt.Sprintf("%s with this %s already exists.", m.verbose,
-			strings.ReplaceAll(f.name, "_", " ")))
+		label := f.label
+		if label == "" {
+			label = strings.ReplaceAll(f.name, "_", " ")
+		}
+		msgs = append(msgs, fmt.Sprintf("%s with this %s already exists.", m.verbose, label))
 	}
 	switch t := v.(type) {
 	case string:
