@@ -87,6 +87,7 @@ const (
 	kContentTypes             // ContentTypeField(many=True)
 	kPKList                   // SerializedPKRelatedField(many=True): list of ids
 	kUser                     // PrimaryKeyRelatedField to users.User
+	kTerminations             // GenericObjectSerializer(many=True): a cable's interfaces (models_cable.go)
 )
 
 type deletion int

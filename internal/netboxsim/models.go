@@ -27,6 +27,7 @@ func catalog() []*model {
 	ms = append(ms, virtualizationModels()...) // models_virt.go
 	ms = append(ms, networkModels()...)        // models_network.go
 	ms = append(ms, ipamModels()...)           // models_ipam.go
+	ms = append(ms, cableModel())              // models_cable.go
 	return append(ms, stubs()...)
 }
 

@@ -239,7 +239,7 @@ func interfaceModel() *model {
 		fFK("vrf", "ipam.vrf", setNull),
 		fTags(), fCustomFields(),
 	}
-	occupied := func(_ *rctx, r *row) any { return r.vals["mark_connected"] == true }
+	occupied := func(rc *rctx, r *row) any { return interfaceOccupied(rc.s, r) } // models_cable.go
 	m.full = join(fullHead(m), []out{
 		oFK("device", "dcim.device"), oFunc("vdcs", emptyList), oFK("module", "dcim.module"),
 		oVal("name"), oVal("label"), oChoice("type", interfaceTypes), oVal("enabled"),
@@ -273,14 +273,15 @@ func interfaceModel() *model {
 		oVal("rf_channel_frequency"), oVal("rf_channel_width"), oVal("tx_power"),
 		oFK("untagged_vlan", "ipam.vlan"), oFunc("tagged_vlans", emptyList), oFK("qinq_svlan", "ipam.vlan"),
 		oFK("vlan_translation_policy", "ipam.vlantranslationpolicy"), oVal("mark_connected"),
-		// No cables, wireless links, paths or L2VPNs are simulated. An
-		// interface that never had a cable has a null cable_end (4.2 stores
-		// empty choices as null), and an interface without a cable path
-		// reads connected_endpoints_reachable null (`obj._path and ...`).
-		oConst("cable", nil), oConst("cable_end", nil), oConst("wireless_link", nil),
-		oFunc("link_peers", emptyList), oConst("link_peers_type", nil), oFunc("wireless_lans", emptyList),
-		oFK("vrf", "ipam.vrf"), oConst("l2vpn_termination", nil), oConst("connected_endpoints", nil),
-		oConst("connected_endpoints_type", nil), oConst("connected_endpoints_reachable", nil),
+		// Cables and their paths come from models_cable.go; no wireless
+		// links or L2VPNs are simulated. An interface that never had a
+		// cable has a null cable_end (4.2 stores empty choices as null),
+		// and an interface without a cable path reads
+		// connected_endpoints_reachable null (`obj._path and ...`).
+		oInterfaceCable(), oCableEnd(), oConst("wireless_link", nil),
+		oLinkPeers(), oLinkPeersType(), oFunc("wireless_lans", emptyList),
+		oFK("vrf", "ipam.vrf"), oConst("l2vpn_termination", nil), oConnectedEndpoints(),
+		oConnectedEndpointsType(), oConnectedEndpointsReachable(),
 	}, netboxTail(), []out{
 		// Model properties, so present in every representation.
 		oCounter("count_ipaddresses", func(s *store, r *row) int {
@@ -295,7 +296,7 @@ func interfaceModel() *model {
 		oCounter("count_fhrp_groups", zero), oFunc("_occupied", occupied),
 	})
 	m.brief = join(head(m), []out{oFK("device", "dcim.device"), oVal("name"), oVal("description"),
-		oConst("cable", nil), oFunc("_occupied", occupied)})
+		oInterfaceCable(), oFunc("_occupied", occupied)})
 	m.display = displayComponent
 	m.order = func(s *store, a, b *row) int {
 		// ('device', CollateAsChar('_name')): the device's own ordering,
@@ -344,15 +345,10 @@ func interfaceModel() *model {
 		"vrf_id":                 {kind: qFK, path: []string{"vrf"}, target: "ipam.vrf"},
 		"mac_address":            {kind: qCustom, pred: interfaceMACPred},
 		"kind":                   {kind: qCustom, pred: interfaceKindPred},
-		"cabled": {kind: qCustom, pred: func(_ *store, values []string) (func(*row) bool, string) {
-			// No cables: cabled=true matches nothing, cabled=false all.
-			switch strings.ToLower(values[len(values)-1]) {
-			case "true", "1":
-				return func(*row) bool { return false }, ""
-			}
-			return nil, ""
-		}},
 	})
+	for k, f := range interfaceCableFilters() { // models_cable.go
+		m.filters[k] = f
+	}
 	return m
 }
 
@@ -378,8 +374,8 @@ func oNestedInterface(name string) out {
 			dev = rc.nested().renderWith(dm, d, []string{"id", "url", "display_url", "display", "name"})
 		}
 		return object{{"id", i.id}, {"url", rc.apiURL(im, i.id)}, {"display_url", displayURL(rc, im, i.id)},
-			{"display", im.display(rc.s, i)}, {"device", dev}, {"name", i.str("name")}, {"cable", nil},
-			{"_occupied", i.vals["mark_connected"] == true}}, true
+			{"display", im.display(rc.s, i)}, {"device", dev}, {"name", i.str("name")},
+			{"cable", oInterfaceCable().value(rc, i)}, {"_occupied", interfaceOccupied(rc.s, i)}}, true
 	}}
 }
 
@@ -427,6 +423,9 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 	}
 	device, _ := v["device"].(int64)
 
+	if errs := cleanInterfaceCable(s, v, self, true); errs != nil { // models_cable.go
+		return errs
+	}
 	// "self.primary_mac_address.assigned_object != self": an unsaved
 	// interface equals nothing, so a create can never name one.
 	if id, ok := v["primary_mac_address"].(int64); ok {
@@ -442,6 +441,9 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 		return one("device", "Components cannot be moved to a different device.")
 	}
 
+	if errs := cleanInterfaceCable(s, v, self, false); errs != nil {
+		return errs
+	}
 	typ, _ := v["type"].(string)
 	virtual := slices.Contains(virtualInterfaceTypes, typ)
 	wireless := slices.Contains(wirelessInterfaceTypes, typ)

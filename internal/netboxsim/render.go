@@ -194,6 +194,12 @@ func oCounter(name string, n func(s *store, r *row) int) out {
 	return out{name, func(rc *rctx, r *row) (any, bool) { return n(rc.s, r), true }}
 }
 
+// value renders o for r, nil where the key would be left out.
+func (o out) value(rc *rctx, r *row) any {
+	v, _ := o.fn(rc, r)
+	return v
+}
+
 func oConst(name string, v any) out {
 	return out{name, func(*rctx, *row) (any, bool) { return v, true }}
 }

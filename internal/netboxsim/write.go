@@ -339,6 +339,8 @@ func (s *store) convert(f *field, raw any) (any, any) {
 			ids = append(ids, id)
 		}
 		return ids, nil
+	case kTerminations:
+		return s.convertTerminations(raw) // models_cable.go
 	case kUser:
 		if _, ok := raw.(json.Number); !ok {
 			if _, ok := raw.(string); !ok {
