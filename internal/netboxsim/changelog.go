@@ -233,6 +233,9 @@ func (h *handler) applyDelete(t *tx, p *delPlan, item any) {
 			msg = h.changeMessage(item)
 		}
 		st.record(t, st.models[d.label], "delete", r, nil, msg, h.reqID)
+		if d.label == "extras.customfield" {
+			st.syncCustomData(t, r, nil) // models_customfields.go: handle_cf_deleted
+		}
 		for _, n := range p.nulls {
 			cm := st.models[n.label]
 			f := cm.field(n.field)

@@ -107,6 +107,12 @@ type field struct {
 	blank    bool // allow_blank
 	maxLen   int
 	unique   bool // unique=True: DRF's field-level UniqueValidator
+	// feature limits a kContentTypes field to the models with a NetBox
+	// feature ("custom_fields": the models with a kCustom field).
+	feature string
+	// check is a serializer's validate_<field>(): more messages for a
+	// converted value (old is the object being updated, or nil).
+	check func(s *store, v any, old *row) []string
 	// label is the model field's verbose_name where it is not the name
 	// with spaces for underscores (Django's unique message uses it).
 	label    string

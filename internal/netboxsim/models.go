@@ -28,6 +28,7 @@ func catalog() []*model {
 	ms = append(ms, networkModels()...)        // models_network.go
 	ms = append(ms, ipamModels()...)           // models_ipam.go
 	ms = append(ms, cableModel())              // models_cable.go
+	ms = append(ms, customFieldModels()...)    // models_customfields.go
 	return append(ms, stubs()...)
 }
 

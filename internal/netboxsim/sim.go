@@ -565,6 +565,9 @@ func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
 	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
 	t.put(h.m.label, r)
 	h.recordChange(t, "create", nil, r, item) // changelog.go
+	if h.m.label == "extras.customfield" {
+		h.st.syncCustomData(t, nil, r) // models_customfields.go
+	}
 	return r
 }
 
@@ -640,6 +643,9 @@ func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {
 	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
 	t.put(h.m.label, r)
 	h.recordChange(t, "update", old, r, item) // changelog.go
+	if h.m.label == "extras.customfield" {
+		h.st.syncCustomData(t, old, r) // models_customfields.go
+	}
 	return r
 }
 

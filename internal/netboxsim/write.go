@@ -31,6 +31,26 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 	errs := errBody{}
 	for _, f := range m.fields {
 		raw, present := obj.get(f.name)
+		if f.kind == kCustom {
+			// CustomFieldsDataField (models_customfields.go): a create
+			// without it gets every field's default; an update keeps
+			// the object's data and merges what is given.
+			switch {
+			case !present && old == nil:
+				vals[f.name] = s.defaultCustomData(m.label)
+			case !present:
+			case raw == nil:
+				errs.add(f.name, "This field may not be null.")
+			default:
+				data, detail := s.convertCustomData(m, raw, old)
+				if detail != nil {
+					errs[f.name] = detail
+					continue
+				}
+				vals[f.name] = data
+			}
+			continue
+		}
 		if !present {
 			if (old == nil || !partial) && f.required {
 				errs.add(f.name, "This field is required.")
@@ -73,13 +93,9 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 
 	// full_clean(): clean() (custom fields first: it is the base class's
 	// clean), then the constraints whose fields passed.
-	if cf, _ := vals["custom_fields"].(map[string]any); len(cf) > 0 {
-		names := make([]string, 0, len(cf))
-		for k := range cf {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		errs.add("__all__", fmt.Sprintf("Unknown field name '%s' in custom field data.", names[0]))
+	_, hasCustom := vals["custom_fields"]
+	if msg := s.cleanCustomData(m, customData(vals["custom_fields"]), old); hasCustom && msg != "" {
+		errs.add("__all__", msg)
 	} else if m.clean != nil {
 		for k, v := range m.clean(s, vals, old) {
 			errs[k] = v
@@ -95,6 +111,9 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if hasCustom { // CustomFieldsMixin.save
+		vals["custom_fields"] = s.fillCustomDefaults(m.label, customData(vals["custom_fields"]))
 	}
 	return vals, nil
 }
@@ -163,6 +182,9 @@ func (s *store) fieldValidators(m *model, f *field, v any, old *row) []string {
 			label = strings.ReplaceAll(f.name, "_", " ")
 		}
 		msgs = append(msgs, fmt.Sprintf("%s with this %s already exists.", m.verbose, label))
+	}
+	if f.check != nil {
+		msgs = append(msgs, f.check(s, v, old)...)
 	}
 	switch t := v.(type) {
 	case string:
@@ -294,17 +316,6 @@ func (s *store) convert(f *field, raw any) (any, any) {
 		return ids, nil
 	case kJSON:
 		return raw, nil
-	case kCustom:
-		o, ok := raw.(*jobj)
-		if !ok {
-			return bad("Invalid data format. Custom field data must be passed as a dictionary mapping field " +
-				"names to their values.")
-		}
-		cf := map[string]any{}
-		for _, k := range o.keys {
-			cf[k] = o.m[k]
-		}
-		return cf, nil
 	case kContentType:
 		label, msg := s.contentType(raw)
 		if msg != "" {
@@ -319,10 +330,15 @@ func (s *store) convert(f *field, raw any) (any, any) {
 		labels := []string{}
 		for _, item := range list {
 			label, msg := s.contentType(item)
+			if msg == "" && f.feature == "custom_fields" && !hasCustomFields(s.models[label]) {
+				msg = "Invalid content type: " + label
+			}
 			if msg != "" {
 				return bad(msg)
 			}
-			labels = append(labels, label)
+			if !slices.Contains(labels, label) {
+				labels = append(labels, label)
+			}
 		}
 		return labels, nil
 	case kPKList:

@@ -7,7 +7,8 @@ func patchNetwork(spec *oas.Spec) {
 	patchInterfaceNulls(spec)
 	patchBlankDNSName(spec)
 	patchBlankCableColor(spec)
-	patchChangelog(spec) // quirks_changelog.go
+	patchCustomFields(spec) // quirks_custom.go
+	patchChangelog(spec)    // quirks_changelog.go
 }
 
 // patchInterfaceNulls: an interface without a cable reads "cable_end": null and
