@@ -61,8 +61,9 @@ import (
 //
 // Reading. GET (and HEAD, OPTIONS) only; other methods are 405 after
 // authentication and the read-only token check, like any DRF viewset.
-// The simulator's tokens are a superuser's, so both may read the log (no
-// per-model view permission is simulated). brief changes nothing: the
+// Reading needs the core.view_objectchange permission (the Options
+// tokens are a superuser's; perms.go), and its constraints limit the
+// records listed. brief changes nothing: the
 // serializer has no brief_fields. Lists are newest first (Meta.ordering
 // -time), ordering= takes the serializer's model fields, and paging is
 // the other lists'. Filters: see changeFilter.
@@ -73,8 +74,9 @@ import (
 // "object_repr" before message; from 4.5.3 changed_object_type and
 // related_object_type take several values (MultiValueContentTypeFilter).
 
-// UserName is the username of the user every token of the simulator
-// belongs to (id 1): the user of every change record.
+// UserName is the username of the superuser the Options tokens belong to
+// (id 1): the user of the change records their writes make. A token made
+// through /api/users/tokens/ records its own user.
 const UserName = "admin"
 
 // ObjectChange is a change record (core.ObjectChange). Prechange and
@@ -185,8 +187,14 @@ func (h *handler) recordChange(t *tx, action string, old, r *row, item any) {
 // record adds a change record to the transaction. cur is the object after
 // the change (nil for a delete), old before it (nil for a create).
 func (s *store) record(t *tx, m *model, action string, old, cur *row, msg, reqID string) {
+	if m.noChangelog {
+		return
+	}
 	c := &ObjectChange{UserID: simUserID, UserName: UserName, RequestID: reqID, Action: action,
 		ObjectType: m.label, Message: msg}
+	if s.actor != nil {
+		c.UserID, c.UserName = s.actor.id, s.actor.str("username")
+	}
 	subject := cur
 	if old != nil {
 		c.Prechange = s.serialize(m, old)
@@ -233,8 +241,8 @@ func (h *handler) applyDelete(t *tx, p *delPlan, item any) {
 			msg = h.changeMessage(item)
 		}
 		st.record(t, st.models[d.label], "delete", r, nil, msg, h.reqID)
-		if d.label == "extras.customfield" {
-			st.syncCustomData(t, r, nil) // models_customfields.go: handle_cf_deleted
+		if dm := st.models[d.label]; dm.afterSave != nil {
+			dm.afterSave(st, t, r, nil)
 		}
 		for _, n := range p.nulls {
 			cm := st.models[n.label]
@@ -477,7 +485,11 @@ func (h *handler) renderChange(c *ObjectChange) object {
 
 // listChanges serves GET /api/core/object-changes/.
 func (h *handler) listChanges() {
-	rows, errs := h.filterChanges(h.st.changes)
+	visible, ok := h.visibleChanges(h.st.changes) // perms.go
+	if !ok {
+		return
+	}
+	rows, errs := h.filterChanges(visible)
 	if errs != nil {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
@@ -507,6 +519,10 @@ func (h *handler) getChange(idStr string) {
 				candidates = append(candidates, c)
 			}
 		}
+	}
+	candidates, ok := h.visibleChanges(candidates)
+	if !ok {
+		return
 	}
 	rows, errs := h.filterChanges(candidates)
 	switch {
@@ -727,16 +743,18 @@ func (h *handler) choiceResolver(base string) func(v string) (any, string) {
 	}
 	return func(v string) (any, string) {
 		if base == "user" {
-			if v != UserName {
-				return nil, invalid(v)
+			for _, u := range h.st.rows("users.user") {
+				if u.str("username") == v {
+					return v, ""
+				}
 			}
-			return v, ""
+			return nil, invalid(v)
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
 			return nil, "“" + v + "” is not a valid value."
 		}
-		if base == "user_id" && n != simUserID ||
+		if base == "user_id" && h.st.get("users.user", n) == nil ||
 			base == "changed_object_type_id" && (n < 1 || n > int64(len(h.st.contentTypeLabels()))) {
 			return nil, invalid(v)
 		}

@@ -47,6 +47,13 @@ type model struct {
 	sequentialCreate bool
 	// journaling marks models that accept journal entries.
 	journaling bool
+	// noChangelog marks models without change logging (no
+	// to_objectchange: users, permissions, tokens).
+	noChangelog bool
+	// afterSave runs in the write's transaction after an object is
+	// created (old nil), updated, or deleted (cur nil): what NetBox's
+	// signals and save() overrides do to other objects.
+	afterSave func(s *store, t *tx, old, cur *row)
 	// stub models have no endpoints: they stand for NetBox objects the
 	// simulator does not hold yet, so foreign keys to them only accept null.
 	stub bool
@@ -88,6 +95,7 @@ const (
 	kPKList                   // SerializedPKRelatedField(many=True): list of ids
 	kUser                     // PrimaryKeyRelatedField to users.User
 	kTerminations             // GenericObjectSerializer(many=True): a cable's interfaces (models_cable.go)
+	kDateTime                 // DRF DateTimeField, stored as a time.Time
 )
 
 type deletion int

@@ -169,6 +169,7 @@ func customFieldModel() *model {
 			collate(a.str("name"), b.str("name"), false))
 	}
 	m.clean = cleanCustomField
+	m.afterSave = syncCustomData
 	m.search = []string{"name", "label", "group_name", "description", "comments"}
 	m.filters = map[string]*filter{
 		"id":          {kind: qNumber, path: []string{"id"}},
@@ -730,7 +731,7 @@ func (rc *rctx) customValue(cf *row, v any) any {
 // gains gets the name with the default (or null) on every object, one it
 // loses drops the name, and a rename moves the values. These are
 // queryset updates: no change records, last_updated kept.
-func (s *store) syncCustomData(t *tx, old, cur *row) {
+func syncCustomData(s *store, t *tx, old, cur *row) {
 	types := func(r *row) []string {
 		if r == nil {
 			return nil

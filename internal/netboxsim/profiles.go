@@ -227,36 +227,30 @@ func insertAfter[T any](list []T, anchor func(T) bool, v T) []T {
 
 // authenticate45 is TokenAuthentication from 4.5 on: "Token" and "Bearer"
 // both work, and the nbt_ prefix makes a token v2 whatever the keyword.
-func (s *Server) authenticate45(r *http.Request) (readOnly bool, fail string) {
+func (s *Server) authenticate45(r *http.Request) (principal, string) {
 	auth := strings.Fields(r.Header.Get("Authorization"))
 	if len(auth) == 0 || (!strings.EqualFold(auth[0], "token") && !strings.EqualFold(auth[0], "bearer")) {
-		return false, "Authentication credentials were not provided."
+		return principal{}, "Authentication credentials were not provided."
 	}
 	if len(auth) != 2 {
-		return false, `Invalid authorization header: Must be in the form "Bearer <key>.<token>" or "Token <token>"`
+		return principal{}, `Invalid authorization header: Must be in the form "Bearer <key>.<token>" or "Token <token>"`
 	}
 	value := auth[1]
 	rest, v2 := strings.CutPrefix(value, v2TokenPrefix)
 	if !v2 {
-		switch {
-		case s.opts.Token != "" && !strings.HasPrefix(s.opts.Token, v2TokenPrefix) && value == s.opts.Token:
-			return false, ""
-		case s.opts.ReadOnlyToken != "" && value == s.opts.ReadOnlyToken:
-			return true, ""
-		}
-		return false, "Invalid v1 token"
+		return s.v1Principal(value, r, "Invalid v1 token")
 	}
 	key, plaintext, ok := strings.Cut(rest, ".")
 	if !ok {
-		return false, "Invalid authorization header: Could not parse key from v2 token. Did you mean to use 'Token' instead of 'Bearer'?"
+		return principal{}, "Invalid authorization header: Could not parse key from v2 token. Did you mean to use 'Token' instead of 'Bearer'?"
 	}
 	for _, t := range []string{s.opts.V2Token, s.opts.Token} {
 		wantKey, wantPlain, ok := strings.Cut(strings.TrimPrefix(t, v2TokenPrefix), ".")
 		if ok && strings.HasPrefix(t, v2TokenPrefix) && key == wantKey && plaintext == wantPlain {
-			return false, ""
+			return principal{user: s.st.get("users.user", simUserID), writeEnabled: true}, ""
 		}
 	}
-	return false, "Invalid v2 token"
+	return principal{}, "Invalid v2 token"
 }
 
 // v2TokenPrefix is users/constants.py TOKEN_PREFIX (4.5+).

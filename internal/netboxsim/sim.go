@@ -59,8 +59,8 @@ import (
 
 // Options configures a simulator.
 type Options struct {
-	Token         string        // v1 write token: "Authorization: Token <Token>"
-	ReadOnlyToken string        // optional v1 token that may only read (writes -> 403 permission)
+	Token         string        // v1 write token of the superuser admin: "Authorization: Token <Token>"
+	ReadOnlyToken string        // optional v1 token of admin's that may only read (writes -> 403 permission)
 	Latency       time.Duration // optional added per request (not for /__sim/ endpoints)
 	// Version is the NetBox release to play (profiles.go): "4.3" to "4.6"
 	// or a full version such as "4.6.2"; default "4.3.7".
@@ -100,6 +100,7 @@ func New(opts Options) *Server {
 	st := newStore(prof.models(catalog()))
 	st.prof = prof
 	st.minor, st.patch = releaseOf(prof, version) // changelog.go
+	st.seedAdmin()                                // models_users.go
 	// API-Version is major.minor (netbox/settings.py REST_FRAMEWORK_VERSION).
 	api := version
 	if parts := strings.SplitN(strings.SplitN(api, "-", 2)[0], ".", 3); len(parts) >= 2 {
@@ -285,14 +286,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Vary", "Accept, Cookie, Origin")
 
 	// DRF's order: authentication, permissions, then the method.
-	readOnly, fail := s.authenticate(r)
+	s.mu.RLock()
+	p, fail := s.authenticate(r)
+	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
+	permitted := true
+	if fail == "" && rt.kind != statusRoute {
+		// TokenPermissions: the token's write ability, then the model
+		// permission of the method's action (perms.go).
+		label := "core.objectchange"
+		if rt.model != nil {
+			label = rt.model.label
+		}
+		permitted = (!write || p.writeEnabled) && s.st.hasPerm(p, label, actionOf(r.Method))
+	}
+	s.mu.RUnlock()
 	if fail != "" {
 		writeDetail(w, http.StatusForbidden, fail)
 		return
 	}
-	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
-	if readOnly && write && rt.kind != statusRoute {
-		writeDetail(w, http.StatusForbidden, "You do not have permission to perform this action.")
+	if !permitted {
+		writeForbidden(w)
 		return
 	}
 	if !slices.Contains(rt.allowed(), r.Method) {
@@ -326,12 +339,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if write {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.st.actor = p.user
+		defer func() { s.st.actor = nil }()
 	} else {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
 	rc.s = s.st
-	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID}
+	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID, who: p}
 	switch rt.kind {
 	case changeListRoute:
 		h.listChanges() // changelog.go
@@ -368,29 +383,41 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticate is DRF's TokenAuthentication with NetBox's v1 tokens. It
-// returns a failure message for a 403, or whether the token is read-only.
-func (s *Server) authenticate(r *http.Request) (readOnly bool, fail string) {
+// authenticate is DRF's TokenAuthentication with NetBox's v1 tokens: the
+// Options tokens (the superuser admin's; ReadOnlyToken may not write) and
+// the tokens made through /api/users/tokens/ (perms.go). It returns the
+// principal, or the failure message for a 403. The caller holds a lock.
+func (s *Server) authenticate(r *http.Request) (principal, string) {
 	if s.st.prof.since(5) {
 		return s.authenticate45(r) // profiles.go: v1 and v2 tokens
 	}
 	auth := strings.Fields(r.Header.Get("Authorization"))
 	if len(auth) == 0 || !strings.EqualFold(auth[0], "token") {
-		return false, "Authentication credentials were not provided."
+		return principal{}, "Authentication credentials were not provided."
 	}
 	switch {
 	case len(auth) == 1:
-		return false, "Invalid token header. No credentials provided."
+		return principal{}, "Invalid token header. No credentials provided."
 	case len(auth) > 2:
-		return false, "Invalid token header. Token string should not contain spaces."
+		return principal{}, "Invalid token header. Token string should not contain spaces."
 	}
-	switch key := auth[1]; {
-	case s.opts.Token != "" && key == s.opts.Token:
-		return false, ""
+	return s.v1Principal(auth[1], r, "Invalid token")
+}
+
+// v1Principal finds the principal of a v1 key; invalid is the message
+// for an unknown one.
+func (s *Server) v1Principal(key string, r *http.Request, invalid string) (principal, string) {
+	admin := s.st.get("users.user", simUserID)
+	switch {
+	case s.opts.Token != "" && !strings.HasPrefix(s.opts.Token, v2TokenPrefix) && key == s.opts.Token:
+		return principal{user: admin, writeEnabled: true}, ""
 	case s.opts.ReadOnlyToken != "" && key == s.opts.ReadOnlyToken:
-		return true, ""
+		return principal{user: admin}, ""
 	}
-	return false, "Invalid token"
+	if p, fail, found := s.st.tokenPrincipal(key, r); found {
+		return p, fail
+	}
+	return principal{}, invalid
 }
 
 // parseBody is DRF's request.data with NetBox's parsers (JSON; multipart is
@@ -430,6 +457,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if status == http.StatusBadRequest {
 		if body, ok := serverFault(v); ok { // models_network.go
 			status, v = http.StatusInternalServerError, body
+		} else if msg, ok := forbiddenDetail(v); ok { // perms.go
+			status, v = http.StatusForbidden, object{{"detail", msg}}
 		}
 	}
 	b, err := marshal(v)
@@ -502,6 +531,48 @@ type handler struct {
 	// reqID is the request's id (X-Request-ID), the request_id of the
 	// change records it makes.
 	reqID string
+	// who is the request's principal, whose permissions restrict what
+	// it sees and saves (perms.go).
+	who principal
+}
+
+// restricted is the view's queryset restriction for action on the
+// handler's model: nil for every object. It answers a 500 itself and
+// reports false when a constraint cannot be evaluated.
+func (h *handler) restricted(action string) (func(*row) bool, bool) {
+	allow, faultMsg := h.st.restrict(h.who, h.m.label, action)
+	if faultMsg != "" {
+		writeJSON(h.w, http.StatusBadRequest, errBody{"__all__": []string{faultMsg}})
+		return nil, false
+	}
+	return allow, true
+}
+
+// permits is whether saved rows are inside the restriction (nil: all).
+func permits(allow func(*row) bool, rows ...*row) bool {
+	if allow == nil {
+		return true
+	}
+	for _, r := range rows {
+		if !allow(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// keep returns the rows allow lets through.
+func keep(allow func(*row) bool, rows []*row) []*row {
+	if allow == nil {
+		return rows
+	}
+	out := rows[:0:0]
+	for _, r := range rows {
+		if allow(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // brief is NetBox's brief mode: any non-empty last value, GET only.
@@ -511,7 +582,11 @@ func (h *handler) brief() bool {
 }
 
 func (h *handler) list() {
-	rows, errs := h.st.filterRows(h.m, h.st.sorted(h.m), h.q)
+	allow, ok := h.restricted("view")
+	if !ok {
+		return
+	}
+	rows, errs := h.st.filterRows(h.m, keep(allow, h.st.sorted(h.m)), h.q)
 	if errs != nil {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
@@ -539,8 +614,12 @@ func (h *handler) list() {
 // too, and anything that does not match is a 404.
 func (h *handler) object(idStr string) *row {
 	id, err := strconv.ParseInt(idStr, 10, 64)
+	allow, ok := h.restricted(actionOf(h.r.Method))
+	if !ok {
+		return nil
+	}
 	var candidates []*row
-	if r := h.st.get(h.m.label, id); err == nil && r != nil {
+	if r := h.st.get(h.m.label, id); err == nil && r != nil && permits(allow, r) {
 		candidates = append(candidates, r)
 	}
 	rows, errs := h.st.filterRows(h.m, candidates, h.q)
@@ -565,13 +644,17 @@ func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
 	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
 	t.put(h.m.label, r)
 	h.recordChange(t, "create", nil, r, item) // changelog.go
-	if h.m.label == "extras.customfield" {
-		h.st.syncCustomData(t, nil, r) // models_customfields.go
+	if h.m.afterSave != nil {
+		h.m.afterSave(h.st, t, nil, r)
 	}
 	return r
 }
 
 func (h *handler) create(data any) {
+	allow, ok := h.restricted("add")
+	if !ok {
+		return
+	}
 	list, bulk := data.([]any)
 	if !bulk {
 		vals, errs := h.st.prepare(h.m, data, nil, false)
@@ -579,7 +662,13 @@ func (h *handler) create(data any) {
 			writeJSON(h.w, http.StatusBadRequest, errs)
 			return
 		}
-		r := h.insert(h.st.begin(), vals, data)
+		t := h.st.begin()
+		r := h.insert(t, vals, data)
+		if !permits(allow, r) { // _validate_objects
+			t.rollback()
+			writeForbidden(h.w)
+			return
+		}
 		h.setETag(r) // profiles.go (4.6)
 		body := h.rc.render(h.m, r, false)
 		h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
@@ -598,7 +687,13 @@ func (h *handler) create(data any) {
 				writeJSON(h.w, http.StatusBadRequest, errs)
 				return
 			}
-			created = append(created, h.insert(t, vals, item))
+			r := h.insert(t, vals, item)
+			if !permits(allow, r) {
+				t.rollback()
+				writeForbidden(h.w)
+				return
+			}
+			created = append(created, r)
 		}
 	} else {
 		// DRF's ListSerializer: every object is validated against the state
@@ -628,6 +723,11 @@ func (h *handler) create(data any) {
 			}
 			created = append(created, h.insert(t, vals, item))
 		}
+		if !permits(allow, created...) {
+			t.rollback()
+			writeForbidden(h.w)
+			return
+		}
 	}
 	out := make([]any, len(created))
 	for i, r := range created {
@@ -643,19 +743,29 @@ func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {
 	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
 	t.put(h.m.label, r)
 	h.recordChange(t, "update", old, r, item) // changelog.go
-	if h.m.label == "extras.customfield" {
-		h.st.syncCustomData(t, old, r) // models_customfields.go
+	if h.m.afterSave != nil {
+		h.m.afterSave(h.st, t, old, r)
 	}
 	return r
 }
 
 func (h *handler) update(old *row, data any, partial bool) {
+	allow, ok := h.restricted("change")
+	if !ok {
+		return
+	}
 	vals, errs := h.st.prepare(h.m, data, old, partial)
 	if errs != nil {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
 	}
-	r := h.save(h.st.begin(), old, vals, data)
+	t := h.st.begin()
+	r := h.save(t, old, vals, data)
+	if !permits(allow, r) {
+		t.rollback()
+		writeForbidden(h.w)
+		return
+	}
 	h.setETag(r) // profiles.go (4.6)
 	h.rc.annotated, h.rc.partial = true, partial
 	writeJSON(h.w, http.StatusOK, h.rc.render(h.m, r, false))
@@ -724,9 +834,15 @@ func (h *handler) bulkUpdate(data any, partial bool) {
 	if !ok {
 		return
 	}
+	allow, ok := h.restricted("change")
+	if !ok {
+		return
+	}
 	t := h.st.begin()
 	var updated []*row
-	for _, old := range h.st.sorted(h.m) {
+	// The view's queryset: objects outside the change constraints are
+	// not found, so not updated.
+	for _, old := range keep(allow, h.st.sorted(h.m)) {
 		item, ok := byID[old.id]
 		if !ok {
 			continue
@@ -737,7 +853,13 @@ func (h *handler) bulkUpdate(data any, partial bool) {
 			writeJSON(h.w, http.StatusBadRequest, errs)
 			return
 		}
-		updated = append(updated, h.save(t, old, vals, item))
+		r := h.save(t, old, vals, item)
+		if !permits(allow, r) {
+			t.rollback()
+			writeForbidden(h.w)
+			return
+		}
+		updated = append(updated, r)
 	}
 	h.rc.annotated, h.rc.partial = true, partial
 	out := make([]any, len(updated))
@@ -769,8 +891,12 @@ func (h *handler) bulkDelete(data any) {
 	if !ok {
 		return
 	}
+	allow, ok := h.restricted("delete")
+	if !ok {
+		return
+	}
 	t := h.st.begin()
-	for _, r := range h.st.sorted(h.m) {
+	for _, r := range keep(allow, h.st.sorted(h.m)) {
 		if _, ok := byID[r.id]; !ok || h.st.get(h.m.label, r.id) == nil {
 			continue
 		}

@@ -58,6 +58,9 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 			}
 			if old == nil || (!partial && f.reset) {
 				vals[f.name] = initial(f)
+				if f.kind == kUser && old == nil { // CurrentUserDefault
+					vals[f.name] = s.actorID()
+				}
 			}
 			continue
 		}
@@ -364,10 +367,18 @@ func (s *store) convert(f *field, raw any) (any, any) {
 			}
 		}
 		id, ok := pyInt(raw)
-		if !ok || id != simUserID {
+		if !ok || s.get("users.user", id) == nil {
 			return bad(fmt.Sprintf("Invalid pk \"%s\" - object does not exist.", pyStr(raw)))
 		}
 		return id, nil
+	case kDateTime:
+		str, ok := raw.(string)
+		t, valid := parseDateTime(str)
+		if !ok || !valid {
+			return bad("Datetime has wrong format. Use one of these formats instead: " +
+				"YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+		}
+		return t, nil
 	}
 	return nil, []string{"unsupported field"}
 }
