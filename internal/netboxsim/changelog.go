@@ -62,8 +62,11 @@ import (
 // Reading. GET (and HEAD, OPTIONS) only; other methods are 405 after
 // authentication and the read-only token check, like any DRF viewset.
 // Reading needs the core.view_objectchange permission (the Options
-// tokens are a superuser's; perms.go), and its constraints limit the
-// records listed. brief changes nothing: the
+// tokens are a superuser's; perms.go). The view is DRF's own
+// ReadOnlyModelViewSet, not NetBox's BaseViewSet: the permission's
+// constraints do not restrict the list, only a detail read
+// (has_object_permission: 404 "Not found."), and ?fields= is not
+// honoured. brief changes nothing: the
 // serializer has no brief_fields. Lists are newest first (Meta.ordering
 // -time), ordering= takes the serializer's model fields, and paging is
 // the other lists'. Filters: see changeFilter.
@@ -485,11 +488,7 @@ func (h *handler) renderChange(c *ObjectChange) object {
 
 // listChanges serves GET /api/core/object-changes/.
 func (h *handler) listChanges() {
-	visible, ok := h.visibleChanges(h.st.changes) // perms.go
-	if !ok {
-		return
-	}
-	rows, errs := h.filterChanges(visible)
+	rows, errs := h.filterChanges(h.st.changes)
 	if errs != nil {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
@@ -520,10 +519,6 @@ func (h *handler) getChange(idStr string) {
 			}
 		}
 	}
-	candidates, ok := h.visibleChanges(candidates)
-	if !ok {
-		return
-	}
 	rows, errs := h.filterChanges(candidates)
 	switch {
 	case errs != nil:
@@ -532,6 +527,8 @@ func (h *handler) getChange(idStr string) {
 		writeDetail(h.w, http.StatusNotFound, "Not found.")
 	case len(rows) != 1:
 		writeDetail(h.w, http.StatusNotFound, "No ObjectChange matches the given query.")
+	case !h.changeVisible(rows[0]): // perms.go
+		writeDetail(h.w, http.StatusNotFound, "Not found.")
 	default:
 		writeJSON(h.w, http.StatusOK, h.renderChange(rows[0]))
 	}

@@ -1158,16 +1158,9 @@ func assignedObjectTypeFilter() *filter {
 // boolPred is a django-filter BooleanFilter backed by a method.
 func boolPred(test func(*row) bool) func(*store, []string) (func(*row) bool, string) {
 	return func(_ *store, values []string) (func(*row) bool, string) {
-		v := values[len(values)-1]
-		var want bool
-		switch strings.ToLower(v) {
-		case "true", "1":
-			want = true
-		case "false", "0":
-		case "":
+		want, ok := nullBoolean(values) // read.go
+		if !ok {
 			return nil, ""
-		default:
-			return nil, "Select a valid choice. " + v + " is not one of the available choices."
 		}
 		return func(r *row) bool { return test(r) == want }, ""
 	}

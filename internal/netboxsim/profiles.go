@@ -25,6 +25,9 @@ import (
 //	     (changelog.go). A nested or brief platform carries
 //	     device_count and virtualmachine_count, 0 unless annotated
 //	     (dcim/api/serializers_/platforms.py: IntegerField(default=0)).
+//	     A platform's name and slug are unique per manufacturer (and
+//	     among platforms without one), no longer unique alone
+//	     (dcim/models/devices.py Platform.Meta.constraints).
 //	     From 4.4.4 the assigned_object_type filter of IPs and MAC
 //	     addresses takes "app.model", not the content type's id
 //	     (ContentTypeFilter in ipam/ and dcim/filtersets.py).
@@ -42,7 +45,9 @@ import (
 //	     detail update; If-Match on a detail PUT, PATCH or DELETE, 412
 //	     "Precondition failed." with the current ETag when it does not match
 //	     (netbox/api/viewsets/__init__.py ETagMixin, utilities/exceptions.py
-//	     PreconditionFailed). Bulk writes take no If-Match.
+//	     PreconditionFailed). Bulk writes take no If-Match. A VM may name
+//	     a standalone host device without a cluster, and takes its site
+//	     from it (virtualization/models/virtualmachines.py clean, save).
 //
 // Nested objects and counts: annotation-only counts (RelatedObjectCountField)
 // are absent from nested objects in every release, because the nested
@@ -160,6 +165,7 @@ func (p profile) models(ms []*model) []*model {
 	}
 	if p.since(4) {
 		if m := byLabel["dcim.platform"]; m != nil {
+			platformUniques44(m)
 			devices := counting("dcim.device", "platform")
 			vms := counting("virtualization.virtualmachine", "platform")
 			for _, list := range []*[]out{&m.full, &m.brief} {
@@ -188,6 +194,27 @@ func (p profile) models(ms []*model) []*model {
 		}
 	}
 	return ms
+}
+
+// platformUniques44 is 4.4's Platform.Meta.constraints (dcim/models/
+// devices.py at v4.4.10): name and slug are unique per manufacturer, and
+// among the platforms without one; the fields themselves are no longer
+// unique. Like the other constraints without a condition, the per-
+// manufacturer ones are left to full_clean (ValidatedModelSerializer
+// turns DRF's unique-together validators off).
+func platformUniques44(m *model) {
+	for _, f := range m.fields {
+		if f.name == "name" || f.name == "slug" {
+			f.unique = false
+		}
+	}
+	noMfr := func(v map[string]any) bool { return v["manufacturer"] == nil }
+	m.uniques = []unique{
+		{kind: uModel, fields: []string{"manufacturer", "name"}, msg: "Platform with this Manufacturer and Name already exists."},
+		{kind: uModel, fields: []string{"name"}, when: noMfr, msg: "Platform name must be unique."},
+		{kind: uModel, fields: []string{"manufacturer", "slug"}, msg: "Platform with this Manufacturer and Slug already exists."},
+		{kind: uModel, fields: []string{"slug"}, when: noMfr, msg: "Platform slug must be unique."},
+	}
 }
 
 // ownerAnchors lists the models with an owner (4.5) and the field the

@@ -189,16 +189,9 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 			return slices.Contains(want, h)
 		}, ""
 	case qBool:
-		v := values[len(values)-1]
-		var want bool
-		switch strings.ToLower(v) {
-		case "true", "1":
-			want = true
-		case "false", "0":
-		case "":
+		want, ok := nullBoolean(values)
+		if !ok {
 			return nil, ""
-		default:
-			return nil, "Select a valid choice. " + v + " is not one of the available choices."
 		}
 		return func(r *row) bool { return get(r) == want }, ""
 	case qContentType:
@@ -213,6 +206,20 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 		return f.pred(s, values)
 	}
 	return nil, ""
+}
+
+// nullBoolean reads a django-filter BooleanFilter's value as Django's
+// NullBooleanSelect does (the last value): true, True or 2 is true, false,
+// False or 3 is false; anything else (1, 0, yes, "") is unknown, and the
+// filter is not applied.
+func nullBoolean(values []string) (bool, bool) {
+	switch values[len(values)-1] {
+	case "true", "True", "2":
+		return true, true
+	case "false", "False", "3":
+		return false, true
+	}
+	return false, false
 }
 
 // fkPred is django-filter's ModelMultipleChoiceFilter: every value must be

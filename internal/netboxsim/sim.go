@@ -285,6 +285,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", strings.Join(rt.allowed(), ", "))
 	w.Header().Set("Vary", "Accept, Cookie, Origin")
 
+	// DRF's initial(): content negotiation and the API version come
+	// before authentication.
+	if msg := s.negotiate(r.Header.Get("Accept")); msg != "" {
+		writeDetail(w, http.StatusNotAcceptable, msg)
+		return
+	}
+
 	// DRF's order: authentication, permissions, then the method.
 	s.mu.RLock()
 	p, fail := s.authenticate(r)
@@ -375,7 +382,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case "GET", "HEAD":
 		rc.annotated = true
-		writeJSON(w, http.StatusOK, rc.render(m, obj, h.brief()))
+		writeJSON(w, http.StatusOK, pick(rc.render(m, obj, h.brief()), h.fields()))
 	case "PUT", "PATCH":
 		h.update(obj, data, r.Method == "PATCH")
 	case "DELETE":
@@ -418,6 +425,69 @@ func (s *Server) v1Principal(key string, r *http.Request, invalid string) (princ
 		return p, fail
 	}
 	return principal{}, invalid
+}
+
+// negotiate is DRF's DefaultContentNegotiation with NetBox's renderers
+// (JSON, and the browsable API's text/html, which the simulator answers
+// with JSON too) followed by AcceptHeaderVersioning with ALLOWED_VERSIONS
+// = [REST_FRAMEWORK_VERSION] (netbox/settings.py: the release's
+// major.minor). It returns the 406 message, or "".
+func (s *Server) negotiate(accept string) string {
+	if strings.TrimSpace(accept) == "" {
+		accept = "*/*"
+	}
+	type mediaType struct {
+		main, sub string
+		params    map[string]string
+		raw       string
+	}
+	var ranges []mediaType
+	for _, part := range strings.Split(accept, ",") {
+		part = strings.TrimSpace(part)
+		base, rest, _ := strings.Cut(part, ";")
+		main, sub, _ := strings.Cut(strings.TrimSpace(base), "/")
+		mt := mediaType{main: strings.TrimSpace(main), sub: strings.TrimSpace(sub), params: map[string]string{}, raw: part}
+		for _, p := range strings.Split(rest, ";") {
+			if k, v, ok := strings.Cut(p, "="); ok {
+				mt.params[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		ranges = append(ranges, mt)
+	}
+	precedence := func(m mediaType) int {
+		switch {
+		case m.main == "*":
+			return 0
+		case m.sub == "*":
+			return 1
+		}
+		for k := range m.params {
+			if k != "q" {
+				return 3
+			}
+		}
+		return 2
+	}
+	for prec := 3; prec >= 0; prec-- {
+		for _, renderer := range [][2]string{{"application", "json"}, {"text", "html"}} {
+			for _, m := range ranges {
+				if precedence(m) != prec {
+					continue
+				}
+				if (m.main != "*" && m.main != renderer[0]) || (m.sub != "*" && m.sub != renderer[1]) {
+					continue
+				}
+				// The accepted media type carries the client's
+				// parameters, version among them.
+				version, ok := m.params["version"]
+				if ok && version != s.apiVersion {
+					return `Invalid version in "Accept" header.`
+				}
+				return ""
+			}
+		}
+	}
+	return "Could not satisfy the request Accept header."
 }
 
 // parseBody is DRF's request.data with NetBox's parsers (JSON; multipart is
@@ -578,7 +648,34 @@ func keep(allow func(*row) bool, rows []*row) []*row {
 // brief is NetBox's brief mode: any non-empty last value, GET only.
 func (h *handler) brief() bool {
 	v, _ := lastValue(h.q, "brief")
-	return h.r.Method == http.MethodGet && v != ""
+	return h.r.Method == http.MethodGet && v != "" && h.fields() == nil
+}
+
+// fields is BaseViewSet.requested_fields from ?fields=a,b (the last
+// value, split on commas as is; it wins over brief): the serializer then
+// renders only those of its fields, in its own order, and ignores names
+// it does not have. Nested objects stay brief. The simulator honours it
+// on reads (NetBox's writes restrict their input to those fields too).
+func (h *handler) fields() []string {
+	v, _ := lastValue(h.q, "fields")
+	if v == "" || h.r.Method != http.MethodGet && h.r.Method != http.MethodHead {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// pick keeps the keys of o that names lists (all when names is nil).
+func pick(o object, names []string) object {
+	if names == nil {
+		return o
+	}
+	out := object{}
+	for _, e := range o {
+		if slices.Contains(names, e.k) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (h *handler) list() {
@@ -602,9 +699,9 @@ func (h *handler) list() {
 	}
 	h.rc.annotated = true
 	results := make([]any, 0, len(pageRows))
-	brief := h.brief()
+	brief, fields := h.brief(), h.fields()
 	for _, r := range pageRows {
-		results = append(results, h.rc.render(h.m, r, brief))
+		results = append(results, pick(h.rc.render(h.m, r, brief), fields))
 	}
 	next, prev := p.links(h.rc.base, h.r.URL, count)
 	writeJSON(h.w, http.StatusOK, object{{"count", count}, {"next", next}, {"previous", prev}, {"results", results}})
