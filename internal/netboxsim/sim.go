@@ -1,15 +1,77 @@
 // Package netboxsim is an in-memory NetBox 4.3 REST API for tests; as version
 // profiles it also plays what 4.4, 4.5 and 4.6 change that cmdb-mcp meets
 // (Options.Version, profiles.go). It reproduces the behaviour cmdb-mcp
-// depends on, read from NetBox's source (see
-// /work/shared/NETBOX.md): token auth that fails with 403, limit/offset
-// paging with absolute links, django-filter semantics, DRF's validation
-// order and error bodies, brief and nested representations, bulk writes
-// that are all-or-nothing, and deletion rules (PROTECT, CASCADE, SET_NULL).
+// depends on, read from NetBox's source (netbox-community/netbox at the
+// tags profiles.go names; each file here names the source files it plays):
+// token auth that fails with 403, limit/offset paging with absolute links,
+// django-filter semantics, DRF's validation order and error bodies, brief
+// and nested representations, ?fields=, bulk writes that are
+// all-or-nothing, and deletion rules (PROTECT, CASCADE, SET_NULL).
 //
 // The tables are generic: a model (models.go) lists its writable fields,
 // uniqueness rules, filters and renderers, and the HTTP layer here serves
 // every model the same way.
+//
+// # What real installations add
+//
+// Beyond the objects a sync writes (sites to VMs, interfaces, MAC and IP
+// addresses, journal entries, the change log), the simulator serves what
+// makes a real NetBox refuse single objects of a sync, each through the
+// ordinary REST API, so tests set them up as an administrator would
+// (package simtest has helpers):
+//
+//   - custom fields and choice sets (models_customfields.go): types text,
+//     longtext, integer, decimal, boolean, date, datetime, url, json,
+//     select, multiselect, object, multiobject; required, default, unique,
+//     validation_minimum/maximum/regex; every object with custom fields
+//     reads and writes them, and a required field without a value refuses
+//     a create and every later update of the object.
+//   - cables between interfaces (models_cable.go), and the interface rules
+//     that read them.
+//   - VRFs with enforce_unique and IP ranges with mark_populated
+//     (models_ipam.go).
+//   - users, object permissions and tokens, and how the API enforces them
+//     (models_users.go, perms.go: the lookups constraints may use). The
+//     Options tokens belong to the superuser "admin" (id 1), so a test that
+//     makes no users sees no permission checks.
+//   - an Accept header whose version NetBox does not serve is 406; boolean
+//     filters read only true/True/2 and false/False/3.
+//
+// # What it does not model
+//
+// Beyond what the files say they leave out (the stub models of models.go,
+// models_network.go and models_ipam.go; profiles.go's newer shapes;
+// changelog.go's data):
+//
+//   - Custom fields: the cf_<name> filters of object lists; the base
+//     choices of choice sets (IATA, ISO 3166, UN/LOCODE) add no values,
+//     and removing a choice still in use is not refused; custom fields on
+//     the models the simulator only stubs (tenants, regions, ...);
+//     validation_regex is Go's regexp, not Python's re (no lookarounds or
+//     backreferences); ui_visible, ui_editable, search and filter logic
+//     change nothing.
+//   - Cables: terminations other than interfaces (console, power, front
+//     and rear ports, circuits); paths longer than one cable; the
+//     interface's own change record when a cable is attached; cable
+//     filters by site, rack or location; deleting a cabled interface
+//     leaves the cable with fewer terminations instead of deleting its
+//     CableTermination record.
+//   - IPAM: prefixes, aggregates, roles and route targets (stubs);
+//     available-IP endpoints; ranges' utilization.
+//   - Users: groups (a stub: permissions reach users only directly); the
+//     token provisioning endpoint (username and password); tokens made
+//     through the API are v1 tokens in every profile; last_used is never
+//     updated; the Options tokens are no rows of /api/users/tokens/;
+//     EXEMPT_VIEW_PERMISSIONS and LOGIN_REQUIRED=False; the
+//     users.grant_token permission (only a superuser may make tokens for
+//     others); passwords are validated, never checked.
+//   - Permissions: constraints on content type fields, dates, or reverse
+//     relations other than an IP's or MAC's interface fail with a 500
+//     (NetBox evaluates them); the permissions of related objects a write
+//     names are not checked (NetBox does not either).
+//   - ?fields= on writes (NetBox then also restricts the input to those
+//     fields); ?omit=; the browsable API (an Accept of text/html gets
+//     JSON); ?format=.
 //
 // Besides /api/, the simulator answers, without authentication and
 // without logging them:
