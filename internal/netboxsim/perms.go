@@ -392,7 +392,7 @@ func (s *store) lookupPred(m *model, key string, want any) (func(*row) bool, str
 				return out
 			})
 			cur = s.models[target]
-		case kString, kSlug, kInt, kFloat, kBool, kChoice, kDateTime:
+		case kString, kSlug, kInt, kFloat, kBool, kChoice:
 			if !end {
 				return nil, fault("FieldError", fmt.Sprintf(
 					"Unsupported lookup '%s' for %s or join on the field not permitted.",
