@@ -257,3 +257,54 @@ func TestPermissions(t *testing.T) {
 		mustDo(t, s, "PATCH", vmPath(p.infraVM), map[string]any{"vcpus": 4}, http.StatusOK)
 	})
 }
+
+// TestConstraintLookups checks the Django lookups constraints may use, on
+// a list of sites, and that a list of constraint sets is ORed.
+func TestConstraintLookups(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	tag := create(t, s, "extras/tags", map[string]any{"name": "Managed", "slug": "managed"})
+	for i, name := range []string{"Alpha", "Beta", "Gamma"} {
+		body := map[string]any{"name": name, "slug": strings.ToLower(name), "status": []string{"active", "planned", "retired"}[i]}
+		if i == 0 {
+			body["tags"] = []int64{tag}
+			body["time_zone"] = "UTC"
+		}
+		create(t, s, "dcim/sites", body)
+	}
+	tests := []struct {
+		constraints any
+		want        []string
+	}{
+		{nil, []string{"Alpha", "Beta", "Gamma"}},
+		{map[string]any{}, []string{"Alpha", "Beta", "Gamma"}},
+		{map[string]any{"name": "Beta"}, []string{"Beta"}},
+		{map[string]any{"name__iexact": "beta"}, []string{"Beta"}},
+		{map[string]any{"slug__in": []string{"alpha", "gamma"}}, []string{"Alpha", "Gamma"}},
+		{map[string]any{"status": "planned", "name__startswith": "B"}, []string{"Beta"}},
+		{map[string]any{"status": "planned", "name__startswith": "A"}, []string{}},
+		{[]any{map[string]any{"name": "Alpha"}, map[string]any{"status": "retired"}}, []string{"Alpha", "Gamma"}},
+		{map[string]any{"tags__slug": "managed"}, []string{"Alpha"}},
+		{map[string]any{"time_zone__isnull": true}, []string{"Beta", "Gamma"}},
+		{map[string]any{"id__gte": 2}, []string{"Beta", "Gamma"}},
+		{map[string]any{"name__icontains": "AMM"}, []string{"Gamma"}},
+	}
+	for i, tc := range tests {
+		t.Run(fmt.Sprint(tc.constraints), func(t *testing.T) {
+			key := s.UserToken(t, fmt.Sprintf("u%d", i), simtest.Permission{ObjectTypes: []string{"dcim.site"},
+				Actions: []string{"view"}, Constraints: tc.constraints})
+			status, data := s.DoToken(t, key, "GET", "/api/dcim/sites/", nil)
+			require.Equal(t, http.StatusOK, status, "%s", data)
+			var names []string
+			for _, n := range []string{"Alpha", "Beta", "Gamma"} {
+				if strings.Contains(string(data), `"name":"`+n+`"`) {
+					names = append(names, n)
+				}
+			}
+			if names == nil {
+				names = []string{}
+			}
+			assert.Equal(t, tc.want, names)
+		})
+	}
+}
