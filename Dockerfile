@@ -16,6 +16,13 @@
 # Pass digests as build args rather than writing them into the ARG lines
 # below: CI's build check puts local stand-ins under these tags, and a
 # stand-in cannot have the real image's digest.
+#
+# CI builds this file on every run (internal/dockerimage): every stage, with
+# BuildKit, from local stand-ins under the names below (this machine's Go on
+# a busybox shell; an empty runtime with the nonroot user and no shell),
+# since CI reaches no registry; then it starts the image as the non-root
+# user. It does not check that the real base images exist under these tags,
+# nor what they contain.
 ARG GO_IMAGE=golang:1.26.8-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
