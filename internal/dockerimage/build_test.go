@@ -316,7 +316,7 @@ func (e *engine) build(image, version string) {
 		}
 		t.Fatalf("docker build of the Dockerfile failed after %s: %v\n%s", took, err, lastLines(log.String(), 60))
 	}
-	t.Logf("docker build took %s (an engine with an empty build cache compiles every package)", took)
+	t.Logf("docker build took %s (on an engine with an empty build cache it compiles every package: minutes)", took)
 }
 
 // checkServes sends serve an MCP initialize over stdio and reads the
