@@ -7,16 +7,24 @@
 # It needs the host's /proc, /sys, /etc and Docker socket mounted to see the
 # host; README.md has the `docker run` line.
 #
-# Base images are pinned by tag (what it is) and digest (exactly which build),
-# so a rebuilt tag upstream cannot change the image silently. The Go tag
-# matches the go directive in go.mod. The digests were not pulled from the
-# machine that wrote this file (no registry access there): confirm them where a
-# registry is reachable, and take new ones when bumping, with e.g.
-#   docker buildx imagetools inspect golang:1.26.8-bookworm
-#   docker buildx imagetools inspect gcr.io/distroless/static-debian12:nonroot
-# (the digest of the multi-platform index, "Digest:" on the first line).
-ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
-ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
+# Base images are pinned by tag; the Go tag is the go directive of go.mod.
+# Where a registry is reachable, pin them by digest as well, so that a tag
+# rebuilt upstream cannot change the image silently: `docker pull IMAGE`
+# prints the tag's digest ("Digest:", the multi-platform index's), then
+#   docker build --build-arg GO_IMAGE=golang:1.26.8-bookworm@sha256:<digest> \
+#     --build-arg RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:<digest> ...
+# Pass digests as build args rather than writing them into the ARG lines
+# below: CI's build check puts local stand-ins under these tags, and a
+# stand-in cannot have the real image's digest.
+#
+# CI builds this file on every run (internal/dockerimage): every stage, with
+# BuildKit, from local stand-ins under the names below (this machine's Go on
+# a busybox shell; an empty runtime with the nonroot user and no shell),
+# since CI reaches no registry; then it starts the image as the non-root
+# user. It does not check that the real base images exist under these tags,
+# nor what they contain.
+ARG GO_IMAGE=golang:1.26.8-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
 # The build runs on the builder's own platform and cross-compiles, which Go
 # does without emulation; TARGETOS/TARGETARCH come from --platform.
