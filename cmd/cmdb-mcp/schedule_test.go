@@ -129,7 +129,12 @@ func TestApplyJSON(t *testing.T) {
 		code, got, _ := apply(t, down, false, "", "--yes", "--hostname", "stale01")
 		assert.Equal(t, exitError, code)
 		assert.False(t, got[0].OK)
-		assert.NotEmpty(t, got[0].Error)
+		assert.Equal(t, "stale01", got[0].Hostname)
+		assert.Contains(t, got[0].Error, "NetBox could not be reached")
+
+		_, got, _ = apply(t, down, false, "", "--yes", "--no-containers=true")
+		assert.NotEmpty(t, got[0].Hostname, "the discovered name")
+		assert.Contains(t, got[0].Error, "look up \""+got[0].Hostname+"\"")
 	})
 
 	t.Run("a prompt on a terminal shows the report beside it", func(t *testing.T) {
@@ -307,6 +312,7 @@ func TestApplyEvery(t *testing.T) {
 	got := summaries(t, te.out.String())
 	require.Len(t, got, rounds-1, te.errOut.String())
 	assert.False(t, got[0].OK)
+	assert.Equal(t, "stale01", got[0].Hostname)
 	assert.Contains(t, got[0].Error, "look up \"stale01\" in NetBox")
 	assert.True(t, got[1].OK)
 	assert.Positive(t, got[1].Applied)

@@ -181,7 +181,8 @@ func addSyncFlags(fs *flag.FlagSet) syncFlags {
 }
 
 // plan runs a diff; a host NetBox does not know is an error here, since
-// nothing can be synced until it is registered.
+// nothing can be synced until it is registered. On an error the plan still
+// names the host looked up, when discovery got that far.
 func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, error) {
 	sc, err := f.scope.resolve(e)
 	if err != nil {
@@ -191,10 +192,18 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 	if err != nil {
 		return nil, diff.Plan{}, err
 	}
-	eng := newEngine(nb, sc)
+	hostname := *f.hostname
+	disc := discovery.Discoverer{Options: sc.discovery}
+	eng := engine.New(nb, engine.DiscovererFunc(func(ctx context.Context) (discovery.Host, error) {
+		h, err := disc.Discover(ctx)
+		if hostname == "" {
+			hostname = h.Hostname
+		}
+		return h, err
+	}), engine.WithDiffOptions(sc.diff))
 	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: *f.hostname, Full: *f.full})
 	if err != nil {
-		return nil, diff.Plan{}, withHint(err)
+		return nil, diff.Plan{Hostname: hostname}, withHint(err)
 	}
 	if !plan.DeviceFound {
 		return nil, plan, fmt.Errorf("NetBox has no device named %q: register this host first (/cmdb register, or create the device in NetBox), or pass --hostname", plan.Hostname)
