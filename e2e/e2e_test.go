@@ -340,11 +340,14 @@ func TestCLISync(t *testing.T) {
 	assert.NotEmpty(t, plan.Changes, "a script reads the changes as data")
 	assert.Equal(t, plan.Summary.Updates+plan.Summary.Creates+plan.Summary.Removals, len(plan.Changes))
 
-	// Without --yes and with no terminal to ask on, apply refuses.
+	// Without --yes and with no terminal to ask on, apply refuses before
+	// reading NetBox, so that a job lacking --yes fails at once rather than
+	// at the first drift; diff shows the report.
 	code, stdout, stderr = cli(t, env, "y\n", "apply")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stdout, "## Sync Diff Report", "the report is shown before refusing")
+	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "--yes")
+	assert.Contains(t, stderr, "cmdb-mcp diff")
 	dev, err := nb.admin.GetDevice(context.Background(), nb.deviceID)
 	require.NoError(t, err)
 	assert.Equal(t, "planned", dev.Status, "apply wrote without confirmation")

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
@@ -42,10 +43,20 @@ type env struct {
 	getenv func(string) string
 	// stdinIsTerminal says whether a person can answer a prompt.
 	stdinIsTerminal func() bool
+	// now, sleep and random drive apply's schedule (--splay, --every);
+	// nil means the real clock and math/rand (schedule.go). Tests replace
+	// them to run a schedule without waiting for it.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	random func(n time.Duration) time.Duration
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks for a clean stop (a running apply finishes
+	// and journals its writes); from then on a signal's default action
+	// applies, so a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], env{
 		stdin:           os.Stdin,
 		stdout:          os.Stdout,

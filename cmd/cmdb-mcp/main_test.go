@@ -74,13 +74,16 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 		wantStatus string
 		wantOut    string
 		wantErr    string
+		noReport   bool
 	}{
 		{name: "yes applies", terminal: true, answer: "y\n", wantCode: 0, wantStatus: "active", wantOut: "journal entry"},
 		{name: "YES applies", terminal: true, answer: "YES\n", wantCode: 0, wantStatus: "active"},
 		{name: "enter declines", terminal: true, answer: "\n", wantCode: 1, wantStatus: "planned", wantOut: "Aborted"},
 		{name: "no declines", terminal: true, answer: "n\n", wantCode: 1, wantStatus: "planned", wantOut: "Aborted"},
 		{name: "end of input declines", terminal: true, answer: "", wantCode: 1, wantStatus: "planned", wantOut: "Aborted"},
-		{name: "no terminal refuses", terminal: false, answer: "y\n", wantCode: 1, wantStatus: "planned", wantErr: "--yes"},
+		// Refused before any NetBox request: a job that lacks --yes fails
+		// at once, not at the first drift.
+		{name: "no terminal refuses", terminal: false, answer: "y\n", wantCode: 1, wantStatus: "planned", wantErr: "--yes", noReport: true},
 		{name: "no terminal with --yes applies", terminal: false, args: []string{"--yes"}, wantCode: 0, wantStatus: "active"},
 	}
 	for _, tt := range tests {
@@ -88,10 +91,16 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 			srv, id := staleDevice(t)
 			te := newTestEnv(map[string]string{netbox.EnvURL: srv.URL, netbox.EnvToken: srv.Token}, tt.terminal, tt.answer)
 			args := append([]string{"apply", "--hostname", "stale01"}, tt.args...)
+			seeded := len(srv.Sim.Requests())
 			code := run(context.Background(), args, te.env)
 			assert.Equal(t, tt.wantCode, code, "stdout:\n%s\nstderr:\n%s", te.out, te.errOut)
+			if tt.noReport {
+				assert.Empty(t, te.out.String())
+				assert.Len(t, srv.Sim.Requests(), seeded, "no NetBox request")
+			} else {
+				assert.Contains(t, te.out.String(), "## Sync Diff Report")
+			}
 			assert.Equal(t, tt.wantStatus, deviceStatus(t, srv, id))
-			assert.Contains(t, te.out.String(), "## Sync Diff Report")
 			assert.Contains(t, te.out.String(), tt.wantOut)
 			assert.Contains(t, te.errOut.String(), tt.wantErr)
 			assert.NotContains(t, te.out.String()+te.errOut.String(), srv.Token)

@@ -181,7 +181,8 @@ func addSyncFlags(fs *flag.FlagSet) syncFlags {
 }
 
 // plan runs a diff; a host NetBox does not know is an error here, since
-// nothing can be synced until it is registered.
+// nothing can be synced until it is registered. On an error the plan still
+// names the host looked up, when discovery got that far.
 func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, error) {
 	sc, err := f.scope.resolve(e)
 	if err != nil {
@@ -191,10 +192,18 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 	if err != nil {
 		return nil, diff.Plan{}, err
 	}
-	eng := newEngine(nb, sc)
+	hostname := *f.hostname
+	disc := discovery.Discoverer{Options: sc.discovery}
+	eng := engine.New(nb, engine.DiscovererFunc(func(ctx context.Context) (host.Host, error) {
+		h, err := disc.Discover(ctx)
+		if hostname == "" {
+			hostname = h.Hostname
+		}
+		return h, err
+	}), engine.WithDiffOptions(sc.diff))
 	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: *f.hostname, Full: *f.full})
 	if err != nil {
-		return nil, diff.Plan{}, withHint(err)
+		return nil, diff.Plan{Hostname: hostname}, withHint(err)
 	}
 	if !plan.DeviceFound {
 		return nil, plan, fmt.Errorf("NetBox has no device named %q: register this host first (/cmdb register, or create the device in NetBox), or pass --hostname", plan.Hostname)
@@ -244,43 +253,88 @@ func cliNextStep(out tools.SyncDiffOutput) string {
 }
 
 func runApply(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "apply", "apply [--yes] [--full] [--hostname H]")
-	yes := fs.Bool("yes", false, "apply without asking; required when stdin is not a terminal")
-	sf := addSyncFlags(fs)
+	fs := newFlagSet(e, "apply", "apply [--yes] [--json] [--splay D] [--every D] [--full] [--hostname H]")
+	var o applyOptions
+	fs.BoolVar(&o.yes, "yes", false, "apply without asking; required when stdin is not a terminal")
+	fs.BoolVar(&o.json, "json", false, "print one line of JSON per sync (device, counts, journal entry, duration, error) instead of the report, for log collectors")
+	fs.DurationVar(&o.splay, "splay", 0, "wait a random time in [0, D) before the first sync, so that hosts on one schedule reach NetBox at different times, e.g. 10m")
+	fs.DurationVar(&o.every, "every", 0, "sync again every D until stopped, each time with a fresh discovery and diff, e.g. 1h (needs --yes)")
+	o.sync = addSyncFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return exitError, err
 	}
-	eng, plan, err := sf.plan(ctx, e)
+	if err := o.check(e); err != nil {
+		return exitError, err
+	}
+	return o.run(ctx, e)
+}
+
+// applyOnce is one sync: diff, confirm unless --yes, apply. It fills sum
+// with what happened and returns the exit code, and the error that ended
+// the sync early, which finish reports where the output mode wants it.
+func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (int, error) {
+	eng, plan, err := o.sync.plan(ctx, e)
+	sum.Hostname = plan.Hostname
+	if plan.DeviceFound {
+		sum.Device, sum.DeviceID = plan.Device.Name, plan.Device.ID
+	}
 	if err != nil {
 		return exitError, err
 	}
-	fmt.Fprint(e.stdout, tools.DiffOutput(plan).ReportMarkdown)
+	sum.PlanID, sum.Changes = plan.ID, len(plan.Changes)
+	report := tools.DiffOutput(plan).ReportMarkdown
+	if !o.json {
+		fmt.Fprint(e.stdout, report)
+	}
 	if len(plan.Changes) == 0 {
+		sum.InSync = true
 		return exitOK, nil
 	}
-	fmt.Fprintln(e.stdout)
+	if !o.json {
+		fmt.Fprintln(e.stdout)
+	}
 
-	if !*yes {
-		if !e.stdinIsTerminal() {
-			return exitError, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp apply --yes' to write it")
+	if !o.yes {
+		// check made sure a person is there to answer. With --json,
+		// stdout is the summary's; the report they decide on goes beside
+		// the question.
+		if o.json {
+			fmt.Fprint(e.stderr, report, "\n")
 		}
 		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", len(plan.Changes), plan.Device.Name)) {
-			fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
+			if !o.json {
+				fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
+			}
+			sum.Error = "declined at the prompt: nothing was written"
 			return exitError, nil
 		}
 	}
 
-	res, err := eng.Apply(ctx, plan.ID, engine.WithProgress(func(done, total int, msg string) {
-		fmt.Fprintf(e.stderr, "[%d/%d] %s\n", done, total, msg)
-	}))
+	var opts []engine.ApplyOption
+	if !o.json {
+		opts = append(opts, engine.WithProgress(func(done, total int, msg string) {
+			fmt.Fprintf(e.stderr, "[%d/%d] %s\n", done, total, msg)
+		}))
+	}
+	// Once writing starts, a stop (SIGTERM, Ctrl-C) lets the apply finish
+	// and journal what it wrote rather than leave NetBox half-synced with
+	// no record; each request's timeout and the retry deadline bound how
+	// long that takes. A second signal ends the process at once (main).
+	res, err := eng.Apply(context.WithoutCancel(ctx), plan.ID, opts...)
 	if err != nil {
 		return exitError, withHint(err)
 	}
-	printApplyResult(e.stdout, tools.ApplyOutput(res)) // the report above lists what was applied
+	sum.Applied, sum.Failed, sum.Skipped = res.Applied, res.Failed, res.Skipped
+	sum.JournalEntryID, sum.JournalError = res.JournalEntryID, res.JournalError
+	if !o.json {
+		printApplyResult(e.stdout, tools.ApplyOutput(res)) // the report above lists what was applied
+	}
 	if denied := tools.WriteDenied(res); denied != "" {
 		fmt.Fprintln(e.stderr, denied)
 	}
-	if res.Failed > 0 {
+	// A change skipped is as unwritten as one that failed, and a sync
+	// without its journal entry leaves no record that it ran.
+	if res.Failed > 0 || res.Skipped > 0 || res.JournalError != "" {
 		return exitError, nil
 	}
 	return exitOK, nil
