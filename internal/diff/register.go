@@ -333,7 +333,7 @@ func ProposeDeviceType(hw host.Hardware, mfrs []record.Manufacturer, types []rec
 		}
 	}
 	dt := record.DeviceType{Model: model, Slug: uniqueSlug(slugOr(model, "device-type"), taken),
-		Manufacturer: record.Ref{ID: m.ID, Name: m.Name, Slug: m.Slug}}
+		Manufacturer: record.Ref(m)}
 	return m, dt, true
 }
 

@@ -291,7 +291,7 @@ func resolve(h host.Host, reg record.Registry, req RegisterRequest) (diff.Regist
 			}
 		}
 		if out.Manufacturer.ID == 0 {
-			out.Manufacturer = record.Manufacturer{ID: out.DeviceType.Manufacturer.ID, Name: out.DeviceType.Manufacturer.Name, Slug: out.DeviceType.Manufacturer.Slug}
+			out.Manufacturer = record.Manufacturer(out.DeviceType.Manufacturer)
 		}
 	}
 	return out, nil
