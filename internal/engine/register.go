@@ -110,13 +110,31 @@ type ChoiceError struct {
 	Choices Choices
 }
 
+// Needs names what the register lacks, as a sentence says it: "a site, a
+// role and a device type".
+func (e *ChoiceError) Needs() string {
+	words := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		words[i] = "a " + strings.ReplaceAll(m, "_", " ")
+	}
+	return JoinAnd(words)
+}
+
 func (e *ChoiceError) Error() string {
 	var parts []string
 	parts = append(parts, e.Invalid...)
 	if len(e.Missing) > 0 {
-		parts = append(parts, "choose "+strings.Join(e.Missing, ", "))
+		parts = append(parts, "choose "+JoinAnd(e.Missing))
 	}
 	return "register " + e.Choices.Hostname + ": " + strings.Join(parts, "; ")
+}
+
+// JoinAnd joins words as a sentence lists them: "a, b and c".
+func JoinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // RegisteredError says NetBox has a device that is, or may be, this host:
@@ -132,9 +150,9 @@ func (e *RegisteredError) Error() string {
 	var parts []string
 	for _, c := range e.Conflicts {
 		if c.BySerial {
-			parts = append(parts, fmt.Sprintf("device %q (id %d) has this host's serial %q", c.Device.Name, c.Device.ID, c.Device.Serial))
+			parts = append(parts, fmt.Sprintf("device %q (id %d), which has this host's serial %q", c.Device.Name, c.Device.ID, c.Device.Serial))
 		} else {
-			parts = append(parts, fmt.Sprintf("device %q (id %d) has this host's name", c.Device.Name, c.Device.ID))
+			parts = append(parts, fmt.Sprintf("device %q (id %d), which has this host's name", c.Device.Name, c.Device.ID))
 		}
 	}
 	return fmt.Sprintf("NetBox already has %s: %s is not registered again", strings.Join(parts, ", and "), e.Hostname)

@@ -295,7 +295,7 @@ func askChoices(ce *engine.ChoiceError) *mcp.CallToolResult {
 		}
 		props[field] = prop
 	}
-	msg := fmt.Sprintf("Register %s in NetBox: choose its %s. Nothing is written before you confirm the plan.", c.Hostname, strings.ReplaceAll(strings.Join(ce.Missing, ", "), "_", " "))
+	msg := fmt.Sprintf("Register %s in NetBox: choose %s. Nothing is written before you confirm the plan.", c.Hostname, ce.Needs())
 	if c.Hardware.Manufacturer != "" || c.Hardware.Model != "" {
 		msg += fmt.Sprintf(" Its hardware: %s %s.", c.Hardware.Manufacturer, c.Hardware.Model)
 	}
@@ -360,7 +360,7 @@ func choicesMessage(ce *engine.ChoiceError) string {
 	if len(ce.Invalid) > 0 {
 		fmt.Fprintf(&b, "Nothing was written: %s.", strings.Join(ce.Invalid, "; "))
 	} else {
-		fmt.Fprintf(&b, "Nothing was written: registering %s needs a %s.", c.Hostname, strings.ReplaceAll(strings.Join(ce.Missing, ", a "), "_", " "))
+		fmt.Fprintf(&b, "Nothing was written: registering %s needs %s.", c.Hostname, ce.Needs())
 	}
 	if c.Sites == nil && c.Roles == nil && c.DeviceTypes == nil {
 		return b.String() // a check before the lookup: no catalog was read

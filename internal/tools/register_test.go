@@ -36,7 +36,7 @@ func TestRegisterWithoutElicitation(t *testing.T) {
 	h.sim.Sim.ResetRequests()
 
 	msg := toolError(t, h.call(t, "cmdb_register", tools.RegisterInput{}))
-	for _, want := range []string{"Nothing was written", "needs a site, a role, a device type",
+	for _, want := range []string{"Nothing was written", "needs a site, a role and a device type",
 		fmt.Sprintf("Sites (1): %q", "Site "+h.fixture.Suffix), fmt.Sprintf("Device roles (1): %q", "Role "+h.fixture.Suffix),
 		"This host's hardware: Dell Inc. PowerEdge R640.", `create_device_type=true creates device type "PowerEdge R640" (slug poweredge-r640) of manufacturer "Dell Inc." (new, slug dell-inc)`} {
 		assert.Contains(t, msg, want)
