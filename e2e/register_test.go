@@ -257,13 +257,5 @@ func TestFleetStatusOverMCP(t *testing.T) {
 // bulkCreate creates objects in one request and returns their ids.
 func bulkCreate(t *testing.T, nb *netBox, route string, objs []map[string]any) []int64 {
 	t.Helper()
-	status, body := nb.Do(t, http.MethodPost, "/api/"+route+"/", objs)
-	require.Equal(t, http.StatusCreated, status, "%s", body)
-	var created []struct{ ID int64 }
-	require.NoError(t, json.Unmarshal(body, &created))
-	ids := make([]int64, len(created))
-	for i, c := range created {
-		ids[i] = c.ID
-	}
-	return ids
+	return nb.Bulk(t, route, objs)
 }

@@ -2,7 +2,6 @@ package fleet_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -49,18 +48,7 @@ func newWorld(t *testing.T, n int) world {
 // bulk creates objects in one request and returns their ids.
 func (w world) bulk(t *testing.T, route string, objs []map[string]any) []int64 {
 	t.Helper()
-	if len(objs) == 0 {
-		return nil
-	}
-	status, body := w.srv.Do(t, http.MethodPost, "/api/"+route+"/", objs)
-	require.Equal(t, http.StatusCreated, status, "%s", body)
-	var created []struct{ ID int64 }
-	require.NoError(t, json.Unmarshal(body, &created))
-	ids := make([]int64, len(created))
-	for i, c := range created {
-		ids[i] = c.ID
-	}
-	return ids
+	return w.srv.Bulk(t, route, objs)
 }
 
 // journal writes an entry on each device of devs, age ago.
