@@ -579,7 +579,7 @@ func journalEntryModel() *model {
 		"assigned_object_id":   {kind: qNumber, path: []string{"assigned_object_id"}},
 		"kind":                 {kind: qChoice, path: []string{"kind"}, choices: journalKinds},
 		"created_by_id":        {kind: qNumber, path: []string{"created_by"}},
-		"created_after":        createdRange(true), // dynamic.go
+		"created_after":        createdRange(true), // history.go
 		"created_before":       createdRange(false),
 	})
 	delete(m.filters, "description")

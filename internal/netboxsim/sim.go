@@ -360,7 +360,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case "GET", "HEAD":
 		rc.annotated = true
-		writeJSON(w, http.StatusOK, h.renderRead(obj))
+		writeJSON(w, http.StatusOK, rc.render(m, obj, h.brief()))
 	case "PUT", "PATCH":
 		h.update(obj, data, r.Method == "PATCH")
 	case "DELETE":
@@ -527,8 +527,9 @@ func (h *handler) list() {
 	}
 	h.rc.annotated = true
 	results := make([]any, 0, len(pageRows))
+	brief := h.brief()
 	for _, r := range pageRows {
-		results = append(results, h.renderRead(r)) // dynamic.go: ?fields=, brief
+		results = append(results, h.rc.render(h.m, r, brief))
 	}
 	next, prev := p.links(h.rc.base, h.r.URL, count)
 	writeJSON(h.w, http.StatusOK, object{{"count", count}, {"next", next}, {"previous", prev}, {"results", results}})

@@ -123,14 +123,7 @@ func (s *Spec) Check(r *http.Request, body []byte, status int, header http.Heade
 			route = bulk
 		}
 	}
-	if fields := requestedFields(r); fields != nil {
-		// Quirk 10: ?fields= wins over brief mode (fields.go).
-		if op := fieldsGet(route.Operation, fields); op != nil {
-			r := *route
-			r.Operation = op
-			route = &r
-		}
-	} else if briefMode(r) {
+	if briefMode(r) {
 		if brief := s.brief[route.Path]; brief != nil {
 			route = brief
 		}

@@ -138,14 +138,6 @@ func TestMiddleware(t *testing.T) {
 			respBody: `{"count":0,"next":null,"previous":null,"results":[]}`},
 		{name: "quirk 9 is narrow", method: "GET", path: "/api/dcim/devices/?platform_id=abc", status: 200,
 			respBody: `{"count":0,"next":null,"previous":null,"results":[]}`, want: []string{`parameter "platform_id"`}},
-		{name: "quirk 10: fields list", method: "GET", path: "/api/extras/journal-entries/?fields=id,assigned_object_id,created,kind", status: 200,
-			respBody: `{"count":1,"next":null,"previous":null,"results":[{"id":1,"assigned_object_id":7,"created":"2026-01-02T03:04:05Z","kind":{"value":"success","label":"Success"}}]}`},
-		{name: "quirk 10: fields wins over brief", method: "GET", path: "/api/dcim/devices/1/?brief=1&fields=id,name", status: 200,
-			respBody: `{"id":1,"name":"h1"}`},
-		{name: "quirk 10: requested fields are required", method: "GET", path: "/api/dcim/devices/?fields=id,site", status: 200,
-			respBody: `{"count":1,"next":null,"previous":null,"results":[{"id":1}]}`, want: []string{`"site" is missing`}},
-		{name: "quirk 10: present fields are validated", method: "GET", path: "/api/dcim/devices/1/?fields=id,status", status: 200,
-			respBody: `{"id":1,"status":"active"}`, want: []string{`/status`}},
 		{name: "simulator paths are skipped", method: "GET", path: "/__sim/requests", noAuth: true, status: 200, respBody: `[]`},
 	}
 	for _, tc := range tests {

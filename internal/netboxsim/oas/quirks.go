@@ -13,9 +13,8 @@ import (
 // NetBox exchange validates. Each change is as narrow as the quirk, and
 // none of them accepts anything NetBox would not send or accept. It returns,
 // by path, the bulk-create operations (see bulkCreate) and the brief-mode
-// reads (see briefGet), which the middleware picks per request. Quirks 9
-// (null filter values) and 10 (dynamic fields, fields.go) are handled per
-// request in the middleware.
+// reads (see briefGet), which the middleware picks per request. Quirk 9
+// (null filter values) is handled per request in the middleware.
 func patch(doc *openapi3.T) (bulk, brief map[string]*openapi3.Operation, err error) {
 	// Quirk 1: "servers: [{url: ''}]". An empty URL means "this host", but
 	// kin-openapi rejects it; without servers it matches any host.

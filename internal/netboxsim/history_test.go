@@ -1,7 +1,6 @@
 package netboxsim_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -10,30 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// TestDynamicFields: ?fields= renders only the named fields of the full
-// representation, in the serializer's order, on lists and details, and
-// wins over brief (netbox/api/viewsets BaseViewSet.requested_fields).
-func TestDynamicFields(t *testing.T) {
-	s := start(t)
-	f := s.Seed(t)
-	id := s.Device(t, f, "web01")
-
-	got := list(t, s, "/api/dcim/devices/?fields=status,name,id,nonsense")
-	require.Len(t, got.Results, 1)
-	assert.Equal(t, map[string]any{"id": float64(id), "name": "web01",
-		"status": map[string]any{"value": "active", "label": "Active"}}, got.Results[0])
-
-	detail := mustDo(t, s, http.MethodGet, fmt.Sprintf("/api/dcim/devices/%d/?brief=1&fields=id,site", id), nil, http.StatusOK)
-	require.Len(t, detail, 2)
-	site, _ := detail["site"].(map[string]any)
-	assert.Equal(t, "Site "+f.Suffix, site["name"], "a nested object stays brief")
-	assert.NotContains(t, site, "status")
-
-	// An empty fields value is no request for fields.
-	full := list(t, s, "/api/dcim/devices/?fields=")
-	assert.Contains(t, full.Results[0], "device_type")
-}
 
 // TestJournalCreatedRange: created_after and created_before
 // (JournalEntryFilterSet.created, a DateTimeFromToRangeFilter) are both

@@ -2,54 +2,12 @@ package netboxsim
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 )
 
-// What a fleet-wide read needs: dynamic fields (?fields=), the journal's
-// created_after/created_before range, and a way for a test to make
-// objects look older than they are.
-
-// requestedFields is BaseViewSet.requested_fields for an explicit list:
-// the last "fields" value split on commas (QueryDict.get). It wins over
-// brief mode. nil when the request names none.
-func (h *handler) requestedFields() []string {
-	v, ok := lastValue(h.q, "fields")
-	if !ok || v == "" {
-		return nil
-	}
-	return strings.Split(v, ",")
-}
-
-// renderFields is BaseModelSerializer with fields=: the full
-// representation's keys that were requested, in the serializer's order;
-// names it does not have are ignored. Nested objects stay brief.
-func (rc *rctx) renderFields(m *model, r *row, names []string) object {
-	want := make(map[string]bool, len(names))
-	for _, n := range names {
-		want[strings.TrimSpace(n)] = true
-	}
-	o := make(object, 0, len(names))
-	for _, e := range m.full {
-		if !want[e.name] || rc.exclude[e.name] {
-			continue
-		}
-		if v, ok := e.fn(rc, r); ok {
-			o = append(o, kv{e.name, v})
-		}
-	}
-	return o
-}
-
-// renderRead renders an object for a GET: the requested fields, else the
-// brief or the full representation.
-func (h *handler) renderRead(r *row) object {
-	if fields := h.requestedFields(); fields != nil && h.r.Method == http.MethodGet {
-		return h.rc.renderFields(h.m, r, fields)
-	}
-	return h.rc.render(h.m, r, h.brief())
-}
+// History: the journal's created_after/created_before range, and a way
+// for a test to make objects look older than they are.
 
 // createdRange is one half of django-filter's DateTimeFromToRangeFilter
 // on created (JournalEntryFilterSet.created): created_after keeps objects
