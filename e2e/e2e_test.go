@@ -387,7 +387,7 @@ func TestCLIErrors(t *testing.T) {
 	t.Run("unknown device says to register", func(t *testing.T) {
 		code, _, stderr := cli(t, nb.env(), "", "diff", "--hostname", "no-such-host")
 		assert.Equal(t, 1, code)
-		assert.Contains(t, stderr, "/cmdb register")
+		assert.Contains(t, stderr, "'cmdb-mcp register'")
 	})
 	t.Run("unknown transport", func(t *testing.T) {
 		code, _, stderr := cli(t, nb.env(), "", "serve", "--transport", "carrier-pigeon")

@@ -93,7 +93,7 @@ func TestSeedWorkflowLiterally(t *testing.T) {
 
 	// Phase 1: dcim_list_devices name=<hostname>.
 	devices := callTool[tools.ListDevicesOutput](t, ctx, session, "dcim_list_devices", map[string]any{"name": "homelab"})
-	require.Len(t, devices.Devices, 1, "if not found, suggest /cmdb register")
+	require.Len(t, devices.Devices, 1, "if not found, suggest registering it (cmdb_register)")
 	dev := devices.Devices[0]
 	require.NotNil(t, dev.Platform)
 	require.NotNil(t, dev.PrimaryIP4)

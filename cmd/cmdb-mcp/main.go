@@ -80,6 +80,8 @@ func commands() []command {
 		{"discover", "show what this host is", runDiscover},
 		{"diff", "compare this host with its NetBox device (exit 0 in sync, 2 drift, 1 error)", runDiff},
 		{"apply", "diff, confirm, and write the changes to NetBox", runApply},
+		{"register", "create this host's device in NetBox, then sync it (after confirmation)", runRegister},
+		{"fleet", "how every NetBox device's syncs stand (exit 0 all recent, 2 some failed, stale or never)", runFleet},
 		{"demo", "run a whole sync against a built-in NetBox simulator (no NetBox, no config)", runDemo},
 		{"netbox-sim", "serve the NetBox simulator alone, for trying clients", runSim},
 		{"bench", "measure a sync side by side with the seed's workflow (BENCHMARKS.md)", runBench},

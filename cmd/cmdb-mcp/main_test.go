@@ -124,7 +124,7 @@ func TestDiffExitCodes(t *testing.T) {
 
 	te = newTestEnv(vars, false, "")
 	assert.Equal(t, exitError, run(context.Background(), []string{"diff", "--hostname", "nope"}, te.env))
-	assert.Contains(t, te.errOut.String(), "/cmdb register")
+	assert.Contains(t, te.errOut.String(), "'cmdb-mcp register'")
 }
 
 func TestNetBoxFlags(t *testing.T) {

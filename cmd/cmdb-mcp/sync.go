@@ -206,7 +206,7 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 		return nil, diff.Plan{Hostname: hostname}, withHint(err)
 	}
 	if !plan.DeviceFound {
-		return nil, plan, fmt.Errorf("NetBox has no device named %q: register this host first (/cmdb register, or create the device in NetBox), or pass --hostname", plan.Hostname)
+		return nil, plan, fmt.Errorf("NetBox has no device named %q: register this host first ('cmdb-mcp register', or create the device in NetBox), or pass --hostname", plan.Hostname)
 	}
 	return eng, plan, nil
 }

@@ -95,7 +95,7 @@ var ErrNotApplicable = errors.New("plan cannot be applied")
 // is ever deleted.
 func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Result, error) {
 	if !p.DeviceFound || p.Device.ID == 0 {
-		return Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (/cmdb register)", ErrNotApplicable, p.Hostname)
+		return Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (cmdb_register, or cmdb-mcp register)", ErrNotApplicable, p.Hostname)
 	}
 	if progress == nil {
 		progress = func(int, int, string) {}

@@ -272,6 +272,6 @@ func TestApplyDeviceNotFound(t *testing.T) {
 	f := &fakeNetBox{}
 	_, err := Apply(context.Background(), f, diff.Plan{Hostname: "ghost"}, nil)
 	require.ErrorIs(t, err, ErrNotApplicable)
-	assert.Contains(t, err.Error(), "/cmdb register")
+	assert.Contains(t, err.Error(), "cmdb_register")
 	assert.Empty(t, f.calls)
 }

@@ -44,13 +44,13 @@ type Options struct {
 // device of a similar name if it is this host, else register the host.
 func NotFound(hostname string, similar []string) string {
 	if len(similar) == 0 {
-		return fmt.Sprintf("No device named %q in NetBox: register the host first (/cmdb register), then sync.", hostname)
+		return fmt.Sprintf("No device named %q in NetBox: register the host first (cmdb_register, or cmdb-mcp register on the host), then sync.", hostname)
 	}
 	quoted := make([]string, len(similar))
 	for i, s := range similar {
 		quoted[i] = strconv.Quote(s)
 	}
-	return fmt.Sprintf("No device named %q in NetBox, but it has %s: if that is this host, sync it by that name (hostname %q, --hostname on the command line); if not, register the host first (/cmdb register), then sync.",
+	return fmt.Sprintf("No device named %q in NetBox, but it has %s: if that is this host, sync it by that name (hostname %q, --hostname on the command line); if not, register the host first (cmdb_register, or cmdb-mcp register on the host), then sync.",
 		hostname, strings.Join(quoted, ", "), similar[0])
 }
 

@@ -139,11 +139,11 @@ func TestNotFound(t *testing.T) {
 	assert.False(t, p.DeviceFound)
 	assert.Equal(t, []string{"web01", "WEB01"}, p.Similar)
 	require.Len(t, p.Notes, 1)
-	assert.Equal(t, `No device named "web01.example.com" in NetBox, but it has "web01", "WEB01": if that is this host, sync it by that name (hostname "web01", --hostname on the command line); if not, register the host first (/cmdb register), then sync.`, p.Notes[0])
+	assert.Equal(t, `No device named "web01.example.com" in NetBox, but it has "web01", "WEB01": if that is this host, sync it by that name (hostname "web01", --hostname on the command line); if not, register the host first (cmdb_register, or cmdb-mcp register on the host), then sync.`, p.Notes[0])
 
 	p = Compute(host.Host{Hostname: "web01"}, record.Snapshot{}, Options{})
 	assert.Nil(t, p.Similar)
-	assert.Equal(t, []string{`No device named "web01" in NetBox: register the host first (/cmdb register), then sync.`}, p.Notes)
+	assert.Equal(t, []string{`No device named "web01" in NetBox: register the host first (cmdb_register, or cmdb-mcp register on the host), then sync.`}, p.Notes)
 }
 
 func TestComputeNewPlatformLinksCreateAndUpdate(t *testing.T) {

@@ -187,7 +187,7 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 		return apply.Result{}, ErrUnknownPlan
 	}
 	if !sp.plan.DeviceFound {
-		return apply.Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (/cmdb register)", apply.ErrNotApplicable, sp.plan.Hostname)
+		return apply.Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (cmdb_register, or cmdb-mcp register)", apply.ErrNotApplicable, sp.plan.Hostname)
 	}
 	how, err := e.checkCurrent(ctx, sp)
 	switch {

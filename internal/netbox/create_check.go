@@ -46,7 +46,9 @@ import (
 //	IP addresses      address (mask included) + assigned interface
 //	virtual machines  name (any case) + cluster
 //	clusters          name + group
-//	platforms, device roles, cluster types, cluster groups: slug
+//	devices           name (any case) + site
+//	device types      slug + manufacturer
+//	platforms, device roles, cluster types, cluster groups, manufacturers: slug
 //
 // Other endpoints (journal entries among them, which have no natural key)
 // are sent once and never checked.
@@ -72,6 +74,7 @@ type keyedObject struct {
 	MAC                string   `json:"mac_address"`
 	Device             *wireRef `json:"device"`
 	Cluster            *wireRef `json:"cluster"`
+	Site               *wireRef `json:"site"`
 	Group              *wireRef `json:"group"`
 	AssignedObjectType *string  `json:"assigned_object_type"`
 	AssignedObjectID   *int64   `json:"assigned_object_id"`
@@ -88,6 +91,22 @@ var naturalKeys = map[string]naturalKey{
 	deviceRolesPath:   bySlug,
 	clusterTypesPath:  bySlug,
 	clusterGroupsPath: bySlug,
+	manufacturersPath: bySlug,
+	deviceTypesPath: {
+		scope: idScope("manufacturer_id", "manufacturer"),
+		param: "slug",
+		value: func(it map[string]any) string { return itemString(it, "slug") },
+		same:  func(it map[string]any, got *keyedObject) bool { return got.Slug == itemString(it, "slug") },
+	},
+	devicesPath: {
+		// NetBox's name filter on devices ignores case, as its uniqueness does.
+		scope: idScope("site_id", "site"),
+		param: "name",
+		value: func(it map[string]any) string { return itemString(it, "name") },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return strings.EqualFold(got.Name, itemString(it, "name")) && got.Site.id() == itemID(it, "site")
+		},
+	},
 	interfacesPath: {
 		scope: idScope("device_id", "device"),
 		param: "name",

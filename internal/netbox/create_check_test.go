@@ -28,6 +28,7 @@ type createCase struct {
 
 type createWorld struct {
 	dev, iface, ctype, group, cluster int64
+	fx                                simtest.Fixture
 }
 
 func countOf(path string) func(t *testing.T, s *simtest.Server) int {
@@ -78,6 +79,18 @@ var createCases = []createCase{
 		out, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "nginx", Cluster: w.cluster, Status: "active"}, {Name: "redis", Cluster: w.cluster}})
 		return len(out), err
 	}, countOf(virtualMachinesPath)},
+	{"manufacturer", manufacturersPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
+		m, err := c.CreateManufacturer(ctx, ManufacturerCreate{Name: "Dell", Slug: "dell"})
+		return b2i(m.ID != 0), err
+	}, countOf(manufacturersPath)},
+	{"device type", deviceTypesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
+		dt, err := c.CreateDeviceType(ctx, DeviceTypeCreate{Manufacturer: w.fx.ManufacturerID, Model: "PowerEdge R640", Slug: "poweredge-r640"})
+		return b2i(dt.ID != 0), err
+	}, countOf(deviceTypesPath)},
+	{"device", devicesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
+		d, err := c.CreateDevice(ctx, DeviceCreate{Name: "db01", Site: w.fx.SiteID, Role: w.fx.RoleID, DeviceType: w.fx.DeviceTypeID, Status: "active", Serial: "SN-1"})
+		return b2i(d.ID != 0), err
+	}, countOf(devicesPath)},
 }
 
 func b2i(b bool) int {
@@ -91,7 +104,7 @@ func newCreateWorld(t *testing.T, s *simtest.Server, c *Client) createWorld {
 	t.Helper()
 	ctx := context.Background()
 	fx := s.Seed(t)
-	w := createWorld{dev: createDevice(t, c, fx, "web01")}
+	w := createWorld{dev: createDevice(t, c, fx, "web01"), fx: fx}
 	ifs, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: w.dev, Name: "eth0", Type: "1000base-t"}})
 	require.NoError(t, err)
 	w.iface = ifs[0].ID

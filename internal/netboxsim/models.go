@@ -459,7 +459,7 @@ func deviceModel() *model {
 	m.search = []string{"name", "serial", "asset_tag", "description", "comments"}
 	m.filters = baseFilters(map[string]*filter{
 		"name":            {kind: qStringI, path: []string{"name"}, lookups: true},
-		"serial":          {kind: qString, path: []string{"serial"}, lookups: true},
+		"serial":          {kind: qStringI, path: []string{"serial"}, lookups: true},
 		"asset_tag":       {kind: qString, path: []string{"asset_tag"}, lookups: true},
 		"status":          {kind: qChoice, path: []string{"status"}, choices: deviceStatuses},
 		"site_id":         {kind: qFK, path: []string{"site"}, target: "dcim.site"},
@@ -584,6 +584,8 @@ func journalEntryModel() *model {
 		"assigned_object_id":   {kind: qNumber, path: []string{"assigned_object_id"}},
 		"kind":                 {kind: qChoice, path: []string{"kind"}, choices: journalKinds},
 		"created_by_id":        {kind: qNumber, path: []string{"created_by"}},
+		"created_after":        createdRange(true), // history.go
+		"created_before":       createdRange(false),
 	})
 	delete(m.filters, "description")
 	return m

@@ -31,7 +31,7 @@ func Markdown(p diff.Plan) string {
 			fmt.Fprintf(&b, "NetBox has a device of a similar name: %s. If that is this host, sync it by that name (hostname `%s`).\n\n",
 				"`"+strings.Join(p.Similar, "`, `")+"`", p.Similar[0])
 		}
-		b.WriteString("The device must be registered before it can be synced: run `/cmdb register` (or create the device in NetBox with this name), then sync again.\n")
+		b.WriteString("The device must be registered before it can be synced: run `cmdb-mcp register` on the host (the MCP tool `cmdb_register`), or create the device in NetBox with this name, then sync again.\n")
 		return b.String()
 	}
 	fmt.Fprintf(&b, "**Device:** %s (ID: %d)\n", p.Device.Name, p.Device.ID)

@@ -54,12 +54,12 @@ func TestMarkdownInSyncAndNotFound(t *testing.T) {
 
 	missing := Markdown(diff.Plan{Hostname: "ghost"})
 	assert.Contains(t, missing, "ghost (not found in NetBox)")
-	assert.Contains(t, missing, "/cmdb register")
+	assert.Contains(t, missing, "`cmdb-mcp register`")
 	assert.False(t, strings.Contains(missing, "### Summary"))
 	assert.NotContains(t, missing, "similar name")
 
 	similar := Markdown(diff.Plan{Hostname: "web01.example.com", Similar: []string{"web01"}})
 	assert.Contains(t, similar, "a device of a similar name: `web01`")
 	assert.Contains(t, similar, "hostname `web01`")
-	assert.Contains(t, similar, "/cmdb register")
+	assert.Contains(t, similar, "`cmdb_register`")
 }

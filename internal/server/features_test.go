@@ -125,7 +125,7 @@ func TestToolsets(t *testing.T) {
 			prompts, err := c.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 			if tt.prompt {
 				require.NoError(t, err)
-				require.Len(t, prompts.Prompts, 1)
+				require.Len(t, prompts.Prompts, 2, "cmdb_sync and cmdb_register")
 			} else if err == nil {
 				assert.Empty(t, prompts.Prompts, "no sync tools, no sync prompt")
 			}
@@ -156,8 +156,11 @@ func TestSyncPrompt(t *testing.T) {
 	c := inProcess(t, newTestServer(), "")
 	list, err := c.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 	require.NoError(t, err)
-	require.Len(t, list.Prompts, 1)
+	require.Len(t, list.Prompts, 2)
 	p := list.Prompts[0]
+	if p.Name != PromptName {
+		p = list.Prompts[1]
+	}
 	assert.Equal(t, "cmdb_sync", p.Name)
 	require.Len(t, p.Arguments, 1)
 	assert.Equal(t, "mode", p.Arguments[0].Name)
@@ -169,7 +172,7 @@ func TestSyncPrompt(t *testing.T) {
 		wantNot  []string
 		describe string
 	}{
-		{mode: "", describe: "default mode", want: []string{"cmdb_sync_diff", `mode="default"`, "report_markdown", "/cmdb register", "ask the user", "cmdb_sync_apply", "confirm=true", "journal", "cmdb_sync_diff again"}},
+		{mode: "", describe: "default mode", want: []string{"cmdb_sync_diff", `mode="default"`, "report_markdown", "/cmdb register: prompt or tool cmdb_register", "ask the user", "cmdb_sync_apply", "confirm=true", "journal", "cmdb_sync_diff again"}},
 		{mode: "default", describe: "default mode", want: []string{"Confirmation"}},
 		{mode: "dry-run", describe: "dry-run mode", want: []string{`mode="dry-run"`, "Dry run complete. No changes applied."}, wantNot: []string{"call cmdb_sync_apply with"}},
 		{mode: "full", describe: "full mode", want: []string{`mode="full"`, "skips confirmation", "cmdb_sync_apply"}, wantNot: []string{"confirm=true"}},
@@ -226,11 +229,13 @@ func TestInstructions(t *testing.T) {
 	full := Instructions(all)
 	assert.Contains(t, full, "cmdb_sync_diff")
 	assert.Contains(t, full, "cmdb_sync_apply")
-	assert.Contains(t, full, "/cmdb register")
+	assert.Contains(t, full, "cmdb_register")
+	assert.Contains(t, full, "cmdb_fleet_status")
 	assert.LessOrEqual(t, strings.Count(full, "\n"), 6, "instructions are a few lines")
 
 	readOnly := Instructions(map[string]bool{"cmdb_sync_diff": true, "dcim_list_devices": true})
 	assert.Contains(t, readOnly, "read-only")
+	assert.Contains(t, readOnly, "cmdb-mcp register on the host")
 	assert.NotContains(t, readOnly, "cmdb_sync_apply with")
 }
 

@@ -60,7 +60,11 @@ func syncWorkflow(mode tools.Mode, offered map[string]bool) (text, note string) 
 	}
 	line("")
 	line("Phases 1-4 (device lookup, discovery, comparison, diff report): call cmdb_sync_diff with mode=%q.", mode)
-	line("- If it says the device is not in NetBox, suggest /cmdb register and stop. (dcim_list_devices name=<hostname> looks it up by hand.)")
+	if offered["cmdb_register"] {
+		line("- If it says the device is not in NetBox, suggest registering the host (/cmdb register: prompt or tool cmdb_register) and stop. (dcim_list_devices name=<hostname> looks it up by hand.)")
+	} else {
+		line("- If it says the device is not in NetBox, suggest registering the host (cmdb-mcp register on the host) and stop. (dcim_list_devices name=<hostname> looks it up by hand.)")
+	}
 	line("- Show the user report_markdown exactly as returned, and any notes (what was not compared).")
 	switch mode {
 	case tools.ModeDryRun:

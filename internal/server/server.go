@@ -56,6 +56,9 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 	if names["cmdb_sync_diff"] {
 		s.AddPrompt(syncPrompt(names))
 	}
+	if names["cmdb_register"] {
+		s.AddPrompt(registerPrompt()) // prompt_register.go
+	}
 	addResources(s, eng)
 	return s
 }
@@ -72,7 +75,15 @@ func Instructions(offered map[string]bool) string {
 	case offered["cmdb_sync_diff"]:
 		b.WriteString("This server is read-only: call cmdb_sync_diff and show the user its report_markdown; nothing can be applied.\n")
 	}
-	b.WriteString("If the device is not in NetBox, tell the user to register the host first (/cmdb register).\n")
+	if offered["cmdb_register"] {
+		b.WriteString("If the device is not in NetBox, register the host first: cmdb_register (prompt cmdb_register), in the site, role and device type the user chooses.")
+	} else {
+		b.WriteString("If the device is not in NetBox, tell the user to register the host first (cmdb-mcp register on the host).")
+	}
+	if offered["cmdb_fleet_status"] {
+		b.WriteString(" cmdb_fleet_status says which devices' syncs failed or are older than an age.")
+	}
+	b.WriteString("\n")
 	if offered["dcim_update_interface"] {
 		b.WriteString("The dcim_*, ipam_*, virt_* and extras_* tools are the workflow's single NetBox calls, for one object at a time. Never delete anything: removals are marked offline or unassigned.")
 	} else if offered["dcim_list_devices"] {

@@ -108,7 +108,7 @@ func listDevices(nb *netbox.Client) Tool {
 		case name != "" && site != "":
 			empty = fmt.Sprintf("No device named %q at site %q: call again without site to search every site.", name, site)
 		case name != "":
-			empty = fmt.Sprintf("No device named %q in NetBox: if this is the host to sync, register it first (/cmdb register).", name)
+			empty = fmt.Sprintf("No device named %q in NetBox: if this is the host to sync, register it first (cmdb_register).", name)
 		}
 		out.ListInfo = listInfo(page, len(out.Devices), got.Count, "name or site", empty)
 		return out, nil

@@ -50,7 +50,7 @@ func TestListDevices(t *testing.T) {
 			},
 		},
 		{name: "name is matched ignoring case", args: tools.ListDevicesInput{Name: "WEB01"}, wantNames: 1, count: 1},
-		{name: "unknown name says to register", args: tools.ListDevicesInput{Name: "nope"}, note: "/cmdb register"},
+		{name: "unknown name says to register", args: tools.ListDevicesInput{Name: "nope"}, note: "register it first (cmdb_register)"},
 		{name: "every site by default", args: tools.ListDevicesInput{Name: "db01"}, wantNames: 3, count: 3},
 		{name: "no name lists every device", args: tools.ListDevicesInput{}, wantNames: 4, count: 4},
 		{

@@ -142,10 +142,10 @@ func syncDiff(eng *engine.Engine) Tool {
 		}
 		if !plan.DeviceFound {
 			if len(plan.Similar) > 0 {
-				return SyncDiffOutput{}, userErrorf("NetBox has no device named %q, but it has %q: ask the user whether that is this host; if so, call cmdb_sync_diff with hostname %q; if not, register this host first (/cmdb register).",
+				return SyncDiffOutput{}, userErrorf("NetBox has no device named %q, but it has %q: ask the user whether that is this host; if so, call cmdb_sync_diff with hostname %q; if not, register this host first (cmdb_register).",
 					plan.Hostname, plan.Similar, plan.Similar[0])
 			}
-			return SyncDiffOutput{}, userErrorf("NetBox has no device named %q: register this host first (/cmdb register), then call cmdb_sync_diff again.", plan.Hostname)
+			return SyncDiffOutput{}, userErrorf("NetBox has no device named %q: register this host first (cmdb_register), then call cmdb_sync_diff again.", plan.Hostname)
 		}
 		out := diffOutput(plan, mode)
 		s := out.Summary

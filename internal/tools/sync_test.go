@@ -127,7 +127,7 @@ func TestSyncDiff(t *testing.T) {
 func TestSyncDiffErrors(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	msg := toolError(t, h.call(t, "cmdb_sync_diff", tools.SyncDiffInput{}))
-	assert.Contains(t, msg, "/cmdb register")
+	assert.Contains(t, msg, "register this host first (cmdb_register)")
 	assert.Contains(t, msg, `"web01"`)
 
 	msg = toolError(t, h.call(t, "cmdb_sync_diff", tools.SyncDiffInput{Mode: "careful"}))
@@ -140,7 +140,7 @@ func TestSyncDiffErrors(t *testing.T) {
 	assert.Contains(t, msg, `no device named "web01"`)
 	assert.Contains(t, msg, "ask the user")
 	assert.Contains(t, msg, `hostname "web01.example.com"`)
-	assert.Contains(t, msg, "/cmdb register")
+	assert.Contains(t, msg, "register this host first (cmdb_register)")
 }
 
 // plan makes a stale device and a plan for it in the given mode.

@@ -31,6 +31,9 @@ type Deps struct {
 	Engine *engine.Engine
 	// NetBox serves the NetBox tools.
 	NetBox *netbox.Client
+	// Registrar keeps the plans of cmdb_register; nil: one of Engine and
+	// NetBox, made by All (register.go).
+	Registrar *engine.Registrar
 }
 
 // Tool is one MCP tool: the definition the model sees and its handler.
@@ -43,10 +46,16 @@ type Tool struct {
 // the order the seed workflow meets them.
 func All(d Deps) []Tool {
 	nb := d.NetBox
+	reg := d.Registrar
+	if reg == nil {
+		reg = engine.NewRegistrar(d.Engine, nb)
+	}
 	return []Tool{
 		discover(d.Engine),
 		syncDiff(d.Engine),
 		syncApply(d.Engine),
+		registerTool(reg),
+		fleetStatus(nb),
 
 		listDevices(nb),
 		getDevice(nb),

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+)
+
+// maxListed bounds the options register lists of each kind.
+const maxListed = 50
+
+func runRegister(ctx context.Context, e env, args []string) (int, error) {
+	fs := newFlagSet(e, "register", "register [--site S] [--role R] [--device-type T | --create-device-type] [--hostname H] [--dry-run] [--yes]")
+	site := fs.String("site", "", "NetBox site of the device (name, slug or id); asked on a terminal when not given")
+	role := fs.String("role", "", "device role (name, slug or id); asked on a terminal when not given")
+	deviceType := fs.String("device-type", "", "device type (model, slug, \"<manufacturer> <model>\" or id); default: matched from the hardware")
+	createType := fs.Bool("create-device-type", false, "create the device type (and manufacturer) from the hardware when NetBox has none that matches")
+	hostname := fs.String("hostname", "", "device name (default: this host's name, as the sync looks it up)")
+	dryRun := fs.Bool("dry-run", false, "show what would be created, and write nothing")
+	yes := fs.Bool("yes", false, "register without asking; required when stdin is not a terminal")
+	nbFlags := addNetBoxFlags(fs)
+	scopeF := addScopeFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return exitError, err
+	}
+	sc, err := scopeF.resolve(e)
+	if err != nil {
+		return exitError, err
+	}
+	nb, err := nbFlags.client(e)
+	if err != nil {
+		return exitError, err
+	}
+	reg := engine.NewRegistrar(newEngine(nb, sc), nb)
+	req := engine.RegisterRequest{Hostname: *hostname, Site: *site, Role: *role, DeviceType: *deviceType, CreateDeviceType: *createType}
+	// One reader for every answer: a buffered reader per question would
+	// swallow the answers after its own.
+	in := bufio.NewReader(e.stdin)
+	interactive := !*yes && e.stdinIsTerminal()
+
+	var plan diff.RegisterPlan
+	for asked := false; ; asked = true {
+		plan, err = reg.Plan(ctx, req)
+		var choice *engine.ChoiceError
+		var registered *engine.RegisteredError
+		switch {
+		case errors.As(err, &choice) && len(choice.Invalid) == 0 && interactive && !asked:
+			if req, err = askChoices(e, in, req, choice); err != nil {
+				return exitError, err
+			}
+			continue
+		case errors.As(err, &choice):
+			return exitError, errors.New(cliChoices(choice))
+		case errors.As(err, &registered):
+			return exitError, fmt.Errorf("%s. %s", registered.Error(), cliRegistered(registered))
+		case err != nil:
+			return exitError, withHint(err)
+		}
+		break
+	}
+
+	fmt.Fprint(e.stdout, report.RegisterMarkdown(plan))
+	if *dryRun {
+		fmt.Fprintln(e.stdout, "\n"+report.DryRunFooter)
+		return exitOK, nil
+	}
+	fmt.Fprintln(e.stdout)
+	if !*yes {
+		if !e.stdinIsTerminal() {
+			return exitError, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp register --yes' with the same flags to register")
+		}
+		if !ask(e, in, fmt.Sprintf("Register %s in NetBox? [y/N] ", plan.Device.Name)) {
+			fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
+			return exitError, nil
+		}
+	}
+	res, err := reg.Register(ctx, plan.ID, engine.WithProgress(func(done, total int, msg string) {
+		fmt.Fprintf(e.stderr, "[%d/%d] %s\n", done, total, msg)
+	}))
+	var registered *engine.RegisteredError
+	switch {
+	case errors.As(err, &registered):
+		return exitError, fmt.Errorf("%s. %s", registered.Error(), cliRegistered(registered))
+	case errors.Is(err, engine.ErrStaleRegisterPlan):
+		return exitError, errors.New("NetBox changed since the report above, so nothing was written: run 'cmdb-mcp register' again")
+	case err != nil:
+		return exitError, withHint(err)
+	}
+	out := tools.RegisterResultOutput(res)
+	printRegistered(e.stdout, res, out, *hostname != "")
+	if out.Failed+out.Skipped > 0 || res.SyncError != "" {
+		return exitError, nil
+	}
+	return exitOK, nil
+}
+
+// printRegistered says what the register made and how its first sync went.
+func printRegistered(w io.Writer, res engine.RegisterResult, out tools.RegisterOutput, named bool) {
+	fmt.Fprintf(w, "Registered %s (id %d): %s\n", res.Device.Name, res.Device.ID, res.Device.URL)
+	for _, c := range res.Created {
+		fmt.Fprintf(w, "  created %s\n", c)
+	}
+	if res.JournalError != "" {
+		fmt.Fprintf(w, "  note: the register's journal entry failed: %s\n", res.JournalError)
+	}
+	if res.SyncError != "" {
+		fmt.Fprintf(w, "First sync: %s\nRun 'cmdb-mcp apply' to finish it.\n", res.SyncError)
+		return
+	}
+	fmt.Fprintf(w, "First sync: applied %d, failed %d, skipped %d", res.Sync.Applied, res.Sync.Failed, res.Sync.Skipped)
+	if res.Sync.JournalEntryID != 0 {
+		fmt.Fprintf(w, "; journal entry %d records it", res.Sync.JournalEntryID)
+	}
+	fmt.Fprintln(w, ".")
+	for _, p := range out.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+	if res.Sync.JournalError != "" {
+		fmt.Fprintf(w, "  note: the first sync's journal entry failed: %s\n", res.Sync.JournalError)
+	}
+	check := "cmdb-mcp diff"
+	if named {
+		// The device has a name other than the host's: the sync must say so.
+		check += " --hostname " + strconv.Quote(res.Device.Name)
+	}
+	fmt.Fprintf(w, "Check with '%s' (exit 0: NetBox matches this host).\n", check)
+}
+
+// askChoices asks, on the terminal, for what the register lacks, from
+// NetBox's options.
+func askChoices(e env, in *bufio.Reader, req engine.RegisterRequest, ce *engine.ChoiceError) (engine.RegisterRequest, error) {
+	c := ce.Choices
+	for _, field := range ce.Missing {
+		var names []string
+		var what string
+		create := -1
+		switch field {
+		case engine.ChoiceSite:
+			what = "site"
+			for _, s := range c.Sites {
+				names = append(names, s.Name)
+			}
+		case engine.ChoiceRole:
+			what = "device role"
+			for _, r := range c.Roles {
+				names = append(names, r.Name)
+			}
+		case engine.ChoiceDeviceType:
+			what = "device type"
+			if p := c.ProposedType; p != nil {
+				create = len(names)
+				names = append(names, fmt.Sprintf("create %s %s (slug %s)", p.Manufacturer.Name, p.DeviceType.Model, p.DeviceType.Slug))
+			}
+			for _, t := range c.DeviceTypes {
+				names = append(names, t.Manufacturer.Name+" "+t.Model)
+			}
+		}
+		if len(names) == 0 {
+			return req, errors.New(cliChoices(ce))
+		}
+		fmt.Fprintf(e.stderr, "Choose the %s of %s:\n", what, c.Hostname)
+		for i, n := range names[:min(len(names), maxListed)] {
+			fmt.Fprintf(e.stderr, "  %d) %s\n", i+1, n)
+		}
+		if len(names) > maxListed {
+			fmt.Fprintf(e.stderr, "  ... and %d more: type a name\n", len(names)-maxListed)
+		}
+		fmt.Fprintf(e.stderr, "%s (number or name): ", what)
+		line, err := in.ReadString('\n')
+		answer := strings.TrimSpace(line)
+		if answer == "" {
+			if err != nil && err != io.EOF {
+				return req, err
+			}
+			return req, fmt.Errorf("no %s chosen: nothing was written", what)
+		}
+		pick := answer
+		if n, convErr := strconv.Atoi(answer); convErr == nil && n >= 1 && n <= min(len(names), maxListed) {
+			pick = names[n-1]
+			if n-1 == create {
+				req.CreateDeviceType = true
+				continue
+			}
+		}
+		switch field {
+		case engine.ChoiceSite:
+			req.Site = pick
+		case engine.ChoiceRole:
+			req.Role = pick
+		default:
+			req.DeviceType = pick
+		}
+	}
+	return req, nil
+}
+
+// ask reads a yes or no on the terminal; stderr carries the question.
+func ask(e env, in *bufio.Reader, question string) bool {
+	fmt.Fprint(e.stderr, question)
+	line, err := in.ReadString('\n')
+	if err != nil && line == "" {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// cliChoices says what register needs and what NetBox offers, with the
+// flags to pass.
+func cliChoices(ce *engine.ChoiceError) string {
+	var b strings.Builder
+	c := ce.Choices
+	if len(ce.Invalid) > 0 {
+		fmt.Fprintf(&b, "%s; nothing was written", strings.Join(ce.Invalid, "; "))
+	} else {
+		fmt.Fprintf(&b, "registering %s needs %s; nothing was written", c.Hostname, ce.Needs())
+	}
+	if c.Sites == nil && c.Roles == nil && c.DeviceTypes == nil {
+		return b.String()
+	}
+	b.WriteString(".\nPass --site, --role and --device-type (or --create-device-type), or run it on a terminal to be asked.")
+	list := func(title string, names []string, none string) {
+		fmt.Fprintf(&b, "\n%s (%d):", title, len(names))
+		if len(names) == 0 {
+			b.WriteString(" none (" + none + ")")
+		}
+		for _, n := range names[:min(len(names), maxListed)] {
+			b.WriteString("\n  " + n)
+		}
+		if len(names) > maxListed {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(names)-maxListed)
+		}
+	}
+	var sites, roles, types []string
+	for _, s := range c.Sites {
+		sites = append(sites, fmt.Sprintf("%s (%s)", s.Name, s.Slug))
+	}
+	for _, r := range c.Roles {
+		roles = append(roles, fmt.Sprintf("%s (%s)", r.Name, r.Slug))
+	}
+	for _, t := range c.DeviceTypes {
+		types = append(types, fmt.Sprintf("%s %s (%s)", t.Manufacturer.Name, t.Model, t.Slug))
+	}
+	list("Sites", sites, "create one in NetBox first")
+	list("Device roles", roles, "create one in NetBox first")
+	list("Device types", types, "pass --create-device-type, or create one in NetBox")
+	hw := strings.TrimSpace(c.Hardware.Manufacturer + " " + c.Hardware.Model)
+	if hw == "" {
+		hw = "unknown"
+	}
+	fmt.Fprintf(&b, "\nThis host's hardware: %s.", hw)
+	if p := c.ProposedType; p != nil {
+		fmt.Fprintf(&b, " --create-device-type creates %s %s (slug %s).", p.Manufacturer.Name, p.DeviceType.Model, p.DeviceType.Slug)
+	}
+	return b.String()
+}
+
+// cliRegistered says what to run instead of a register.
+func cliRegistered(e *engine.RegisteredError) string {
+	name := e.SyncName()
+	for _, c := range e.Conflicts {
+		if !c.BySerial {
+			return fmt.Sprintf("To update its record, sync it instead: 'cmdb-mcp diff', then 'cmdb-mcp apply' (--hostname %q if this host's name differs).", name)
+		}
+	}
+	return fmt.Sprintf("If that device is this host, sync it by that name: 'cmdb-mcp diff --hostname %q'; if not, fix the serial in NetBox.", name)
+}
