@@ -210,7 +210,26 @@ func (f *netboxFlags) client(e env) (*netbox.Client, error) {
 		}
 		return nil, err
 	}
+	if path := getenv(netbox.EnvTokenFile); path != "" {
+		source := netbox.EnvTokenFile
+		if f.tokenFile != "" {
+			source = "--netbox-token-file"
+		}
+		warnIfExposed(source, path)
+	}
 	return netbox.New(cfg, netbox.WithLogger(slog.Default()))
+}
+
+// warnIfExposed logs a warning when a file that holds a token can be read
+// by users other than its owner. It warns, not fails: the file may be
+// meant for a group, and a server that refuses to start is worse.
+func warnIfExposed(source, path string) {
+	fi, err := os.Stat(strings.TrimSpace(path))
+	if err != nil || fi.Mode().Perm()&0o044 == 0 {
+		return
+	}
+	slog.Warn("the token file can be read by other users than its owner: restrict it with chmod 600 (owned by the user cmdb-mcp runs as)",
+		"source", source, "file", path, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 }
 
 func logLevel(getenv func(string) string) slog.Level {
