@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -102,7 +103,13 @@ func run(ctx context.Context, args []string, e env) int {
 		case errors.Is(err, errUsage):
 			return exitError
 		case err != nil:
-			fmt.Fprintf(e.stderr, "cmdb-mcp %s: %v\n", c.name, err)
+			// An error may quote NetBox or the host: each of its lines is
+			// shown as text, never as terminal control sequences.
+			lines := strings.Split(err.Error(), "\n")
+			for i, l := range lines {
+				lines[i] = untrusted.Message(l)
+			}
+			fmt.Fprintf(e.stderr, "cmdb-mcp %s: %s\n", c.name, strings.Join(lines, "\n"))
 			return exitError
 		}
 		return code

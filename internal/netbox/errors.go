@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // ErrorKind says what kind of failure an Error is, so that callers can
@@ -122,7 +123,7 @@ type AmbiguousNameError struct {
 func (e *AmbiguousNameError) Error() string {
 	where := make([]string, 0, len(e.Devices))
 	for _, d := range e.Devices {
-		where = append(where, fmt.Sprintf("id %d in site %s", d.ID, d.Site.Name))
+		where = append(where, fmt.Sprintf("id %d in site %s", d.ID, untrusted.Text(d.Site.Name)))
 	}
 	return fmt.Sprintf("netbox: %d devices are named %q (%s): NetBox device names are unique per site only; rename or remove the devices that are not this host so the name is unique",
 		len(e.Devices), e.Name, strings.Join(where, ", "))
