@@ -557,3 +557,43 @@ func TestTokenPartsEchoed(t *testing.T) {
 	seen = append(seen, stderr.String())
 	assertNoSecrets(t, "the answers", seen...)
 }
+
+// TestWriteScopeOverMCP: serve's write tools change this host's device
+// and refuse another host's, naming the fix; --write-scope any (or its
+// variable) lifts the limit, and --hostname names this host's device.
+func TestWriteScopeOverMCP(t *testing.T) {
+	nb := staleNetBox(t)
+	var other struct {
+		ID int64 `json:"id"`
+	}
+	fx := nb.Seed(t)
+	require.NoError(t, nb.admin.DoJSON(context.Background(), http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
+		"name": "another-host", "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "status": "active",
+	}, &other))
+	decommission := func(id int64) map[string]any { return map[string]any{"id": id, "status": "decommissioning"} }
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	session := serveSession(t, ctx, nb, overStdio, "", nil)
+	refused := toolResult(t, ctx, session, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: decommission(other.ID)})
+	require.True(t, refused.IsError, resultText(refused))
+	assert.Contains(t, resultText(refused), "--write-scope any")
+	assert.Contains(t, resultText(refused), "CMDB_WRITE_SCOPE=any")
+	d, err := nb.admin.GetDevice(ctx, other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "active", d.Status, "the other host's device was changed")
+	own := toolResult(t, ctx, session, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: map[string]any{"id": nb.deviceID, "status": "active"}})
+	require.False(t, own.IsError, resultText(own))
+
+	named := serveSession(t, ctx, nb, overStdio, "", nil, "--hostname", "another-host")
+	res := toolResult(t, ctx, named, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: map[string]any{"id": other.ID, "status": "offline"}})
+	require.False(t, res.IsError, "--hostname names this host's device: %s", resultText(res))
+
+	nb.extraEnv = append(nb.extraEnv, "CMDB_WRITE_SCOPE=any")
+	lifted := serveSession(t, ctx, nb, overStdio, "", nil)
+	res = toolResult(t, ctx, lifted, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: decommission(other.ID)})
+	require.False(t, res.IsError, resultText(res))
+	d, err = nb.admin.GetDevice(ctx, other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "decommissioning", d.Status)
+}

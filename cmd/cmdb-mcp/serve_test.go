@@ -105,3 +105,20 @@ func TestCheckNetBox(t *testing.T) {
 		})
 	}
 }
+
+// A write scope serve does not know stops it before it serves, naming the
+// scopes it knows; the variable is read like the flag.
+func TestServeWriteScopeFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		vars map[string]string
+	}{
+		{args: []string{"--write-scope", "everything"}},
+		{vars: map[string]string{tools.WriteScopeEnv: "everything"}},
+	} {
+		te := newTestEnv(tt.vars, false, "")
+		code := run(context.Background(), append([]string{"serve"}, tt.args...), te.env)
+		assert.Equal(t, exitError, code)
+		assert.Contains(t, te.errOut.String(), `unknown write scope "everything": use host`)
+	}
+}

@@ -178,7 +178,7 @@ type syncFlags struct {
 func addSyncFlags(fs *flag.FlagSet) syncFlags {
 	return syncFlags{
 		full:     fs.Bool("full", false, "also refresh fields that already match (full sync)"),
-		hostname: fs.String("hostname", "", "NetBox device name to compare with (default: this host's name)"),
+		hostname: fs.String("hostname", "", "NetBox device name to compare with (default: this host's name) (env "+envHostname+")"),
 		netbox:   addNetBoxFlags(fs),
 		scope:    addScopeFlags(fs),
 	}
@@ -196,7 +196,7 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 		return nil, diff.Plan{}, err
 	}
 	eng := newEngine(nb, sc)
-	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: *f.hostname, Full: *f.full})
+	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: envOr(e, *f.hostname, envHostname), Full: *f.full})
 	if err != nil {
 		return nil, diff.Plan{}, withHint(err)
 	}

@@ -31,6 +31,9 @@ type Deps struct {
 	Engine *engine.Engine
 	// NetBox serves the NetBox tools.
 	NetBox *netbox.Client
+	// WriteScope limits the NetBox write tools (scope.go); empty is
+	// WriteScopeHost.
+	WriteScope WriteScope
 }
 
 // Tool is one MCP tool: the definition the model sees and its handler.
@@ -40,10 +43,11 @@ type Tool struct {
 }
 
 // All returns every tool: the sync tools first, then the NetBox tools in
-// the order the seed workflow meets them.
+// the order the seed workflow meets them. The NetBox write tools are
+// limited to d.WriteScope (scope.go).
 func All(d Deps) []Tool {
 	nb := d.NetBox
-	return []Tool{
+	all := []Tool{
 		discover(d.Engine),
 		syncDiff(d.Engine),
 		syncApply(d.Engine),
@@ -74,6 +78,11 @@ func All(d Deps) []Tool {
 		createClusterType(nb),
 		createCluster(nb),
 	}
+	guard := newWriteGuard(d)
+	for i := range all {
+		all[i] = guard.wrap(all[i])
+	}
+	return all
 }
 
 // Register adds tools to s.
