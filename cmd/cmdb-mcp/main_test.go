@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -209,4 +210,17 @@ func TestNetBoxVersionFlag(t *testing.T) {
 	te := newTestEnv(nil, false, "")
 	assert.Equal(t, exitError, run(context.Background(), []string{"netbox-sim", "--token", "t", "--netbox-version", "3.7"}, te.env))
 	assert.Contains(t, te.errOut.String(), "pass one of them")
+}
+
+// A NETBOX_URL that answers 404 to everything gets advice about the URL,
+// not about a missing object.
+func TestDiffAgainstNotNetBox(t *testing.T) {
+	notNetBox := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notNetBox.Close)
+	te := newTestEnv(map[string]string{netbox.EnvURL: notNetBox.URL, netbox.EnvToken: simtest.DefaultToken}, false, "")
+	code := run(context.Background(), []string{"diff", "--hostname", "web01"}, te.env)
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, te.errOut.String(), "not as NetBox's REST API")
+	assert.Contains(t, te.errOut.String(), netbox.EnvURL)
+	assert.NotContains(t, te.errOut.String(), "does not exist in NetBox")
 }

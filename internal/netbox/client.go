@@ -243,8 +243,19 @@ func (c *Client) statusError(method, path string, resp *http.Response, body []by
 	if msg == "" {
 		msg = fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
+	kind := kindForStatus(resp.StatusCode, msg)
+	if kind == KindNotFound && resp.Header.Get("API-Version") == "" {
+		// NetBox sends API-Version with every API answer, its 404s
+		// included (netbox/middleware.py); a 404 without it comes from
+		// something else at that URL: a web server, a proxy's other site,
+		// NetBox under a path NETBOX_URL lacks. Advice about a missing
+		// object would send the user looking for the wrong thing.
+		kind = KindNotNetBox
+		msg = "no NetBox API here (a 404 without NetBox's API-Version header): " + msg
+		fields = nil
+	}
 	return c.newError(&Error{
-		Kind:       kindForStatus(resp.StatusCode, msg),
+		Kind:       kind,
 		Method:     method,
 		Path:       path,
 		StatusCode: resp.StatusCode,

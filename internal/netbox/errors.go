@@ -24,7 +24,8 @@ type ErrorKind string
 const (
 	KindAuth        ErrorKind = "auth"         // 401/403: no, unknown or expired token
 	KindPermission  ErrorKind = "permission"   // 403: the token's user may not do this, or the token is read-only
-	KindNotFound    ErrorKind = "not_found"    // 404
+	KindNotFound    ErrorKind = "not_found"    // 404 from NetBox: no such object
+	KindNotNetBox   ErrorKind = "not_netbox"   // 404 without NetBox's API-Version header: the URL is not NetBox's API
 	KindValidation  ErrorKind = "validation"   // 400 and other 4xx: NetBox rejected the request as sent
 	KindConflict    ErrorKind = "conflict"     // 409, 412 (If-Match on NetBox 4.6+)
 	KindRateLimited ErrorKind = "rate_limited" // 429, usually from a proxy in front of NetBox
@@ -70,6 +71,8 @@ func (e *Error) Hint() string {
 		return "The token's user lacks the NetBox permission for this, or the token is not write-enabled: grant the permission or use a write-enabled token."
 	case KindNotFound:
 		return "The object does not exist in NetBox (deleted, or a wrong id): look it up again."
+	case KindNotNetBox:
+		return fmt.Sprintf("The server at %s answers, but not as NetBox's REST API: set %s to NetBox's base URL, e.g. https://netbox.example.com (with the path NetBox is served under, if any, and without /api).", EnvURL, EnvURL)
 	case KindValidation:
 		return "NetBox rejected the values sent: fix the fields named in the message."
 	case KindConflict:

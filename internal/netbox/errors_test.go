@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -328,4 +329,34 @@ func TestErrorMessageIsOneLine(t *testing.T) {
 			assert.NotContains(t, m, "\n")
 		}
 	}
+}
+
+// A server that answers 404 to everything is not NetBox: its answers lack
+// the API-Version header NetBox puts on every API answer. The advice is
+// about NETBOX_URL, not about a missing object; NetBox's own 404 stays a
+// missing object.
+func TestNotNetBoxURL(t *testing.T) {
+	notNetBox := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notNetBox.Close)
+	c, err := New(fastRetries(Config{URL: notNetBox.URL, Token: testToken}))
+	require.NoError(t, err)
+	for _, cp := range callPaths {
+		t.Run(cp.name, func(t *testing.T) {
+			err := cp.call(context.Background(), c)
+			require.True(t, IsKind(err, KindNotNetBox), "%v", err)
+			var e *Error
+			require.True(t, errors.As(err, &e))
+			assert.Contains(t, e.Hint(), "not as NetBox's REST API")
+			assert.Contains(t, e.Hint(), EnvURL)
+			assert.NotContains(t, e.Hint(), "does not exist in NetBox")
+		})
+	}
+	_, err = c.Status(context.Background())
+	assert.True(t, IsKind(err, KindNotNetBox), "%v", err)
+
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"detail": "No Device matches the given query."})
+	})
+	_, err = newTestClient(t, f).GetDevice(context.Background(), 7)
+	assert.True(t, IsKind(err, KindNotFound), "NetBox's own 404: %v", err)
 }

@@ -287,6 +287,7 @@ var modelCanFix = map[netbox.ErrorKind]bool{
 	netbox.KindAuth:        true,
 	netbox.KindPermission:  true,
 	netbox.KindNotFound:    true,
+	netbox.KindNotNetBox:   true, // the user fixes NETBOX_URL
 	netbox.KindValidation:  true,
 	netbox.KindConflict:    true,
 	netbox.KindRateLimited: true,
