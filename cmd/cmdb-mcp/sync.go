@@ -98,6 +98,9 @@ func printHost(w io.Writer, h host.Host) {
 		}
 		fmt.Fprintf(w, "Default route %s: %s %s\n", r.Destination, show(r.Interface), via)
 	}
+	if n.RoutesUnknown != "" {
+		fmt.Fprintf(w, "Default routes: unknown, so are the primary IPs: %s\n", untrusted.Message(n.RoutesUnknown))
+	}
 
 	c := h.Containers
 	switch {
