@@ -334,7 +334,7 @@ func (g *writeGuard) owned(ctx context.Context, t target, own record.Device) (st
 		}
 		return fmt.Sprintf("VM %d (%s) is in cluster %d, which is not this host's", t.id, name(vm.Name), vm.ClusterID), nil
 	}
-	return fmt.Sprintf("%s objects are not this host's (only its device and its objects are)", name(t.objectType)), nil
+	return fmt.Sprintf("%s %d is none of the objects the write scope knows as this host's (its device, interfaces, IP addresses, cluster group, clusters and VMs)", name(t.objectType), t.id), nil
 }
 
 // ownCluster says why cluster id is not in this host's cluster group.

@@ -184,7 +184,7 @@ var scopeCases = []scopeCase{
 		func(w scopeWorld) map[string]any {
 			return map[string]any{"assigned_object_type": "dcim.site", "assigned_object_id": 1, "comments": "x"}
 		},
-		"dcim.site objects are not this host's"},
+		"dcim.site 1 is none of the objects the write scope knows"},
 }
 
 // writes are the requests that change NetBox.
