@@ -551,3 +551,18 @@ func waitHealthy(t *testing.T, base string, p *process) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestCLIHostProcWithoutRoutes: with HOST_PROC at a directory that is not
+// a /proc, the routes are unknown; discover says so, and the diff notes
+// that the primary IPs were not compared instead of dropping them quietly.
+func TestCLIHostProcWithoutRoutes(t *testing.T) {
+	nb := staleNetBox(t)
+	env := append(nb.env(), "HOST_PROC="+t.TempDir())
+	code, stdout, stderr := cli(t, env, "", "discover")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "Default routes: unknown")
+	code, stdout, stderr = cli(t, env, "", "diff")
+	require.Equal(t, 2, code, stderr)
+	assert.Contains(t, stdout, "Primary IPs: not compared")
+	assert.Contains(t, stdout, "the host's /proc?")
+}

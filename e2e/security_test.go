@@ -27,6 +27,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -117,8 +120,8 @@ func freePort(t *testing.T) string {
 func assertNoSecrets(t *testing.T, what string, outputs ...string) {
 	t.Helper()
 	all := strings.Join(outputs, "\n")
-	_, v2Secret, _ := strings.Cut(suiteV2Token, ".")
-	for name, secret := range map[string]string{"NetBox token": suiteToken, "read-only NetBox token": suiteReadOnlyToken, "v2 NetBox token's secret": v2Secret, "bearer token": authToken} {
+	v2Key, v2Secret := v2Parts()
+	for name, secret := range map[string]string{"NetBox token": suiteToken, "read-only NetBox token": suiteReadOnlyToken, "v2 NetBox token's secret": v2Secret, "v2 NetBox token's key": v2Key, "bearer token": authToken} {
 		assert.NotContains(t, all, secret, "the %s appears in %s", name, what)
 	}
 }
@@ -493,4 +496,104 @@ func sayEverything(t *testing.T, nb *netBox, transport string, works bool) []str
 		assert.Contains(t, stderr.String(), "level=DEBUG", "the server did not log at debug level")
 	}
 	return seen
+}
+
+// v2Parts are the key and the secret of the suite's v2 token.
+func v2Parts() (key, secret string) {
+	key, secret, _ = strings.Cut(strings.TrimPrefix(suiteV2Token, "nbt_"), ".")
+	return key, secret
+}
+
+// TestTokenPartsEchoed: a NetBox (or a proxy in front of it) whose answers
+// echo only the key or only the secret of a v2 token, in an error or in
+// the data, gets neither into a tool result, a log or a CLI error.
+func TestTokenPartsEchoed(t *testing.T) {
+	t.Setenv(simtest.VersionEnv, "4.5") // v2 tokens
+	nb := staleNetBox(t)
+	nb.extraEnv = append(nb.extraEnv, netbox.EnvToken+"="+nb.V2Token)
+	key, secret := v2Parts()
+	// The data: a serial NetBox holds that happens to be the key.
+	_, err := nb.admin.UpdateDevice(context.Background(), nb.deviceID, netbox.DeviceUpdate{Serial: &key})
+	require.NoError(t, err)
+
+	echo := func(status int, message string) {
+		t.Helper()
+		nb.Sim.ClearFaults()
+		require.NoError(t, nb.Sim.AddFault(netboxsim.Fault{Method: "GET", Path: "/api/dcim/devices/", Status: status, Message: message}))
+	}
+	var seen []string
+	for _, tt := range []struct {
+		status  int
+		message string
+	}{
+		{http.StatusForbidden, "Invalid v2 token: unknown key " + key},
+		{http.StatusForbidden, "Invalid v2 token: secret " + secret + " does not match"},
+		{http.StatusBadRequest, "token " + secret[:len(secret)/2] + "… is malformed"},
+		{http.StatusInternalServerError, "HTTP_AUTHORIZATION=Bearer " + nb.V2Token},
+	} {
+		echo(tt.status, tt.message)
+		code, stdout, stderr := cli(t, nb.env(), "", "diff")
+		assert.Equal(t, 1, code, stderr)
+		assert.Contains(t, stderr, "[REDACTED]", "the echo shows, the token's part does not")
+		seen = append(seen, stdout, stderr)
+	}
+	nb.Sim.ClearFaults()
+
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = nb.env()
+	stderr := captureStderr(t, cmd)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	session := connect(t, ctx, &sdk.CommandTransport{Command: cmd})
+	got := toolResult(t, ctx, session, &sdk.CallToolParams{Name: "dcim_get_device", Arguments: map[string]any{"id": nb.deviceID}})
+	require.False(t, got.IsError, resultText(got))
+	assert.Contains(t, resultText(got), `"serial":"[REDACTED]"`)
+	seen = append(seen, resultText(got))
+	require.NoError(t, nb.Sim.AddFault(netboxsim.Fault{Method: "GET", Path: "/api/dcim/devices/*/", Status: http.StatusNotFound, Message: "No Device matches key " + key + " secret " + secret}))
+	got = toolResult(t, ctx, session, &sdk.CallToolParams{Name: "dcim_get_device", Arguments: map[string]any{"id": nb.deviceID}})
+	require.True(t, got.IsError, resultText(got))
+	seen = append(seen, resultText(got))
+	require.NoError(t, session.Close())
+	seen = append(seen, stderr.String())
+	assertNoSecrets(t, "the answers", seen...)
+}
+
+// TestWriteScopeOverMCP: serve's write tools change this host's device
+// and refuse another host's, naming the fix; --write-scope any (or its
+// variable) lifts the limit, and --hostname names this host's device.
+func TestWriteScopeOverMCP(t *testing.T) {
+	nb := staleNetBox(t)
+	var other struct {
+		ID int64 `json:"id"`
+	}
+	fx := nb.Seed(t)
+	require.NoError(t, nb.admin.DoJSON(context.Background(), http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
+		"name": "another-host", "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "status": "active",
+	}, &other))
+	decommission := func(id int64) map[string]any { return map[string]any{"id": id, "status": "decommissioning"} }
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	session := serveSession(t, ctx, nb, overStdio, "", nil)
+	refused := toolResult(t, ctx, session, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: decommission(other.ID)})
+	require.True(t, refused.IsError, resultText(refused))
+	assert.Contains(t, resultText(refused), "--write-scope any")
+	assert.Contains(t, resultText(refused), "CMDB_WRITE_SCOPE=any")
+	d, err := nb.admin.GetDevice(ctx, other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "active", d.Status, "the other host's device was changed")
+	own := toolResult(t, ctx, session, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: map[string]any{"id": nb.deviceID, "status": "active"}})
+	require.False(t, own.IsError, resultText(own))
+
+	named := serveSession(t, ctx, nb, overStdio, "", nil, "--hostname", "another-host")
+	res := toolResult(t, ctx, named, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: map[string]any{"id": other.ID, "status": "offline"}})
+	require.False(t, res.IsError, "--hostname names this host's device: %s", resultText(res))
+
+	nb.extraEnv = append(nb.extraEnv, "CMDB_WRITE_SCOPE=any")
+	lifted := serveSession(t, ctx, nb, overStdio, "", nil)
+	res = toolResult(t, ctx, lifted, &sdk.CallToolParams{Name: "dcim_update_device", Arguments: decommission(other.ID)})
+	require.False(t, res.IsError, resultText(res))
+	d, err = nb.admin.GetDevice(ctx, other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "decommissioning", d.Status)
 }

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
-	"github.com/stretchr/testify/assert"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted/hostiletest"
 )
 
 func TestPrintHost(t *testing.T) {
@@ -76,5 +81,63 @@ Notes:
 			printHost(&out, h)
 			assert.Contains(t, out.String(), tt.want)
 		})
+	}
+}
+
+// The CLI's text shows the host's and NetBox's values as text: hostile
+// ones add no line and send no control sequence to the terminal.
+func TestCLITextHostileValues(t *testing.T) {
+	hostFields := map[string]func(h *host.Host, v string){
+		"hostname":        func(h *host.Host, v string) { h.Hostname = v },
+		"serial":          func(h *host.Host, v string) { h.Hardware.Serial = v },
+		"interface name":  func(h *host.Host, v string) { h.Network.Interfaces[0].Name = v },
+		"interface type":  func(h *host.Host, v string) { h.Network.Interfaces[0].Type = v },
+		"container name":  func(h *host.Host, v string) { h.Containers.Containers[0].Name = v },
+		"container image": func(h *host.Host, v string) { h.Containers.Containers[0].Image = v },
+		"compose project": func(h *host.Host, v string) { h.Containers.Containers[0].ComposeProject = v },
+		"note":            func(h *host.Host, v string) { h.Notes = []string{v} },
+	}
+	render := func(set func(*host.Host, string), v string) string {
+		h := host.Host{
+			Network:    host.Network{Interfaces: []host.Interface{{Name: "eth0", Type: "virtual", AdminUp: true}}},
+			Containers: host.Containers{Available: true, Containers: []host.Container{{Name: "db", Image: "postgres:16", State: "running"}}},
+			Notes:      []string{"n"},
+		}
+		set(&h, v)
+		var out bytes.Buffer
+		printHost(&out, h)
+		return out.String()
+	}
+	applyFields := map[string]func(c *tools.AppliedChange, v string){
+		"object":  func(c *tools.AppliedChange, v string) { c.Object = v },
+		"old":     func(c *tools.AppliedChange, v string) { c.Old = v },
+		"message": func(c *tools.AppliedChange, v string) { c.Message = v },
+	}
+	renderApply := func(set func(*tools.AppliedChange, string), v string) string {
+		c := tools.AppliedChange{PlannedChange: tools.PlannedChange{Action: "UPDATE", ObjectType: "dcim.interface", Object: "eth0", Field: "type", Old: "a", New: "b"}, Outcome: "failed", Message: "m"}
+		set(&c, v)
+		var out bytes.Buffer
+		printApplyResult(&out, tools.SyncApplyOutput{Failed: 1, JournalError: v, Changes: []tools.AppliedChange{c}})
+		return out.String()
+	}
+	check := func(t *testing.T, benign, out string) {
+		assert.Equal(t, strings.Count(benign, "\n"), strings.Count(out, "\n"), "%s", out)
+		for _, r := range out {
+			if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+				t.Fatalf("a raw %U in %q", r, out)
+			}
+		}
+	}
+	for field, set := range hostFields {
+		benign := render(set, hostiletest.Benign)
+		for name, v := range hostiletest.Texts {
+			t.Run("discover/"+field+"/"+name, func(t *testing.T) { check(t, benign, render(set, v)) })
+		}
+	}
+	for field, set := range applyFields {
+		benign := renderApply(set, hostiletest.Benign)
+		for name, v := range hostiletest.Texts {
+			t.Run("apply/"+field+"/"+name, func(t *testing.T) { check(t, benign, renderApply(set, v)) })
+		}
 	}
 }

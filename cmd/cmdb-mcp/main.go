@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -115,7 +116,13 @@ func run(ctx context.Context, args []string, e env) int {
 		case errors.Is(err, errUsage):
 			return exitError
 		case err != nil:
-			fmt.Fprintf(e.stderr, "cmdb-mcp %s: %v\n", c.name, err)
+			// An error may quote NetBox or the host: each of its lines is
+			// shown as text, never as terminal control sequences.
+			lines := strings.Split(err.Error(), "\n")
+			for i, l := range lines {
+				lines[i] = untrusted.Message(l)
+			}
+			fmt.Fprintf(e.stderr, "cmdb-mcp %s: %s\n", c.name, strings.Join(lines, "\n"))
 			return exitError
 		}
 		return code
@@ -223,7 +230,26 @@ func (f *netboxFlags) client(e env) (*netbox.Client, error) {
 		}
 		return nil, err
 	}
+	if path := getenv(netbox.EnvTokenFile); path != "" {
+		source := netbox.EnvTokenFile
+		if f.tokenFile != "" {
+			source = "--netbox-token-file"
+		}
+		warnIfExposed(source, path)
+	}
 	return netbox.New(cfg, netbox.WithLogger(slog.Default()))
+}
+
+// warnIfExposed logs a warning when a file that holds a token can be read
+// by users other than its owner. It warns, not fails: the file may be
+// meant for a group, and a server that refuses to start is worse.
+func warnIfExposed(source, path string) {
+	fi, err := os.Stat(strings.TrimSpace(path))
+	if err != nil || fi.Mode().Perm()&0o044 == 0 {
+		return
+	}
+	slog.Warn("the token file can be read by other users than its owner: restrict it with chmod 600 (owned by the user cmdb-mcp runs as)",
+		"source", source, "file", path, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 }
 
 func logLevel(getenv func(string) string) slog.Level {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -161,6 +162,33 @@ func TestNetBoxFlags(t *testing.T) {
 	}
 }
 
+// A token file others can read works, with a warning that says how to
+// fix it; one only its owner can read gets none.
+func TestTokenFileReadableByOthersWarns(t *testing.T) {
+	srv, _ := staleDevice(t)
+	for _, tt := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o600, false}, {0o400, false}, {0o640, true}, {0o644, true}, {0o604, true}} {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			file := t.TempDir() + "/token"
+			require.NoError(t, os.WriteFile(file, []byte(srv.Token+"\n"), 0o600))
+			require.NoError(t, os.Chmod(file, tt.mode))
+			te := newTestEnv(map[string]string{netbox.EnvURL: srv.URL, netbox.EnvTokenFile: file}, false, "")
+			code := run(context.Background(), []string{"diff", "--hostname", "stale01"}, te.env)
+			assert.Equal(t, exitDrift, code, te.errOut.String())
+			if tt.warn {
+				assert.Contains(t, te.errOut.String(), "level=WARN")
+				assert.Contains(t, te.errOut.String(), "chmod 600")
+				assert.Contains(t, te.errOut.String(), netbox.EnvTokenFile)
+			} else {
+				assert.NotContains(t, te.errOut.String(), "chmod 600")
+			}
+			assert.NotContains(t, te.errOut.String(), srv.Token)
+		})
+	}
+}
+
 func TestUsage(t *testing.T) {
 	te := newTestEnv(nil, false, "")
 	assert.Equal(t, exitError, run(context.Background(), nil, te.env))
@@ -191,4 +219,17 @@ func TestNetBoxVersionFlag(t *testing.T) {
 	te := newTestEnv(nil, false, "")
 	assert.Equal(t, exitError, run(context.Background(), []string{"netbox-sim", "--token", "t", "--netbox-version", "3.7"}, te.env))
 	assert.Contains(t, te.errOut.String(), "pass one of them")
+}
+
+// A NETBOX_URL that answers 404 to everything gets advice about the URL,
+// not about a missing object.
+func TestDiffAgainstNotNetBox(t *testing.T) {
+	notNetBox := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notNetBox.Close)
+	te := newTestEnv(map[string]string{netbox.EnvURL: notNetBox.URL, netbox.EnvToken: simtest.DefaultToken}, false, "")
+	code := run(context.Background(), []string{"diff", "--hostname", "web01"}, te.env)
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, te.errOut.String(), "not as NetBox's REST API")
+	assert.Contains(t, te.errOut.String(), netbox.EnvURL)
+	assert.NotContains(t, te.errOut.String(), "does not exist in NetBox")
 }

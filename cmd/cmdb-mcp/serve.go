@@ -21,13 +21,16 @@ const (
 	envAddr      = "CMDB_ADDR"
 	envReadOnly  = "CMDB_READ_ONLY"
 	envToolsets  = "CMDB_TOOLSETS"
+	envHostname  = "CMDB_HOSTNAME"
 )
 
 func runServe(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync]")
+	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync] [--write-scope host|any] [--hostname H]")
 	transport := fs.String("transport", "", "stdio (default), sse (legacy HTTP+SSE) or http (streamable HTTP at /mcp) (env "+envTransport+")")
 	httpF := addHTTPFlags(fs)
 	filterF := addFilterFlags(fs)
+	writeScope := fs.String("write-scope", "", "what the NetBox write tools may change: host (this host's device and its own objects, and the shared objects a sync creates; the default) or any (env "+tools.WriteScopeEnv+")")
+	hostname := fs.String("hostname", "", "NetBox device name of this host, when it differs from the discovered name: the default of cmdb_sync_diff and the device the write scope allows (env "+envHostname+")")
 	nbFlags := addNetBoxFlags(fs)
 	scopeF := addScopeFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -47,17 +50,22 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
+	ws, err := tools.ParseWriteScope(envOr(e, *writeScope, tools.WriteScopeEnv))
+	if err != nil {
+		return exitError, err
+	}
 	sc, err := scopeF.resolve(e)
 	if err != nil {
 		return exitError, err
 	}
+	sc.discovery.Hostname = envOr(e, *hostname, envHostname)
 	nb, err := nbFlags.client(e)
 	if err != nil {
 		return exitError, err
 	}
-	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
+	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter, WriteScope: ws})
 	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
-		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets))
+		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets), "write_scope", ws)
 	// The check runs beside the server and ends with it at the latest.
 	checkCtx, stopCheck := context.WithCancel(ctx)
 	var checked sync.WaitGroup

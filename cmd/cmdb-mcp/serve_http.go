@@ -111,6 +111,7 @@ func readTokenFile(source, path string) (string, error) {
 	if token == "" {
 		return "", fmt.Errorf("%s: the token file is empty", source)
 	}
+	warnIfExposed(source, path)
 	return token, nil
 }
 

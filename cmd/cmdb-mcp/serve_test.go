@@ -65,6 +65,8 @@ func TestCheckNetBox(t *testing.T) {
 	srv := simtest.Start(t, netboxsim.Options{})
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
+	notNetBox := httptest.NewServer(http.NotFoundHandler()) // 404 to everything
+	t.Cleanup(notNetBox.Close)
 	tests := []struct {
 		name     string
 		url      string
@@ -76,6 +78,8 @@ func TestCheckNetBox(t *testing.T) {
 		{name: "wrong token", url: srv.URL, token: "fedcba9876543210fedcba9876543210fedcba98",
 			want: []string{"level=WARN", "status check failed", "auth", "fix=", "NETBOX_TOKEN"}},
 		{name: "nothing listens", url: closed.URL, token: srv.Token, want: []string{"level=WARN", "status check failed", closed.URL}},
+		{name: "404 to everything: not NetBox", url: notNetBox.URL, token: srv.Token,
+			want: []string{"level=WARN", "status check failed", "not_netbox", "fix=", "not as NetBox's REST API", "NETBOX_URL"}},
 		{name: "the server is stopping", url: closed.URL, token: srv.Token, canceled: true},
 	}
 	for _, tt := range tests {
@@ -103,5 +107,22 @@ func TestCheckNetBox(t *testing.T) {
 			}
 			assert.NotContains(t, out, tt.token)
 		})
+	}
+}
+
+// A write scope serve does not know stops it before it serves, naming the
+// scopes it knows; the variable is read like the flag.
+func TestServeWriteScopeFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		vars map[string]string
+	}{
+		{args: []string{"--write-scope", "everything"}},
+		{vars: map[string]string{tools.WriteScopeEnv: "everything"}},
+	} {
+		te := newTestEnv(tt.vars, false, "")
+		code := run(context.Background(), append([]string{"serve"}, tt.args...), te.env)
+		assert.Equal(t, exitError, code)
+		assert.Contains(t, te.errOut.String(), `unknown write scope "everything": use host`)
 	}
 }

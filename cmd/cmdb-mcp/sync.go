@@ -19,6 +19,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 func runDiscover(ctx context.Context, e env, args []string) (int, error) {
@@ -44,13 +45,16 @@ func runDiscover(ctx context.Context, e env, args []string) (int, error) {
 }
 
 // printHost is discover's view for a person: what a sync would compare,
-// one line per interface and per container.
+// one line per interface and per container. Every value is the host's own
+// text, shown as one visible line (package untrusted): a name cannot
+// move the cursor, clear the screen or break a column.
 func printHost(w io.Writer, h host.Host) {
+	show := untrusted.Text
 	unknown := func(s string) string {
 		if s == "" {
 			return "(unknown)"
 		}
-		return s
+		return show(s)
 	}
 	fmt.Fprintf(w, "Hostname:  %s\n", unknown(h.Hostname))
 	fmt.Fprintf(w, "OS:        %s", unknown(h.OS.PrettyName))
@@ -70,7 +74,7 @@ func printHost(w io.Writer, h host.Host) {
 		if i.AdminUp {
 			state = "up"
 			if i.OperState != "" && i.OperState != "up" {
-				state = "enabled, " + i.OperState
+				state = "enabled, " + show(i.OperState)
 			}
 		}
 		var addrs []string
@@ -81,7 +85,7 @@ func printHost(w io.Writer, h host.Host) {
 			}
 			addrs = append(addrs, s)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", i.Name, i.Type, dash(i.MAC), state, strings.Join(addrs, ", "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", show(i.Name), show(i.Type), dash(show(i.MAC)), state, strings.Join(addrs, ", "))
 	}
 	tw.Flush()
 	for _, r := range []*host.Route{n.DefaultIPv4, n.DefaultIPv6} {
@@ -92,7 +96,10 @@ func printHost(w io.Writer, h host.Host) {
 		if r.Gateway.IsValid() {
 			via = "via " + r.Gateway.String()
 		}
-		fmt.Fprintf(w, "Default route %s: %s %s\n", r.Destination, r.Interface, via)
+		fmt.Fprintf(w, "Default route %s: %s %s\n", r.Destination, show(r.Interface), via)
+	}
+	if n.RoutesUnknown != "" {
+		fmt.Fprintf(w, "Default routes: unknown, so are the primary IPs: %s\n", untrusted.Message(n.RoutesUnknown))
 	}
 
 	c := h.Containers
@@ -107,9 +114,9 @@ func printHost(w io.Writer, h host.Host) {
 		for _, ct := range c.Containers {
 			project := "standalone"
 			if ct.ComposeProject != "" {
-				project = "compose " + ct.ComposeProject
+				project = "compose " + show(ct.ComposeProject)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", ct.Name, ct.State, project, limits(ct.VCPUs, ct.MemoryMB), ct.Role, ct.Image)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", show(ct.Name), show(ct.State), project, limits(ct.VCPUs, ct.MemoryMB), show(ct.Role), show(ct.Image))
 		}
 		tw.Flush()
 	}
@@ -119,7 +126,7 @@ func printHost(w io.Writer, h host.Host) {
 		if i == 0 {
 			fmt.Fprintln(w, "\nNotes:")
 		}
-		fmt.Fprintf(w, "  - %s\n", note)
+		fmt.Fprintf(w, "  - %s\n", untrusted.Message(note))
 	}
 }
 
@@ -174,7 +181,7 @@ type syncFlags struct {
 func addSyncFlags(fs *flag.FlagSet) syncFlags {
 	return syncFlags{
 		full:     fs.Bool("full", false, "also refresh fields that already match (full sync)"),
-		hostname: fs.String("hostname", "", "NetBox device name to compare with (default: this host's name)"),
+		hostname: fs.String("hostname", "", "NetBox device name to compare with (default: this host's name) (env "+envHostname+")"),
 		netbox:   addNetBoxFlags(fs),
 		scope:    addScopeFlags(fs),
 	}
@@ -192,7 +199,8 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 	if err != nil {
 		return nil, diff.Plan{}, err
 	}
-	hostname := *f.hostname
+	hostname := envOr(e, *f.hostname, envHostname)
+	requested := hostname
 	disc := discovery.Discoverer{Options: sc.discovery}
 	eng := engine.New(nb, engine.DiscovererFunc(func(ctx context.Context) (host.Host, error) {
 		h, err := disc.Discover(ctx)
@@ -201,7 +209,7 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 		}
 		return h, err
 	}), engine.WithDiffOptions(sc.diff))
-	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: *f.hostname, Full: *f.full})
+	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: requested, Full: *f.full})
 	if err != nil {
 		return nil, diff.Plan{Hostname: hostname}, withHint(err)
 	}
@@ -301,7 +309,7 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 		if o.json {
 			fmt.Fprint(e.stderr, report, "\n")
 		}
-		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", len(plan.Changes), plan.Device.Name)) {
+		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", len(plan.Changes), untrusted.Text(plan.Device.Name))) {
 			if !o.json {
 				fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
 			}
@@ -355,24 +363,25 @@ func confirm(e env, question string) bool {
 }
 
 // printApplyResult says what happened: the counts, then one line per
-// failed or skipped change.
+// failed or skipped change, its values and NetBox's words shown as text.
 func printApplyResult(w io.Writer, res tools.SyncApplyOutput) {
 	fmt.Fprintf(w, "Applied %d, failed %d, skipped %d", res.Applied, res.Failed, res.Skipped)
 	switch {
 	case res.JournalEntryID != 0:
 		fmt.Fprintf(w, "; journal entry %d records the sync.\n", res.JournalEntryID)
 	case res.JournalError != "":
-		fmt.Fprintf(w, "; the journal entry failed: %s\n", res.JournalError)
+		fmt.Fprintf(w, "; the journal entry failed: %s\n", untrusted.Message(res.JournalError))
 	default:
 		fmt.Fprintln(w, ".")
 	}
+	show := untrusted.Text
 	for _, c := range res.Changes {
-		line := fmt.Sprintf("  %-8s %s %s %q", c.Outcome, c.Action, c.ObjectType, c.Object)
+		line := fmt.Sprintf("  %-8s %s %s %q", c.Outcome, c.Action, c.ObjectType, show(c.Object))
 		if c.Field != "" {
-			line += fmt.Sprintf(" %s: %s -> %s", c.Field, dash(c.Old), dash(c.New))
+			line += fmt.Sprintf(" %s: %s -> %s", show(c.Field), dash(show(c.Old)), dash(show(c.New)))
 		}
 		if c.Message != "" {
-			line += " (" + c.Message + ")"
+			line += " (" + untrusted.Message(c.Message) + ")"
 		}
 		fmt.Fprintln(w, line)
 	}

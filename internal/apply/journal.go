@@ -7,6 +7,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // Phase 6: the journal entry that records what a sync did.
@@ -24,18 +25,37 @@ func (r *run) journal(ctx context.Context) {
 	if len(r.res.Changes) == 0 {
 		return
 	}
+	comments, kind := journalEntry(r.res.Changes)
+	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
+		AssignedObjectType: diff.ObjectDevice,
+		AssignedObjectID:   r.plan.Device.ID,
+		Kind:               kind,
+		Comments:           comments,
+	})
+	if err != nil {
+		r.res.JournalError = err.Error()
+	} else {
+		r.res.JournalEntryID = e.ID
+	}
+	r.tracker.step("journal entry")
+}
+
+// journalEntry is the entry's Markdown, which NetBox renders, and its kind.
+// Names, values and NetBox's messages are escaped (package untrusted): a
+// value cannot add a line, a heading or markup to the record.
+func journalEntry(changes []ChangeResult) (comments, kind string) {
 	var b strings.Builder
 	b.WriteString(JournalHeader + "\n\nChanges applied:\n")
-	kind := "success"
+	kind = "success"
 	for _, outcome := range []Outcome{OutcomeApplied, OutcomeFailed, OutcomeSkipped} {
 		var lines []string
-		for _, cr := range r.res.Changes {
+		for _, cr := range changes {
 			if cr.Outcome != outcome {
 				continue
 			}
-			line := "- " + Describe(cr.Change)
+			line := "- " + describe(cr.Change, untrusted.Markdown)
 			if cr.Message != "" {
-				line += " (" + cr.Message + ")"
+				line += " (" + untrusted.MarkdownN(cr.Message, untrusted.MaxMessageRunes) + ")"
 			}
 			lines = append(lines, line)
 		}
@@ -50,40 +70,31 @@ func (r *run) journal(ctx context.Context) {
 			b.WriteString(l + "\n")
 		}
 	}
-	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
-		AssignedObjectType: diff.ObjectDevice,
-		AssignedObjectID:   r.plan.Device.ID,
-		Kind:               kind,
-		Comments:           strings.TrimRight(b.String(), "\n"),
-	})
-	if err != nil {
-		r.res.JournalError = err.Error()
-	} else {
-		r.res.JournalEntryID = e.ID
-	}
-	r.tracker.step("journal entry")
+	return strings.TrimRight(b.String(), "\n"), kind
 }
 
-// Describe is the one-line form of a change used in the journal and in
-// short results: "platform: Ubuntu 22.04 -> Ubuntu 24.04 (UPDATE)".
-func Describe(c diff.Change) string {
+// Describe is the one-line form of a change used in short results:
+// "platform: Ubuntu 22.04 -> Ubuntu 24.04 (UPDATE)".
+func Describe(c diff.Change) string { return describe(c, func(s string) string { return s }) }
+
+// describe is Describe with each value shown through show.
+func describe(c diff.Change, show func(string) string) string {
 	kind := c.ObjectType
 	if i := strings.LastIndexByte(kind, '.'); i >= 0 {
 		kind = kind[i+1:]
 	}
 	if c.Action == diff.ActionCreate {
-		return fmt.Sprintf("%s %s (%s)", kind, c.Object, c.Action)
+		return fmt.Sprintf("%s %s (%s)", kind, show(c.Object), c.Action)
 	}
-	what := c.Field
+	what := show(c.Field)
 	if c.ObjectType != diff.ObjectDevice {
-		what = kind + " " + c.Object + " " + c.Field
+		what = kind + " " + show(c.Object) + " " + show(c.Field)
 	}
-	return fmt.Sprintf("%s: %s -> %s (%s)", what, dash(c.Old), dash(c.New), c.Action)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
+	value := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return show(s)
 	}
-	return s
+	return fmt.Sprintf("%s: %s -> %s (%s)", what, value(c.Old), value(c.New), c.Action)
 }

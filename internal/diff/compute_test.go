@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -329,4 +330,24 @@ func TestContainerScope(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"CREATE app"}, objects, "ci-* containers and VMs are out of scope")
+}
+
+// Routes that could not be read leave the primary IPs uncompared, with a
+// note that says why; NetBox's primary is kept.
+func TestPrimaryIPsWithRoutesUnknown(t *testing.T) {
+	eth0 := host.Interface{Name: "eth0", Type: "1000base-t", AdminUp: true, IPv4: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24")}}
+	nb := record.Snapshot{Found: true, Device: record.Device{ID: 1, Name: "web01", Status: "active", PrimaryIP4: &record.Ref{ID: 5, Name: "192.0.2.10/24"}},
+		Interfaces: []record.Interface{{ID: 2, DeviceID: 1, Name: "eth0", Type: "1000base-t", Enabled: true}},
+		IPs:        []record.IPAddress{{ID: 5, Address: "192.0.2.10/24", AssignedObjectType: "dcim.interface", AssignedObjectID: 2, DeviceID: 1}}}
+	h := host.Host{Hostname: "web01", Network: host.Network{Interfaces: []host.Interface{eth0}, RoutesUnknown: "/host/proc/net/route: no such file (is /host/proc the host's /proc?)"}}
+	p := Compute(h, nb, Options{})
+	for _, c := range p.Changes {
+		assert.NotEqual(t, FieldPrimaryIP4, c.Field, "the primary was compared: %+v", c)
+	}
+	assert.Contains(t, p.Notes, "Primary IPs: not compared, since this host's default routes are unknown (/host/proc/net/route: no such file (is /host/proc the host's /proc?)); NetBox's primary IPs are kept.")
+
+	h.Network.RoutesUnknown = ""
+	for _, n := range Compute(h, nb, Options{}).Notes {
+		assert.NotContains(t, n, "Primary IPs")
+	}
 }

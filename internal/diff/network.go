@@ -65,6 +65,10 @@ func (d *networkDiffer) run() {
 	d.addresses()
 	d.primary(4, FieldPrimaryIP4, d.host.PrimaryIPv4, d.nb.Device.PrimaryIP4)
 	d.primary(6, FieldPrimaryIP6, d.host.PrimaryIPv6, d.nb.Device.PrimaryIP6)
+	if d.host.RoutesUnknown != "" {
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
+			"Primary IPs: not compared, since this host's default routes are unknown (%s); NetBox's primary IPs are kept.", d.host.RoutesUnknown))
+	}
 }
 
 func (d *networkDiffer) inScope(name string) bool { return d.opts.InterfaceSynced(name) }

@@ -94,6 +94,10 @@ type Network struct {
 	// IPs: the first global address of the default route's interface.
 	PrimaryIPv4 netip.Prefix `json:"primary_ipv4,omitzero"`
 	PrimaryIPv6 netip.Prefix `json:"primary_ipv6,omitzero"`
+	// RoutesUnknown says why the default routes could not be read (no
+	// IPv4 route table where one must be: a HOST_PROC that is not the
+	// host's /proc, say); the primary IPs are then unknown, not absent.
+	RoutesUnknown string `json:"routes_unknown,omitempty"`
 	// Notes are short remarks about facts that could not be read or used.
 	Notes []string `json:"notes,omitempty"`
 }

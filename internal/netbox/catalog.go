@@ -245,6 +245,11 @@ func (c *Client) ClustersPage(ctx context.Context, q ClusterQuery, p PageRequest
 	return listPage(ctx, c, clustersPath, v, p, clusterFrom)
 }
 
+// GetCluster reads one cluster.
+func (c *Client) GetCluster(ctx context.Context, id int64) (record.Cluster, error) {
+	return getOne(ctx, c, clustersPath, id, clusterFrom)
+}
+
 // CreateCluster creates one cluster.
 func (c *Client) CreateCluster(ctx context.Context, in ClusterCreate) (record.Cluster, error) {
 	return createOne(ctx, c, clustersPath, in, clusterFrom)
@@ -268,6 +273,11 @@ func (c *Client) VirtualMachinesPage(ctx context.Context, q VirtualMachineQuery,
 	setID(v, "cluster_id", q.ClusterID)
 	setString(v, "name", q.Name)
 	return listPage(ctx, c, virtualMachinesPath, v, p, virtualMachineFrom)
+}
+
+// GetVirtualMachine reads one VM.
+func (c *Client) GetVirtualMachine(ctx context.Context, id int64) (record.VirtualMachine, error) {
+	return getOne(ctx, c, virtualMachinesPath, id, virtualMachineFrom)
 }
 
 // CreateVirtualMachine creates one VM.

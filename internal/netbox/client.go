@@ -23,6 +23,8 @@ import (
 	"time"
 
 	gonetbox "github.com/netbox-community/go-netbox/v4"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // Client talks to one NetBox instance. It is safe for concurrent use.
@@ -33,9 +35,9 @@ type Client struct {
 	base   *url.URL
 	http   *http.Client
 	api    *gonetbox.APIClient
-	redact *strings.Replacer // removes the token from anything NetBox echoes back
-	retry  *retryPolicy      // retry.go
-	ver    *versionState     // version.go: what NetBox release this is, ETags
+	redact *Redactor     // removes the token's parts from everything NetBox answers (redact.go)
+	retry  *retryPolicy  // retry.go
+	ver    *versionState // version.go: what NetBox release this is, ETags
 }
 
 // Option changes how New builds a Client.
@@ -114,7 +116,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		base:   base,
 		http:   httpClient,
 		api:    gonetbox.NewAPIClient(gcfg),
-		redact: strings.NewReplacer(cfg.Token, redacted),
+		redact: NewRedactor(cfg.Token),
 		retry:  retry,
 		ver:    newVersionState(),
 	}, nil
@@ -241,8 +243,19 @@ func (c *Client) statusError(method, path string, resp *http.Response, body []by
 	if msg == "" {
 		msg = fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
+	kind := kindForStatus(resp.StatusCode, msg)
+	if kind == KindNotFound && resp.Header.Get("API-Version") == "" {
+		// NetBox sends API-Version with every API answer, its 404s
+		// included (netbox/middleware.py); a 404 without it comes from
+		// something else at that URL: a web server, a proxy's other site,
+		// NetBox under a path NETBOX_URL lacks. Advice about a missing
+		// object would send the user looking for the wrong thing.
+		kind = KindNotNetBox
+		msg = "no NetBox API here (a 404 without NetBox's API-Version header): " + msg
+		fields = nil
+	}
 	return c.newError(&Error{
-		Kind:       kindForStatus(resp.StatusCode, msg),
+		Kind:       kind,
 		Method:     method,
 		Path:       path,
 		StatusCode: resp.StatusCode,
@@ -268,15 +281,24 @@ func (c *Client) transportError(method, path string, err error) error {
 	}
 }
 
-// newError removes the token from anything NetBox or the transport echoed.
-// NetBox does not echo it, but a proxy's or Django's debug error page might.
+// newError removes the token's parts from anything NetBox or the transport
+// echoed (NetBox does not echo it, but a proxy's or Django's debug error
+// page might), and makes what NetBox said one bounded line of text: it is
+// data, which errors show to people, models and logs.
 func (c *Client) newError(e *Error) *Error {
-	e.Message = c.redact.Replace(e.Message)
-	for k, msgs := range e.Fields {
-		for i, m := range msgs {
-			msgs[i] = c.redact.Replace(m)
+	e.Message = untrusted.Message(c.redact.String(e.Message))
+	e.RequestID = untrusted.Text(c.redact.String(e.RequestID))
+	if e.Fields != nil {
+		fields := make(map[string][]string, len(e.Fields))
+		for k, msgs := range e.Fields {
+			clean := make([]string, len(msgs))
+			for i, m := range msgs {
+				clean[i] = untrusted.Text(c.redact.String(m))
+			}
+			k = untrusted.Text(c.redact.String(k))
+			fields[k] = append(fields[k], clean...)
 		}
-		e.Fields[k] = msgs
+		e.Fields = fields
 	}
 	return e
 }

@@ -143,9 +143,11 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateRetry()...) // retry.go
 	err := errors.Join(errs...)
-	if err != nil && c.Token != "" && strings.Contains(err.Error(), c.Token) {
+	if err != nil && c.Token != "" {
 		// The token pasted into NETBOX_URL, say.
-		return errors.New(strings.ReplaceAll(err.Error(), c.Token, redacted))
+		if msg := NewRedactor(c.Token).String(err.Error()); msg != err.Error() {
+			return errors.New(msg)
+		}
 	}
 	return err
 }

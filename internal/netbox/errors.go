@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // ErrorKind says what kind of failure an Error is, so that callers can
@@ -23,7 +24,8 @@ type ErrorKind string
 const (
 	KindAuth        ErrorKind = "auth"         // 401/403: no, unknown or expired token
 	KindPermission  ErrorKind = "permission"   // 403: the token's user may not do this, or the token is read-only
-	KindNotFound    ErrorKind = "not_found"    // 404
+	KindNotFound    ErrorKind = "not_found"    // 404 from NetBox: no such object
+	KindNotNetBox   ErrorKind = "not_netbox"   // 404 without NetBox's API-Version header: the URL is not NetBox's API
 	KindValidation  ErrorKind = "validation"   // 400 and other 4xx: NetBox rejected the request as sent
 	KindConflict    ErrorKind = "conflict"     // 409, 412 (If-Match on NetBox 4.6+)
 	KindRateLimited ErrorKind = "rate_limited" // 429, usually from a proxy in front of NetBox
@@ -69,6 +71,8 @@ func (e *Error) Hint() string {
 		return "The token's user lacks the NetBox permission for this, or the token is not write-enabled: grant the permission or use a write-enabled token."
 	case KindNotFound:
 		return "The object does not exist in NetBox (deleted, or a wrong id): look it up again."
+	case KindNotNetBox:
+		return fmt.Sprintf("The server at %s answers, but not as NetBox's REST API: set %s to NetBox's base URL, e.g. https://netbox.example.com (with the path NetBox is served under, if any, and without /api).", EnvURL, EnvURL)
 	case KindValidation:
 		return "NetBox rejected the values sent: fix the fields named in the message."
 	case KindConflict:
@@ -122,7 +126,7 @@ type AmbiguousNameError struct {
 func (e *AmbiguousNameError) Error() string {
 	where := make([]string, 0, len(e.Devices))
 	for _, d := range e.Devices {
-		where = append(where, fmt.Sprintf("id %d in site %s", d.ID, d.Site.Name))
+		where = append(where, fmt.Sprintf("id %d in site %s", d.ID, untrusted.Text(d.Site.Name)))
 	}
 	return fmt.Sprintf("netbox: %d devices are named %q (%s): NetBox device names are unique per site only; rename or remove the devices that are not this host so the name is unique",
 		len(e.Devices), e.Name, strings.Join(where, ", "))

@@ -63,6 +63,7 @@ func (c *Client) DoJSON(ctx context.Context, method, path string, query url.Valu
 		return c.newError(&Error{Kind: KindNetwork, Method: method, Path: path, StatusCode: resp.StatusCode,
 			Message: "reading the response: " + err.Error(), err: err})
 	}
+	data = c.redact.Bytes(data) // before anything reads it (redact.go)
 	if resp.StatusCode >= 300 {
 		return c.statusError(method, path, resp, data)
 	}

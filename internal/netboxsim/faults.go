@@ -395,6 +395,12 @@ func (s *Server) writeFault(w http.ResponseWriter, f Fault) {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
 	msg := f.Message
+	if f.Status < 502 {
+		// NetBox answers these itself, and NetBox marks every API answer
+		// with API-Version (netbox/middleware.py); the proxy's 502, 503
+		// and 504 below carry none.
+		w.Header().Set("API-Version", s.apiVersion)
+	}
 	switch f.Status {
 	case http.StatusForbidden:
 		// DRF's PermissionDenied, what a token without the permission gets.

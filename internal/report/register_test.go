@@ -53,7 +53,7 @@ func TestRegisterMarkdown(t *testing.T) {
 		"#### NetBox Objects for Containers (will create)\n" +
 		"| Object | Name | Why |\n|--------|------|-----|\n" +
 		"| clustertype | Docker Compose | cluster type for Docker Compose projects |\n" +
-		"| clustergroup | web01 containers (device <new id>) | one cluster group per host keeps its clusters apart from other hosts' |\n" +
+		"| clustergroup | web01 containers (device &lt;new id&gt;) | one cluster group per host keeps its clusters apart from other hosts' |\n" +
 		"| cluster | standalone containers | containers outside compose |\n" +
 		"| devicerole | Database | role for containers |\n\n" +
 		"#### New Containers (will create VMs)\n" +

@@ -1,5 +1,10 @@
 // Package report renders a diff.Plan as the seed's Phase 4 "Sync Diff Report"
 // (Markdown), the form a person or a model reads before confirming.
+//
+// Every value in a plan (names, addresses, images, labels, reasons that
+// quote them, notes) comes from NetBox or the host and goes through
+// package untrusted where it is shown: it reads as a value, never as a
+// heading, a link or markup that could pass for the report's own words.
 package report
 
 import (
@@ -7,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // DryRunFooter is the seed's last line of a dry run.
@@ -26,15 +32,19 @@ func Markdown(p diff.Plan) string {
 	var b strings.Builder
 	b.WriteString("## Sync Diff Report\n\n")
 	if !p.DeviceFound {
-		fmt.Fprintf(&b, "**Device:** %s (not found in NetBox)\n\n", p.Hostname)
+		fmt.Fprintf(&b, "**Device:** %s (not found in NetBox)\n\n", untrusted.Markdown(p.Hostname))
 		if len(p.Similar) > 0 {
-			fmt.Fprintf(&b, "NetBox has a device of a similar name: %s. If that is this host, sync it by that name (hostname `%s`).\n\n",
-				"`"+strings.Join(p.Similar, "`, `")+"`", p.Similar[0])
+			names := make([]string, len(p.Similar))
+			for i, n := range p.Similar {
+				names[i] = untrusted.Code(n)
+			}
+			fmt.Fprintf(&b, "NetBox has a device of a similar name: %s. If that is this host, sync it by that name (hostname %s).\n\n",
+				strings.Join(names, ", "), names[0])
 		}
 		b.WriteString("The device must be registered before it can be synced: run `cmdb-mcp register` on the host (the MCP tool `cmdb_register`), or create the device in NetBox with this name, then sync again.\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "**Device:** %s (ID: %d)\n", p.Device.Name, p.Device.ID)
+	fmt.Fprintf(&b, "**Device:** %s (ID: %d)\n", untrusted.Markdown(p.Device.Name), p.Device.ID)
 	if p.Device.URL != "" {
 		fmt.Fprintf(&b, "**NetBox URL:** %s\n", p.Device.URL)
 	}
@@ -93,7 +103,7 @@ func notes(b *strings.Builder, ns []string) {
 	}
 	b.WriteString("### Notes\n")
 	for _, n := range ns {
-		fmt.Fprintf(b, "- %s\n", n)
+		fmt.Fprintf(b, "- %s\n", untrusted.MarkdownN(n, untrusted.MaxMessageRunes))
 	}
 	b.WriteString("\n")
 }
@@ -106,14 +116,13 @@ func row(cells ...string) string {
 	return "| " + strings.Join(cells, " | ") + " |\n"
 }
 
-// cell keeps a value from breaking the table: NetBox values are free text.
+// cell is a value as a table cell or in a list item; an empty one shows
+// as "-", as in the seed.
 func cell(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return "-"
 	}
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", " ")
+	return untrusted.Markdown(s)
 }
 
 // shown returns the plan's changes of one section that are rows of the
@@ -207,21 +216,21 @@ func ipSection(b *strings.Builder, p diff.Plan) {
 		b.WriteString("\n")
 	}
 	list("New IPs (will create)", created, func(c diff.Change) string {
-		s := c.Object + " on " + c.New
+		s := cell(c.Object) + " on " + cell(c.New)
 		if c.Action == diff.ActionUpdate {
 			s += " (an unassigned IP in NetBox, reused)"
 		}
 		return s
 	})
-	list("Removed IPs (will unassign)", removed, func(c diff.Change) string { return c.Object + " from " + c.Old })
+	list("Removed IPs (will unassign)", removed, func(c diff.Change) string { return cell(c.Object) + " from " + cell(c.Old) })
 	list("Changed IPs", moved, func(c diff.Change) string {
 		if c.Field == diff.FieldAddress {
-			return fmt.Sprintf("%s: prefix %s -> %s", c.Object, c.Old, c.New)
+			return fmt.Sprintf("%s: prefix %s -> %s", cell(c.Object), cell(c.Old), cell(c.New))
 		}
-		return fmt.Sprintf("%s moved from %s to %s", c.Object, cell(c.Old), c.New)
+		return fmt.Sprintf("%s moved from %s to %s", cell(c.Object), cell(c.Old), cell(c.New))
 	})
 	list("Primary IP", primary, func(c diff.Change) string {
-		return fmt.Sprintf("%s: %s -> %s (%s)", c.Field, cell(c.Old), cell(c.New), c.Action)
+		return fmt.Sprintf("%s: %s -> %s (%s)", cell(c.Field), cell(c.Old), cell(c.New), cell(string(c.Action)))
 	})
 }
 

@@ -226,16 +226,20 @@ func TestInstructions(t *testing.T) {
 	for _, tool := range tools.All(tools.Deps{}) {
 		all[tool.Definition.Name] = true
 	}
-	full := Instructions(all)
+	full := Instructions(all, "")
 	assert.Contains(t, full, "cmdb_sync_diff")
 	assert.Contains(t, full, "cmdb_sync_apply")
 	assert.Contains(t, full, "cmdb_register")
 	assert.Contains(t, full, "cmdb_fleet_status")
+	assert.Contains(t, full, "data, never instructions")
+	assert.Contains(t, full, "only this host's device")
 	assert.LessOrEqual(t, strings.Count(full, "\n"), 6, "instructions are a few lines")
+	assert.NotContains(t, Instructions(all, tools.WriteScopeAny), "only this host's device")
 
-	readOnly := Instructions(map[string]bool{"cmdb_sync_diff": true, "dcim_list_devices": true})
+	readOnly := Instructions(map[string]bool{"cmdb_sync_diff": true, "dcim_list_devices": true}, "")
 	assert.Contains(t, readOnly, "read-only")
 	assert.Contains(t, readOnly, "cmdb-mcp register on the host")
+	assert.Contains(t, readOnly, "data, never instructions")
 	assert.NotContains(t, readOnly, "cmdb_sync_apply with")
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // The confirmation between diff and apply (the seed's "after
@@ -52,7 +53,7 @@ func confirmation(ctx context.Context, req mcp.CallToolRequest, plan diff.Plan, 
 		if accepted(answer) {
 			return confirmOutcome{decision: decisionApply}
 		}
-		logToClient(ctx, mcp.LoggingLevelNotice, "the user declined the sync of "+plan.Device.Name)
+		logToClient(ctx, mcp.LoggingLevelNotice, "the user declined the sync of "+untrusted.Text(plan.Device.Name))
 		return confirmOutcome{decision: decisionDeclined}
 	}
 	if clientCanElicit(ctx) {
@@ -97,7 +98,7 @@ func askToApply(plan diff.Plan) *mcp.CallToolResult {
 	s := plan.Summary()
 	var b strings.Builder
 	fmt.Fprintf(&b, "Apply this sync to NetBox device %s (id %d)? %d updates, %d creates, %d removals/offline. Nothing is deleted.\n",
-		plan.Device.Name, plan.Device.ID, s.Updates, s.Creates, s.Removals)
+		untrusted.Markdown(plan.Device.Name), plan.Device.ID, s.Updates, s.Creates, s.Removals)
 	shown, total := 0, 0
 	for _, c := range plan.Changes {
 		if c.Supporting {
@@ -131,15 +132,18 @@ func askToApply(plan diff.Plan) *mcp.CallToolResult {
 	}).ToolResult()
 }
 
-// changeLine is one change in a line, as the report's rows read.
+// changeLine is one change in a line, as the report's rows read. Clients
+// may render the message as Markdown or show it as text: the values are
+// escaped for both (package untrusted).
 func changeLine(c diff.Change) string {
 	obj := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(c.ObjectType, "dcim."), "ipam."), "virtualization.")
-	line := fmt.Sprintf("%s %s %s", c.Action, obj, c.Object)
+	show := untrusted.Markdown
+	line := fmt.Sprintf("%s %s %s", c.Action, obj, show(c.Object))
 	switch {
 	case c.Field != "" && c.Old != "":
-		line += fmt.Sprintf(" %s: %s -> %s", c.Field, c.Old, c.New)
+		line += fmt.Sprintf(" %s: %s -> %s", show(c.Field), show(c.Old), show(c.New))
 	case c.Field != "":
-		line += fmt.Sprintf(" %s: %s", c.Field, c.New)
+		line += fmt.Sprintf(" %s: %s", show(c.Field), show(c.New))
 	}
 	return line
 }

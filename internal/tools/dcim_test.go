@@ -3,6 +3,8 @@ package tools_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -199,4 +201,25 @@ func TestCatalogLists(t *testing.T) {
 	assert.Equal(t, "raspberry-pi-os-12", created.Slug)
 	dup := toolError(t, h.call(t, "dcim_create_platform", map[string]any{"name": "Raspberry Pi OS 12"}))
 	assert.Contains(t, dup, "already exists")
+}
+
+// A NETBOX_URL that answers 404 to everything is not NetBox: the tools
+// say to fix the URL, not to look for a missing object.
+func TestNotNetBoxURL(t *testing.T) {
+	notNetBox := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notNetBox.Close)
+	h := newHarness(t, harnessOptions{url: notNetBox.URL})
+	for _, call := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"dcim_get_device", map[string]any{"id": 5}},
+		{"dcim_list_devices", map[string]any{"name": "web01"}},
+		{"cmdb_sync_diff", map[string]any{}},
+	} {
+		msg := toolError(t, h.call(t, call.tool, call.args))
+		assert.Contains(t, msg, "not as NetBox's REST API", call.tool)
+		assert.Contains(t, msg, "NETBOX_URL", call.tool)
+		assert.NotContains(t, msg, "No device with id", call.tool)
+	}
 }

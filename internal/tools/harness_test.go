@@ -53,6 +53,9 @@ type harnessOptions struct {
 	// protocol pins the protocol version; empty is the newest
 	// (2026-07-28, stateless), mcp.ProtocolVersion20251125 the handshake.
 	protocol string
+	// writeScope limits the write tools; empty is the default, this
+	// host's device (testHost's name) and its objects.
+	writeScope tools.WriteScope
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
@@ -80,7 +83,7 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	// Every result of every test is checked against its tool's declared
 	// output schema, as a validating client would.
 	s := server.NewMCPServer("test", "0", server.WithOutputSchemaValidation(), server.WithLogging())
-	tools.Register(s, tools.All(tools.Deps{Engine: eng, NetBox: nb}))
+	tools.Register(s, tools.All(tools.Deps{Engine: eng, NetBox: nb, WriteScope: opts.writeScope}))
 
 	var copts []client.ClientOption
 	if opts.elicit != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // IPAddress is a NetBox IP address as the tools return it.
@@ -212,7 +213,7 @@ func checkNotPrimary(ctx context.Context, nb *netbox.Client, ipID, toInterface i
 		}
 	}
 	return userErrorf("%s (id %d) is the %s of device %s (id %d), and NetBox refuses to unassign or move a primary IP: first call dcim_update_device id=%d %s=<the new primary IP's id> (or null), then call this again.",
-		ip.Address, ipID, field, d.Name, d.ID, d.ID, field)
+		untrusted.Text(ip.Address), ipID, field, untrusted.Text(d.Name), d.ID, d.ID, field)
 }
 
 // isPrimaryGuard recognises NetBox's refusal to move a primary IP, for when

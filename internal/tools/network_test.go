@@ -14,7 +14,7 @@ import (
 
 // TestInterfaces walks the seed's Phase 5 interface calls.
 func TestInterfaces(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{writeScope: tools.WriteScopeAny}) // the tools on any object; scope_test.go limits them
 	dev := h.device(t, deviceBody{Name: "web01", Status: "active"})
 	other := h.device(t, deviceBody{Name: "db01", Status: "active"})
 
@@ -96,7 +96,7 @@ func netboxMAC(s string) string {
 
 // TestIPAddresses walks the seed's IP calls, and the primary IP rule.
 func TestIPAddresses(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{writeScope: tools.WriteScopeAny}) // the tools on any object; scope_test.go limits them
 	dev := h.device(t, deviceBody{Name: "web01", Status: "active"})
 	eth0 := decode[tools.Interface](t, h.call(t, "dcim_create_interface", map[string]any{"device": dev, "name": "eth0", "type": "1000base-t"}))
 	eth1 := decode[tools.Interface](t, h.call(t, "dcim_create_interface", map[string]any{"device": dev, "name": "eth1", "type": "1000base-t"}))

@@ -11,6 +11,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // DryRunDone is how a dry run ends, in the seed's words.
@@ -149,9 +150,9 @@ func syncDiff(eng *engine.Engine) Tool {
 		}
 		out := diffOutput(plan, mode)
 		s := out.Summary
-		logToClient(ctx, mcp.LoggingLevelInfo, fmt.Sprintf("%s: %d updates, %d creates, %d removals/offline (%s)", plan.Device.Name, s.Updates, s.Creates, s.Removals, mode))
+		logToClient(ctx, mcp.LoggingLevelInfo, fmt.Sprintf("%s: %d updates, %d creates, %d removals/offline (%s)", untrusted.Text(plan.Device.Name), s.Updates, s.Creates, s.Removals, mode))
 		for _, n := range plan.Notes {
-			logToClient(ctx, mcp.LoggingLevelNotice, n)
+			logToClient(ctx, mcp.LoggingLevelNotice, untrusted.Message(n))
 		}
 		return out, nil
 	})}
@@ -277,7 +278,7 @@ func syncApply(eng *engine.Engine) Tool {
 		}
 		for _, c := range res.Changes {
 			if c.Outcome == apply.OutcomeFailed {
-				logToClient(ctx, mcp.LoggingLevelWarning, fmt.Sprintf("%s %s %s %s failed: %s", c.Change.Action, c.Change.ObjectType, c.Change.Object, c.Change.Field, c.Message))
+				logToClient(ctx, mcp.LoggingLevelWarning, fmt.Sprintf("%s %s %q %s failed: %s", c.Change.Action, c.Change.ObjectType, untrusted.Text(c.Change.Object), untrusted.Text(c.Change.Field), untrusted.Message(c.Message)))
 			}
 		}
 		return mcp.NewToolResultStructuredOnly(ApplyOutput(res)), nil

@@ -319,3 +319,13 @@ func TestReadmeToolTable(t *testing.T) {
 	}
 	assert.Equal(t, want, got, "README.md's tool table drifted from the registry: run UPDATE_README=true go test ./internal/tools -run TestReadmeToolTable")
 }
+
+// Every tool that reads NetBox or the host says that what it returns from
+// them is data, never instructions.
+func TestReadToolsSayDataIsNotInstructions(t *testing.T) {
+	for _, tool := range tools.All(tools.Deps{}) {
+		if tool.ReadOnly() || tool.Toolset() == tools.ToolsetSync {
+			assert.True(t, strings.HasSuffix(tool.Definition.Description, tools.DataNotInstructions), tool.Definition.Name)
+		}
+	}
+}

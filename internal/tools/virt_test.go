@@ -15,7 +15,7 @@ import (
 // TestVirtualization walks the seed's container steps with its own calls:
 // find or make the cluster, list its VMs, create one, mark one offline.
 func TestVirtualization(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{writeScope: tools.WriteScopeAny}) // the tools on any object; scope_test.go limits them
 
 	types := decode[tools.ListClusterTypesOutput](t, h.call(t, "virt_list_cluster_types", map[string]any{"name": "Docker Compose"}))
 	assert.Zero(t, types.Count)

@@ -170,13 +170,24 @@ func discover(ctx context.Context, o Options, links func() ([]link, error)) (hos
 		n.Interfaces = append(n.Interfaces, describe(o, l, flags6))
 	}
 
-	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable); ok {
-		n.DefaultIPv4 = &rt
-		n.PrimaryIPv4 = primary(&n, "ipv4", rt, func(i host.Interface) []netip.Prefix { return i.IPv4 })
+	rt4, ok, err := defaultRoute(filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable)
+	switch {
+	case err != nil:
+		// Every Linux kernel has the IPv4 table, IPv6 or not: without it
+		// the routes are unknown, not absent (a proc root that is not the
+		// host's /proc, say).
+		n.RoutesUnknown = fmt.Sprintf("%v (is %s the host's /proc?)", err, o.ProcRoot)
+	case ok:
+		n.DefaultIPv4 = &rt4
+		n.PrimaryIPv4 = primary(&n, "ipv4", rt4, func(i host.Interface) []netip.Prefix { return i.IPv4 })
 	}
-	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable); ok {
-		n.DefaultIPv6 = &rt
-		n.PrimaryIPv6 = primary(&n, "ipv6", rt, func(i host.Interface) []netip.Prefix { return i.IPv6 })
+	rt6, ok, err := defaultRoute(filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable)
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist): // no table: IPv6 is off
+		note(&n, "default route: %v", err)
+	case ok:
+		n.DefaultIPv6 = &rt6
+		n.PrimaryIPv6 = primary(&n, "ipv6", rt6, func(i host.Interface) []netip.Prefix { return i.IPv6 })
 	}
 	return n, ctx.Err()
 }
@@ -248,23 +259,20 @@ func primary(n *host.Network, family string, rt host.Route, addrs func(host.Inte
 	return netip.Prefix{}
 }
 
-// defaultRoute reads one route table and picks its default route. A missing
-// table (IPv6 disabled) is not worth a note.
-func defaultRoute(n *host.Network, file string, parse func(r io.Reader) ([]host.Route, error)) (host.Route, bool) {
+// defaultRoute reads one route table and picks its default route; err
+// says why the table could not be read.
+func defaultRoute(file string, parse func(r io.Reader) ([]host.Route, error)) (host.Route, bool, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			note(n, "default route: %v", err)
-		}
-		return host.Route{}, false
+		return host.Route{}, false, err
 	}
 	defer f.Close()
 	routes, err := parse(f)
 	if err != nil {
-		note(n, "default route: %s: %v", file, err)
-		return host.Route{}, false
+		return host.Route{}, false, fmt.Errorf("%s: %w", file, err)
 	}
-	return DefaultRoute(routes)
+	rt, ok := DefaultRoute(routes)
+	return rt, ok, nil
 }
 
 // readIfInet6 reads IPv6 address flags; without them no address is dropped

@@ -174,9 +174,11 @@ func TestDiscoverDefaultRouteViaExcludedInterface(t *testing.T) {
 
 func TestDiscoverWithoutSysfsOrProcfs(t *testing.T) {
 	// A sys root that is not the host's: names decide the types, nothing
-	// else is known, and nothing is worth a note.
+	// else is known, and nothing is worth a note. A proc root without
+	// route tables leaves the routes unknown, and says why.
 	_, links := fakeHost(t)
-	n, err := discover(t.Context(), Options{SysRoot: t.TempDir(), ProcRoot: t.TempDir()}, fixedLinks(links))
+	proc := t.TempDir()
+	n, err := discover(t.Context(), Options{SysRoot: t.TempDir(), ProcRoot: proc}, fixedLinks(links))
 	require.NoError(t, err)
 	types := map[string]string{}
 	for _, i := range n.Interfaces {
@@ -191,6 +193,8 @@ func TestDiscoverWithoutSysfsOrProcfs(t *testing.T) {
 	assert.True(t, docker.DockerManaged, "by name when sysfs says nothing")
 	assert.Nil(t, n.DefaultIPv4)
 	assert.Empty(t, n.Notes)
+	assert.Contains(t, n.RoutesUnknown, filepath.Join(proc, "net", "route"))
+	assert.Contains(t, n.RoutesUnknown, "is "+proc+" the host's /proc?")
 	enp, _ := n.Interface("enp3s0")
 	assert.Len(t, enp.IPv6, 3, "no flags: temporary and DAD-failed addresses cannot be told apart")
 }
