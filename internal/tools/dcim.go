@@ -78,6 +78,7 @@ func listDevices(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_devices",
 		mcp.WithDescription("Find NetBox devices by name, e.g. this host's record before a sync, optionally at one site."),
 		inputSchema[ListDevicesInput](),
+		netboxOutput[ListDevicesOutput](),
 		hints(readHints, "List devices"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListDevicesInput) (ListDevicesOutput, error) {
@@ -105,9 +106,9 @@ func listDevices(nb *netbox.Client) Tool {
 		empty := "No devices."
 		switch {
 		case name != "" && site != "":
-			empty = fmt.Sprintf("No device named %q at site %q: call again without site to search every site.", name, site)
+			empty = fmt.Sprintf("No device named %q at site %q: call again without site to search every site.", clip(name, maxEcho), clip(site, maxEcho))
 		case name != "":
-			empty = fmt.Sprintf("No device named %q in NetBox: if this is the host to sync, register it first (/cmdb register).", name)
+			empty = fmt.Sprintf("No device named %q in NetBox: if this is the host to sync, register it first (/cmdb register).", clip(name, maxEcho))
 		}
 		out.ListInfo = listInfo(page, len(out.Devices), got.Count, "name or site", empty)
 		return out, nil
@@ -137,6 +138,7 @@ func getDevice(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_get_device",
 		mcp.WithDescription("Read one NetBox device by id: status, serial, platform, site, role, type, primary IPs."),
 		inputSchema[GetInput](),
+		netboxOutput[Device](),
 		hints(readHints, "Get a device"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in GetInput) (Device, error) {
@@ -156,10 +158,10 @@ func getDevice(nb *netbox.Client) Tool {
 type UpdateDeviceInput struct {
 	ID         int64           `json:"id"`
 	Status     string          `json:"status,omitempty" enum:"active|offline|planned|staged|failed|inventory|decommissioning"`
-	Platform   Nullable[int64] `json:"platform,omitzero" jsonschema:"Platform id (dcim_list_platforms); null clears"`
+	Platform   Nullable[int64] `json:"platform,omitzero" jsonschema:"Platform id (dcim_list_platforms); null or 0 clears"`
 	Serial     *string         `json:"serial,omitempty"`
-	PrimaryIP4 Nullable[int64] `json:"primary_ip4,omitzero" jsonschema:"Id of an IPv4 on this device's interfaces; null clears"`
-	PrimaryIP6 Nullable[int64] `json:"primary_ip6,omitzero" jsonschema:"Id of an IPv6 on this device's interfaces; null clears"`
+	PrimaryIP4 Nullable[int64] `json:"primary_ip4,omitzero" jsonschema:"Id of an IPv4 on this device's interfaces; null or 0 clears"`
+	PrimaryIP6 Nullable[int64] `json:"primary_ip6,omitzero" jsonschema:"Id of an IPv6 on this device's interfaces; null or 0 clears"`
 }
 
 // foreignKey turns a Nullable id into DeviceUpdate's form: nil leaves the
@@ -181,6 +183,7 @@ func updateDevice(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_update_device",
 		mcp.WithDescription("Update a NetBox device: status, platform, serial, primary_ip4/6. Absent fields stay as they are."),
 		inputSchema[UpdateDeviceInput](),
+		netboxOutput[Device](),
 		hints(updateHints, "Update a device"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in UpdateDeviceInput) (Device, error) {
@@ -253,6 +256,7 @@ func listInterfaces(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_interfaces",
 		mcp.WithDescription("List a device's interfaces (device_id) with type, enabled, primary MAC."),
 		inputSchema[ListInterfacesInput](),
+		netboxOutput[ListInterfacesOutput](),
 		hints(readHints, "List interfaces"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListInterfacesInput) (ListInterfacesOutput, error) {
@@ -297,6 +301,7 @@ func createInterface(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_create_interface",
 		mcp.WithDescription("Create an interface on a device; with mac_address, also its primary MAC object."),
 		inputSchema[CreateInterfaceInput](),
+		netboxOutput[Interface](),
 		hints(createHints, "Create an interface"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateInterfaceInput) (Interface, error) {
@@ -335,6 +340,7 @@ func updateInterface(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_update_interface",
 		mcp.WithDescription("Update an interface: enabled, description, type, mac_address. Mark a removed one offline with enabled=false. A new mac_address becomes a MAC object on the interface and its primary MAC (NetBox 4.2+)."),
 		inputSchema[UpdateInterfaceInput](),
+		netboxOutput[Interface](),
 		hints(updateHints, "Update an interface"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in UpdateInterfaceInput) (Interface, error) {
@@ -463,6 +469,7 @@ func listMACAddresses(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_mac_addresses",
 		mcp.WithDescription("List MAC objects by device, interface or value, with the interface each is on."),
 		inputSchema[ListMACAddressesInput](),
+		netboxOutput[ListMACAddressesOutput](),
 		hints(readHints, "List MAC addresses"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListMACAddressesInput) (ListMACAddressesOutput, error) {
@@ -494,6 +501,7 @@ func createMACAddress(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_create_mac_address",
 		mcp.WithDescription("Create a MAC object, optionally on an interface. To make it the primary MAC use dcim_update_interface mac_address=."),
 		inputSchema[CreateMACAddressInput](),
+		netboxOutput[MACAddress](),
 		hints(createHints, "Create a MAC address"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateMACAddressInput) (MACAddress, error) {
@@ -555,6 +563,7 @@ func listSites(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_sites",
 		mcp.WithDescription("List NetBox sites (to register a device)."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListSitesOutput](),
 		hints(readHints, "List sites"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListSitesOutput, error) {
@@ -591,6 +600,7 @@ func listDeviceRoles(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_device_roles",
 		mcp.WithDescription("List device roles; vm_role ones also apply to VMs."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListDeviceRolesOutput](),
 		hints(readHints, "List device roles"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListDeviceRolesOutput, error) {
@@ -636,6 +646,7 @@ func listDeviceTypes(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_device_types",
 		mcp.WithDescription("List device types (model and manufacturer)."),
 		inputSchema[ListDeviceTypesInput](),
+		netboxOutput[ListDeviceTypesOutput](),
 		hints(readHints, "List device types"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListDeviceTypesInput) (ListDeviceTypesOutput, error) {
@@ -666,6 +677,7 @@ func listPlatforms(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_platforms",
 		mcp.WithDescription("List platforms (operating systems), e.g. to find the id for dcim_update_device platform=."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListPlatformsOutput](),
 		hints(readHints, "List platforms"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListPlatformsOutput, error) {
@@ -683,7 +695,7 @@ func listPlatforms(nb *netbox.Client) Tool {
 		}
 		empty := "No platforms."
 		if in.Name != "" {
-			empty = fmt.Sprintf("No platform named %q: create it with dcim_create_platform name=%q.", in.Name, in.Name)
+			empty = fmt.Sprintf("No platform named %q: create it with dcim_create_platform name=%q.", clip(in.Name, maxEcho), clip(in.Name, maxEcho))
 		}
 		out.ListInfo = listInfo(page, len(out.Platforms), got.Count, "name", empty)
 		return out, nil
@@ -717,6 +729,7 @@ func createPlatform(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_create_platform",
 		mcp.WithDescription("Create a platform (an OS such as \"Ubuntu 24.04 LTS\")."),
 		inputSchema[CreateSluggedInput](),
+		netboxOutput[Slugged](),
 		hints(createHints, "Create a platform"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateSluggedInput) (Slugged, error) {

@@ -219,7 +219,10 @@ type SyncApplyOutput struct {
 	Device diff.DeviceRef `json:"device"`
 	// Declined says the user refused in the client's confirmation dialog;
 	// nothing was written.
-	Declined       bool            `json:"declined,omitempty"`
+	Declined bool `json:"declined,omitempty"`
+	// Cancelled says the user dismissed the dialog without choosing;
+	// nothing was written.
+	Cancelled      bool            `json:"cancelled,omitempty"`
 	Applied        int             `json:"applied"`
 	Failed         int             `json:"failed"`
 	Skipped        int             `json:"skipped"`
@@ -267,6 +270,10 @@ func syncApply(eng *engine.Engine) Tool {
 		case decisionDeclined:
 			out := SyncApplyOutput{PlanID: plan.ID, Device: plan.Device, Declined: true, Changes: []AppliedChange{},
 				NextStep: "The user declined, so nothing was written. Ask what they want changed; the plan stays valid until it expires, or call cmdb_sync_diff again."}
+			return mcp.NewToolResultStructuredOnly(out), nil
+		case decisionCancelled:
+			out := SyncApplyOutput{PlanID: plan.ID, Device: plan.Device, Cancelled: true, Changes: []AppliedChange{},
+				NextStep: "The user closed the confirmation without answering, so nothing was written. Ask them in the chat whether to apply the report; if they say yes, call cmdb_sync_apply again with this plan_id."}
 			return mcp.NewToolResultStructuredOnly(out), nil
 		case decisionRefused:
 			return nil, userErrorf("Nothing was written: this client cannot ask the user to confirm, so show them report_markdown from cmdb_sync_diff, ask whether to apply it, and call cmdb_sync_apply again with confirm=true only after they agree.")
