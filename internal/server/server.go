@@ -23,6 +23,10 @@ type Options struct {
 	Version string
 	// Filter picks the tools offered (--read-only, --toolsets).
 	Filter tools.Filter
+	// NetBoxUnavailable says why there is no NetBox client (serve started
+	// without NETBOX_URL or a token, with what to set): the tools that
+	// need NetBox return it, and the instructions say so.
+	NetBoxUnavailable string
 }
 
 // New returns the MCP server with the tools opts.Filter allows, the
@@ -32,7 +36,7 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 	if version == "" {
 		version = "dev"
 	}
-	offered := tools.Select(tools.All(tools.Deps{Engine: eng, NetBox: nb}), opts.Filter)
+	offered := tools.Select(tools.All(tools.Deps{Engine: eng, NetBox: nb, NetBoxUnavailable: opts.NetBoxUnavailable}), opts.Filter)
 	names := map[string]bool{}
 	for _, t := range offered {
 		names[t.Definition.Name] = true
@@ -42,7 +46,7 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 		mcpserver.WithPromptCapabilities(false),
 		mcpserver.WithResourceCapabilities(false, false),
 		mcpserver.WithLogging(),
-		mcpserver.WithInstructions(Instructions(names)),
+		mcpserver.WithInstructions(instructions(names, opts.NetBoxUnavailable != "")),
 		// A panicking handler becomes an error for that call, not a dead server.
 		mcpserver.WithRecovery(),
 		mcpserver.WithResourceRecovery(),
@@ -57,13 +61,19 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 		s.AddPrompt(syncPrompt(names))
 	}
 	addResources(s, eng)
+	servers.Store(s, serverInfo{eng: eng, prompt: names["cmdb_sync_diff"]})
 	return s
 }
 
 // Instructions tell an agent how the offered tools fit together. Clients
 // put them in the model's context on every turn, so they stay a few lines.
-func Instructions(offered map[string]bool) string {
+func Instructions(offered map[string]bool) string { return instructions(offered, false) }
+
+func instructions(offered map[string]bool, noNetBox bool) string {
 	var b strings.Builder
+	if noNetBox {
+		b.WriteString("NetBox is not configured for this server (NETBOX_URL and NETBOX_TOKEN or NETBOX_TOKEN_FILE are missing): only cmdb_discover works; the other tools say what to set. Tell the user to set them in the MCP client's configuration of this server and restart it.\n")
+	}
 	b.WriteString("cmdb-mcp keeps this host's NetBox device record in sync with the host, following the /cmdb sync workflow (prompt cmdb_sync).\n")
 	switch {
 	case offered["cmdb_sync_apply"]:

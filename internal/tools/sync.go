@@ -136,7 +136,7 @@ func syncDiff(eng *engine.Engine) Tool {
 		if err != nil {
 			return SyncDiffOutput{}, err
 		}
-		plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: in.Hostname, Full: mode == ModeFull, NoCreateClusters: in.NoCreateClusters})
+		plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: in.Hostname, Full: mode == ModeFull, NoCreateClusters: in.NoCreateClusters, Owner: Owner(ctx)})
 		if err != nil {
 			return SyncDiffOutput{}, fmt.Errorf("sync diff: %w", err)
 		}
@@ -260,7 +260,7 @@ func syncApply(eng *engine.Engine) Tool {
 		if in.PlanID == "" {
 			return nil, userErrorf("plan_id is required: call cmdb_sync_diff, show its report to the user, and pass its plan_id once they confirm.")
 		}
-		plan, ok := eng.Plan(in.PlanID)
+		plan, ok := eng.PlanOf(in.PlanID, Owner(ctx))
 		if !ok {
 			return nil, engine.ErrUnknownPlan
 		}
@@ -278,7 +278,7 @@ func syncApply(eng *engine.Engine) Tool {
 		case decisionRefused:
 			return nil, userErrorf("Nothing was written: this client cannot ask the user to confirm, so show them report_markdown from cmdb_sync_diff, ask whether to apply it, and call cmdb_sync_apply again with confirm=true only after they agree.")
 		}
-		res, err := eng.Apply(ctx, in.PlanID, engine.WithProgress(progressOf(ctx, req)))
+		res, err := eng.Apply(ctx, in.PlanID, engine.WithProgress(progressOf(ctx, req)), engine.WithOwner(Owner(ctx)))
 		if err != nil {
 			return nil, fmt.Errorf("apply plan %s: %w", in.PlanID, err)
 		}

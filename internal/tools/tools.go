@@ -33,6 +33,11 @@ type Deps struct {
 	Engine *engine.Engine
 	// NetBox serves the NetBox tools.
 	NetBox *netbox.Client
+	// NetBoxUnavailable, when NetBox is nil, says why (not configured, and
+	// what to set): every tool that needs NetBox returns it as an isError
+	// result, and cmdb_discover still works, so that a server started
+	// without its configuration still answers its client.
+	NetBoxUnavailable string
 }
 
 // Tool is one MCP tool: the definition the model sees and its handler.
@@ -44,6 +49,26 @@ type Tool struct {
 // All returns every tool: the sync tools first, then the NetBox tools in
 // the order the seed workflow meets them.
 func All(d Deps) []Tool {
+	all := all(d)
+	if d.NetBox == nil && d.NetBoxUnavailable != "" {
+		for i, t := range all {
+			if t.Definition.Name != "cmdb_discover" {
+				all[i].Handler = unavailable(d.NetBoxUnavailable)
+			}
+		}
+	}
+	return all
+}
+
+// unavailable is the handler of a tool that needs the NetBox this server
+// was not given.
+func unavailable(why string) server.ToolHandlerFunc {
+	return func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return mcp.NewToolResultError(why), nil
+	}
+}
+
+func all(d Deps) []Tool {
 	nb := d.NetBox
 	return []Tool{
 		discover(d.Engine),

@@ -1,0 +1,231 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// post sends one JSON-RPC message (or batch) and returns the status and
+// body. header pairs are added.
+func post(t *testing.T, url, token, body string, header ...string) (int, string) {
+	t.Helper()
+	status, _, text := postH(t, url, token, body, header...)
+	return status, text
+}
+
+func postH(t *testing.T, url, token, body string, header ...string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// frontServer serves s over streamable HTTP in the test process, with a
+// token, and returns its /mcp URL.
+func frontServer(t *testing.T, s *mcpserver.MCPServer, opts HTTPOptions) (string, *httpHandler) {
+	t.Helper()
+	opts.AuthToken = testAuthToken
+	h, err := newHTTPHandler(s, TransportHTTP, opts)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		h.closeSessions(context.Background())
+	})
+	return srv.URL + MCPPath, h
+}
+
+func initialize(t *testing.T, url, protocol string) string {
+	t.Helper()
+	status, header, body := postH(t, url, testAuthToken, fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`, protocol))
+	require.Equal(t, http.StatusOK, status, body)
+	id := header.Get(mcpserver.HeaderKeySessionID)
+	require.NotEmpty(t, id, "no session id")
+	status, body = post(t, url, testAuthToken, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, mcpserver.HeaderKeySessionID, id)
+	require.Equal(t, http.StatusAccepted, status, body)
+	return id
+}
+
+// messages reads a response body, JSON or an event stream, as JSON-RPC
+// messages in order.
+func messages(t *testing.T, body string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	var chunks []string
+	if strings.Contains(body, "data: ") {
+		sc := bufio.NewScanner(strings.NewReader(body))
+		sc.Buffer(make([]byte, 1<<20), 8<<20)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				chunks = append(chunks, rest)
+			}
+		}
+	} else if strings.TrimSpace(body) != "" {
+		chunks = []string{body}
+	}
+	for _, c := range chunks {
+		var v any
+		require.NoError(t, json.Unmarshal([]byte(c), &v), c)
+		switch m := v.(type) {
+		case map[string]any:
+			out = append(out, m)
+		case []any:
+			for _, e := range m {
+				out = append(out, e.(map[string]any))
+			}
+		}
+	}
+	return out
+}
+
+func errorCode(t *testing.T, msg map[string]any) int {
+	t.Helper()
+	e, ok := msg["error"].(map[string]any)
+	require.True(t, ok, "not an error: %v", msg)
+	return int(e["code"].(float64))
+}
+
+// TestSessionsEnforced: ids are checked on every request of the revisions
+// that have sessions.
+func TestSessionsEnforced(t *testing.T) {
+	url, _ := frontServer(t, newTestServer(), HTTPOptions{})
+	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	for _, proto := range []string{"2025-03-26", "2025-06-18", "2025-11-25"} {
+		t.Run(proto, func(t *testing.T) {
+			id := initialize(t, url, proto)
+			status, body := post(t, url, testAuthToken, list, mcpserver.HeaderKeySessionID, id)
+			assert.Equal(t, http.StatusOK, status, body)
+
+			status, body = post(t, url, testAuthToken, list)
+			assert.Equal(t, http.StatusBadRequest, status, "no session id: %s", body)
+			assert.Contains(t, body, "Mcp-Session-Id")
+			status, body = post(t, url, testAuthToken, list, mcpserver.HeaderKeySessionID, "cmdb-00000000000000000000000000000000")
+			assert.Equal(t, http.StatusNotFound, status, "an id never issued: %s", body)
+			status, _ = post(t, url, testAuthToken, list, mcpserver.HeaderKeySessionID, "mcp-session-"+strings.Repeat("0", 36))
+			assert.Equal(t, http.StatusNotFound, status, "a well-formed id of another server")
+
+			for _, m := range []string{http.MethodGet, http.MethodDelete} {
+				req, _ := http.NewRequest(m, url, nil)
+				req.Header.Set("Authorization", "Bearer "+testAuthToken)
+				req.Header.Set("Accept", "text/event-stream")
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s without a session id", m)
+			}
+
+			req, _ := http.NewRequest(http.MethodDelete, url, nil)
+			req.Header.Set("Authorization", "Bearer "+testAuthToken)
+			req.Header.Set(mcpserver.HeaderKeySessionID, id)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusOK, resp.StatusCode, "DELETE")
+			status, body = post(t, url, testAuthToken, list, mcpserver.HeaderKeySessionID, id)
+			assert.Equal(t, http.StatusNotFound, status, "after DELETE: %s", body)
+			req, _ = http.NewRequest(http.MethodDelete, url, nil)
+			req.Header.Set("Authorization", "Bearer "+testAuthToken)
+			req.Header.Set(mcpserver.HeaderKeySessionID, id)
+			resp, err = http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusNotFound, resp.StatusCode, "a second DELETE")
+		})
+	}
+	// 2026-07-28 has no sessions: nothing to check.
+	status, body := post(t, url, testAuthToken, `{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`,
+		mcp.HeaderProtocolVersion, "2026-07-28", "Mcp-Method", "tools/list")
+	assert.Equal(t, http.StatusOK, status, body)
+}
+
+// TestAbandonedSessionsFreed opens 10,000 sessions and abandons them: once
+// their idle TTL passed, the heap is back where it started. It measures
+// memory, not time: it waits for the sessions to end, however long.
+func TestAbandonedSessionsFreed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 sessions")
+	}
+	s := newTestServer()
+	opts := HTTPOptions{AuthToken: testAuthToken, SessionIdleTTL: 300 * time.Millisecond, MaxSessions: 20000}
+	h, err := newHTTPHandler(s, TransportHTTP, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { h.closeSessions(context.Background()) })
+	serve := func(body string, header ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+MCPPath, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+testAuthToken)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	const n = 10000
+	for i := range n {
+		rec := serve(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
+		require.Equal(t, http.StatusOK, rec.Code)
+		id := rec.Header().Get(mcpserver.HeaderKeySessionID)
+		if i%1000 == 0 {
+			require.NotEmpty(t, id)
+		}
+		serve(`{"jsonrpc":"2.0","method":"notifications/initialized"}`, mcpserver.HeaderKeySessionID, id)
+	}
+	full := heap()
+	for sessionsLive(t, h) > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	after := heap()
+	t.Logf("heap: %.1f MB before, %.1f MB with %d abandoned sessions, %.1f MB once they ended", mb(before), mb(full), n, mb(after))
+	assert.Greater(t, full, before+uint64(n)*100, "the sessions took no memory: the measurement is broken")
+	assert.Less(t, after, before+(full-before)/10, "ended sessions kept their memory")
+}
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// sessionsLive is the number of sessions the transport keeps.
+func sessionsLive(t *testing.T, h *httpHandler) int {
+	t.Helper()
+	require.NotNil(t, h.sessions)
+	return h.sessions.count()
+}
+
+var _ = bytes.NewReader
+var _ = net.Dial
