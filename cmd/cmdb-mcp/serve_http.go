@@ -80,7 +80,7 @@ func (f *httpFlags) resolve(e env) (server.HTTPOptions, error) {
 	}
 	for _, d := range []struct {
 		flag, env, value string
-		into         *time.Duration
+		into             *time.Duration
 	}{
 		{"--session-idle-ttl", envSessionIdleTTL, f.sessionIdleTTL, &opts.SessionIdleTTL},
 		{"--read-timeout", envReadTimeout, f.readTimeout, &opts.ReadTimeout},

@@ -19,9 +19,11 @@ const (
 	maxHeaderBytes        = 64 << 10
 )
 
-func (o HTTPOptions) readTimeout() time.Duration  { return orDefault(o.ReadTimeout, DefaultReadTimeout) }
-func (o HTTPOptions) writeTimeout() time.Duration { return orDefault(o.WriteTimeout, DefaultWriteTimeout) }
-func (o HTTPOptions) idleTimeout() time.Duration  { return orDefault(o.IdleTimeout, DefaultIdleTimeout) }
+func (o HTTPOptions) readTimeout() time.Duration { return orDefault(o.ReadTimeout, DefaultReadTimeout) }
+func (o HTTPOptions) writeTimeout() time.Duration {
+	return orDefault(o.WriteTimeout, DefaultWriteTimeout)
+}
+func (o HTTPOptions) idleTimeout() time.Duration { return orDefault(o.IdleTimeout, DefaultIdleTimeout) }
 
 func (o HTTPOptions) maxConnections() int {
 	if o.MaxConnections > 0 {

@@ -30,11 +30,11 @@ const confirmField = "apply"
 type decision int
 
 const (
-	decisionApply    decision = iota // go ahead
-	decisionAsk                      // return ask: the client asks the user
-	decisionDeclined                 // the user said no
-	decisionCancelled                // the user dismissed the dialog without answering
-	decisionRefused                  // no way to ask and no confirm flag
+	decisionApply     decision = iota // go ahead
+	decisionAsk                       // return ask: the client asks the user
+	decisionDeclined                  // the user said no
+	decisionCancelled                 // the user dismissed the dialog without answering
+	decisionRefused                   // no way to ask and no confirm flag
 )
 
 type confirmOutcome struct {
