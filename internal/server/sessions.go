@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,9 +18,9 @@ const (
 	// before it is ended: as long as a plan lives, since a plan is bound
 	// to the session that made it.
 	DefaultSessionIdleTTL = time.Hour
-	// DefaultMaxSessions bounds the sessions kept at once; past it, the
-	// session idle the longest is ended to make room.
-	DefaultMaxSessions = 1000
+	// DefaultMaxSessions bounds the sessions kept at once (about 25 MB of
+	// them); past it, the session idle the longest is ended to make room.
+	DefaultMaxSessions = 10000
 )
 
 // sessionPrefix starts every session id this server issues.
@@ -45,6 +46,9 @@ type sessions struct {
 	// end removes mcp-go's state of a session this store ended; set
 	// before the first session is issued.
 	end func(id string)
+
+	// evicted counts the sessions ended to make room, for the sweeper's log.
+	evicted atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -84,7 +88,7 @@ func (s *sessions) Generate() string {
 	s.live[id] = &sessionState{lastActive: s.now()}
 	s.mu.Unlock()
 	if evicted != "" {
-		slog.Info("ended the session idle the longest to make room for a new one", "max_sessions", s.max)
+		s.evicted.Add(1)
 		s.end(evicted)
 	}
 	return id
@@ -210,6 +214,9 @@ func (s *sessions) start() {
 			case <-s.stop:
 				return
 			case <-t.C:
+				if evicted := s.evicted.Swap(0); evicted > 0 {
+					slog.Warn("ended the sessions idle the longest to make room for new ones", "ended", evicted, "max_sessions", s.max)
+				}
 				if n := s.expire(); n > 0 {
 					attrs := []any{"ended", n, "live", s.count(), "idle_ttl", s.ttl.String()}
 					if slog.Default().Enabled(context.Background(), slog.LevelDebug) {
