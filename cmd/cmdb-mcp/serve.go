@@ -25,7 +25,7 @@ const (
 )
 
 func runServe(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync]")
+	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync] [--session-idle-ttl 1h] [--read-timeout 30s] [--write-timeout 15m] [--idle-timeout 2m] [--max-connections 128]")
 	transport := fs.String("transport", "", "stdio (default), sse (legacy HTTP+SSE) or http (streamable HTTP at /mcp) (env "+envTransport+")")
 	httpF := addHTTPFlags(fs)
 	filterF := addFilterFlags(fs)

@@ -227,5 +227,40 @@ func sessionsLive(t *testing.T, h *httpHandler) int {
 	return h.sessions.count()
 }
 
-var _ = bytes.NewReader
-var _ = net.Dial
+// TestFrontErrorCodes: what mcp-go would answer with -32603 gets the
+// codes the specification gives, over HTTP, in a batch too.
+func TestFrontErrorCodes(t *testing.T) {
+	url, _ := frontServer(t, newTestServer(), HTTPOptions{})
+	id := initialize(t, url, "2025-03-26")
+	prompt := `{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"cmdb_sync","arguments":{"mode":"bogus"}}}`
+	read := `{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"cmdb://plans/plan-00"}}`
+	status, body := post(t, url, testAuthToken, prompt, mcpserver.HeaderKeySessionID, id)
+	require.Equal(t, http.StatusOK, status, body)
+	msgs := messages(t, body)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, mcp.INVALID_PARAMS, errorCode(t, msgs[0]))
+
+	status, body = post(t, url, testAuthToken, "["+prompt+","+read+"]", mcpserver.HeaderKeySessionID, id)
+	require.Equal(t, http.StatusOK, status, body)
+	msgs = messages(t, body)
+	require.Len(t, msgs, 2)
+	assert.Equal(t, mcp.INVALID_PARAMS, errorCode(t, msgs[0]))
+	assert.Equal(t, mcp.RESOURCE_NOT_FOUND, errorCode(t, msgs[1]))
+	data := msgs[1]["error"].(map[string]any)["data"].(map[string]any)
+	assert.Equal(t, "cmdb://plans/plan-00", data["uri"])
+}
+
+// TestUnauthenticatedNotRead: a request without the token is answered
+// 401 before its body arrives, and the connection is closed.
+func TestUnauthenticatedNotRead(t *testing.T) {
+	url, _ := frontServer(t, newTestServer(), HTTPOptions{})
+	host := strings.TrimPrefix(strings.TrimSuffix(url, MCPPath), "http://")
+	c, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	defer c.Close()
+	fmt.Fprintf(c, "POST /mcp HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\n{", host)
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	out, err := io.ReadAll(c)
+	require.NoError(t, err, "the connection was not closed after the 401")
+	assert.True(t, bytes.HasPrefix(out, []byte("HTTP/1.1 401")), "%s", out)
+}

@@ -243,6 +243,25 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *guard) reject(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	slog.Warn("refused an HTTP request", "status", status, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 	w.Header().Set("Connection", "close")
+	// net/http reads up to 256 KB of an unread body after the handler, to
+	// reuse the connection, even with Connection: close; taking the
+	// connection over is the way to answer and close without reading it.
+	if hj, ok := w.(http.Hijacker); ok && r.ProtoMajor == 1 {
+		if conn, buf, err := hj.Hijack(); err == nil {
+			defer conn.Close()
+			body := msg + "\n"
+			_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+			h := w.Header().Clone()
+			h.Set("Content-Type", "text/plain; charset=utf-8")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Content-Length", fmt.Sprint(len(body)))
+			_ = h.Write(buf)
+			fmt.Fprintf(buf, "\r\n%s", body)
+			_ = buf.Flush()
+			return
+		}
+	}
 	http.Error(w, msg, status)
 }
 
