@@ -172,7 +172,7 @@ func TestProtocolAbandonedSessions(t *testing.T) {
 		t.Skip("10,000 sessions")
 	}
 	nb := staleNetBox(t)
-	srv := serveHTTPForTest(t, append(nb.env(), "CMDB_LOG_LEVEL=debug", "CMDB_SESSION_IDLE_TTL=2s"))
+	srv := serveHTTPForTest(t, append(nb.env(), "CMDB_LOG_LEVEL=debug", "CMDB_SESSION_IDLE_TTL=2s", "CMDB_MAX_SESSIONS=20000"))
 	waitSweep := func(atLeast int) (ended, heap uint64) {
 		deadline := time.Now().Add(3 * time.Minute)
 		for time.Now().Before(deadline) {

@@ -27,6 +27,7 @@ const (
 	envWriteTimeout   = "CMDB_WRITE_TIMEOUT"
 	envIdleTimeout    = "CMDB_IDLE_TIMEOUT"
 	envMaxConnections = "CMDB_MAX_CONNECTIONS"
+	envMaxSessions    = "CMDB_MAX_SESSIONS"
 )
 
 // httpFlags configure the sse and http transports: where to listen, who
@@ -40,7 +41,7 @@ type httpFlags struct {
 	sessionIdleTTL               string
 	readTimeout, writeTimeout    string
 	idleTimeout                  string
-	maxConnections               string
+	maxConnections, maxSessions  string
 }
 
 func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
@@ -58,6 +59,7 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 	fs.StringVar(&f.writeTimeout, "write-timeout", "", "time an answer may take, the longest apply included, default "+server.DefaultWriteTimeout.String()+" (env "+envWriteTimeout+")")
 	fs.StringVar(&f.idleTimeout, "idle-timeout", "", "close a keep-alive connection idle this long, default "+server.DefaultIdleTimeout.String()+" (env "+envIdleTimeout+")")
 	fs.StringVar(&f.maxConnections, "max-connections", "", "connections served at once, default "+strconv.Itoa(server.DefaultMaxConnections)+" (env "+envMaxConnections+")")
+	fs.StringVar(&f.maxSessions, "max-sessions", "", "http sessions kept at once, about 10 KB each; past it the one idle the longest ends; default "+strconv.Itoa(server.DefaultMaxSessions)+" (env "+envMaxSessions+")")
 	return f
 }
 
@@ -97,12 +99,22 @@ func (f *httpFlags) resolve(e env) (server.HTTPOptions, error) {
 		}
 		*d.into = dur
 	}
-	if v := strings.TrimSpace(envOr(e, f.maxConnections, envMaxConnections)); v != "" {
+	for _, l := range []struct {
+		flag, env, value string
+		into             *int
+	}{
+		{"--max-connections", envMaxConnections, f.maxConnections, &opts.MaxConnections},
+		{"--max-sessions", envMaxSessions, f.maxSessions, &opts.MaxSessions},
+	} {
+		v := strings.TrimSpace(envOr(e, l.value, l.env))
+		if v == "" {
+			continue
+		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return server.HTTPOptions{}, fmt.Errorf("--max-connections (%s) %q: want a positive number", envMaxConnections, v)
+			return server.HTTPOptions{}, fmt.Errorf("%s (%s) %q: want a positive number", l.flag, l.env, v)
 		}
-		opts.MaxConnections = n
+		*l.into = n
 	}
 	token, err := f.token(e)
 	if err != nil {

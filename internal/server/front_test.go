@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,17 +169,22 @@ func TestSessionsEnforced(t *testing.T) {
 }
 
 // TestAbandonedSessionsFreed opens 10,000 sessions and abandons them: once
-// their idle TTL passed, the heap is back where it started. It measures
-// memory, not time: it waits for the sessions to end, however long.
+// their idle TTL passed (on the store's clock), the heap is back where it
+// started. It measures memory, not time.
 func TestAbandonedSessionsFreed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 sessions")
 	}
 	s := newTestServer()
-	opts := HTTPOptions{AuthToken: testAuthToken, SessionIdleTTL: 300 * time.Millisecond, MaxSessions: 20000}
+	opts := HTTPOptions{AuthToken: testAuthToken, SessionIdleTTL: time.Hour, MaxSessions: 20000}
 	h, err := newHTTPHandler(s, TransportHTTP, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { h.closeSessions(context.Background()) })
+	// The store's clock: the sessions' hour of idleness passes at once.
+	var later atomic.Int64
+	h.sessions.mu.Lock()
+	h.sessions.now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
+	h.sessions.mu.Unlock()
 	serve := func(body string, header ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+MCPPath, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -209,9 +216,10 @@ func TestAbandonedSessionsFreed(t *testing.T) {
 		serve(`{"jsonrpc":"2.0","method":"notifications/initialized"}`, mcpserver.HeaderKeySessionID, id)
 	}
 	full := heap()
-	for sessionsLive(t, h) > 0 {
-		time.Sleep(100 * time.Millisecond)
-	}
+	require.Equal(t, n, sessionsLive(t, h), "sessions ended before their idle time")
+	later.Store(int64(2 * time.Hour))
+	h.sessions.expire()
+	require.Zero(t, sessionsLive(t, h))
 	after := heap()
 	t.Logf("heap: %.1f MB before, %.1f MB with %d abandoned sessions, %.1f MB once they ended", mb(before), mb(full), n, mb(after))
 	assert.Greater(t, full, before+uint64(n)*100, "the sessions took no memory: the measurement is broken")
@@ -263,4 +271,35 @@ func TestUnauthenticatedNotRead(t *testing.T) {
 	out, err := io.ReadAll(c)
 	require.NoError(t, err, "the connection was not closed after the 401")
 	assert.True(t, bytes.HasPrefix(out, []byte("HTTP/1.1 401")), "%s", out)
+}
+
+// TestEventStreamOutlivesReadTimeout: a GET event stream stays open past
+// the read timeout, which cuts slow request bodies only.
+func TestEventStreamOutlivesReadTimeout(t *testing.T) {
+	s := newTestServer()
+	h, err := newHTTPHandler(s, TransportHTTP, HTTPOptions{AuthToken: testAuthToken})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		h.closeSessions(context.Background())
+		_ = srv.Close()
+	})
+	url := "http://" + ln.Addr().String() + MCPPath
+	id := initialize(t, url, "2025-11-25")
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	fmt.Fprintf(c, "GET /mcp HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\n\r\n", ln.Addr(), testAuthToken, id)
+	r := bufio.NewReader(c)
+	status, err := r.ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, status, "200")
+	// Five read timeouts later the stream is still open: a read waits.
+	_ = c.SetReadDeadline(time.Now().Add(time.Second))
+	_, err = io.ReadAll(r)
+	var ne net.Error
+	assert.True(t, errors.As(err, &ne) && ne.Timeout(), "the stream ended: %v", err)
 }

@@ -232,6 +232,15 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	}
+	if r.Method == http.MethodGet && !g.public[r.URL.Path] {
+		// An event stream (streamable HTTP's GET, legacy SSE's /sse) lives
+		// as long as its client: the read timeout, which net/http keeps
+		// on the connection while the handler runs, would cancel it, and
+		// the write timeout would cut it.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+	}
 	g.next.ServeHTTP(w, r.WithContext(tools.WithPrincipal(r.Context(), g.principal)))
 }
 

@@ -18,9 +18,10 @@ const (
 	// before it is ended: as long as a plan lives, since a plan is bound
 	// to the session that made it.
 	DefaultSessionIdleTTL = time.Hour
-	// DefaultMaxSessions bounds the sessions kept at once (about 25 MB of
-	// them); past it, the session idle the longest is ended to make room.
-	DefaultMaxSessions = 10000
+	// DefaultMaxSessions bounds the sessions kept at once (mcp-go keeps
+	// about 10 KB per session: 10 MB); past it, the session idle the
+	// longest is ended to make room.
+	DefaultMaxSessions = 1000
 )
 
 // sessionPrefix starts every session id this server issues.
