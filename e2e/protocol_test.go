@@ -171,6 +171,9 @@ func TestProtocolAbandonedSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 sessions")
 	}
+	if v := os.Getenv("CMDB_SIM_VERSION"); v != "" { // simtest.VersionEnv
+		t.Skipf("the transport does not depend on NetBox's release: run once, not again for %s", v)
+	}
 	nb := staleNetBox(t)
 	srv := serveHTTPForTest(t, append(nb.env(), "CMDB_LOG_LEVEL=debug", "CMDB_SESSION_IDLE_TTL=2s", "CMDB_MAX_SESSIONS=20000"))
 	waitSweep := func(atLeast int) (ended, heap uint64) {
@@ -304,6 +307,9 @@ func (c *wireConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 // token, and checks on the wire that every progress notification of an
 // apply arrives before its result, in order, up to n of n.
 func TestProtocolProgressOrder(t *testing.T) {
+	if v := os.Getenv("CMDB_SIM_VERSION"); v != "" { // simtest.VersionEnv
+		t.Skipf("the transport does not depend on NetBox's release: run once, not again for %s", v)
+	}
 	const applies = 100
 	for _, transport := range []string{overStdio, overHTTP} {
 		t.Run(transport, func(t *testing.T) {

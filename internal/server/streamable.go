@@ -376,6 +376,20 @@ func (f *streamableFront) serveBatchMessage(r *http.Request, out *orderedWriter,
 	if json.Valid(body) {
 		return body
 	}
+	// mcp-go answered with an event stream (it does once a session had a
+	// notification of its own): the response is the last event.
+	var last json.RawMessage
+	for _, line := range strings.Split(string(body), "\n") {
+		if data, ok := strings.CutPrefix(strings.TrimSpace(line), "data: "); ok && json.Valid([]byte(data)) {
+			var m envelope
+			if json.Unmarshal([]byte(data), &m) == nil && m.Method == "" {
+				last = json.RawMessage(data)
+			}
+		}
+	}
+	if last != nil {
+		return last
+	}
 	return errorMessage(env.ID, mcp.INVALID_REQUEST, strings.TrimSpace(string(body)))
 }
 
