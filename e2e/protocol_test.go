@@ -307,8 +307,16 @@ func (c *wireConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 // token, and checks on the wire that every progress notification of an
 // apply arrives before its result, in order, up to n of n.
 func TestProtocolProgressOrder(t *testing.T) {
-	if v := os.Getenv("CMDB_SIM_VERSION"); v != "" { // simtest.VersionEnv
-		t.Skipf("the transport does not depend on NetBox's release: run once, not again for %s", v)
+	// 200 applies against a simulator that checks every request against
+	// NetBox's OpenAPI document take minutes under the race detector,
+	// which finds nothing here: the server under test is a separate,
+	// uninstrumented process. CI's first run is -race; its NetBox 4.4 run
+	// (no -race) runs this test, and the later releases' runs skip it.
+	switch v := os.Getenv("CMDB_SIM_VERSION"); { // simtest.VersionEnv
+	case raceEnabled:
+		t.Skip("the race detector adds minutes and finds nothing here: run without -race")
+	case v != "" && v != "4.4":
+		t.Skipf("the transport does not depend on NetBox's release: runs with 4.4, not again for %s", v)
 	}
 	const applies = 100
 	for _, transport := range []string{overStdio, overHTTP} {
