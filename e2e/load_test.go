@@ -92,7 +92,7 @@ func TestLoad(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- server.RunWithOptions(runCtx, server.New(eng, nb, server.Options{Version: "load"}), server.TransportHTTP, server.HTTPOptions{Addr: addr})
+		served <- server.RunWithOptions(runCtx, server.New(eng, nb, server.Options{Version: "load"}), server.TransportHTTP, server.HTTPOptions{Addr: addr, AuthToken: authToken})
 	}()
 	defer func() {
 		stop()
@@ -114,7 +114,7 @@ func TestLoad(t *testing.T) {
 	require.True(t, healthy, "the server never answered /healthz")
 
 	transport := &http.Transport{MaxIdleConns: 2 * loadSessions, MaxIdleConnsPerHost: 2 * loadSessions, IdleConnTimeout: time.Minute}
-	client := &http.Client{Transport: transport}
+	client := &http.Client{Transport: withBearer{next: transport, token: authToken}}
 	l := &loadRun{deviceID: dev.ID, endpoint: endpoint, client: client}
 
 	// Warm up (schemas compiled, pools filled), then measure from there.

@@ -411,13 +411,9 @@ func sayEverything(t *testing.T, nb *netBox, transport string, works bool) []str
 		stderr = captureStderr(t, cmd)
 		tr = &sdk.CommandTransport{Command: cmd}
 	case overHTTP:
-		addr := freeAddr(t)
-		cmd := exec.Command(binary, "serve", "--transport", "http", "--addr", addr)
-		cmd.Env = nb.env()
-		stderr = captureStderr(t, cmd)
-		p := start(t, cmd)
-		waitHealthy(t, "http://"+addr, p)
-		tr = &sdk.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp", MaxRetries: -1}
+		srv := serveHTTPForTest(t, nb.env())
+		stderr = srv.stderr
+		tr = &sdk.StreamableClientTransport{Endpoint: srv.url, HTTPClient: srv.client, MaxRetries: -1}
 	}
 	// The logging feature is deprecated from 2026-07-28 but served for the
 	// revisions before it, which this test speaks.

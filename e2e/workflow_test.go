@@ -44,13 +44,8 @@ func serveSession(t *testing.T, ctx context.Context, nb *netBox, transport, prot
 		captureStderr(t, cmd)
 		tr = &sdk.CommandTransport{Command: cmd}
 	case overHTTP:
-		addr := freeAddr(t)
-		cmd := exec.Command(binary, append([]string{"serve", "--transport", "http", "--addr", addr}, args...)...)
-		cmd.Env = nb.env()
-		captureStderr(t, cmd)
-		p := start(t, cmd)
-		waitHealthy(t, "http://"+addr, p)
-		tr = &sdk.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp", MaxRetries: -1}
+		srv := serveHTTPForTest(t, nb.env(), args...)
+		tr = &sdk.StreamableClientTransport{Endpoint: srv.url, HTTPClient: srv.client, MaxRetries: -1}
 	default:
 		t.Fatalf("unknown transport %q", transport)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ const (
 )
 
 func runServe(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync] [--write-scope host|any] [--hostname H]")
+	fs := newFlagSet(e, "serve", "serve [--transport stdio|sse|http] [--addr 127.0.0.1:8080] [--auth-token-file F | --insecure-no-auth] [--tls-cert F --tls-key F] [--read-only] [--toolsets netbox-read,netbox-write,sync] [--write-scope host|any] [--hostname H] [--session-idle-ttl 1h] [--read-timeout 30s] [--write-timeout 15m] [--idle-timeout 2m] [--max-connections 128]")
 	transport := fs.String("transport", "", "stdio (default), sse (legacy HTTP+SSE) or http (streamable HTTP at /mcp) (env "+envTransport+")")
 	httpF := addHTTPFlags(fs)
 	filterF := addFilterFlags(fs)
@@ -59,18 +60,30 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 		return exitError, err
 	}
 	sc.discovery.Hostname = envOr(e, *hostname, envHostname)
-	nb, err := nbFlags.client(e)
-	if err != nil {
-		return exitError, err
+	// Without a usable NetBox configuration serve starts all the same: an
+	// MCP client shows a server that exits before initialize only as
+	// failed, while one that answers can tell the user what to set.
+	nb, nbErr := nbFlags.client(e)
+	opts := server.Options{Version: buildVersion(), Filter: filter, WriteScope: ws}
+	netboxURL := ""
+	if nbErr != nil {
+		nb = nil
+		opts.NetBoxUnavailable = "NetBox is not usable by this server, so nothing was done: " + strings.TrimSpace(strings.SplitN(nbErr.Error(), "\n", 2)[0]) +
+			" Set them in the MCP client's configuration of this server (its env), then restart the server."
+		slog.Warn("starting without NetBox: only cmdb_discover works until it is configured", "error", nbErr)
+	} else {
+		netboxURL = nb.BaseURL()
 	}
-	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter, WriteScope: ws})
-	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
+	s := server.New(newEngine(nb, sc), nb, opts)
+	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", netboxURL,
 		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets), "write_scope", ws)
-	// The check runs beside the server and ends with it at the latest.
-	checkCtx, stopCheck := context.WithCancel(ctx)
-	var checked sync.WaitGroup
-	checked.Go(func() { checkNetBox(checkCtx, nb, slog.Default()) })
-	defer func() { stopCheck(); checked.Wait() }()
+	if nb != nil {
+		// The check runs beside the server and ends with it at the latest.
+		checkCtx, stopCheck := context.WithCancel(ctx)
+		var checked sync.WaitGroup
+		checked.Go(func() { checkNetBox(checkCtx, nb, slog.Default()) })
+		defer func() { stopCheck(); checked.Wait() }()
+	}
 	if err := server.RunWithOptions(ctx, s, t, httpOpts); err != nil {
 		return exitError, err
 	}

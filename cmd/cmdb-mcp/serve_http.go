@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/server"
 )
@@ -21,6 +22,12 @@ const (
 	envAllowedOrigins = "CMDB_ALLOWED_ORIGINS"
 	envTLSCert        = "CMDB_TLS_CERT"
 	envTLSKey         = "CMDB_TLS_KEY"
+	envSessionIdleTTL = "CMDB_SESSION_IDLE_TTL"
+	envReadTimeout    = "CMDB_READ_TIMEOUT"
+	envWriteTimeout   = "CMDB_WRITE_TIMEOUT"
+	envIdleTimeout    = "CMDB_IDLE_TIMEOUT"
+	envMaxConnections = "CMDB_MAX_CONNECTIONS"
+	envMaxSessions    = "CMDB_MAX_SESSIONS"
 )
 
 // httpFlags configure the sse and http transports: where to listen, who
@@ -31,6 +38,10 @@ type httpFlags struct {
 	insecureNoAuth               string
 	allowedHosts, allowedOrigins string
 	tlsCert, tlsKey              string
+	sessionIdleTTL               string
+	readTimeout, writeTimeout    string
+	idleTimeout                  string
+	maxConnections, maxSessions  string
 }
 
 func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
@@ -43,6 +54,12 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 	fs.StringVar(&f.allowedOrigins, "allowed-origins", "", "comma-separated browser origins (https://app.example.com) accepted and given CORS headers (env "+envAllowedOrigins+")")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS, with --tls-key (env "+envTLSCert+")")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert (env "+envTLSKey+")")
+	fs.StringVar(&f.sessionIdleTTL, "session-idle-ttl", "", "end an http session after this long without a request, default "+server.DefaultSessionIdleTTL.String()+" (env "+envSessionIdleTTL+")")
+	fs.StringVar(&f.readTimeout, "read-timeout", "", "time a client has to send a whole request, default "+server.DefaultReadTimeout.String()+" (env "+envReadTimeout+")")
+	fs.StringVar(&f.writeTimeout, "write-timeout", "", "time an answer may take, the longest apply included, default "+server.DefaultWriteTimeout.String()+" (env "+envWriteTimeout+")")
+	fs.StringVar(&f.idleTimeout, "idle-timeout", "", "close a keep-alive connection idle this long, default "+server.DefaultIdleTimeout.String()+" (env "+envIdleTimeout+")")
+	fs.StringVar(&f.maxConnections, "max-connections", "", "connections served at once, default "+strconv.Itoa(server.DefaultMaxConnections)+" (env "+envMaxConnections+")")
+	fs.StringVar(&f.maxSessions, "max-sessions", "", "http sessions kept at once, about 10 KB each; past it the one idle the longest ends; default "+strconv.Itoa(server.DefaultMaxSessions)+" (env "+envMaxSessions+")")
 	return f
 }
 
@@ -62,6 +79,42 @@ func (f *httpFlags) resolve(e env) (server.HTTPOptions, error) {
 			return server.HTTPOptions{}, fmt.Errorf("%s=%q: want true or false", envInsecureNoAuth, v)
 		}
 		opts.InsecureNoAuth = b
+	}
+	for _, d := range []struct {
+		flag, env, value string
+		into             *time.Duration
+	}{
+		{"--session-idle-ttl", envSessionIdleTTL, f.sessionIdleTTL, &opts.SessionIdleTTL},
+		{"--read-timeout", envReadTimeout, f.readTimeout, &opts.ReadTimeout},
+		{"--write-timeout", envWriteTimeout, f.writeTimeout, &opts.WriteTimeout},
+		{"--idle-timeout", envIdleTimeout, f.idleTimeout, &opts.IdleTimeout},
+	} {
+		v := strings.TrimSpace(envOr(e, d.value, d.env))
+		if v == "" {
+			continue
+		}
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur <= 0 {
+			return server.HTTPOptions{}, fmt.Errorf("%s (%s) %q: want a positive duration such as 30s or 1h", d.flag, d.env, v)
+		}
+		*d.into = dur
+	}
+	for _, l := range []struct {
+		flag, env, value string
+		into             *int
+	}{
+		{"--max-connections", envMaxConnections, f.maxConnections, &opts.MaxConnections},
+		{"--max-sessions", envMaxSessions, f.maxSessions, &opts.MaxSessions},
+	} {
+		v := strings.TrimSpace(envOr(e, l.value, l.env))
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return server.HTTPOptions{}, fmt.Errorf("%s (%s) %q: want a positive number", l.flag, l.env, v)
+		}
+		*l.into = n
 	}
 	token, err := f.token(e)
 	if err != nil {

@@ -75,6 +75,9 @@ type storedPlan struct {
 	// lookupAt is when the lookup began, by this engine's clock.
 	lookupAt time.Time
 	expires  time.Time
+	// owner is DiffRequest.Owner: only a request of the same owner sees
+	// or applies the plan.
+	owner string
 }
 
 // Option tunes an Engine.
@@ -103,6 +106,10 @@ type DiffRequest struct {
 	// NoCreateClusters skips containers, with a note, rather than create
 	// missing cluster types, groups or clusters.
 	NoCreateClusters bool
+	// Owner binds the plan to whoever asked for it (the MCP session and
+	// the credential it used): PlanOf and Apply with WithOwner treat a
+	// plan of another owner as unknown. Empty for the CLI.
+	Owner string
 }
 
 // Errors Apply returns; each says what to do next.
@@ -151,7 +158,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl), owner: req.Owner}
 	return plan, nil
 }
 
@@ -164,10 +171,31 @@ func (e *Engine) Plan(id string) (diff.Plan, bool) {
 	return sp.plan, ok
 }
 
+// PlanOf is Plan for an owner: a plan another owner made is not found.
+func (e *Engine) PlanOf(id, owner string) (diff.Plan, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireLocked()
+	sp, ok := e.plans[id]
+	if !ok || sp.owner != owner {
+		return diff.Plan{}, false
+	}
+	return sp.plan, true
+}
+
 // ApplyOption tunes one Apply.
 type ApplyOption func(*applyConfig)
 
-type applyConfig struct{ progress apply.Progress }
+type applyConfig struct {
+	progress apply.Progress
+	owner    *string
+}
+
+// WithOwner applies only a plan made for owner (DiffRequest.Owner); another
+// owner's plan is unknown, and stays for its owner.
+func WithOwner(owner string) ApplyOption {
+	return func(c *applyConfig) { c.owner = &owner }
+}
 
 // WithProgress reports each step of the apply.
 func WithProgress(p apply.Progress) ApplyOption {
@@ -182,7 +210,7 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	sp, ok := e.take(planID)
+	sp, ok := e.take(planID, cfg.owner)
 	if !ok {
 		return apply.Result{}, ErrUnknownPlan
 	}
@@ -237,12 +265,16 @@ func LookupQuery(h host.Host, o diff.Options) netbox.SnapshotQuery {
 	return q
 }
 
-// take removes the plan from the store, so no second apply can have it.
-func (e *Engine) take(id string) (storedPlan, bool) {
+// take removes the plan from the store, so no second apply can have it;
+// with an owner, only that owner's plan.
+func (e *Engine) take(id string, owner *string) (storedPlan, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expireLocked()
 	sp, ok := e.plans[id]
+	if !ok || (owner != nil && sp.owner != *owner) {
+		return storedPlan{}, false
+	}
 	delete(e.plans, id)
 	return sp, ok
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
 // Resource addresses.
@@ -20,6 +21,7 @@ const (
 	// PlanURITemplate is a plan made by cmdb_sync_diff, until it is
 	// applied or expires: its report as Markdown and the plan as JSON.
 	PlanURITemplate = "cmdb://plans/{id}"
+	planURIPrefix   = "cmdb://plans/"
 )
 
 const (
@@ -54,7 +56,7 @@ func addResources(s *mcpserver.MCPServer, eng *engine.Engine) {
 	s.AddResourceTemplate(mcp.NewResourceTemplate(PlanURITemplate, "plan",
 		mcp.WithTemplateTitle("Sync plan"),
 		mcp.WithTemplateDescription("A plan from cmdb_sync_diff, until applied or expired: the diff report (Markdown) and the plan (JSON)."),
-	), func(_ context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 		if eng == nil {
 			return nil, errNoEngine
 		}
@@ -62,7 +64,7 @@ func addResources(s *mcpserver.MCPServer, eng *engine.Engine) {
 		if vs, ok := req.Params.Arguments["id"].([]string); ok && len(vs) > 0 {
 			id = vs[0]
 		}
-		plan, ok := eng.Plan(id)
+		plan, ok := eng.PlanOf(id, tools.Owner(ctx))
 		if !ok {
 			return nil, fmt.Errorf("no plan %q: plans live until applied or expired; call cmdb_sync_diff for a new one", id)
 		}

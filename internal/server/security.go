@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,19 +13,26 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
 // HTTPOptions configure the sse and http transports. The zero value serves
-// on DefaultAddr (loopback) without authentication.
+// on DefaultAddr (loopback) with a generated bearer token.
 type HTTPOptions struct {
 	// Addr is the listen address; DefaultAddr when empty.
 	Addr string
-	// AuthToken, when set, is the bearer token every MCP request must carry
-	// ("Authorization: Bearer <token>"); others get 401. It is required on
-	// an address other machines can reach, unless InsecureNoAuth.
+	// AuthToken is the bearer token every MCP request must carry
+	// ("Authorization: Bearer <token>"); others get 401. When empty (and
+	// not InsecureNoAuth), a loopback server generates one as it starts
+	// and writes it to a file only its user can read (token.go), because
+	// any local user could otherwise write to NetBox with the server's
+	// NetBox token. An address other machines can reach needs a token the
+	// operator gives, unless InsecureNoAuth.
 	AuthToken string
-	// InsecureNoAuth serves a non-loopback address without a token, for a
-	// server behind a proxy that authenticates.
+	// InsecureNoAuth serves without a token, for a server behind a proxy
+	// that authenticates.
 	InsecureNoAuth bool
 	// AllowedHosts are Host header names accepted besides loopback names,
 	// the listen address and the address a request arrived on (DNS
@@ -37,6 +45,20 @@ type HTTPOptions struct {
 	AllowedOrigins []string
 	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS.
 	TLSCertFile, TLSKeyFile string
+
+	// SessionIdleTTL ends a streamable HTTP session that has had no
+	// request for this long (DefaultSessionIdleTTL when zero); MaxSessions
+	// bounds the sessions kept (DefaultMaxSessions when zero).
+	SessionIdleTTL time.Duration
+	MaxSessions    int
+	// ReadTimeout bounds reading a request, body included; WriteTimeout
+	// bounds a response, from the end of its request to its last byte,
+	// so it must fit the longest apply; IdleTimeout closes a keep-alive
+	// connection without requests; MaxConnections bounds the connections
+	// served at once (more wait to be accepted). Zero is the default of
+	// each (limits.go).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxConnections                         int
 }
 
 // MinAuthTokenLength is the shortest bearer token accepted: long enough
@@ -64,6 +86,14 @@ func (o HTTPOptions) Validate() error {
 		if o.InsecureNoAuth {
 			errs = append(errs, errors.New("an auth token and --insecure-no-auth contradict each other: drop one"))
 		}
+	}
+	for name, d := range map[string]time.Duration{"session idle TTL": o.SessionIdleTTL, "read timeout": o.ReadTimeout, "write timeout": o.WriteTimeout, "idle timeout": o.IdleTimeout} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("the %s is negative (%s): give a positive duration, e.g. 30s", name, d))
+		}
+	}
+	if o.MaxSessions < 0 || o.MaxConnections < 0 {
+		errs = append(errs, errors.New("the session and connection limits must be positive"))
 	}
 	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
 		errs = append(errs, errors.New("TLS needs both a certificate and a key (--tls-cert and --tls-key)"))
@@ -96,10 +126,17 @@ func (o HTTPOptions) loadTLS() (*tls.Config, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }
 
-// checkExposure refuses to serve a non-loopback address without
-// authentication: the server holds a NetBox write token.
+// checkExposure refuses to serve a non-loopback address without a token
+// the operator gave (a generated one would be readable on this machine
+// only): the server holds a NetBox write token.
 func (o HTTPOptions) checkExposure(bound net.Addr) error {
-	if isLoopbackAddr(bound) || o.AuthToken != "" {
+	if o.AuthToken != "" {
+		return nil
+	}
+	if isLoopbackAddr(bound) {
+		if o.InsecureNoAuth {
+			slog.Warn("serving without authentication (--insecure-no-auth): any local user can write to NetBox through this server", "addr", bound.String())
+		}
 		return nil
 	}
 	if o.InsecureNoAuth {
@@ -133,13 +170,18 @@ type guard struct {
 	anyOrigin bool
 	// public paths need no token (the health check).
 	public map[string]bool
+	// principal names who a request authenticated as, for binding plans
+	// to it: a digest of the token, never the token.
+	principal string
 }
 
 func newGuard(next http.Handler, o HTTPOptions, public ...string) *guard {
 	g := &guard{next: next, hosts: map[string]bool{}, origins: map[string]bool{}, public: map[string]bool{}}
+	g.principal = "anonymous"
 	if o.AuthToken != "" {
 		sum := sha256.Sum256([]byte(o.AuthToken))
 		g.tokenSum = sum[:]
+		g.principal = "bearer:" + hex.EncodeToString(sum[:8])
 	}
 	// The listen address's name counts, not a wildcard (0.0.0.0, ::),
 	// which no client names but which browsers send to loopback.
@@ -190,13 +232,45 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	}
-	g.next.ServeHTTP(w, r)
+	if r.Method == http.MethodGet && !g.public[r.URL.Path] {
+		// An event stream (streamable HTTP's GET, legacy SSE's /sse) lives
+		// as long as its client: the read timeout, which net/http keeps
+		// on the connection while the handler runs, would cancel it, and
+		// the write timeout would cut it.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+	}
+	g.next.ServeHTTP(w, r.WithContext(tools.WithPrincipal(r.Context(), g.principal)))
 }
 
 // reject answers with status and logs who was turned away. Neither the
-// answer nor the log repeats what the client sent.
+// answer nor the log repeats what the client sent. The body is never
+// read, and the connection is closed after the answer: net/http would
+// otherwise read what is left of the body to reuse the connection, and a
+// client trickling it would wait for its answer as long as it likes.
 func (g *guard) reject(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	slog.Warn("refused an HTTP request", "status", status, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	w.Header().Set("Connection", "close")
+	// net/http reads up to 256 KB of an unread body after the handler, to
+	// reuse the connection, even with Connection: close; taking the
+	// connection over is the way to answer and close without reading it.
+	if hj, ok := w.(http.Hijacker); ok && r.ProtoMajor == 1 {
+		if conn, buf, err := hj.Hijack(); err == nil {
+			defer conn.Close()
+			body := msg + "\n"
+			_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+			h := w.Header().Clone()
+			h.Set("Content-Type", "text/plain; charset=utf-8")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Content-Length", fmt.Sprint(len(body)))
+			_ = h.Write(buf)
+			fmt.Fprintf(buf, "\r\n%s", body)
+			_ = buf.Flush()
+			return
+		}
+	}
 	http.Error(w, msg, status)
 }
 

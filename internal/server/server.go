@@ -26,6 +26,10 @@ type Options struct {
 	// WriteScope limits the NetBox write tools (--write-scope); empty is
 	// this host's device and its objects.
 	WriteScope tools.WriteScope
+	// NetBoxUnavailable says why there is no NetBox client (serve started
+	// without NETBOX_URL or a token, with what to set): the tools that
+	// need NetBox return it, and the instructions say so.
+	NetBoxUnavailable string
 }
 
 // New returns the MCP server with the tools opts.Filter allows, the
@@ -35,7 +39,7 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 	if version == "" {
 		version = "dev"
 	}
-	offered := tools.Select(tools.All(tools.Deps{Engine: eng, NetBox: nb, WriteScope: opts.WriteScope}), opts.Filter)
+	offered := tools.Select(tools.All(tools.Deps{Engine: eng, NetBox: nb, WriteScope: opts.WriteScope, NetBoxUnavailable: opts.NetBoxUnavailable}), opts.Filter)
 	names := map[string]bool{}
 	for _, t := range offered {
 		names[t.Definition.Name] = true
@@ -45,7 +49,7 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 		mcpserver.WithPromptCapabilities(false),
 		mcpserver.WithResourceCapabilities(false, false),
 		mcpserver.WithLogging(),
-		mcpserver.WithInstructions(Instructions(names, opts.WriteScope)),
+		mcpserver.WithInstructions(instructions(names, opts.WriteScope, opts.NetBoxUnavailable != "")),
 		// A panicking handler becomes an error for that call, not a dead server.
 		mcpserver.WithRecovery(),
 		mcpserver.WithResourceRecovery(),
@@ -63,6 +67,7 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 		s.AddPrompt(registerPrompt()) // prompt_register.go
 	}
 	addResources(s, eng)
+	servers.Store(s, serverInfo{eng: eng, prompt: names["cmdb_sync_diff"]})
 	return s
 }
 
@@ -71,7 +76,14 @@ func New(eng *engine.Engine, nb *netbox.Client, opts Options) *mcpserver.MCPServ
 // reach. Clients put them in the model's context on every turn, so they
 // stay a few lines.
 func Instructions(offered map[string]bool, scope tools.WriteScope) string {
+	return instructions(offered, scope, false)
+}
+
+func instructions(offered map[string]bool, scope tools.WriteScope, noNetBox bool) string {
 	var b strings.Builder
+	if noNetBox {
+		b.WriteString("NetBox is not configured for this server (NETBOX_URL and NETBOX_TOKEN or NETBOX_TOKEN_FILE are missing): only cmdb_discover works; the other tools say what to set. Tell the user to set them in the MCP client's configuration of this server and restart it.\n")
+	}
 	b.WriteString("cmdb-mcp keeps this host's NetBox device record in sync with the host, following the /cmdb sync workflow (prompt cmdb_sync).\n")
 	switch {
 	case offered["cmdb_sync_apply"]:

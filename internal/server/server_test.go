@@ -6,7 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,17 +113,19 @@ func TestStdio(t *testing.T) {
 func TestHTTPTransports(t *testing.T) {
 	tests := []struct {
 		transport Transport
-		client    func(base string) sdk.Transport
+		client    func(base, token string) sdk.Transport
 	}{
-		{TransportHTTP, func(base string) sdk.Transport {
-			return &sdk.StreamableClientTransport{Endpoint: base + MCPPath, MaxRetries: -1}
+		{TransportHTTP, func(base, token string) sdk.Transport {
+			return &sdk.StreamableClientTransport{Endpoint: base + MCPPath, MaxRetries: -1, HTTPClient: bearerClient(http.DefaultTransport, token)}
 		}},
-		{TransportSSE, func(base string) sdk.Transport {
-			return &sdk.SSEClientTransport{Endpoint: base + "/sse"}
+		{TransportSSE, func(base, token string) sdk.Transport {
+			return &sdk.SSEClientTransport{Endpoint: base + "/sse", HTTPClient: bearerClient(http.DefaultTransport, token)}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.transport), func(t *testing.T) {
+			runtimeDir := t.TempDir()
+			t.Setenv("XDG_RUNTIME_DIR", runtimeDir)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			addr := freeAddr(t)
@@ -138,9 +143,24 @@ func TestHTTPTransports(t *testing.T) {
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Equal(t, "ok", string(body))
 
+			// Started without a token, the server made one, readable by
+			// this user only.
+			_, port, _ := net.SplitHostPort(addr)
+			tokenFile := filepath.Join(runtimeDir, "cmdb-mcp", "http-"+port+".token")
+			info, err := os.Stat(tokenFile)
+			require.NoError(t, err, "no generated token file")
+			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+			dir, err := os.Stat(filepath.Dir(tokenFile))
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o700), dir.Mode().Perm())
+			token, err := os.ReadFile(tokenFile)
+			require.NoError(t, err)
+			status, _ := post(t, base+MCPPath, "", initializeBody)
+			assert.Equal(t, http.StatusUnauthorized, status, "without the generated token")
+
 			// A session stays open across the shutdown: Run must close it
 			// rather than wait for the client.
-			connect(t, ctx, tt.client(base))
+			connect(t, ctx, tt.client(base, strings.TrimSpace(string(token))))
 
 			start := time.Now()
 			stop()
@@ -153,6 +173,8 @@ func TestHTTPTransports(t *testing.T) {
 			}
 			_, err = http.Get(base + HealthPath)
 			assert.Error(t, err, "still listening after shutdown")
+			_, err = os.Stat(tokenFile)
+			assert.True(t, os.IsNotExist(err), "the generated token outlived the server")
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,11 +73,13 @@ func Run(ctx context.Context, s *mcpserver.MCPServer, transport Transport, addr 
 }
 
 // RunWithOptions serves s over the transport until ctx is cancelled or, for
-// stdio, the client closes stdin. opts apply to the HTTP transports: an
-// address other machines can reach needs a bearer token (or
-// InsecureNoAuth), Host and Origin headers are checked against DNS
-// rebinding, and a certificate pair serves HTTPS. On cancellation, open
-// sessions are closed and in-flight requests get a few seconds to finish.
+// stdio, the client closes stdin. opts apply to the HTTP transports: every
+// request needs a bearer token (one is generated when none is given, see
+// HTTPOptions.AuthToken) unless InsecureNoAuth, an address other machines
+// can reach needs a token given by the operator, Host and Origin headers
+// are checked against DNS rebinding, and a certificate pair serves HTTPS.
+// On cancellation, open sessions are closed and in-flight requests get a
+// few seconds to finish.
 func RunWithOptions(ctx context.Context, s *mcpserver.MCPServer, transport Transport, opts HTTPOptions) error {
 	if opts.Addr == "" {
 		opts.Addr = DefaultAddr
@@ -90,11 +91,7 @@ func RunWithOptions(ctx context.Context, s *mcpserver.MCPServer, transport Trans
 		if err := opts.Validate(); err != nil {
 			return err
 		}
-		h, err := newHTTPHandler(s, transport, opts)
-		if err != nil {
-			return err
-		}
-		return serveHTTP(ctx, opts, h)
+		return serveHTTP(ctx, s, transport, opts)
 	default:
 		_, err := ParseTransport(string(transport))
 		return err
@@ -109,6 +106,8 @@ type httpHandler struct {
 	// http.Server.Shutdown would otherwise wait for until its deadline.
 	closeSessions func(context.Context)
 	endpoint      string
+	// sessions are the streamable HTTP transport's.
+	sessions *sessions
 }
 
 // newHTTPHandler builds the transport's handler plus the health check,
@@ -141,14 +140,25 @@ func newHTTPHandler(s *mcpserver.MCPServer, transport Transport, opts HTTPOption
 		h.closeSessions = func(context.Context) { sse.CloseSessions() }
 		h.endpoint = "/sse"
 	case TransportHTTP:
-		httpOpts := []mcpserver.StreamableHTTPOption{mcpserver.WithEndpointPath(MCPPath), mcpserver.WithDisableLocalhostProtection(true)}
+		store := newSessions(opts.SessionIdleTTL, opts.MaxSessions)
+		httpOpts := []mcpserver.StreamableHTTPOption{
+			mcpserver.WithEndpointPath(MCPPath),
+			mcpserver.WithDisableLocalhostProtection(true),
+			mcpserver.WithSessionIdManager(store),
+		}
 		if cors != nil {
 			httpOpts = append(httpOpts, mcpserver.WithStreamableHTTPCORS(cors...))
 		}
 		streamable := mcpserver.NewStreamableHTTPServer(s, httpOpts...)
-		mux.Handle(MCPPath, streamable)
+		store.end = func(id string) { endSession(streamable, id) }
+		store.start()
+		h.sessions = store
+		mux.Handle(MCPPath, newStreamableFront(streamable, s, store))
 		// Used as a handler, Shutdown only closes the sessions.
-		h.closeSessions = func(ctx context.Context) { _ = streamable.Shutdown(ctx) }
+		h.closeSessions = func(ctx context.Context) {
+			store.close()
+			_ = streamable.Shutdown(ctx)
+		}
 		h.endpoint = MCPPath
 	default:
 		return nil, fmt.Errorf("transport %q is not served over HTTP", transport)
@@ -161,19 +171,26 @@ func newHTTPHandler(s *mcpserver.MCPServer, transport Transport, opts HTTPOption
 	return h, nil
 }
 
-func runStdio(ctx context.Context, s *mcpserver.MCPServer, in io.Reader, out io.Writer) error {
-	stdio := mcpserver.NewStdioServer(s)
-	stdio.SetErrorLogger(slog.NewLogLogger(slog.Default().Handler(), slog.LevelError))
-	slog.Info("serving MCP on stdio")
-	err := stdio.Listen(ctx, in, out)
-	if errors.Is(err, context.Canceled) {
-		return nil
+// endSession removes mcp-go's state of a session the store ended, the way
+// a client's DELETE does: mcp-go offers no other way in.
+func endSession(streamable http.Handler, id string) {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodDelete, MCPPath, nil)
+	if err != nil {
+		return
 	}
-	return err
+	req.Header.Set(mcpserver.HeaderKeySessionID, id)
+	streamable.ServeHTTP(discardResponse{header: http.Header{}}, req)
 }
 
-// serveHTTP serves h on opts.Addr until ctx is done, then shuts down.
-func serveHTTP(ctx context.Context, opts HTTPOptions, h *httpHandler) error {
+type discardResponse struct{ header http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.header }
+func (d discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardResponse) WriteHeader(int)             {}
+
+// serveHTTP serves the transport on opts.Addr until ctx is done, then
+// shuts down.
+func serveHTTP(ctx context.Context, s *mcpserver.MCPServer, transport Transport, opts HTTPOptions) error {
 	tlsConfig, err := opts.loadTLS()
 	if err != nil {
 		return err
@@ -187,6 +204,20 @@ func serveHTTP(ctx context.Context, opts HTTPOptions, h *httpHandler) error {
 		_ = ln.Close()
 		return err
 	}
+	tokenFile := ""
+	if opts.AuthToken == "" && !opts.InsecureNoAuth {
+		if opts.AuthToken, tokenFile, err = generateToken(ln.Addr()); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer os.Remove(tokenFile)
+	}
+	h, err := newHTTPHandler(s, transport, opts)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	ln = newLimitListener(ln, opts.maxConnections())
 	scheme := "http"
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -194,11 +225,21 @@ func serveHTTP(ctx context.Context, opts HTTPOptions, h *httpHandler) error {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       opts.readTimeout(),
+		WriteTimeout:      opts.writeTimeout(),
+		IdleTimeout:       opts.idleTimeout(),
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
 	base := scheme + "://" + ln.Addr().String()
-	slog.Info("serving MCP", "url", base+h.endpoint, "health", base+HealthPath, "auth", authMode(opts))
+	attrs := []any{"url", base + h.endpoint, "health", base + HealthPath, "auth", authMode(opts, tokenFile)}
+	if tokenFile != "" {
+		attrs = append(attrs, "token_file", tokenFile)
+	}
+	attrs = append(attrs, "read_timeout", opts.readTimeout().String(), "write_timeout", opts.writeTimeout().String(),
+		"idle_timeout", opts.idleTimeout().String(), "max_connections", opts.maxConnections())
+	slog.Info("serving MCP", attrs...)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -222,12 +263,12 @@ func serveHTTP(ctx context.Context, opts HTTPOptions, h *httpHandler) error {
 }
 
 // authMode says in the log how clients authenticate, never with what.
-func authMode(opts HTTPOptions) string {
+func authMode(opts HTTPOptions, tokenFile string) string {
 	switch {
+	case tokenFile != "":
+		return "bearer token (generated)"
 	case opts.AuthToken != "":
 		return "bearer token"
-	case opts.InsecureNoAuth:
-		return "none (--insecure-no-auth)"
 	}
-	return "none (loopback only)"
+	return "none (--insecure-no-auth)"
 }

@@ -31,10 +31,11 @@ const confirmField = "apply"
 type decision int
 
 const (
-	decisionApply    decision = iota // go ahead
-	decisionAsk                      // return ask: the client asks the user
-	decisionDeclined                 // the user said no
-	decisionRefused                  // no way to ask and no confirm flag
+	decisionApply     decision = iota // go ahead
+	decisionAsk                       // return ask: the client asks the user
+	decisionDeclined                  // the user said no
+	decisionCancelled                 // the user dismissed the dialog without answering
+	decisionRefused                   // no way to ask and no confirm flag
 )
 
 type confirmOutcome struct {
@@ -50,8 +51,12 @@ func confirmation(ctx context.Context, req mcp.CallToolRequest, plan diff.Plan, 
 	// The request state binds the answer to the plan it was asked for, so
 	// an answer cannot be replayed for another plan.
 	if answer := server.ElicitationResponse(req.Params.InputResponses, confirmKey); answer != nil && req.Params.RequestState == plan.ID {
-		if accepted(answer) {
+		switch {
+		case accepted(answer):
 			return confirmOutcome{decision: decisionApply}
+		case answer.Action == mcp.ElicitationResponseActionCancel:
+			logToClient(ctx, mcp.LoggingLevelNotice, "the user dismissed the confirmation of the sync of "+untrusted.Text(plan.Device.Name))
+			return confirmOutcome{decision: decisionCancelled}
 		}
 		logToClient(ctx, mcp.LoggingLevelNotice, "the user declined the sync of "+untrusted.Text(plan.Device.Name))
 		return confirmOutcome{decision: decisionDeclined}
@@ -97,8 +102,8 @@ const maxConfirmLines = 15
 func askToApply(plan diff.Plan) *mcp.CallToolResult {
 	s := plan.Summary()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Apply this sync to NetBox device %s (id %d)? %d updates, %d creates, %d removals/offline. Nothing is deleted.\n",
-		untrusted.Markdown(plan.Device.Name), plan.Device.ID, s.Updates, s.Creates, s.Removals)
+	fmt.Fprintf(&b, "Apply this sync to NetBox device %s (id %d)? %s, %s, %s. Nothing is deleted.\n",
+		untrusted.Markdown(plan.Device.Name), plan.Device.ID, plural(s.Updates, "update", "updates"), plural(s.Creates, "create", "creates"), plural(s.Removals, "removal/offline", "removals/offline"))
 	shown, total := 0, 0
 	for _, c := range plan.Changes {
 		if c.Supporting {
@@ -146,4 +151,12 @@ func changeLine(c diff.Change) string {
 		line += fmt.Sprintf(" %s: %s", show(c.Field), show(c.New))
 	}
 	return line
+}
+
+// plural counts n things in words: "1 update", "2 updates".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -79,6 +79,7 @@ func listDevices(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_devices",
 		mcp.WithDescription("Find NetBox devices by name, e.g. this host's record before a sync, optionally at one site."),
 		inputSchema[ListDevicesInput](),
+		netboxOutput[ListDevicesOutput](),
 		hints(readHints, "List devices"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListDevicesInput) (ListDevicesOutput, error) {
@@ -106,9 +107,9 @@ func listDevices(nb *netbox.Client) Tool {
 		empty := "No devices."
 		switch {
 		case name != "" && site != "":
-			empty = fmt.Sprintf("No device named %q at site %q: call again without site to search every site.", name, site)
+			empty = fmt.Sprintf("No device named %q at site %q: call again without site to search every site.", clip(name, maxEcho), clip(site, maxEcho))
 		case name != "":
-			empty = fmt.Sprintf("No device named %q in NetBox: if this is the host to sync, register it first (cmdb_register).", name)
+			empty = fmt.Sprintf("No device named %q in NetBox: if this is the host to sync, register it first (cmdb_register).", clip(name, maxEcho))
 		}
 		out.ListInfo = listInfo(page, len(out.Devices), got.Count, "name or site", empty)
 		return out, nil
@@ -138,6 +139,7 @@ func getDevice(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_get_device",
 		mcp.WithDescription("Read one NetBox device by id: status, serial, platform, site, role, type, primary IPs."),
 		inputSchema[GetInput](),
+		netboxOutput[Device](),
 		hints(readHints, "Get a device"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in GetInput) (Device, error) {
@@ -157,10 +159,10 @@ func getDevice(nb *netbox.Client) Tool {
 type UpdateDeviceInput struct {
 	ID         int64           `json:"id"`
 	Status     string          `json:"status,omitempty" enum:"active|offline|planned|staged|failed|inventory|decommissioning"`
-	Platform   Nullable[int64] `json:"platform,omitzero" jsonschema:"Platform id (dcim_list_platforms); null clears"`
+	Platform   Nullable[int64] `json:"platform,omitzero" jsonschema:"Platform id (dcim_list_platforms); null or 0 clears"`
 	Serial     *string         `json:"serial,omitempty"`
-	PrimaryIP4 Nullable[int64] `json:"primary_ip4,omitzero" jsonschema:"Id of an IPv4 on this device's interfaces; null clears"`
-	PrimaryIP6 Nullable[int64] `json:"primary_ip6,omitzero" jsonschema:"Id of an IPv6 on this device's interfaces; null clears"`
+	PrimaryIP4 Nullable[int64] `json:"primary_ip4,omitzero" jsonschema:"Id of an IPv4 on this device's interfaces; null or 0 clears"`
+	PrimaryIP6 Nullable[int64] `json:"primary_ip6,omitzero" jsonschema:"Id of an IPv6 on this device's interfaces; null or 0 clears"`
 }
 
 // foreignKey turns a Nullable id into DeviceUpdate's form: nil leaves the
@@ -182,6 +184,7 @@ func updateDevice(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_update_device",
 		mcp.WithDescription("Update a NetBox device: status, platform, serial, primary_ip4/6. Absent fields stay as they are."),
 		inputSchema[UpdateDeviceInput](),
+		netboxOutput[Device](),
 		hints(updateHints, "Update a device"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in UpdateDeviceInput) (Device, error) {
@@ -254,6 +257,7 @@ func listInterfaces(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_interfaces",
 		mcp.WithDescription("List a device's interfaces (device_id) with type, enabled, primary MAC."),
 		inputSchema[ListInterfacesInput](),
+		netboxOutput[ListInterfacesOutput](),
 		hints(readHints, "List interfaces"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListInterfacesInput) (ListInterfacesOutput, error) {
@@ -298,6 +302,7 @@ func createInterface(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_create_interface",
 		mcp.WithDescription("Create an interface on a device; with mac_address, also its primary MAC object."),
 		inputSchema[CreateInterfaceInput](),
+		netboxOutput[Interface](),
 		hints(createHints, "Create an interface"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateInterfaceInput) (Interface, error) {
@@ -336,6 +341,7 @@ func updateInterface(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_update_interface",
 		mcp.WithDescription("Update an interface: enabled, description, type, mac_address. Mark a removed one offline with enabled=false. A new mac_address becomes a MAC object on the interface and its primary MAC (NetBox 4.2+)."),
 		inputSchema[UpdateInterfaceInput](),
+		netboxOutput[Interface](),
 		hints(updateHints, "Update an interface"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in UpdateInterfaceInput) (Interface, error) {
@@ -464,6 +470,7 @@ func listMACAddresses(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_mac_addresses",
 		mcp.WithDescription("List MAC objects by device, interface or value, with the interface each is on."),
 		inputSchema[ListMACAddressesInput](),
+		netboxOutput[ListMACAddressesOutput](),
 		hints(readHints, "List MAC addresses"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListMACAddressesInput) (ListMACAddressesOutput, error) {
@@ -495,6 +502,7 @@ func createMACAddress(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_create_mac_address",
 		mcp.WithDescription("Create a MAC object, optionally on an interface. To make it the primary MAC use dcim_update_interface mac_address=."),
 		inputSchema[CreateMACAddressInput](),
+		netboxOutput[MACAddress](),
 		hints(createHints, "Create a MAC address"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateMACAddressInput) (MACAddress, error) {
@@ -556,6 +564,7 @@ func listSites(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_sites",
 		mcp.WithDescription("List NetBox sites (to register a device)."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListSitesOutput](),
 		hints(readHints, "List sites"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListSitesOutput, error) {
@@ -592,6 +601,7 @@ func listDeviceRoles(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_device_roles",
 		mcp.WithDescription("List device roles; vm_role ones also apply to VMs."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListDeviceRolesOutput](),
 		hints(readHints, "List device roles"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListDeviceRolesOutput, error) {
@@ -637,6 +647,7 @@ func listDeviceTypes(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_device_types",
 		mcp.WithDescription("List device types (model and manufacturer)."),
 		inputSchema[ListDeviceTypesInput](),
+		netboxOutput[ListDeviceTypesOutput](),
 		hints(readHints, "List device types"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListDeviceTypesInput) (ListDeviceTypesOutput, error) {
@@ -667,6 +678,7 @@ func listPlatforms(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_list_platforms",
 		mcp.WithDescription("List platforms (operating systems), e.g. to find the id for dcim_update_device platform=."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListPlatformsOutput](),
 		hints(readHints, "List platforms"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListPlatformsOutput, error) {
@@ -684,7 +696,7 @@ func listPlatforms(nb *netbox.Client) Tool {
 		}
 		empty := "No platforms."
 		if in.Name != "" {
-			empty = fmt.Sprintf("No platform named %q: create it with dcim_create_platform name=%q.", in.Name, in.Name)
+			empty = fmt.Sprintf("No platform named %q: create it with dcim_create_platform name=%q.", clip(in.Name, maxEcho), clip(in.Name, maxEcho))
 		}
 		out.ListInfo = listInfo(page, len(out.Platforms), got.Count, "name", empty)
 		return out, nil
@@ -718,6 +730,7 @@ func createPlatform(nb *netbox.Client) Tool {
 	def := mcp.NewTool("dcim_create_platform",
 		mcp.WithDescription("Create a platform (an OS such as \"Ubuntu 24.04 LTS\")."),
 		inputSchema[CreateSluggedInput](),
+		netboxOutput[Slugged](),
 		hints(createHints, "Create a platform"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateSluggedInput) (Slugged, error) {

@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -100,9 +101,9 @@ func TestListDevices(t *testing.T) {
 	}
 }
 
-// TestNetBoxToolErrors checks that what the model can fix comes back as
-// an isError result naming the fix, and that infrastructure faults are
-// protocol errors.
+// TestNetBoxToolErrors checks that every failure comes back as an isError
+// result naming the fix: what the model can fix, and infrastructure faults
+// too, which a JSON-RPC error would hide from the model in most clients.
 func TestNetBoxToolErrors(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -110,7 +111,6 @@ func TestNetBoxToolErrors(t *testing.T) {
 		tool     string
 		args     any
 		wantText []string
-		protocol bool
 	}{
 		{name: "wrong argument type", tool: "dcim_list_devices", args: map[string]any{"name": 7}, wantText: []string{"input schema"}},
 		{name: "negative offset", tool: "dcim_list_devices", args: map[string]any{"offset": -1}, wantText: []string{"next_offset"}},
@@ -118,21 +118,20 @@ func TestNetBoxToolErrors(t *testing.T) {
 		{name: "bad token names the variable (403)", opts: harnessOptions{token: "ffffffffffffffffffffffffffffffffffffffff"}, tool: "dcim_list_devices", args: tools.ListDevicesInput{Name: "web01"}, wantText: []string{"403", "NETBOX_TOKEN"}},
 		{name: "read-only token names the permission (403)", opts: harnessOptions{token: readOnlyToken}, tool: "dcim_create_platform", args: map[string]any{"name": "Debian 13"}, wantText: []string{"403", "write-enabled token"}},
 		{name: "unknown device (404)", tool: "dcim_get_device", args: map[string]any{"id": 999}, wantText: []string{"No device with id 999", "dcim_list_devices"}},
-		{name: "missing id", tool: "dcim_get_device", args: map[string]any{}, wantText: []string{"id is required"}},
+		{name: "missing id", tool: "dcim_get_device", args: map[string]any{}, wantText: []string{"id (required)", "missing"}},
 		{name: "update of an unknown device (404)", tool: "dcim_update_device", args: map[string]any{"id": 999, "status": "active"}, wantText: []string{"No device with id 999"}},
 		{name: "update with nothing to change", tool: "dcim_update_device", args: map[string]any{"id": 1}, wantText: []string{"Nothing to update"}},
-		{name: "validation (400) names the field", tool: "dcim_update_device", args: map[string]any{"id": 1, "status": "sleeping"}, wantText: []string{"400", "status", "fix the fields"}},
-		{name: "unreachable NetBox is an infrastructure fault", opts: harnessOptions{url: "http://127.0.0.1:1"}, tool: "dcim_list_devices", args: tools.ListDevicesInput{Name: "web01"}, protocol: true},
+		{name: "a value outside the enum names the values", tool: "dcim_update_device", args: map[string]any{"id": 1, "status": "sleeping"}, wantText: []string{"status", "active, offline"}},
+		{name: "validation (400) names the field", tool: "dcim_update_device", args: map[string]any{"id": 1, "platform": 99999}, wantText: []string{"400", "platform", "fix the fields"}},
+		{name: "unknown argument names the parameters", tool: "dcim_list_devices", args: map[string]any{"hostname": "no-such-host"}, wantText: []string{`"hostname"`, "name, site, limit, offset"}},
+		{name: "an id beyond NetBox's range", tool: "dcim_get_device", args: json.RawMessage(`{"id": 9223372036854775807}`), wantText: []string{"out of range", "dcim_list_devices"}},
+		{name: "unreachable NetBox names the variable", opts: harnessOptions{url: "http://127.0.0.1:1"}, tool: "dcim_list_devices", args: tools.ListDevicesInput{Name: "web01"}, wantText: []string{"could not be reached", "NETBOX_URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, tt.opts)
 			h.device(t, deviceBody{Name: "web01", Status: "active"})
 			res, err := h.callErr(tt.tool, tt.args)
-			if tt.protocol {
-				require.Error(t, err)
-				return
-			}
 			require.NoError(t, err)
 			msg := toolError(t, res)
 			t.Log(msg)

@@ -30,6 +30,7 @@ func createJournalEntry(nb *netbox.Client) Tool {
 	def := mcp.NewTool("extras_create_journal_entry",
 		mcp.WithDescription("Record a journal entry on an object, e.g. what a sync changed on the device."),
 		inputSchema[JournalEntryInput](),
+		netboxOutput[JournalEntry](),
 		hints(createHints, "Create a journal entry"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in JournalEntryInput) (JournalEntry, error) {

@@ -51,6 +51,7 @@ func listIPAddresses(nb *netbox.Client) Tool {
 	def := mcp.NewTool("ipam_list_ip_addresses",
 		mcp.WithDescription("List IP addresses by device, interface or address, with what each is assigned to."),
 		inputSchema[ListIPAddressesInput](),
+		netboxOutput[ListIPAddressesOutput](),
 		hints(readHints, "List IP addresses"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListIPAddressesInput) (ListIPAddressesOutput, error) {
@@ -84,6 +85,7 @@ func createIPAddress(nb *netbox.Client) Tool {
 	def := mcp.NewTool("ipam_create_ip_address",
 		mcp.WithDescription("Create an IP address, optionally on an interface (assigned_object_type=dcim.interface)."),
 		inputSchema[CreateIPAddressInput](),
+		netboxOutput[IPAddress](),
 		hints(createHints, "Create an IP address"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateIPAddressInput) (IPAddress, error) {
@@ -126,14 +128,15 @@ func duplicateIP(err error, addr string) error {
 type UpdateIPAddressInput struct {
 	ID                 int64            `json:"id"`
 	Address            string           `json:"address,omitempty" jsonschema:"New mask or address"`
-	AssignedObjectType Nullable[string] `json:"assigned_object_type,omitzero" jsonschema:"dcim.interface, or null with assigned_object_id null to unassign"`
-	AssignedObjectID   Nullable[int64]  `json:"assigned_object_id,omitzero" jsonschema:"Interface id, or null"`
+	AssignedObjectType Nullable[string] `json:"assigned_object_type,omitzero" jsonschema:"dcim.interface; null (or \"\") with assigned_object_id null (or 0) unassigns"`
+	AssignedObjectID   Nullable[int64]  `json:"assigned_object_id,omitzero" jsonschema:"Interface id; null (or 0) to unassign"`
 }
 
 func updateIPAddress(nb *netbox.Client) Tool {
 	def := mcp.NewTool("ipam_update_ip_address",
 		mcp.WithDescription("Update an IP address: its address/mask, or move it to another interface; assigned_object_type=null assigned_object_id=null unassigns it (never deletes). A device's primary IP must first be replaced with dcim_update_device primary_ip4/6."),
 		inputSchema[UpdateIPAddressInput](),
+		netboxOutput[IPAddress](),
 		hints(updateHints, "Update an IP address"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in UpdateIPAddressInput) (IPAddress, error) {
@@ -148,11 +151,16 @@ func updateIPAddress(nb *netbox.Client) Tool {
 			}
 			u.Address = &addr
 		}
+		// The seed unassigns with nulls; "" and 0 say the same for clients
+		// whose schema dialect has no null (the published schema has one
+		// type per field).
 		typ, id := in.AssignedObjectType, in.AssignedObjectID
+		typNull := typ.Set && (typ.Null || typ.Value == "")
+		idNull := id.Set && (id.Null || id.Value == 0)
 		switch {
 		case !typ.Set && !id.Set:
-		case (typ.Set && typ.Null) || (id.Set && id.Null):
-			if (typ.Set && !typ.Null) || (id.Set && !id.Null) {
+		case typNull || idNull:
+			if (typ.Set && !typNull) || (id.Set && !idNull) {
 				return IPAddress{}, userErrorf("To unassign, pass both assigned_object_type and assigned_object_id as null; to move, pass both as values.")
 			}
 			u.Unassign = true

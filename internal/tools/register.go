@@ -130,9 +130,9 @@ func registerTool(reg *engine.Registrar) Tool {
 					return ask, nil
 				}
 			}
-			return nil, userErrorf("%s", choicesMessage(choice))
+			return nil, userMessage(choicesMessage(choice))
 		case errors.As(err, &registered):
-			return nil, userErrorf("%s", registeredMessage(registered))
+			return nil, userMessage(registeredMessage(registered))
 		case err != nil:
 			return nil, fmt.Errorf("register: %w", err)
 		}
@@ -171,7 +171,7 @@ func doRegister(ctx context.Context, req mcp.CallToolRequest, reg *engine.Regist
 	case errors.Is(err, engine.ErrUnknownRegisterPlan), errors.Is(err, engine.ErrStaleRegisterPlan):
 		return nil, userErrorf("%v", err)
 	case errors.As(err, &registered):
-		return nil, userErrorf("%s", registeredMessage(registered))
+		return nil, userMessage(registeredMessage(registered))
 	case errors.As(err, &failed):
 		msg := failed.Error()
 		var nbErr *netbox.Error

@@ -65,10 +65,26 @@ var typeSchemas = map[reflect.Type]*jsonschema.Schema{
 	reflect.TypeFor[Nullable[float64]](): {Types: []string{"number", "null"}},
 }
 
-// schemaOf generates the schema of T. In an input schema a pointer field
+// schemaKind says what a generated schema is for.
+type schemaKind int
+
+const (
+	// schemaOutput describes a tool's structured result.
+	schemaOutput schemaKind = iota
+	// schemaInput is the input schema published in tools/list: every
+	// property has a single type, which the schema dialects of some
+	// models (OpenAPI 3.0 subsets) require; a Nullable field's description
+	// says that null clears.
+	schemaInput
+	// schemaValidate is what arguments are checked against: the published
+	// schema, but a Nullable field also takes null.
+	schemaValidate
+)
+
+// schemaFor generates the schema of T. In an input schema a pointer field
 // is optional, not nullable: jsonschema-go's ["null", X] becomes X, so that
-// only Nullable fields invite a null.
-func schemaOf[T any](input bool) json.RawMessage {
+// only Nullable fields take a null.
+func schemaFor[T any](kind schemaKind) *jsonschema.Schema {
 	schema, err := jsonschema.For[T](&jsonschema.ForOptions{IgnoreInvalidTypes: true, TypeSchemas: typeSchemas})
 	if err != nil {
 		// Input and output types are fixed at compile time;
@@ -76,10 +92,18 @@ func schemaOf[T any](input bool) json.RawMessage {
 		panic(fmt.Sprintf("schema of %T: %v", *new(T), err))
 	}
 	applyEnums(reflect.TypeFor[T](), schema)
-	if input {
-		dropPointerNulls(schema)
+	switch kind {
+	case schemaInput:
+		dropNulls(schema, false)
+	case schemaValidate:
+		dropNulls(schema, true)
 	}
-	raw, err := json.Marshal(schema)
+	return schema
+}
+
+// schemaOf is schemaFor as JSON.
+func schemaOf[T any](kind schemaKind) json.RawMessage {
+	raw, err := json.Marshal(schemaFor[T](kind))
 	if err != nil {
 		panic(fmt.Sprintf("schema of %T: %v", *new(T), err))
 	}
@@ -88,7 +112,7 @@ func schemaOf[T any](input bool) json.RawMessage {
 
 // inputSchema is mcp.WithInputSchema[T] with the additions above.
 func inputSchema[T any]() mcp.ToolOption {
-	raw := schemaOf[T](true)
+	raw := schemaOf[T](schemaInput)
 	return func(t *mcp.Tool) {
 		// mcp.NewTool starts with an empty object schema; a tool has one or
 		// the other.
@@ -98,7 +122,34 @@ func inputSchema[T any]() mcp.ToolOption {
 }
 
 // outputSchema is mcp.WithOutputSchema[T] with the additions above.
-func outputSchema[T any]() mcp.ToolOption { return mcp.WithRawOutputSchema(schemaOf[T](false)) }
+func outputSchema[T any]() mcp.ToolOption { return mcp.WithRawOutputSchema(schemaOf[T](schemaOutput)) }
+
+// netboxOutput is the output schema of a NetBox tool: the shape of the
+// compact JSON it returns, without descriptions (the field names are
+// NetBox's own) and without additionalProperties, so that the two dozen
+// of them cost tools/list as little as they can while a client still
+// learns and can check the shape.
+func netboxOutput[T any]() mcp.ToolOption {
+	schema := schemaFor[T](schemaOutput)
+	compact(schema)
+	raw, err := json.Marshal(schema)
+	if err != nil {
+		panic(fmt.Sprintf("schema of %T: %v", *new(T), err))
+	}
+	return mcp.WithRawOutputSchema(raw)
+}
+
+func compact(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	s.Description = ""
+	s.AdditionalProperties = nil
+	for _, p := range s.Properties {
+		compact(p)
+	}
+	compact(s.Items)
+}
 
 // applyEnums copies `enum:"a|b"` tags of T's fields (and of nested
 // structs) into the schema.
@@ -133,15 +184,23 @@ func applyEnums(t reflect.Type, s *jsonschema.Schema) {
 	}
 }
 
-func dropPointerNulls(s *jsonschema.Schema) {
+// dropNulls turns the type pairs [X, "null"] into X: the ["null", X] of a
+// pointer field always, the [X, "null"] of a Nullable field unless
+// keepNullable.
+func dropNulls(s *jsonschema.Schema, keepNullable bool) {
 	if s == nil {
 		return
 	}
-	if len(s.Types) == 2 && s.Types[0] == "null" {
-		s.Type, s.Types = s.Types[1], nil
+	if len(s.Types) == 2 {
+		switch {
+		case s.Types[0] == "null":
+			s.Type, s.Types = s.Types[1], nil
+		case s.Types[1] == "null" && !keepNullable:
+			s.Type, s.Types = s.Types[0], nil
+		}
 	}
 	for _, p := range s.Properties {
-		dropPointerNulls(p)
+		dropNulls(p, keepNullable)
 	}
-	dropPointerNulls(s.Items)
+	dropNulls(s.Items, keepNullable)
 }

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -189,7 +190,13 @@ func (g *writeGuard) wrap(t Tool) Tool {
 		return t
 	}
 	name, next, targets := t.Definition.Name, t.Handler, touches[t.Definition.Name]
+	params := parameterNames(t.Definition)
 	t.Handler = func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if hasUnknownArgument(req, params) {
+			// The tool refuses the call itself, naming its parameters,
+			// before anything is read or written.
+			return next(ctx, req)
+		}
 		err := g.check(ctx, name, targets, req)
 		var refused *scopeError
 		switch {
@@ -199,10 +206,8 @@ func (g *writeGuard) wrap(t Tool) Tool {
 			logToClient(ctx, mcp.LoggingLevelWarning, name+": refused: outside the write scope")
 			return mcp.NewToolResultError(refused.Error()), nil
 		}
-		if msg, ok := actionable(err); ok {
-			return mcp.NewToolResultError(msg), nil
-		}
-		return nil, err
+		msg, _ := failure(err)
+		return mcp.NewToolResultError(msg), nil
 	}
 	return t
 }
@@ -362,4 +367,36 @@ func (g *writeGuard) ownGroup(ctx context.Context, own record.Device) (int64, er
 	}
 	g.groupID = groups[0].ID
 	return g.groupID, nil
+}
+
+// parameterNames are the properties of a tool's input schema.
+func parameterNames(def mcp.Tool) map[string]bool {
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	names := map[string]bool{}
+	if err := json.Unmarshal(def.RawInputSchema, &schema); err == nil {
+		for name := range schema.Properties {
+			names[name] = true
+		}
+	}
+	for name := range def.InputSchema.Properties {
+		names[name] = true
+	}
+	return names
+}
+
+// hasUnknownArgument reports whether the call names a parameter the tool
+// does not take.
+func hasUnknownArgument(req mcp.CallToolRequest, params map[string]bool) bool {
+	args, ok := req.Params.Arguments.(map[string]any)
+	if !ok {
+		return req.Params.Arguments != nil
+	}
+	for name := range args {
+		if !params[name] {
+			return true
+		}
+	}
+	return false
 }

@@ -137,7 +137,7 @@ func syncDiff(eng *engine.Engine) Tool {
 		if err != nil {
 			return SyncDiffOutput{}, err
 		}
-		plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: in.Hostname, Full: mode == ModeFull, NoCreateClusters: in.NoCreateClusters})
+		plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: in.Hostname, Full: mode == ModeFull, NoCreateClusters: in.NoCreateClusters, Owner: Owner(ctx)})
 		if err != nil {
 			return SyncDiffOutput{}, fmt.Errorf("sync diff: %w", err)
 		}
@@ -220,7 +220,10 @@ type SyncApplyOutput struct {
 	Device diff.DeviceRef `json:"device"`
 	// Declined says the user refused in the client's confirmation dialog;
 	// nothing was written.
-	Declined       bool            `json:"declined,omitempty"`
+	Declined bool `json:"declined,omitempty"`
+	// Cancelled says the user dismissed the dialog without choosing;
+	// nothing was written.
+	Cancelled      bool            `json:"cancelled,omitempty"`
 	Applied        int             `json:"applied"`
 	Failed         int             `json:"failed"`
 	Skipped        int             `json:"skipped"`
@@ -258,7 +261,7 @@ func syncApply(eng *engine.Engine) Tool {
 		if in.PlanID == "" {
 			return nil, userErrorf("plan_id is required: call cmdb_sync_diff, show its report to the user, and pass its plan_id once they confirm.")
 		}
-		plan, ok := eng.Plan(in.PlanID)
+		plan, ok := eng.PlanOf(in.PlanID, Owner(ctx))
 		if !ok {
 			return nil, engine.ErrUnknownPlan
 		}
@@ -269,10 +272,14 @@ func syncApply(eng *engine.Engine) Tool {
 			out := SyncApplyOutput{PlanID: plan.ID, Device: plan.Device, Declined: true, Changes: []AppliedChange{},
 				NextStep: "The user declined, so nothing was written. Ask what they want changed; the plan stays valid until it expires, or call cmdb_sync_diff again."}
 			return mcp.NewToolResultStructuredOnly(out), nil
+		case decisionCancelled:
+			out := SyncApplyOutput{PlanID: plan.ID, Device: plan.Device, Cancelled: true, Changes: []AppliedChange{},
+				NextStep: "The user closed the confirmation without answering, so nothing was written. Ask them in the chat whether to apply the report; if they say yes, call cmdb_sync_apply again with this plan_id."}
+			return mcp.NewToolResultStructuredOnly(out), nil
 		case decisionRefused:
 			return nil, userErrorf("Nothing was written: this client cannot ask the user to confirm, so show them report_markdown from cmdb_sync_diff, ask whether to apply it, and call cmdb_sync_apply again with confirm=true only after they agree.")
 		}
-		res, err := eng.Apply(ctx, in.PlanID, engine.WithProgress(progressOf(ctx, req)))
+		res, err := eng.Apply(ctx, in.PlanID, engine.WithProgress(progressOf(ctx, req)), engine.WithOwner(Owner(ctx)))
 		if err != nil {
 			return nil, fmt.Errorf("apply plan %s: %w", in.PlanID, err)
 		}

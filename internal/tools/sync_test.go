@@ -132,6 +132,9 @@ func TestSyncDiffErrors(t *testing.T) {
 
 	msg = toolError(t, h.call(t, "cmdb_sync_diff", tools.SyncDiffInput{Mode: "careful"}))
 	assert.Contains(t, msg, "default, dry-run, full")
+	msg = toolError(t, h.call(t, "cmdb_sync_diff", map[string]any{"host": "web01"}))
+	assert.Contains(t, msg, `Unknown argument "host"`)
+	assert.Contains(t, msg, "hostname, mode, no_create_clusters")
 
 	// A device named with a domain may be this host: the model is told to
 	// ask, and how to sync it.
@@ -180,6 +183,9 @@ func TestSyncApplyConfirmation(t *testing.T) {
 	decline := func(mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil
 	}
+	dismiss := func(mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionCancel}}, nil
+	}
 	untick := func(mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
 			Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"apply": false}}}, nil
@@ -189,7 +195,7 @@ func TestSyncApplyConfirmation(t *testing.T) {
 		elicit  func(mcp.ElicitationRequest) (*mcp.ElicitationResult, error)
 		mode    string
 		confirm bool
-		// want: "applied", "declined" or "refused".
+		// want: "applied", "declined", "cancelled" or "refused".
 		want   string
 		asked  bool
 		protos []string
@@ -198,6 +204,7 @@ func TestSyncApplyConfirmation(t *testing.T) {
 		{name: "elicitation accepted even without confirm", elicit: accept, confirm: false, want: "applied", asked: true},
 		{name: "elicitation declined", elicit: decline, confirm: true, want: "declined", asked: true},
 		{name: "elicitation accepted with the box unticked", elicit: untick, want: "declined", asked: true},
+		{name: "elicitation dismissed is a cancel, not a decline", elicit: dismiss, confirm: true, want: "cancelled", asked: true},
 		{name: "no elicitation, no confirm flag", want: "refused"},
 		{name: "no elicitation, confirm flag", confirm: true, want: "applied"},
 		{name: "full mode skips confirmation", elicit: decline, mode: "full", want: "applied"},
@@ -226,7 +233,7 @@ func TestSyncApplyConfirmation(t *testing.T) {
 				assert.Equal(t, tt.asked, asked.Load() == 1, "elicitations: %d", asked.Load())
 				if tt.asked {
 					assert.Contains(t, message, "web01")
-					assert.Contains(t, message, "3 updates, 1 creates")
+					assert.Contains(t, message, "3 updates, 1 create,")
 					assert.Contains(t, message, "status: planned -> active")
 				}
 				switch tt.want {
@@ -246,6 +253,12 @@ func TestSyncApplyConfirmation(t *testing.T) {
 					// The plan survives a decline.
 					again := decode[tools.SyncApplyOutput](t, h.call(t, "cmdb_sync_apply", tools.SyncApplyInput{PlanID: p.PlanID}))
 					assert.True(t, again.Declined)
+				case "cancelled":
+					out := decode[tools.SyncApplyOutput](t, res)
+					assert.True(t, out.Cancelled)
+					assert.False(t, out.Declined, "a dismissed dialog is not a no")
+					assert.Contains(t, out.NextStep, "nothing was written")
+					checkUntouched(t, h, id)
 				case "refused":
 					msg := toolError(t, res)
 					assert.Contains(t, msg, "confirm=true")

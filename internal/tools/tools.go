@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"slices"
 	"strings"
 
@@ -37,6 +39,11 @@ type Deps struct {
 	// WriteScope limits the NetBox write tools (scope.go); empty is
 	// WriteScopeHost.
 	WriteScope WriteScope
+	// NetBoxUnavailable, when NetBox is nil, says why (not configured, and
+	// what to set): every tool that needs NetBox returns it as an isError
+	// result, and cmdb_discover still works, so that a server started
+	// without its configuration still answers its client.
+	NetBoxUnavailable string
 }
 
 // Tool is one MCP tool: the definition the model sees and its handler.
@@ -49,6 +56,26 @@ type Tool struct {
 // the order the seed workflow meets them. The NetBox write tools are
 // limited to d.WriteScope (scope.go).
 func All(d Deps) []Tool {
+	all := all(d)
+	if d.NetBox == nil && d.NetBoxUnavailable != "" {
+		for i, t := range all {
+			if t.Definition.Name != "cmdb_discover" {
+				all[i].Handler = unavailable(d.NetBoxUnavailable)
+			}
+		}
+	}
+	return all
+}
+
+// unavailable is the handler of a tool that needs the NetBox this server
+// was not given.
+func unavailable(why string) server.ToolHandlerFunc {
+	return func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return mcp.NewToolResultError(why), nil
+	}
+}
+
+func all(d Deps) []Tool {
 	nb := d.NetBox
 	reg := d.Registrar
 	if reg == nil {
@@ -247,32 +274,47 @@ type userError struct{ msg string }
 
 func (e *userError) Error() string { return e.msg }
 
+// userErrorf formats a userError. String arguments are clipped: they are
+// often the model's own values, which are repeated, not returned whole.
 func userErrorf(format string, args ...any) error {
-	return &userError{msg: fmt.Sprintf(format, args...)}
+	return &userError{msg: fmt.Sprintf(format, clipArgs(args)...)}
 }
 
-// handle adapts fn to a tool handler: it binds the arguments, and turns an
-// error the model can act on into a tool result with isError set and a
-// sentence naming the fix. Anything else (NetBox unreachable, a bug) is
-// returned as a Go error, which the client sees as a protocol error.
+// userMessage is a userError whose whole message the server composed (its
+// lists bounded, the values in it escaped where it made them): nothing in
+// it is clipped.
+func userMessage(msg string) error { return &userError{msg: msg} }
+
+// handle adapts fn to a tool handler: it checks the arguments against the
+// tool's input schema and binds them, and turns every failure into a tool
+// result with isError set and a sentence naming the fix, so that the model
+// sees it: a failed call is a tool execution error, whatever failed (a
+// wrong argument, NetBox refusing, NetBox down or unreadable). What is
+// wrong with the request itself (an unknown tool, malformed JSON-RPC) is
+// answered by mcp-go before a handler runs.
 func handle[In any](fn func(ctx context.Context, req mcp.CallToolRequest, in In) (*mcp.CallToolResult, error)) server.ToolHandlerFunc {
+	check := newArgsCheck[In]()
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		ctx, notified := withNotifyRecord(ctx)
-		defer settle(ctx, notified)
+		if err := check.check(req.Params.Name, req.Params.Arguments); err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
 		var in In
 		if err := req.BindArguments(&in); err != nil {
-			return mcp.NewToolResultError(fmt.Sprintf("The arguments do not match the tool's input schema (%v): fix them and call again.", err)), nil
+			return mcp.NewToolResultError(fmt.Sprintf("The arguments do not match the input schema of %s (%s), so nothing was done: %s. Fix them and call again.",
+				req.Params.Name, clip(err.Error(), 300), check.takes(req.Params.Name))), nil
 		}
 		res, err := fn(ctx, req, in)
-		if err != nil {
-			if msg, ok := actionable(err); ok {
-				logToClient(ctx, mcp.LoggingLevelWarning, req.Params.Name+": "+msg)
-				return mcp.NewToolResultError(msg), nil
-			}
-			logToClient(ctx, mcp.LoggingLevelError, req.Params.Name+": "+err.Error())
-			return nil, err
+		if err == nil {
+			return res, nil
 		}
-		return res, nil
+		msg, canFix := failure(err)
+		level := mcp.LoggingLevelWarning
+		if !canFix {
+			level = mcp.LoggingLevelError
+			slog.Warn("tool failed", "tool", req.Params.Name, "error", clip(err.Error(), maxLogLen))
+		}
+		logToClient(ctx, level, req.Params.Name+": "+msg)
+		return mcp.NewToolResultError(msg), nil
 	}
 }
 
@@ -291,7 +333,8 @@ func structured[In, Out any](fn func(ctx context.Context, in In) (Out, error)) s
 
 // modelCanFix are the NetBox failures a model can act on, by calling again
 // differently or by telling the user what to fix. The others (NetBox down,
-// unreachable, answering garbage) are faults of the infrastructure.
+// unreachable, answering garbage) are faults of the infrastructure, which
+// the model can only report, and which the server's log records too.
 var modelCanFix = map[netbox.ErrorKind]bool{
 	netbox.KindAuth:        true,
 	netbox.KindPermission:  true,
@@ -302,35 +345,48 @@ var modelCanFix = map[netbox.ErrorKind]bool{
 	netbox.KindRateLimited: true,
 }
 
-// actionable returns the sentence a model needs for an error it can act on.
-func actionable(err error) (string, bool) {
+// failure is the sentence a model needs for err, naming the fix, and
+// whether the model (or its user) can fix it.
+func failure(err error) (msg string, canFix bool) {
 	var ue *userError
 	if errors.As(err, &ue) {
 		return ue.msg, true
 	}
 	switch {
 	case errors.Is(err, engine.ErrUnknownPlan):
-		return "Unknown or expired plan_id: a plan lives only in the server that made it, until it is applied or expires. Call cmdb_sync_diff again and pass the plan_id it returns.", true
+		return "Unknown or expired plan_id: a plan lives only in the session that made it, until it is applied or expires. Call cmdb_sync_diff again and pass the plan_id it returns.", true
 	case errors.Is(err, engine.ErrStalePlan):
 		return "The plan is stale: NetBox changed since the diff, so nothing was written. Call cmdb_sync_diff again and show the user the new report.", true
 	case errors.Is(err, apply.ErrNotApplicable):
-		return fmt.Sprintf("This plan cannot be applied (%v).", err), true
+		return fmt.Sprintf("This plan cannot be applied (%s).", clip(err.Error(), 500)), true
 	}
 	var ambiguous *netbox.AmbiguousNameError
 	if errors.As(err, &ambiguous) {
-		return ambiguous.Error() + ".", true
+		return clip(ambiguous.Error(), 1000) + ".", true
 	}
 	var nbErr *netbox.Error
-	if errors.As(err, &nbErr) && modelCanFix[nbErr.Kind] {
-		return netboxSaid(nbErr) + " " + nbErr.Hint(), true
+	if errors.As(err, &nbErr) {
+		return netboxSaid(nbErr) + " " + nbErr.Hint(), modelCanFix[nbErr.Kind]
 	}
-	return "", false
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "The call was cancelled or timed out before it finished; what it had done stays done. Call it again if it is still needed.", false
+	}
+	return fmt.Sprintf("The call failed: %s. If the arguments are right, retry once; if it fails again, tell the user to check the server's log.", clip(err.Error(), 500)), false
 }
 
 // netboxSaid is NetBox's answer as one sentence: what was asked, the
-// status and NetBox's own message.
+// status and NetBox's own message, which is clipped: NetBox may repeat a
+// value the model sent.
 func netboxSaid(e *netbox.Error) string {
-	msg := strings.TrimRight(strings.TrimSpace(e.Message), ".")
+	msg := clip(strings.TrimRight(strings.TrimSpace(e.Message), "."), 500)
+	switch e.Kind {
+	case netbox.KindNetwork:
+		return fmt.Sprintf("NetBox could not be reached for %s %s (%s).", e.Method, e.Path, msg)
+	case netbox.KindDecode:
+		return fmt.Sprintf("NetBox's answer to %s %s could not be read (%s).", e.Method, e.Path, msg)
+	case netbox.KindServer:
+		return fmt.Sprintf("NetBox failed %s %s with %d: %s.", e.Method, e.Path, e.StatusCode, msg)
+	}
 	return fmt.Sprintf("NetBox answered %s %s with %d: %s.", e.Method, e.Path, e.StatusCode, msg)
 }
 
@@ -347,8 +403,11 @@ func asNetBoxError(err error, target **netbox.Error) bool { return errors.As(err
 
 // requireID checks an id argument; find says how to look one up.
 func requireID(name string, id int64, find string) error {
-	if id <= 0 {
+	switch {
+	case id <= 0:
 		return userErrorf("%s is required and positive: find it with %s.", name, find)
+	case id > math.MaxInt32:
+		return userErrorf("%s %d is out of range (NetBox ids here go up to %d): find the right one with %s.", name, id, math.MaxInt32, find)
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ func listClusters(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_list_clusters",
 		mcp.WithDescription("List clusters (a host's Docker containers live in clusters of type Docker Compose)."),
 		inputSchema[ListClustersInput](),
+		netboxOutput[ListClustersOutput](),
 		hints(readHints, "List clusters"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListClustersInput) (ListClustersOutput, error) {
@@ -80,6 +81,7 @@ func createCluster(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_create_cluster",
 		mcp.WithDescription("Create a cluster of a cluster type, e.g. for a host's containers."),
 		inputSchema[CreateClusterInput](),
+		netboxOutput[Cluster](),
 		hints(createHints, "Create a cluster"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateClusterInput) (Cluster, error) {
@@ -104,6 +106,7 @@ func listClusterTypes(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_list_cluster_types",
 		mcp.WithDescription("List cluster types, e.g. Docker Compose."),
 		inputSchema[NameFilter](),
+		netboxOutput[ListClusterTypesOutput](),
 		hints(readHints, "List cluster types"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in NameFilter) (ListClusterTypesOutput, error) {
@@ -121,7 +124,7 @@ func listClusterTypes(nb *netbox.Client) Tool {
 		}
 		empty := "No cluster types."
 		if in.Name != "" {
-			empty = fmt.Sprintf("No cluster type named %q: create it with virt_create_cluster_type name=%q.", in.Name, in.Name)
+			empty = fmt.Sprintf("No cluster type named %q: create it with virt_create_cluster_type name=%q.", clip(in.Name, maxEcho), clip(in.Name, maxEcho))
 		}
 		out.ListInfo = listInfo(page, len(out.ClusterTypes), got.Count, "name", empty)
 		return out, nil
@@ -136,6 +139,7 @@ func createClusterType(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_create_cluster_type",
 		mcp.WithDescription("Create a cluster type, e.g. \"Docker Compose\"."),
 		inputSchema[CreateSluggedInput](),
+		netboxOutput[Slugged](),
 		hints(createHints, "Create a cluster type"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateSluggedInput) (Slugged, error) {
@@ -186,6 +190,7 @@ func listVMs(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_list_vms",
 		mcp.WithDescription("List virtual machines of a cluster (one per Docker container)."),
 		inputSchema[ListVMsInput](),
+		netboxOutput[ListVMsOutput](),
 		hints(readHints, "List VMs"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in ListVMsInput) (ListVMsOutput, error) {
@@ -221,6 +226,7 @@ func createVM(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_create_vm",
 		mcp.WithDescription("Create a virtual machine in a cluster, e.g. for a new container."),
 		inputSchema[CreateVMInput](),
+		netboxOutput[VM](),
 		hints(createHints, "Create a VM"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in CreateVMInput) (VM, error) {
@@ -254,6 +260,7 @@ func updateVM(nb *netbox.Client) Tool {
 	def := mcp.NewTool("virt_update_vm",
 		mcp.WithDescription("Update a virtual machine, e.g. status=offline for a stopped container. Absent fields stay as they are."),
 		inputSchema[UpdateVMInput](),
+		netboxOutput[VM](),
 		hints(updateHints, "Update a VM"),
 	)
 	return Tool{Definition: def, Handler: structured(func(ctx context.Context, in UpdateVMInput) (VM, error) {
