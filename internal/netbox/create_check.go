@@ -50,6 +50,19 @@ import (
 //
 // Other endpoints (journal entries among them, which have no natural key)
 // are sent once and never checked.
+//
+// Shared objects and lost races.
+//
+// A fleet's hosts share some objects: the platform of their OS, the
+// cluster type Docker Compose, the VM roles. Hosts that sync at the same
+// time each plan to create a missing one, and all but the first are refused
+// by NetBox's unique constraints with a 400 ("platform with this slug
+// already exists."). That answer means the object is there, not that the
+// sync failed: for the endpoints whose natural key is a slug, a create
+// refused only for a taken name or slug looks the objects up, takes those
+// with the slug and name it asked for as its own (the winner's object),
+// and sends again only what is still missing. An object that holds the
+// slug under another name is a real conflict and stays an error.
 
 // naturalKey finds the object a create of item would have made.
 type naturalKey struct {
@@ -61,6 +74,9 @@ type naturalKey struct {
 	value func(item map[string]any) string
 	// same reports whether got is what item would have made.
 	same func(item map[string]any, got *keyedObject) bool
+	// shared marks objects several hosts may race to create: a create
+	// refused because the key is taken takes the existing object.
+	shared bool
 }
 
 // keyedObject is what natural keys compare of a listed object.
@@ -77,10 +93,16 @@ type keyedObject struct {
 	AssignedObjectID   *int64   `json:"assigned_object_id"`
 }
 
+// bySlug finds an object by its slug, and takes it only under the name
+// asked for: NetBox keeps both unique, and a slug another object holds
+// under another name is not what the create meant to make.
 var bySlug = naturalKey{
 	param: "slug",
 	value: func(it map[string]any) string { return itemString(it, "slug") },
-	same:  func(it map[string]any, got *keyedObject) bool { return got.Slug == itemString(it, "slug") },
+	same: func(it map[string]any, got *keyedObject) bool {
+		return got.Slug == itemString(it, "slug") && strings.EqualFold(got.Name, itemString(it, "name"))
+	},
+	shared: true,
 }
 
 var naturalKeys = map[string]naturalKey{
@@ -222,6 +244,8 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		pending = missing
 		return len(pending) == 0, nil
 	}
+	races := 0
+send:
 	for attempt := 0; ; attempt++ {
 		sendErr := c.sendCreate(ctx, path, items, pending, list, results)
 		if sendErr == nil {
@@ -230,6 +254,24 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		var e *Error
 		if !errors.As(sendErr, &e) || ctx.Err() != nil {
 			return sendErr
+		}
+		if key.shared && onlyTaken(e) && races < len(items) {
+			// Another client made some of these objects since they were
+			// looked up: take them, and send the rest again. Each round
+			// takes at least one object or ends, so len(items) rounds
+			// bound it.
+			races++
+			before := len(pending)
+			done, err := check(e)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%w (looking up the objects that hold the name or slug failed: %v)", sendErr, err)
+			case done:
+				break send
+			case len(pending) < before:
+				continue send
+			}
+			return sendErr // held by objects of another name: a real conflict
 		}
 		if !outcomeUnknown(e) {
 			// A re-sent create refused as invalid: the first attempt, which
@@ -278,6 +320,24 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 			Message: fmt.Sprintf("the response does not fit %T: %v", out, err), err: err})
 	}
 	return nil
+}
+
+// onlyTaken reports whether NetBox refused a create only because unique
+// values are taken: every message is a unique validator's ("platform with
+// this slug already exists.", "The fields manufacturer, slug must make a
+// unique set."), whatever field or bulk index it is under.
+func onlyTaken(e *Error) bool {
+	if e.Kind != KindValidation || e.StatusCode != http.StatusBadRequest || len(e.Fields) == 0 {
+		return false
+	}
+	for _, msgs := range e.Fields {
+		for _, m := range msgs {
+			if !strings.HasSuffix(m, "already exists.") && !strings.HasSuffix(m, "must make a unique set.") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // outcomeUnknown reports whether a failed POST may have created something.
