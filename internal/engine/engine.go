@@ -151,7 +151,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap, plan.Changes), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl)}
 	return plan, nil
 }
 
