@@ -12,16 +12,20 @@ import (
 // Phase 6: the journal entry that records what a sync did.
 
 // ChangelogMessage is the message NetBox 4.4+ records on the changes of
-// an apply of plan planID (changelog_message).
-func ChangelogMessage(planID string) string { return "cmdb-mcp sync " + planID }
+// an apply of plan planID (changelog_message), and the last line of its
+// journal entry.
+func ChangelogMessage(planID string) string { return netbox.SyncMarker(planID) }
 
 // JournalHeader is the first line of every journal entry, as the seed words it.
 const JournalHeader = "Device synced via /cmdb sync command"
 
 // journal writes the seed's Phase 6 entry. It lists failures and skips too,
-// so that the record in NetBox says what did not happen.
-func (r *run) journal(ctx context.Context) {
-	if len(r.res.Changes) == 0 {
+// so that the record in NetBox says what did not happen, and what an
+// earlier apply that was interrupted had written. Its last line names the
+// plan (ChangelogMessage): the client finds the entry by it when NetBox's
+// answer is lost, rather than write it twice.
+func (r *run) journal(ctx context.Context, interrupted string) {
+	if len(r.res.Changes) == 0 && interrupted == "" {
 		return
 	}
 	var b strings.Builder
@@ -50,11 +54,16 @@ func (r *run) journal(ctx context.Context) {
 			b.WriteString(l + "\n")
 		}
 	}
+	if interrupted != "" {
+		kind = "warning"
+		b.WriteString("\nAn earlier apply was interrupted:\n" + strings.TrimRight(interrupted, "\n") + "\n")
+	}
+	b.WriteString("\n" + ChangelogMessage(r.plan.ID))
 	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
 		AssignedObjectType: diff.ObjectDevice,
 		AssignedObjectID:   r.plan.Device.ID,
 		Kind:               kind,
-		Comments:           strings.TrimRight(b.String(), "\n"),
+		Comments:           b.String(),
 	})
 	if err != nil {
 		r.res.JournalError = err.Error()

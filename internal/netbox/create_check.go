@@ -48,8 +48,11 @@ import (
 //	clusters          name + group
 //	platforms, device roles, cluster types, cluster groups: slug
 //
-// Other endpoints (journal entries among them, which have no natural key)
-// are sent once and never checked.
+//	journal entries  the line "cmdb-mcp sync <plan id>" (SyncMarker) in
+//	                 the comments + the object journaled; an entry without
+//	                 that line has no natural key
+//
+// Other endpoints are sent once and never checked.
 //
 // Shared objects and lost races.
 //
@@ -77,6 +80,9 @@ type naturalKey struct {
 	// shared marks objects several hosts may race to create: a create
 	// refused because the key is taken takes the existing object.
 	shared bool
+	// has, when not nil, reports whether an item has a natural key at
+	// all; a create of items without one is sent once, unchecked.
+	has func(item map[string]any) bool
 }
 
 // keyedObject is what natural keys compare of a listed object.
@@ -91,6 +97,7 @@ type keyedObject struct {
 	Group              *wireRef `json:"group"`
 	AssignedObjectType *string  `json:"assigned_object_type"`
 	AssignedObjectID   *int64   `json:"assigned_object_id"`
+	Comments           string   `json:"comments"`
 }
 
 // bySlug finds an object by its slug, and takes it only under the name
@@ -143,6 +150,18 @@ var naturalKeys = map[string]naturalKey{
 			return got.Name == itemString(it, "name") && got.Group.id() == itemID(it, "group")
 		},
 	},
+	journalPath: {
+		scope: func(it map[string]any) url.Values {
+			return url.Values{"assigned_object_type": {itemString(it, "assigned_object_type")},
+				"assigned_object_id": {strconv.FormatInt(itemID(it, "assigned_object_id"), 10)}}
+		},
+		param: "q", // NetBox searches the comments
+		value: func(it map[string]any) string { return syncMarkerIn(itemString(it, "comments")) },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return syncMarkerIn(got.Comments) == syncMarkerIn(itemString(it, "comments")) && sameAssignment(it, got)
+		},
+		has: func(it map[string]any) bool { return syncMarkerIn(itemString(it, "comments")) != "" },
+	},
 	virtualMachinesPath: {
 		scope: idScope("cluster_id", "cluster"),
 		param: "name",
@@ -151,6 +170,26 @@ var naturalKeys = map[string]naturalKey{
 			return strings.EqualFold(got.Name, itemString(it, "name")) && got.Cluster.id() == itemID(it, "cluster")
 		},
 	},
+}
+
+// SyncMarker names the writes of one apply of plan planID: NetBox 4.4+
+// keeps it as the changelog message of each, and it is the last line of
+// the apply's journal entry, so that an entry whose answer was lost can be
+// found rather than written twice.
+func SyncMarker(planID string) string { return syncMarkerPrefix + planID }
+
+const syncMarkerPrefix = "cmdb-mcp sync "
+
+// syncMarkerIn returns the SyncMarker line of a journal entry's comments,
+// "" when it has none.
+func syncMarkerIn(comments string) string {
+	for line := range strings.Lines(comments) {
+		line = strings.TrimSpace(line)
+		if id, ok := strings.CutPrefix(line, syncMarkerPrefix); ok && id != "" && !strings.ContainsAny(id, " \t") {
+			return line
+		}
+	}
+	return ""
 }
 
 func itemString(it map[string]any, k string) string {
@@ -214,6 +253,9 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		dec.UseNumber()
 		if err := dec.Decode(&decoded[i]); err != nil {
 			return fmt.Errorf("netbox: POST %s: element %d must encode as a JSON object: %w", path, i, err)
+		}
+		if key.has != nil && !key.has(decoded[i]) {
+			return c.DoJSON(ctx, http.MethodPost, path, nil, body, out)
 		}
 	}
 

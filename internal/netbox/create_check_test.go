@@ -74,6 +74,11 @@ var createCases = []createCase{
 		out, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "web", Type: w.ctype, Group: w.group, Status: "active"}, {Name: "db", Type: w.ctype, Group: w.group}})
 		return len(out), err
 	}, countOf(clustersPath)},
+	{"journal entry of a sync", journalPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
+		e, err := c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: w.dev, Kind: "success",
+			Comments: "Device synced via /cmdb sync command\n\nChanges applied:\n- x\n\n" + SyncMarker("plan-0123456789abcdef")})
+		return b2i(e.ID != 0), err
+	}, countOf(journalPath)},
 	{"virtual machines", virtualMachinesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
 		out, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "nginx", Cluster: w.cluster, Status: "active"}, {Name: "redis", Cluster: w.cluster}})
 		return len(out), err
