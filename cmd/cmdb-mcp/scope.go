@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"path"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/rundir"
 )
 
 // Environment fallbacks of the scope flags.
@@ -111,7 +113,16 @@ func matchAny(globs []string, name string) bool {
 }
 
 // newEngine wires the engine to NetBox and to discovery of this host (or of
-// the host whose /proc, /sys and /etc HOST_PROC, HOST_SYS and HOST_ETC name).
-func newEngine(nb *netbox.Client, s scope) *engine.Engine {
-	return engine.New(nb, discovery.Discoverer{Options: s.discovery}, engine.WithDiffOptions(s.diff))
+// the host whose /proc, /sys and /etc HOST_PROC, HOST_SYS and HOST_ETC name),
+// and to the runtime directory in which applies of one device take turns
+// with other cmdb-mcp processes. Without one they take turns within this
+// process only, which the log says.
+func newEngine(e env, nb *netbox.Client, s scope) *engine.Engine {
+	opts := []engine.Option{engine.WithDiffOptions(s.diff)}
+	if d, err := rundir.Resolve(e.getenv); err != nil {
+		slog.Warn("no runtime directory: applies of this host wait for each other within this process only, not for other cmdb-mcp processes; set "+rundir.EnvDir+" to a directory they share", "error", err)
+	} else {
+		opts = append(opts, engine.WithRunDir(d))
+	}
+	return engine.New(nb, discovery.Discoverer{Options: s.discovery}, opts...)
 }

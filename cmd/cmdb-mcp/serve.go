@@ -55,7 +55,7 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
+	s := server.New(newEngine(e, nb, sc), nb, server.Options{Version: buildVersion(), Filter: filter})
 	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", nb.BaseURL(),
 		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets))
 	// The check runs beside the server and ends with it at the latest.

@@ -191,7 +191,7 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 	if err != nil {
 		return nil, diff.Plan{}, err
 	}
-	eng := newEngine(nb, sc)
+	eng := newEngine(e, nb, sc)
 	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: *f.hostname, Full: *f.full})
 	if err != nil {
 		return nil, diff.Plan{}, withHint(err)
@@ -273,6 +273,11 @@ func runApply(ctx context.Context, e env, args []string) (int, error) {
 	res, err := eng.Apply(ctx, plan.ID, engine.WithProgress(func(done, total int, msg string) {
 		fmt.Fprintf(e.stderr, "[%d/%d] %s\n", done, total, msg)
 	}))
+	if errors.Is(err, engine.ErrStalePlan) {
+		// The engine's words name the MCP tool; a person at the shell runs
+		// the command again.
+		return exitError, errors.New("NetBox changed since the diff above (another sync of this host, or an edit), so nothing was written: run 'cmdb-mcp apply' again to compare afresh and apply what is left ('cmdb-mcp diff' to look first)")
+	}
 	if err != nil {
 		return exitError, withHint(err)
 	}
