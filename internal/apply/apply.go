@@ -117,6 +117,9 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts 
 	}
 	// NetBox 4.4+ keeps it as the message of every change this apply makes.
 	ctx = netbox.WithChangelogMessage(ctx, ChangelogMessage(p.ID))
+	// A platform, role or cluster type another host made since the diff
+	// is the one this plan meant to make.
+	ctx = netbox.TakeExisting(ctx)
 	tr := &tracker{progress: progress}
 	network, containers := newRun(nb, p, tr), newRun(nb, p, tr)
 	lanes := []struct {

@@ -65,7 +65,9 @@ import (
 // refused only for a taken name or slug looks the objects up, takes those
 // with the slug and name it asked for as its own (the winner's object),
 // and sends again only what is still missing. An object that holds the
-// slug under another name is a real conflict and stays an error.
+// slug under another name is a real conflict and stays an error. Only the
+// creates made with a context from TakeExisting do so (a sync's): anyone
+// else asking to create an object that exists hears that it does.
 
 // naturalKey finds the object a create of item would have made.
 type naturalKey struct {
@@ -297,7 +299,7 @@ send:
 		if !errors.As(sendErr, &e) || ctx.Err() != nil {
 			return sendErr
 		}
-		if key.shared && onlyTaken(e) && races < len(items) {
+		if key.shared && takesExisting(ctx) && onlyTaken(e) && races < len(items) {
 			// Another client made some of these objects since they were
 			// looked up: take them, and send the rest again. Each round
 			// takes at least one object or ends, so len(items) rounds
@@ -362,6 +364,21 @@ send:
 			Message: fmt.Sprintf("the response does not fit %T: %v", out, err), err: err})
 	}
 	return nil
+}
+
+type takeExistingKey struct{}
+
+// TakeExisting returns a context whose creates of shared objects
+// (platforms, device roles, cluster types, cluster groups) take the object
+// NetBox refuses them for, when it has the slug and name asked for: the
+// object another host syncing at the same time made first.
+func TakeExisting(ctx context.Context) context.Context {
+	return context.WithValue(ctx, takeExistingKey{}, true)
+}
+
+func takesExisting(ctx context.Context) bool {
+	v, _ := ctx.Value(takeExistingKey{}).(bool)
+	return v
 }
 
 // onlyTaken reports whether NetBox refused a create only because unique

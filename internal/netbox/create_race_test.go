@@ -29,7 +29,12 @@ func TestCreateLostRaceTakesTheWinner(t *testing.T) {
 	t.Parallel()
 	s := simtest.Start(t, netboxsim.Options{})
 	c := simClient(t, s)
-	ctx := context.Background()
+	ctx := TakeExisting(context.Background())
+
+	_, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Taken", Slug: "taken"})
+	require.NoError(t, err)
+	_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "Taken", Slug: "taken"})
+	require.Error(t, err, "without TakeExisting, an existing object is an error, as NetBox says")
 
 	winner := s.Create(t, "dcim/platforms", map[string]any{"name": "Ubuntu 24.04 LTS", "slug": "ubuntu-24-04-lts"})
 	s.Sim.ResetRequests()
@@ -61,6 +66,7 @@ func TestCreateLostRaceTakesTheWinner(t *testing.T) {
 	assert.Equal(t, []string{"Container", "Database", "Web Application"}, []string{roles[0].Name, roles[1].Name, roles[2].Name})
 	assert.Equal(t, db, roles[1].ID)
 	assert.Equal(t, 3, countOf(deviceRolesPath)(t, s))
+	assert.Equal(t, 3, countOf(platformsPath)(t, s), "Taken, the winner, Debian 13: none twice")
 }
 
 // TestConcurrentCreatesOfSharedObjects: many clients create the same
@@ -82,7 +88,7 @@ func TestConcurrentCreatesOfSharedObjects(t *testing.T) {
 		c := simClient(t, s)
 		wg.Go(func() {
 			<-start
-			ctx := context.Background()
+			ctx := TakeExisting(context.Background())
 			r := &results[i]
 			p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"})
 			if err != nil {
