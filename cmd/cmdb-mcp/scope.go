@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
@@ -31,6 +32,7 @@ type scopeFlags struct {
 	include, exclude                           string
 	includeContainers, excludeContainers       string
 	dockerBridges, noContainers, noCreateClust string
+	discoveryTimeout, dockerTimeout            string
 }
 
 func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
@@ -42,6 +44,10 @@ func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
 	fs.StringVar(&f.dockerBridges, "include-docker-bridges", "", "true syncs the addresses of docker0 and br-* too (env "+envIncludeDockerBridges+")")
 	fs.StringVar(&f.noContainers, "no-containers", "", "true leaves Docker containers out (env "+envNoContainers+")")
 	fs.StringVar(&f.noCreateClust, "no-create-clusters", "", "true skips containers instead of creating missing clusters (env "+envNoCreateClusters+")")
+	fs.StringVar(&f.discoveryTimeout, "discovery-timeout", "", fmt.Sprintf("how long each local source of discovery (OS, hardware, interfaces, routes) may take before it is left out with a note, e.g. 5s; default %s (env %s)",
+		discovery.DefaultLocalDeadline, discovery.EnvDiscoveryTimeout))
+	fs.StringVar(&f.dockerTimeout, "docker-timeout", "", fmt.Sprintf("how long Docker may take to list and inspect the containers before they are left out with a note; default %s (env %s)",
+		discovery.DefaultDockerDeadline, discovery.EnvDockerTimeout))
 	return f
 }
 
@@ -82,7 +88,22 @@ func (f *scopeFlags) resolve(e env) (scope, error) {
 		}
 		return out
 	}
+	duration := func(flagValue, name string) time.Duration {
+		v := envOr(e, flagValue, name)
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a positive Go duration such as 10s", name, v))
+		}
+		return d
+	}
 	s.discovery = discovery.OptionsFromEnv(e.getenv)
+	s.discovery.Deadlines = discovery.Deadlines{
+		Local:  duration(f.discoveryTimeout, discovery.EnvDiscoveryTimeout),
+		Docker: duration(f.dockerTimeout, discovery.EnvDockerTimeout),
+	}
 	s.discovery.Network.Include = globs(f.include, envIncludeInterfaces)
 	s.discovery.Network.Exclude = globs(f.exclude, envExcludeInterfaces)
 	s.discovery.SkipContainers = boolean(f.noContainers, envNoContainers)

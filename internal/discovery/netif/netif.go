@@ -101,11 +101,47 @@ func matchAny(globs []string, name string) bool {
 	return false
 }
 
-// Discover lists the interfaces of the current network namespace. It fails
-// for a malformed glob in o or when the kernel will not list interfaces;
-// facts that cannot be read otherwise are left unknown with a note.
+// Discover lists the interfaces of the current network namespace and reads
+// the default routes (Interfaces, then DefaultRoutes and UseRoutes). It
+// fails for a malformed glob in o or when the kernel will not list
+// interfaces; facts that cannot be read otherwise are left unknown with a
+// note.
 func Discover(ctx context.Context, o Options) (host.Network, error) {
 	return discover(ctx, o, kernelLinks)
+}
+
+// Interfaces lists the interfaces of the current network namespace with
+// their addresses and sysfs facts, without the routes.
+func Interfaces(ctx context.Context, o Options) (host.Network, error) {
+	return interfaces(ctx, o, kernelLinks)
+}
+
+// DefaultRoutes reads the default IPv4 and IPv6 routes from procfs: nil
+// for a family without one, and notes about tables that could not be read
+// (a missing table, IPv6 disabled, is not worth one).
+func DefaultRoutes(o Options) (v4, v6 *host.Route, notes []string) {
+	o = o.withDefaults()
+	var n host.Network
+	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable); ok {
+		v4 = &rt
+	}
+	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable); ok {
+		v6 = &rt
+	}
+	return v4, v6, n.Notes
+}
+
+// UseRoutes sets n's default routes and the primary addresses they give:
+// the first global address of each route's interface.
+func UseRoutes(n *host.Network, v4, v6 *host.Route) {
+	if v4 != nil {
+		n.DefaultIPv4 = v4
+		n.PrimaryIPv4 = primary(n, "ipv4", *v4, func(i host.Interface) []netip.Prefix { return i.IPv4 })
+	}
+	if v6 != nil {
+		n.DefaultIPv6 = v6
+		n.PrimaryIPv6 = primary(n, "ipv6", *v6, func(i host.Interface) []netip.Prefix { return i.IPv6 })
+	}
 }
 
 // link is an interface as rtnetlink lists it.
@@ -146,6 +182,17 @@ func kernelLinks() ([]link, error) {
 }
 
 func discover(ctx context.Context, o Options, links func() ([]link, error)) (host.Network, error) {
+	n, err := interfaces(ctx, o, links)
+	if err != nil {
+		return n, err
+	}
+	v4, v6, notes := DefaultRoutes(o)
+	n.Notes = append(n.Notes, notes...)
+	UseRoutes(&n, v4, v6)
+	return n, ctx.Err()
+}
+
+func interfaces(ctx context.Context, o Options, links func() ([]link, error)) (host.Network, error) {
 	if err := ctx.Err(); err != nil {
 		return host.Network{}, err
 	}
@@ -168,15 +215,6 @@ func discover(ctx context.Context, o Options, links func() ([]link, error)) (hos
 			note(&n, "%s addresses: %v", l.name, l.addrErr)
 		}
 		n.Interfaces = append(n.Interfaces, describe(o, l, flags6))
-	}
-
-	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable); ok {
-		n.DefaultIPv4 = &rt
-		n.PrimaryIPv4 = primary(&n, "ipv4", rt, func(i host.Interface) []netip.Prefix { return i.IPv4 })
-	}
-	if rt, ok := defaultRoute(&n, filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable); ok {
-		n.DefaultIPv6 = &rt
-		n.PrimaryIPv6 = primary(&n, "ipv6", rt, func(i host.Interface) []netip.Prefix { return i.IPv6 })
 	}
 	return n, ctx.Err()
 }
