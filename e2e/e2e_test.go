@@ -29,7 +29,6 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -82,17 +81,11 @@ type netBox struct {
 // device on a platform other than its own.
 func staleNetBox(t *testing.T) *netBox {
 	t.Helper()
-	return staleNetBoxWith(t, suiteSimOptions())
-}
-
-// staleNetBoxWith is staleNetBox on a simulator with opts (latency, say).
-func staleNetBoxWith(t *testing.T, opts netboxsim.Options) *netBox {
-	t.Helper()
 	h, err := thisHost()
 	require.NoError(t, err)
 	require.NotEmpty(t, h.Hostname, "this host has no discoverable name")
 
-	srv := simtest.Start(t, opts)
+	srv := simtest.Start(t, suiteSimOptions())
 	fx := srv.Seed(t)
 	admin, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
 	require.NoError(t, err)
