@@ -117,7 +117,7 @@ func (e *Engine) applyRunning(dev diff.DeviceRef) bool {
 	e.mu.Lock()
 	turn := e.applying[dev.ID]
 	e.mu.Unlock()
-	if turn != nil && len(turn) > 0 {
+	if len(turn) > 0 {
 		return true
 	}
 	return e.run != nil && e.run.Busy(e.deviceKey(dev))
