@@ -103,6 +103,9 @@ func TestLockExcludes(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	unlock()
 	assert.False(t, d.Busy("sync-x"))
+	entries, err := os.ReadDir(d.Path())
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no lock file is left behind")
 }
 
 // TestLockAcrossProcesses: a lock held by another process is waited for,
