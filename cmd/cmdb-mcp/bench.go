@@ -25,11 +25,12 @@ func runBench(ctx context.Context, e env, args []string) (int, error) {
 		}
 		return exitOK, nil
 	}
-	fs := newFlagSet(e, "bench", "bench [--quick] [--latency 20ms] [--repeat 3] [--containers 300] [--scenario NAME,...] [--no-memory]")
+	fs := newFlagSet(e, "bench", "bench [--quick] [--latency 20ms] [--repeat 3] [--containers 300] [--fleet 50] [--scenario NAME,...] [--no-memory]")
 	quick := fs.Bool("quick", false, "no latency, no real containers, a small differ input: checks that the bench runs, measures nothing")
 	latency := fs.Duration("latency", bench.DefaultLatency, "latency the NetBox simulator adds to every request")
 	repeat := fs.Int("repeat", 3, "runs of each scenario both ways; wall times are the medians")
 	containers := fs.Int("containers", bench.DefaultContainers, "real containers to start for the discovery comparison (needs a Docker engine, DOCKER_HOST); 0 skips it")
+	fleet := fs.Int("fleet", bench.DefaultFleet, "hosts that sync at once against one simulator, measured beside one host alone; 0 skips it")
 	scenarios := fs.String("scenario", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
 	noMemory := fs.Bool("no-memory", false, "skip the peak-memory measurement (it starts this binary again)")
 	if err := parse(fs, args); err != nil {
@@ -39,12 +40,13 @@ func runBench(ctx context.Context, e env, args []string) (int, error) {
 		Latency:    *latency,
 		Repeat:     *repeat,
 		Containers: *containers,
+		Fleet:      *fleet,
 		Scenarios:  strings.Split(*scenarios, ","),
 		DifferTime: time.Second,
 		Out:        e.stdout,
 	}
 	if *quick {
-		o.Latency, o.Repeat, o.Containers, o.DifferTime = 0, 1, 0, 0
+		o.Latency, o.Repeat, o.Containers, o.DifferTime, o.Fleet = 0, 1, 0, 0, min(o.Fleet, 5)
 		o.DifferSize = bench.DifferSize{Interfaces: 100, IPs: 500, Containers: 200}
 	}
 	if !*noMemory {

@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 	fmt.Fprintf(out, "NetBox records this host, %q, as status \"planned\" on platform %q.\n", hostname, stale)
 	fmt.Fprintf(out, "This host runs %s.\n", orUnknown(host.OS.Platform))
 
-	s := server.New(newEngine(nb, sc), nb, server.Options{Version: buildVersion()})
+	s := server.New(newEngine(e, nb, sc), nb, server.Options{Version: buildVersion()})
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		return exitError, err

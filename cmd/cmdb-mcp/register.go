@@ -40,7 +40,7 @@ func runRegister(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	reg := engine.NewRegistrar(newEngine(nb, sc), nb)
+	reg := engine.NewRegistrar(newEngine(e, nb, sc), nb)
 	req := engine.RegisterRequest{Hostname: *hostname, Site: *site, Role: *role, DeviceType: *deviceType, CreateDeviceType: *createType}
 	// One reader for every answer: a buffered reader per question would
 	// swallow the answers after its own.

@@ -3,14 +3,17 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/rundir"
 )
 
 // Environment fallbacks of the scope flags.
@@ -29,6 +32,7 @@ type scopeFlags struct {
 	include, exclude                           string
 	includeContainers, excludeContainers       string
 	dockerBridges, noContainers, noCreateClust string
+	discoveryTimeout, dockerTimeout            string
 }
 
 func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
@@ -40,6 +44,10 @@ func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
 	fs.StringVar(&f.dockerBridges, "include-docker-bridges", "", "true syncs the addresses of docker0 and br-* too (env "+envIncludeDockerBridges+")")
 	fs.StringVar(&f.noContainers, "no-containers", "", "true leaves Docker containers out (env "+envNoContainers+")")
 	fs.StringVar(&f.noCreateClust, "no-create-clusters", "", "true skips containers instead of creating missing clusters (env "+envNoCreateClusters+")")
+	fs.StringVar(&f.discoveryTimeout, "discovery-timeout", "", fmt.Sprintf("how long each local source of discovery (OS, hardware, interfaces, routes) may take before it is left out with a note, e.g. 5s; default %s (env %s)",
+		discovery.DefaultLocalDeadline, discovery.EnvDiscoveryTimeout))
+	fs.StringVar(&f.dockerTimeout, "docker-timeout", "", fmt.Sprintf("how long Docker may take to list and inspect the containers before they are left out with a note; default %s (env %s)",
+		discovery.DefaultDockerDeadline, discovery.EnvDockerTimeout))
 	return f
 }
 
@@ -80,7 +88,22 @@ func (f *scopeFlags) resolve(e env) (scope, error) {
 		}
 		return out
 	}
+	duration := func(flagValue, name string) time.Duration {
+		v := envOr(e, flagValue, name)
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a positive Go duration such as 10s", name, v))
+		}
+		return d
+	}
 	s.discovery = discovery.OptionsFromEnv(e.getenv)
+	s.discovery.Deadlines = discovery.Deadlines{
+		Local:  duration(f.discoveryTimeout, discovery.EnvDiscoveryTimeout),
+		Docker: duration(f.dockerTimeout, discovery.EnvDockerTimeout),
+	}
 	s.discovery.Network.Include = globs(f.include, envIncludeInterfaces)
 	s.discovery.Network.Exclude = globs(f.exclude, envExcludeInterfaces)
 	s.discovery.SkipContainers = boolean(f.noContainers, envNoContainers)
@@ -111,7 +134,21 @@ func matchAny(globs []string, name string) bool {
 }
 
 // newEngine wires the engine to NetBox and to discovery of this host (or of
-// the host whose /proc, /sys and /etc HOST_PROC, HOST_SYS and HOST_ETC name).
-func newEngine(nb *netbox.Client, s scope) *engine.Engine {
-	return engine.New(nb, discovery.Discoverer{Options: s.discovery}, engine.WithDiffOptions(s.diff))
+// the host whose /proc, /sys and /etc HOST_PROC, HOST_SYS and HOST_ETC name),
+// and to the runtime directory in which applies of one device take turns
+// with other cmdb-mcp processes. Without one they take turns within this
+// process only, which the log says.
+func newEngine(e env, nb *netbox.Client, s scope) *engine.Engine {
+	return newEngineWith(e, nb, s, discovery.Discoverer{Options: s.discovery})
+}
+
+// newEngineWith is newEngine with disc for this host's discovery.
+func newEngineWith(e env, nb *netbox.Client, s scope, disc engine.Discoverer) *engine.Engine {
+	opts := []engine.Option{engine.WithDiffOptions(s.diff)}
+	if d, err := rundir.Resolve(e.getenv); err != nil {
+		slog.Warn("no runtime directory: applies of this host wait for each other within this process only, not for other cmdb-mcp processes; set "+rundir.EnvDir+" to a directory they share", "error", err)
+	} else {
+		opts = append(opts, engine.WithRunDir(d))
+	}
+	return engine.New(nb, disc, opts...)
 }

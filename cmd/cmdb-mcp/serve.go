@@ -74,7 +74,7 @@ func runServe(ctx context.Context, e env, args []string) (int, error) {
 	} else {
 		netboxURL = nb.BaseURL()
 	}
-	s := server.New(newEngine(nb, sc), nb, opts)
+	s := server.New(newEngine(e, nb, sc), nb, opts)
 	slog.Info("cmdb-mcp starting", "version", buildVersion(), "transport", t, "netbox", netboxURL,
 		"read_only", filter.ReadOnly, "toolsets", fmt.Sprint(filter.Toolsets), "write_scope", ws)
 	if nb != nil {

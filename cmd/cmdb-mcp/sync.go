@@ -202,13 +202,13 @@ func (f syncFlags) plan(ctx context.Context, e env) (*engine.Engine, diff.Plan, 
 	hostname := envOr(e, *f.hostname, envHostname)
 	requested := hostname
 	disc := discovery.Discoverer{Options: sc.discovery}
-	eng := engine.New(nb, engine.DiscovererFunc(func(ctx context.Context) (host.Host, error) {
+	eng := newEngineWith(e, nb, sc, engine.DiscovererFunc(func(ctx context.Context) (host.Host, error) {
 		h, err := disc.Discover(ctx)
 		if hostname == "" {
 			hostname = h.Hostname
 		}
 		return h, err
-	}), engine.WithDiffOptions(sc.diff))
+	}))
 	plan, err := eng.Diff(ctx, engine.DiffRequest{Hostname: requested, Full: *f.full})
 	if err != nil {
 		return nil, diff.Plan{Hostname: hostname}, withHint(err)
@@ -329,6 +329,11 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 	// no record; each request's timeout and the retry deadline bound how
 	// long that takes. A second signal ends the process at once (main).
 	res, err := eng.Apply(context.WithoutCancel(ctx), plan.ID, opts...)
+	if errors.Is(err, engine.ErrStalePlan) {
+		// The engine's words name the MCP tool; a person at the shell runs
+		// the command again.
+		return exitError, errors.New("NetBox changed since the diff above (another sync of this host, or an edit), so nothing was written: run 'cmdb-mcp apply' again to compare afresh and apply what is left ('cmdb-mcp diff' to look first)")
+	}
 	if err != nil {
 		return exitError, withHint(err)
 	}

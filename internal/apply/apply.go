@@ -75,6 +75,17 @@ type Progress func(done, total int, message string)
 // ErrNotApplicable is returned for a plan that cannot be applied at all.
 var ErrNotApplicable = errors.New("plan cannot be applied")
 
+// Option tunes one Apply.
+type Option func(*options)
+
+type options struct{ interrupted string }
+
+// WithInterrupted tells the journal entry about an earlier apply of the
+// device that was interrupted before its own entry: text says what it had
+// written, one line or more. The entry is then a warning, and is written
+// even when the plan changes nothing.
+func WithInterrupted(text string) Option { return func(o *options) { o.interrupted = text } }
+
 // Apply executes the plan in the order NetBox accepts, one bulk request per
 // step, so the number of requests does not grow with the number of objects.
 // It has two lanes that depend on nothing of each other and run side by
@@ -93,15 +104,22 @@ var ErrNotApplicable = errors.New("plan cannot be applied")
 // A failed change does not stop the others, as the seed's error table asks;
 // a change that depends on a failed one is skipped with the reason. Nothing
 // is ever deleted.
-func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Result, error) {
+func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts ...Option) (Result, error) {
 	if !p.DeviceFound || p.Device.ID == 0 {
 		return Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (cmdb_register, or cmdb-mcp register)", ErrNotApplicable, p.Hostname)
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
 	// NetBox 4.4+ keeps it as the message of every change this apply makes.
 	ctx = netbox.WithChangelogMessage(ctx, ChangelogMessage(p.ID))
+	// A platform, role or cluster type another host made since the diff
+	// is the one this plan meant to make.
+	ctx = netbox.TakeExisting(ctx)
 	tr := &tracker{progress: progress}
 	network, containers := newRun(nb, p, tr), newRun(nb, p, tr)
 	lanes := []struct {
@@ -115,7 +133,7 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 			}
 		}
 	}
-	if tr.total > 0 {
+	if tr.total > 0 || o.interrupted != "" {
 		tr.total++ // the journal entry
 	}
 	var wg sync.WaitGroup
@@ -139,7 +157,7 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 		all.res.Failed += l.r.res.Failed
 		all.res.Skipped += l.r.res.Skipped
 	}
-	all.journal(ctx)
+	all.journal(ctx, o.interrupted)
 	return all.res, nil
 }
 

@@ -13,19 +13,23 @@ import (
 // Phase 6: the journal entry that records what a sync did.
 
 // ChangelogMessage is the message NetBox 4.4+ records on the changes of
-// an apply of plan planID (changelog_message).
-func ChangelogMessage(planID string) string { return "cmdb-mcp sync " + planID }
+// an apply of plan planID (changelog_message), and the last line of its
+// journal entry.
+func ChangelogMessage(planID string) string { return netbox.SyncMarker(planID) }
 
 // JournalHeader is the first line of every journal entry, as the seed words it.
 const JournalHeader = "Device synced via /cmdb sync command"
 
 // journal writes the seed's Phase 6 entry. It lists failures and skips too,
-// so that the record in NetBox says what did not happen.
-func (r *run) journal(ctx context.Context) {
-	if len(r.res.Changes) == 0 {
+// so that the record in NetBox says what did not happen, and what an
+// earlier apply that was interrupted had written. Its last line names the
+// plan (ChangelogMessage): the client finds the entry by it when NetBox's
+// answer is lost, rather than write it twice.
+func (r *run) journal(ctx context.Context, interrupted string) {
+	if len(r.res.Changes) == 0 && interrupted == "" {
 		return
 	}
-	comments, kind := journalEntry(r.res.Changes)
+	comments, kind := journalEntry(r.res.Changes, interrupted, r.plan.ID)
 	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
 		AssignedObjectType: diff.ObjectDevice,
 		AssignedObjectID:   r.plan.Device.ID,
@@ -43,7 +47,7 @@ func (r *run) journal(ctx context.Context) {
 // journalEntry is the entry's Markdown, which NetBox renders, and its kind.
 // Names, values and NetBox's messages are escaped (package untrusted): a
 // value cannot add a line, a heading or markup to the record.
-func journalEntry(changes []ChangeResult) (comments, kind string) {
+func journalEntry(changes []ChangeResult, interrupted, planID string) (comments, kind string) {
 	var b strings.Builder
 	b.WriteString(JournalHeader + "\n\nChanges applied:\n")
 	kind = "success"
@@ -70,7 +74,21 @@ func journalEntry(changes []ChangeResult) (comments, kind string) {
 			b.WriteString(l + "\n")
 		}
 	}
-	return strings.TrimRight(b.String(), "\n"), kind
+	if interrupted != "" {
+		kind = "warning"
+		b.WriteString("\nAn earlier apply was interrupted:\n")
+		for _, line := range strings.Split(strings.TrimRight(interrupted, "\n"), "\n") {
+			// The lines quote NetBox's names of what it wrote: each is
+			// escaped, its list item kept.
+			if item, ok := strings.CutPrefix(line, "- "); ok {
+				b.WriteString("- " + untrusted.MarkdownN(item, untrusted.MaxMessageRunes) + "\n")
+			} else {
+				b.WriteString(untrusted.MarkdownN(line, untrusted.MaxMessageRunes) + "\n")
+			}
+		}
+	}
+	b.WriteString("\n" + ChangelogMessage(planID))
+	return b.String(), kind
 }
 
 // Describe is the one-line form of a change used in short results:

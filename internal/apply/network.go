@@ -34,6 +34,9 @@ func (r *run) networkSteps() []step {
 		// Marking an interface offline needs nothing before or after it, so
 		// it joins the PATCH that sets primary MACs: one request, not two.
 		{"update interfaces", r.pick(is(diff.ObjectInterface, diff.ActionUpdate, diff.ActionRefresh, diff.ActionOffline)), r.updateInterfaces},
+		// Duplicates go once the one kept is primary: NetBox refuses to
+		// unassign an interface's primary MAC.
+		{"unassign duplicate MAC addresses", r.pick(is(diff.ObjectMACAddress, diff.ActionUnassign)), r.unassignMACs},
 		{"create IP addresses", r.pick(is(diff.ObjectIPAddress, diff.ActionCreate)), r.createIPs},
 		{"update the new primary IPs", r.pick(func(c diff.Change) bool { return ipUpdate(c) && newPrimary[c.ObjectID] }), r.updateIPs},
 		{"update device", r.pick(is(diff.ObjectDevice)), r.updateDevice},
@@ -68,6 +71,14 @@ func (r *run) assignMACs(ctx context.Context, cs []diff.Change) {
 	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
 		return r.nb.UpdateMACAddresses(ctx, in)
 	}, func(m record.MACAddress) int64 { return m.ID })
+}
+
+func (r *run) unassignMACs(ctx context.Context, cs []diff.Change) {
+	bulk(r, cs, func(c diff.Change) (netbox.MACAddressUpdate, string, bool) {
+		return netbox.MACAddressUpdate{ID: c.ObjectID, Unassign: true}, "", true
+	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
+		return r.nb.UpdateMACAddresses(ctx, in)
+	}, nil)
 }
 
 // updateInterfaces merges every change of one interface into one object of

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 )
@@ -198,4 +201,27 @@ func TestDockerSmall(t *testing.T) {
 	if len(res.Ours) != 3 || len(res.Shell) != 2 || res.Containers < 3 || res.ShellContainers < 3 || res.ShellCommands < 4 {
 		t.Errorf("%+v", res)
 	}
+}
+
+// TestFleet: 50 hosts sync at once against one simulator with 20 ms per
+// request, each planning to create the platform, the cluster type and the
+// VM roles they share. Every host converges, no change fails, no apply is
+// stale, and each shared object exists once. Times are the bench's, not
+// checked here.
+func TestFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("syncs 50 hosts; -short skips it")
+	}
+	r, err := RunFleet(t.Context(), DefaultFleet, DefaultLatency)
+	require.NoError(t, err)
+	f := r.Fleet
+	t.Logf("%d hosts: %.1f requests per host (alone %.1f), %d creates refused and taken, p50 %s, p99 %s (alone %s)",
+		f.Hosts, f.PerHost(), r.Alone.PerHost(), f.Taken, f.Quantile(0.5), f.Quantile(0.99), r.Alone.Quantile(0.5))
+	assert.Equal(t, DefaultFleet, len(f.Syncs))
+	assert.NoError(t, f.Check())
+	assert.Positive(t, f.Taken, "the hosts did race for the shared objects")
+	for kind, n := range f.Shared {
+		assert.Equal(t, 1, n, kind)
+	}
+	assert.Zero(t, r.Alone.Taken, "alone, nothing is refused")
 }

@@ -48,6 +48,8 @@ type Options struct {
 	// Child is the command that runs a memory child (see IsChild); nil
 	// skips the memory measurement.
 	Child []string
+	// Fleet is how many hosts sync at once in the fleet part; 0 skips it.
+	Fleet int
 	// DifferSize and DifferTime: the differ's input and how long to run it.
 	DifferSize DifferSize
 	DifferTime time.Duration
@@ -60,6 +62,7 @@ type Report struct {
 	Options   Options
 	Scenarios []ScenarioResult
 	Memory    MemoryResult
+	Fleet     FleetResult
 	Differ    DifferResult
 	Docker    DockerResult
 	Targets   []Target
@@ -127,6 +130,18 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		r.Scenarios = append(r.Scenarios, sr)
 		p.scenario(sr, o.Latency)
 	}
+
+	if o.Fleet > 0 {
+		p.logf("syncing one host alone, then %d hosts at once ...", o.Fleet)
+		f, err := RunFleet(ctx, o.Fleet, o.Latency)
+		if err != nil {
+			return r, fmt.Errorf("fleet: %w", err)
+		}
+		r.Fleet = f
+	} else {
+		r.Fleet = FleetResult{Skipped: "not asked for (--fleet 0)"}
+	}
+	p.fleet(r.Fleet)
 
 	if len(o.Child) > 0 {
 		p.logf("measuring the peak memory of a %s sync in a child process ...", ScenarioLargeHost)

@@ -117,6 +117,7 @@ func (d *networkDiffer) newInterface(l host.Interface) {
 }
 
 func (d *networkDiffer) changedInterface(l host.Interface, n record.Interface) {
+	d.duplicateMACs(l, n)
 	base := Change{Section: SectionInterfaces, ObjectType: ObjectInterface, ObjectID: n.ID, Object: n.Name}
 	if l.Type != "" && l.Type != n.Type {
 		c := base
@@ -160,21 +161,15 @@ func (d *networkDiffer) primaryMAC(l host.Interface, n record.Interface, ifaceKe
 		Reason: "MAC address different", Supporting: created,
 	}
 	macKey := "mac:" + l.Name
-	var onIface, free *record.MACAddress
+	var free *record.MACAddress
 	for i := range d.nb.MACs {
 		m := &d.nb.MACs[i]
-		if !strings.EqualFold(m.MAC, l.MAC) {
-			continue
-		}
-		switch {
-		case n.ID != 0 && m.InterfaceID == n.ID:
-			onIface = m
-		case m.InterfaceID == 0 && free == nil:
+		if strings.EqualFold(m.MAC, l.MAC) && m.InterfaceID == 0 && free == nil {
 			free = m
 		}
 	}
-	switch {
-	case onIface != nil:
+	switch onIface, ok := d.macKept(l, n); {
+	case ok:
 		set.NewID = onIface.ID
 	case free != nil:
 		d.add(Change{
@@ -194,6 +189,62 @@ func (d *networkDiffer) primaryMAC(l host.Interface, n record.Interface, ifaceKe
 		set.NewKey = macKey
 	}
 	d.add(set)
+}
+
+// macsOn returns the MAC objects with the host's MAC on NetBox interface
+// n, by id; more than one is a duplicate (two syncs that raced, say).
+func (d *networkDiffer) macsOn(l host.Interface, n record.Interface) []record.MACAddress {
+	var out []record.MACAddress
+	for _, m := range d.nb.MACs {
+		if n.ID != 0 && m.InterfaceID == n.ID && strings.EqualFold(m.MAC, l.MAC) {
+			out = append(out, m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// macKept is the one of the interface's MAC objects with the host's MAC
+// that the sync keeps: the primary one, else the oldest.
+func (d *networkDiffer) macKept(l host.Interface, n record.Interface) (record.MACAddress, bool) {
+	ms := d.macsOn(l, n)
+	for _, m := range ms {
+		if n.PrimaryMAC != nil && n.PrimaryMAC.ID == m.ID {
+			return m, true
+		}
+	}
+	if len(ms) == 0 {
+		return record.MACAddress{}, false
+	}
+	return ms[0], true
+}
+
+// duplicateMACs unassigns, never deletes, every MAC object with the host's
+// MAC on the interface but the one kept, and notes it.
+func (d *networkDiffer) duplicateMACs(l host.Interface, n record.Interface) {
+	if l.MAC == "" {
+		return
+	}
+	ms := d.macsOn(l, n)
+	if len(ms) < 2 {
+		return
+	}
+	kept, _ := d.macKept(l, n)
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, fmt.Sprint(m.ID))
+		if m.ID == kept.ID {
+			continue
+		}
+		d.add(Change{
+			Section: SectionInterfaces, ObjectType: ObjectMACAddress, ObjectID: m.ID, Object: m.MAC,
+			Field: FieldAssignment, Old: n.Name, New: "", Action: ActionUnassign,
+			Reason: fmt.Sprintf("Duplicate of MAC object %d on %s", kept.ID, n.Name),
+		})
+	}
+	d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
+		"Duplicate in NetBox: %s has %d MAC objects with %s (ids %s); all but %d are unassigned, none deleted.",
+		n.Name, len(ms), strings.ToUpper(l.MAC), strings.Join(ids, ", "), kept.ID))
 }
 
 func (d *networkDiffer) desired() ([]desiredIP, []string) {
@@ -222,8 +273,10 @@ func (d *networkDiffer) addresses() {
 			strings.Join(skipped, ", ")))
 	}
 	// The device's own IPs by host part; other objects with the host's
-	// addresses (unassigned, or on another device) separately.
-	own := map[netip.Addr]record.IPAddress{}
+	// addresses (unassigned, or on another device) separately. An address
+	// the device has twice keeps one object (own) and loses the others
+	// (duplicates).
+	ownAll := map[netip.Addr][]record.IPAddress{}
 	other := map[netip.Addr]record.IPAddress{}
 	ifaceName := map[int64]string{}
 	for _, i := range d.nb.Interfaces {
@@ -235,10 +288,40 @@ func (d *networkDiffer) addresses() {
 			continue
 		}
 		if _, mine := ifaceName[ip.InterfaceID()]; mine {
-			own[p.Addr()] = ip
+			ownAll[p.Addr()] = append(ownAll[p.Addr()], ip)
 		} else if _, seen := other[p.Addr()]; !seen {
 			other[p.Addr()] = ip
 		}
+	}
+	wantOn := map[netip.Addr]desiredIP{}
+	for _, w := range want {
+		wantOn[w.prefix.Addr()] = w
+	}
+	own := map[netip.Addr]record.IPAddress{}
+	duplicate := map[int64]record.IPAddress{} // by id: the object kept instead
+	addrs := make([]netip.Addr, 0, len(ownAll))
+	for addr := range ownAll {
+		addrs = append(addrs, addr)
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
+	for _, addr := range addrs {
+		ips := ownAll[addr]
+		sort.Slice(ips, func(i, j int) bool { return ips[i].ID < ips[j].ID })
+		keep := d.ipKept(ips, wantOn[addr], ifaceName)
+		own[addr] = keep
+		if _, wanted := wantOn[addr]; len(ips) < 2 || !wanted {
+			continue // an address the host lacks goes whole
+		}
+		var ids []string
+		for _, ip := range ips {
+			ids = append(ids, fmt.Sprint(ip.ID))
+			if ip.ID != keep.ID {
+				duplicate[ip.ID] = keep
+			}
+		}
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
+			"Duplicate in NetBox: %s is on this device %d times (IP ids %s); all but %d are unassigned, none deleted.",
+			addr, len(ips), strings.Join(ids, ", "), keep.ID))
 	}
 	kept := map[int64]bool{}
 	for _, w := range want {
@@ -284,13 +367,15 @@ func (d *networkDiffer) addresses() {
 		d.ipKey[addr] = key
 	}
 	// IPs of the device the host no longer has are unassigned, never
-	// deleted; those on out-of-scope interfaces (veth*, Docker bridges when
-	// not synced) are left alone.
-	ids := make([]int64, 0, len(own))
+	// deleted, and so are duplicates; those on out-of-scope interfaces
+	// (veth*, Docker bridges when not synced) are left alone.
+	var ids []int64
 	byID := map[int64]record.IPAddress{}
-	for _, ip := range own {
-		ids = append(ids, ip.ID)
-		byID[ip.ID] = ip
+	for _, ips := range ownAll {
+		for _, ip := range ips {
+			ids = append(ids, ip.ID)
+			byID[ip.ID] = ip
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
@@ -299,13 +384,44 @@ func (d *networkDiffer) addresses() {
 		if kept[id] || !d.inScope(name) || d.dockerBridge(name) && !d.opts.IncludeDockerBridges {
 			continue
 		}
+		reason := "Not found locally"
+		if keep, dup := duplicate[id]; dup {
+			reason = fmt.Sprintf("Duplicate of IP %d (%s on %s)", keep.ID, keep.Address, ifaceName[keep.InterfaceID()])
+		}
 		d.unassigned[id] = true
 		d.add(Change{
 			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: id, Object: ip.Address,
 			Field: FieldAssignment, Old: name, New: "", Action: ActionUnassign,
-			Reason: "Not found locally",
+			Reason: reason,
 		})
 	}
+}
+
+// ipKept is the one of the device's IP objects of one address that the
+// sync keeps: the device's primary, else one on the interface the host
+// has the address on (with its mask, if one has it), else the oldest.
+func (d *networkDiffer) ipKept(ips []record.IPAddress, w desiredIP, ifaceName map[int64]string) record.IPAddress {
+	best, score := ips[0], -1
+	for _, ip := range ips {
+		s := 0
+		switch {
+		case d.isPrimary(ip.ID):
+			s = 3
+		case w.iface != "" && ifaceName[ip.InterfaceID()] == w.iface && ip.Address == w.prefix.String():
+			s = 2
+		case w.iface != "" && ifaceName[ip.InterfaceID()] == w.iface:
+			s = 1
+		}
+		if s > score || s == score && ip.ID < best.ID {
+			best, score = ip, s
+		}
+	}
+	return best
+}
+
+func (d *networkDiffer) isPrimary(id int64) bool {
+	dev := d.nb.Device
+	return dev.PrimaryIP4 != nil && dev.PrimaryIP4.ID == id || dev.PrimaryIP6 != nil && dev.PrimaryIP6.ID == id
 }
 
 func (d *networkDiffer) dockerBridge(name string) bool {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
@@ -38,11 +39,16 @@ type Discoverer struct {
 	Options
 
 	// readFile reads one file; tests replace it to simulate errors that
-	// root, who runs them, never gets (permission denied).
+	// root, who runs them, never gets (permission denied), or a hung read.
 	readFile func(name string) ([]byte, error)
-	// network lists interfaces (netif.Discover); tests of fixture hosts
-	// replace it, since interfaces come from the kernel, not from files.
+	// network lists interfaces and routes (netif.Discover); tests of
+	// fixture hosts replace it, since interfaces come from the kernel, not
+	// from files. Without it, interfaces (netif.Interfaces) and routes
+	// (routes) are read, each within its deadline.
 	network func(context.Context, netif.Options) (host.Network, error)
+	// routes reads the default routes (netif.DefaultRoutes); tests
+	// replace it.
+	routes func(netif.Options) (v4, v6 *host.Route, unknown string, notes []string)
 	// docker lists containers (containers.DiscoverLocal); tests replace it.
 	docker func(context.Context, containers.Options) host.Containers
 }
@@ -51,34 +57,143 @@ type Discoverer struct {
 // unknown ("" or 0) with a line in Host.Notes; Discover itself fails only
 // for a malformed interface name pattern in Options.Network, or when ctx is
 // done.
+//
+// Its sources run side by side, each within its deadline (Options.Deadlines):
+// the OS (/etc, /proc), the hardware (/sys, /proc, the root filesystem),
+// the interfaces (netlink, /sys), the default routes (/proc/net) and
+// Docker. A source that passes its deadline (a hung Docker engine, a stuck
+// network filesystem under HOST_PROC) is left out with a note, as when it
+// cannot be read at all, and the rest of the sync goes on.
 func (d Discoverer) Discover(ctx context.Context) (host.Host, error) {
 	if err := ctx.Err(); err != nil {
 		return host.Host{}, err
 	}
-	p := &probe{opts: d.Options.withDefaults(), readFile: d.readFile}
-	if err := p.opts.Network.Validate(); err != nil {
+	opts := d.Options.withDefaults()
+	if err := opts.Network.Validate(); err != nil {
 		return host.Host{}, err
 	}
-	if p.readFile == nil {
-		p.readFile = os.ReadFile
+	readFile := d.readFile
+	if readFile == nil {
+		readFile = os.ReadFile
 	}
-	network := d.network
-	if network == nil {
-		network = netif.Discover
-	}
+	local, docker := opts.Deadlines.local(), opts.Deadlines.docker()
+	newProbe := func() *probe { return &probe{opts: opts, readFile: readFile} }
 
-	h := host.Host{Hostname: p.hostname()}
-	psCtx := p.opts.gopsutilContext(ctx)
-	h.OS = p.operatingSystem(psCtx)
-	p.firmware(&h.Hardware)
-	p.size(psCtx, &h.Hardware)
-	var err error
-	if h.Network, err = network(ctx, p.opts.Network); err != nil {
-		p.note("network", err)
+	type system struct {
+		hostname string
+		os       host.OS
+		notes    []string
 	}
-	h.Containers = d.containers(ctx)
-	h.Notes = p.notes
+	type hardware struct {
+		hw    host.Hardware
+		notes []string
+	}
+	sysDone := start(ctx, local, func(ctx context.Context) system {
+		p := newProbe()
+		name := p.hostname()
+		o := p.operatingSystem(opts.gopsutilContext(ctx))
+		return system{name, o, p.notes}
+	})
+	hwDone := start(ctx, local, func(ctx context.Context) hardware {
+		p := newProbe()
+		var hw host.Hardware
+		p.firmware(&hw)
+		p.size(opts.gopsutilContext(ctx), &hw)
+		return hardware{hw, p.notes}
+	})
+	netDone := make(chan networkFacts, 1)
+	go func() { netDone <- d.readNetwork(ctx, opts, local) }()
+	ctrDone := start(ctx, docker, func(ctx context.Context) host.Containers { return d.containers(ctx) })
+
+	var h host.Host
+	if sys, ok := sysDone.wait(); ok {
+		h.Hostname, h.OS = sys.hostname, sys.os
+		h.Notes = append(h.Notes, sys.notes...)
+	} else {
+		h.Notes = append(h.Notes, fmt.Sprintf("os: no answer within %s reading %s and %s; the host name and platform are left unknown", local, opts.EtcRoot, opts.ProcRoot))
+	}
+	if hw, ok := hwDone.wait(); ok {
+		h.Hardware = hw.hw
+		h.Notes = append(h.Notes, hw.notes...)
+	} else {
+		h.Notes = append(h.Notes, fmt.Sprintf("hardware: no answer within %s reading %s, %s and %s; serial, model and size are left unknown", local, opts.SysRoot, opts.ProcRoot, opts.HostRoot))
+	}
+	nw := <-netDone
+	h.Network = nw.n
+	h.Notes = append(h.Notes, nw.notes...)
+	if c, ok := ctrDone.wait(); ok {
+		h.Containers = c
+	} else {
+		h.Containers = host.Containers{Containers: []host.Container{}, Reason: fmt.Sprintf(
+			"Docker did not answer within %s (a hung engine?); containers are not compared. Raise %s (--docker-timeout) if it is only slow", docker, EnvDockerTimeout)}
+	}
 	return h, ctx.Err()
+}
+
+// networkFacts is what network discovery found, with the notes that
+// belong in Host.Notes.
+type networkFacts struct {
+	n     host.Network
+	notes []string
+}
+
+// readNetwork reads the interfaces and the default routes, each within
+// the deadline.
+func (d Discoverer) readNetwork(ctx context.Context, opts Options, deadline time.Duration) (out networkFacts) {
+	type listed struct {
+		n   host.Network
+		err error
+	}
+	if d.network != nil {
+		l, ok := start(ctx, deadline, func(ctx context.Context) listed {
+			n, err := d.network(ctx, opts.Network)
+			return listed{n, err}
+		}).wait()
+		switch {
+		case !ok:
+			out.notes = append(out.notes, fmt.Sprintf("network: no answer within %s; interfaces and IPs are not compared", deadline))
+		case l.err != nil:
+			out.notes = append(out.notes, "network: "+l.err.Error())
+		default:
+			out.n = l.n
+		}
+		return out
+	}
+	l, ok := start(ctx, deadline, func(ctx context.Context) listed {
+		n, err := netif.Interfaces(ctx, opts.Network)
+		return listed{n, err}
+	}).wait()
+	switch {
+	case !ok:
+		out.notes = append(out.notes, fmt.Sprintf("network: no answer within %s listing interfaces (netlink, %s); interfaces and IPs are not compared", deadline, opts.Network.SysRoot))
+		return out
+	case l.err != nil:
+		out.notes = append(out.notes, "network: "+l.err.Error())
+		return out
+	}
+	out.n = l.n
+	routes := d.routes
+	if routes == nil {
+		routes = netif.DefaultRoutes
+	}
+	type found struct {
+		v4, v6  *host.Route
+		unknown string
+		notes   []string
+	}
+	r, ok := start(ctx, deadline, func(context.Context) found {
+		v4, v6, unknown, notes := routes(opts.Network)
+		return found{v4, v6, unknown, notes}
+	}).wait()
+	if !ok {
+		// The differ then keeps NetBox's primary IPs, with a note.
+		out.n.RoutesUnknown = fmt.Sprintf("no answer within %s reading %s", deadline, filepath.Join(opts.Network.ProcRoot, "net"))
+		return out
+	}
+	out.n.RoutesUnknown = r.unknown
+	out.n.Notes = append(out.n.Notes, r.notes...)
+	netif.UseRoutes(&out.n, r.v4, r.v6)
+	return out
 }
 
 // containers lists Docker containers. Docker being unreachable is not an
@@ -92,6 +207,41 @@ func (d Discoverer) containers(ctx context.Context) host.Containers {
 		docker = containers.DiscoverLocal
 	}
 	return docker(ctx, d.Containers)
+}
+
+// pending is a source running in a goroutine of its own.
+type pending[T any] struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan T
+}
+
+// start runs f within deadline. f gets a context that ends at the
+// deadline; a read that does not end with its context (a file on a hung
+// filesystem) leaves f's goroutine behind when the deadline passes, so f
+// must touch nothing but what it returns.
+func start[T any](ctx context.Context, deadline time.Duration, f func(context.Context) T) pending[T] {
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	p := pending[T]{ctx: ctx, cancel: cancel, done: make(chan T, 1)}
+	go func() { p.done <- f(ctx) }()
+	return p
+}
+
+// wait returns f's result, or ok false when the deadline passed (or the
+// caller's context ended) first.
+func (p pending[T]) wait() (v T, ok bool) {
+	defer p.cancel()
+	select {
+	case v = <-p.done:
+		return v, true
+	case <-p.ctx.Done():
+		select { // both ready: the result wins
+		case v = <-p.done:
+			return v, true
+		default:
+			return v, false
+		}
+	}
 }
 
 // probe carries the state of one Discover call.

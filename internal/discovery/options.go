@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"path/filepath"
+	"time"
 
 	"github.com/shirou/gopsutil/v4/common"
 
@@ -19,6 +20,46 @@ const (
 	EnvHostEtc  = "HOST_ETC"
 	EnvHostRoot = "HOST_ROOT"
 )
+
+// Environment variables of the deadlines (Deadlines), read by the CLI
+// with their flags --discovery-timeout and --docker-timeout.
+const (
+	EnvDiscoveryTimeout = "CMDB_DISCOVERY_TIMEOUT"
+	EnvDockerTimeout    = "CMDB_DOCKER_TIMEOUT"
+)
+
+// Default deadlines. Reading the host's own files and kernel takes
+// milliseconds; a source still silent after seconds is stuck. Docker gets
+// longer: it inspects every container (a few hundred take well under a
+// second on an idle engine, more on a loaded one).
+const (
+	DefaultLocalDeadline  = 5 * time.Second
+	DefaultDockerDeadline = 10 * time.Second
+)
+
+// Deadlines bound the sources of a discovery. Zero means the default.
+type Deadlines struct {
+	// Local bounds each source on the host itself: the OS (/etc, /proc),
+	// the hardware (/sys, /proc, the root filesystem), the interfaces
+	// (netlink, /sys) and the default routes (/proc/net).
+	Local time.Duration
+	// Docker bounds container discovery, every inspect included.
+	Docker time.Duration
+}
+
+func (d Deadlines) local() time.Duration {
+	if d.Local <= 0 {
+		return DefaultLocalDeadline
+	}
+	return d.Local
+}
+
+func (d Deadlines) docker() time.Duration {
+	if d.Docker <= 0 {
+		return DefaultDockerDeadline
+	}
+	return d.Docker
+}
 
 // Default roots on a host where discovery runs natively.
 const (
@@ -49,6 +90,8 @@ type Options struct {
 	Containers containers.Options
 	// SkipContainers leaves Docker out: Host.Containers then says why.
 	SkipContainers bool
+	// Deadlines bound each source.
+	Deadlines Deadlines
 }
 
 // OptionsFromEnv reads HOST_PROC, HOST_SYS, HOST_ETC and HOST_ROOT through

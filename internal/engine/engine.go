@@ -19,6 +19,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/rundir"
 )
 
 // Discoverer finds out what this host is. discovery provides the real one;
@@ -63,6 +64,12 @@ type Engine struct {
 	// the apply returned (stale.go).
 	ownWrites           map[string]time.Time
 	changeLogUnreadable sync.Once // stale.go: warn once
+
+	// applying holds, per device id, the turn of the apply under way
+	// (serial.go); run is the runtime directory shared with other
+	// processes, nil for none.
+	applying map[int64]chan struct{}
+	run      *rundir.Dir
 }
 
 // storedPlan keeps the host facts a plan was computed from, so that apply
@@ -90,7 +97,8 @@ func WithDiffOptions(o diff.Options) Option { return func(e *Engine) { e.opts = 
 
 // New returns an engine that reads and writes NetBox through nb.
 func New(nb NetBox, disc Discoverer, opts ...Option) *Engine {
-	e := &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}, ownWrites: map[string]time.Time{}}
+	e := &Engine{nb: nb, disc: disc, ttl: DefaultPlanTTL, now: time.Now, plans: map[string]storedPlan{}, ownWrites: map[string]time.Time{},
+		applying: map[int64]chan struct{}{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -150,6 +158,9 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	plan.CreatedAt = e.now().UTC()
 	if plan.DeviceFound {
 		plan.Device.URL = e.nb.WebURL("dcim/devices", plan.Device.ID)
+		if note := e.interruptedNote(plan.Device); note != "" {
+			plan.Notes = append(plan.Notes, note)
+		}
 	}
 
 	e.mu.Lock()
@@ -158,7 +169,7 @@ func (e *Engine) Diff(ctx context.Context, req DiffRequest) (diff.Plan, error) {
 	for len(e.plans) >= MaxPlans {
 		e.evictOldestLocked()
 	}
-	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl), owner: req.Owner}
+	e.plans[plan.ID] = storedPlan{plan: plan, host: h, query: query, view: newStaleView(query, snap, plan.Changes), lookupAt: lookupAt, expires: plan.CreatedAt.Add(e.ttl), owner: req.Owner}
 	return plan, nil
 }
 
@@ -203,8 +214,10 @@ func WithProgress(p apply.Progress) ApplyOption {
 }
 
 // Apply executes the plan made by an earlier Diff and journals it. A plan is
-// used once: of two concurrent applies of one plan, exactly one writes. A
-// plan whose NetBox state moved since the diff is refused before any write.
+// used once: of two concurrent applies of one plan, exactly one writes.
+// Applies of one device take turns (serial.go), and each checks its plan
+// once it is its turn: a plan whose NetBox state moved since the diff, by
+// another apply or anything else, is refused before any write.
 func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) (apply.Result, error) {
 	var cfg applyConfig
 	for _, o := range opts {
@@ -217,6 +230,11 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	if !sp.plan.DeviceFound {
 		return apply.Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (cmdb_register, or cmdb-mcp register)", apply.ErrNotApplicable, sp.plan.Hostname)
 	}
+	unlock, err := e.lockDevice(ctx, sp.plan.Device)
+	if err != nil {
+		return apply.Result{}, err
+	}
+	defer unlock()
 	how, err := e.checkCurrent(ctx, sp)
 	switch {
 	case errors.Is(err, ErrStalePlan):
@@ -225,9 +243,17 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 		return apply.Result{}, fmt.Errorf("re-read %q from NetBox before applying: %w", sp.plan.Hostname, err)
 	}
 	slog.Debug("plan is current", "plan", sp.plan.ID, "checked_by", how)
+	ar, interrupted := e.beginApply(ctx, sp.plan)
 	ctx, sent := netbox.WithRequestLog(ctx)
-	res, err := apply.Apply(ctx, e.nb, sp.plan, cfg.progress)
+	progress := func(done, total int, msg string) {
+		ar.step(msg, sent.IDs())
+		if cfg.progress != nil {
+			cfg.progress(done, total, msg)
+		}
+	}
+	res, err := apply.Apply(ctx, e.nb, sp.plan, progress, apply.WithInterrupted(interrupted))
 	e.rememberWrites(sent.IDs())
+	ar.end()
 	return res, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,18 +66,33 @@ const (
 // records against: the ids of every object it read, and the values it
 // looked objects up by.
 type staleView struct {
-	readAt   time.Time
-	hostname string
-	deviceID int64
-	groupID  int64 // the host's cluster group; 0 when it had none
-	ids      map[string]map[int64]bool
-	macs     map[string]bool // upper case, colons
-	addrs    map[netip.Addr]bool
+	readAt    time.Time
+	hostname  string
+	deviceID  int64
+	groupID   int64  // the host's cluster group; 0 when it had none
+	groupSlug string // the slug the host's group has or will have
+	ids       map[string]map[int64]bool
+	macs      map[string]bool // upper case, colons
+	addrs     map[netip.Addr]bool
+	// shared are the shared objects the plan creates, by object type and
+	// slug, with their names in lower case: another host's create of the
+	// same object is a race the apply wins by taking it (sharedCreate).
+	shared map[string]map[string]string
 }
 
-func newStaleView(q netbox.SnapshotQuery, s record.Snapshot) staleView {
+func newStaleView(q netbox.SnapshotQuery, s record.Snapshot, changes []diff.Change) staleView {
 	v := staleView{readAt: s.ReadAt, hostname: strings.ToLower(q.Hostname), deviceID: s.Device.ID,
-		ids: map[string]map[int64]bool{}, macs: map[string]bool{}, addrs: map[netip.Addr]bool{}}
+		groupSlug: record.HostClusterGroupSlug(s.Device.ID),
+		ids:       map[string]map[int64]bool{}, macs: map[string]bool{}, addrs: map[netip.Addr]bool{},
+		shared: map[string]map[string]string{}}
+	for _, c := range changes {
+		if c.Action == diff.ActionCreate && c.Slug != "" && sharedTypes[c.ObjectType] {
+			if v.shared[c.ObjectType] == nil {
+				v.shared[c.ObjectType] = map[string]string{}
+			}
+			v.shared[c.ObjectType][c.Slug] = strings.ToLower(c.New)
+		}
+	}
 	add := func(objectType string, id int64) {
 		if v.ids[objectType] == nil {
 			v.ids[objectType] = map[int64]bool{}
@@ -101,6 +117,7 @@ func newStaleView(q netbox.SnapshotQuery, s record.Snapshot) staleView {
 	}
 	if s.ClusterGroup != nil {
 		v.groupID = s.ClusterGroup.ID
+		add("virtualization.clustergroup", s.ClusterGroup.ID)
 	}
 	for _, m := range q.MACs {
 		v.macs[netbox.CanonicalMAC(m)] = true
@@ -162,16 +179,41 @@ func (v staleView) touchedBy(c netbox.ObjectChange) bool {
 			return err != nil || v.addrs[p.Addr()] || v.assignedToUs(d)
 		})
 	case "virtualization.cluster":
-		return v.groupID == 0 || anyData(func(d map[string]any) bool { id, ok := fk(d, "group"); return !ok || id == v.groupID })
+		// Without a group the lookup read no cluster, and a cluster can be
+		// the host's only once the host's group exists: its creation is
+		// a record of its own, which touches (below).
+		return v.groupID != 0 && anyData(func(d map[string]any) bool { id, ok := fk(d, "group"); return !ok || id == v.groupID })
 	case "virtualization.virtualmachine":
 		return anyData(func(d map[string]any) bool { return v.refIs(d, "cluster", "virtualization.cluster") })
-	case "dcim.platform", "dcim.devicerole", "virtualization.clustertype", "virtualization.clustergroup":
+	case "virtualization.clustergroup":
+		// The lookup reads the host's group only, by its slug.
+		return anyData(func(d map[string]any) bool { s, ok := d["slug"].(string); return !ok || s == v.groupSlug })
+	case "dcim.platform", "dcim.devicerole", "virtualization.clustertype":
 		// Rarely changed, and the plan may create one with a name or slug
-		// another change just took.
-		return true
+		// another change just took; but another host creating the very
+		// object the plan creates is the race the apply wins by taking
+		// that object (netbox/create_check.go).
+		return !v.sharedCreate(c)
 	}
 	// Sites, tenants, journal entries, ...: the plan reads none of them.
 	return false
+}
+
+// sharedTypes are the objects a fleet's hosts share, which a plan creates
+// by slug when NetBox lacks them.
+var sharedTypes = map[string]bool{diff.ObjectPlatform: true, diff.ObjectDeviceRole: true, diff.ObjectClusterType: true}
+
+// sharedCreate reports whether c creates a shared object the plan creates
+// too, with the same slug and name: what another host syncing at the same
+// time does.
+func (v staleView) sharedCreate(c netbox.ObjectChange) bool {
+	if c.Action != "create" {
+		return false
+	}
+	slug, _ := c.Post["slug"].(string)
+	name, _ := c.Post["name"].(string)
+	want, ok := v.shared[c.ObjectType][slug]
+	return ok && slug != "" && strings.ToLower(name) == want
 }
 
 // refIs reports whether the foreign key d[key] is one of the objects of the
@@ -236,10 +278,33 @@ func (e *Engine) checkCurrent(ctx context.Context, sp storedPlan) (StaleCheck, e
 	if err != nil {
 		return StaleCheckReread, err
 	}
-	if diff.Fingerprint(sp.host, now) != sp.plan.Fingerprint {
+	if diff.Fingerprint(sp.host, now) != sp.plan.Fingerprint &&
+		diff.Fingerprint(sp.host, withoutRaceWinners(sp.plan, now)) != sp.plan.Fingerprint {
 		return StaleCheckReread, ErrStalePlan
 	}
 	return StaleCheckReread, nil
+}
+
+// withoutRaceWinners returns s without the shared objects the plan
+// creates that exist now under the slug and name the plan gives them:
+// another host made them since the lookup, and the apply takes them
+// (netbox/create_check.go). If nothing else moved, the state is then the
+// one the plan was made from.
+func withoutRaceWinners(p diff.Plan, s record.Snapshot) record.Snapshot {
+	created := func(objectType, slug, name string) bool {
+		for _, c := range p.Changes {
+			if c.Action == diff.ActionCreate && c.ObjectType == objectType && c.Slug == slug && strings.EqualFold(c.New, name) {
+				return true
+			}
+		}
+		return false
+	}
+	s.Platforms = slices.DeleteFunc(slices.Clone(s.Platforms), func(x record.Platform) bool { return created(diff.ObjectPlatform, x.Slug, x.Name) })
+	s.Roles = slices.DeleteFunc(slices.Clone(s.Roles), func(x record.DeviceRole) bool { return created(diff.ObjectDeviceRole, x.Slug, x.Name) })
+	if t := s.ClusterType; t != nil && created(diff.ObjectClusterType, t.Slug, t.Name) {
+		s.ClusterType = nil
+	}
+	return s
 }
 
 // anyTouches reports whether a change may touch what the lookup saw,

@@ -30,7 +30,13 @@ func TestStaleViewTouchedBy(t *testing.T) {
 		Clusters:     []record.Cluster{{ID: 40}},
 		VMs:          []record.VirtualMachine{{ID: 50, ClusterID: 40}},
 	}
-	v := newStaleView(LookupQuery(h, diff.Options{}), snap)
+	// The plan creates the shared objects a fleet's hosts race for.
+	creates := []diff.Change{
+		{Action: diff.ActionCreate, ObjectType: diff.ObjectPlatform, New: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"},
+		{Action: diff.ActionCreate, ObjectType: diff.ObjectDeviceRole, New: "Database", Slug: "database"},
+		{Action: diff.ActionCreate, ObjectType: diff.ObjectClusterType, New: "Docker Compose", Slug: "docker-compose"},
+	}
+	v := newStaleView(LookupQuery(h, diff.Options{}), snap, creates)
 	data := func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i < len(kv); i += 2 {
@@ -64,7 +70,22 @@ func TestStaleViewTouchedBy(t *testing.T) {
 		{"a VM in a host's cluster", netbox.ObjectChange{ObjectType: "virtualization.virtualmachine", ObjectID: 51, Action: "create", Post: data("cluster", 40.0)}, true},
 		{"a VM elsewhere", netbox.ObjectChange{ObjectType: "virtualization.virtualmachine", ObjectID: 52, Action: "create", Post: data("cluster", 45.0)}, false},
 		{"a platform", netbox.ObjectChange{ObjectType: "dcim.platform", ObjectID: 1, Action: "create", Post: data("name", "Windows")}, true},
-		{"a cluster group", netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 5, Action: "create"}, true},
+		{"another host creates the platform the plan creates", netbox.ObjectChange{ObjectType: "dcim.platform", ObjectID: 2, Action: "create",
+			Post: data("name", "Ubuntu 24.04 LTS", "slug", "ubuntu-24-04-lts")}, false},
+		{"another platform takes the plan's slug", netbox.ObjectChange{ObjectType: "dcim.platform", ObjectID: 3, Action: "create",
+			Post: data("name", "Ubuntu 24.04", "slug", "ubuntu-24-04-lts")}, true},
+		{"the platform the plan creates, renamed", netbox.ObjectChange{ObjectType: "dcim.platform", ObjectID: 2, Action: "update",
+			Post: data("name", "Ubuntu 24.04 LTS", "slug", "ubuntu-24-04-lts")}, true},
+		{"another host creates a role the plan creates", netbox.ObjectChange{ObjectType: "dcim.devicerole", ObjectID: 4, Action: "create",
+			Post: data("name", "Database", "slug", "database")}, false},
+		{"another host creates the cluster type", netbox.ObjectChange{ObjectType: "virtualization.clustertype", ObjectID: 5, Action: "create",
+			Post: data("name", "Docker Compose", "slug", "docker-compose")}, false},
+		{"a role the plan does not create", netbox.ObjectChange{ObjectType: "dcim.devicerole", ObjectID: 6, Action: "create",
+			Post: data("name", "Cache", "slug", "cache")}, true},
+		{"a cluster group without data", netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 5, Action: "create"}, true},
+		{"the host's cluster group", netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 3, Action: "update", Post: data("slug", "renamed")}, true},
+		{"a group with the host's slug", netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 6, Action: "create", Post: data("slug", "cmdb-host-7")}, true},
+		{"another host's cluster group", netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 6, Action: "create", Post: data("slug", "cmdb-host-8")}, false},
 		{"a journal entry", netbox.ObjectChange{ObjectType: "extras.journalentry", ObjectID: 1, Action: "create"}, false},
 		{"a site", netbox.ObjectChange{ObjectType: "dcim.site", ObjectID: 1, Action: "update"}, false},
 	}
@@ -74,9 +95,10 @@ func TestStaleViewTouchedBy(t *testing.T) {
 		})
 	}
 
-	t.Run("no group yet: any cluster may be the host's", func(t *testing.T) {
-		bare := newStaleView(LookupQuery(h, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7}})
-		assert.True(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}))
+	t.Run("no group yet: a cluster is another host's, the host's group a change", func(t *testing.T) {
+		bare := newStaleView(LookupQuery(h, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7}}, nil)
+		assert.False(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.cluster", ObjectID: 42, Action: "create", Post: data("group", 4.0)}))
+		assert.True(t, bare.touchedBy(netbox.ObjectChange{ObjectType: "virtualization.clustergroup", ObjectID: 9, Action: "create", Post: data("slug", "cmdb-host-7")}))
 	})
 }
 
@@ -232,7 +254,7 @@ func FuzzStaleViewTouchedBy(f *testing.F) {
 		{Name: "eth0", MAC: "aa:bb:cc:11:11:11", IPv4: []netip.Prefix{netip.MustParsePrefix("192.168.1.150/24")}},
 	}}}
 	v := newStaleView(LookupQuery(h, diff.Options{}), record.Snapshot{Found: true, Device: record.Device{ID: 7},
-		Interfaces: []record.Interface{{ID: 10}}, VMs: []record.VirtualMachine{{ID: 50}}, ClusterGroup: &record.ClusterGroup{ID: 3}})
+		Interfaces: []record.Interface{{ID: 10}}, VMs: []record.VirtualMachine{{ID: 50}}, ClusterGroup: &record.ClusterGroup{ID: 3}}, nil)
 	f.Fuzz(func(t *testing.T, objectType string, id int64, pre, post []byte) {
 		c := netbox.ObjectChange{ObjectType: objectType, ObjectID: id, Action: "update"}
 		_ = json.Unmarshal(pre, &c.Pre) // what does not decode stays empty, as in the client

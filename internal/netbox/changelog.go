@@ -25,6 +25,10 @@ type ObjectChange struct {
 	ObjectID   int64
 	// RequestID is the request that made the change (NetBox's X-Request-ID).
 	RequestID string
+	// ObjectRepr is the object's name as NetBox showed it then.
+	ObjectRepr string
+	// Message is the write's changelog_message (NetBox 4.4+; else empty).
+	Message string
 	// Pre and Post are the object's data before and after the change, as
 	// NetBox's serialize_object writes them (foreign keys as ids); empty
 	// for none (NetBox sends {} for a create's Pre and a delete's Post).
@@ -38,6 +42,8 @@ type wireObjectChange struct {
 	ObjectType string         `json:"changed_object_type"`
 	ObjectID   int64          `json:"changed_object_id"`
 	RequestID  string         `json:"request_id"`
+	ObjectRepr string         `json:"object_repr"`
+	Message    string         `json:"message"`
 	Pre        map[string]any `json:"prechange_data"`
 	Post       map[string]any `json:"postchange_data"`
 }
@@ -60,7 +66,8 @@ func (c *Client) ListObjectChanges(ctx context.Context, since time.Time, limit i
 	}
 	out := make([]ObjectChange, len(body.Results))
 	for i, w := range body.Results {
-		out[i] = ObjectChange{ID: w.ID, Time: w.Time, Action: string(w.Action), ObjectType: w.ObjectType, ObjectID: w.ObjectID, RequestID: w.RequestID, Pre: w.Pre, Post: w.Post}
+		out[i] = ObjectChange{ID: w.ID, Time: w.Time, Action: string(w.Action), ObjectType: w.ObjectType, ObjectID: w.ObjectID, RequestID: w.RequestID,
+			ObjectRepr: w.ObjectRepr, Message: w.Message, Pre: w.Pre, Post: w.Post}
 	}
 	return out, body.Count > len(out), nil
 }

@@ -50,8 +50,26 @@ import (
 //	device types      slug + manufacturer
 //	platforms, device roles, cluster types, cluster groups, manufacturers: slug
 //
-// Other endpoints (journal entries among them, which have no natural key)
-// are sent once and never checked.
+//	journal entries  the line "cmdb-mcp sync <plan id>" (SyncMarker) in
+//	                 the comments + the object journaled; an entry without
+//	                 that line has no natural key
+//
+// Other endpoints are sent once and never checked.
+//
+// Shared objects and lost races.
+//
+// A fleet's hosts share some objects: the platform of their OS, the
+// cluster type Docker Compose, the VM roles. Hosts that sync at the same
+// time each plan to create a missing one, and all but the first are refused
+// by NetBox's unique constraints with a 400 ("platform with this slug
+// already exists."). That answer means the object is there, not that the
+// sync failed: for the endpoints whose natural key is a slug, a create
+// refused only for a taken name or slug looks the objects up, takes those
+// with the slug and name it asked for as its own (the winner's object),
+// and sends again only what is still missing. An object that holds the
+// slug under another name is a real conflict and stays an error. Only the
+// creates made with a context from TakeExisting do so (a sync's): anyone
+// else asking to create an object that exists hears that it does.
 
 // naturalKey finds the object a create of item would have made.
 type naturalKey struct {
@@ -63,6 +81,12 @@ type naturalKey struct {
 	value func(item map[string]any) string
 	// same reports whether got is what item would have made.
 	same func(item map[string]any, got *keyedObject) bool
+	// shared marks objects several hosts may race to create: a create
+	// refused because the key is taken takes the existing object.
+	shared bool
+	// has, when not nil, reports whether an item has a natural key at
+	// all; a create of items without one is sent once, unchecked.
+	has func(item map[string]any) bool
 }
 
 // keyedObject is what natural keys compare of a listed object.
@@ -78,12 +102,19 @@ type keyedObject struct {
 	Group              *wireRef `json:"group"`
 	AssignedObjectType *string  `json:"assigned_object_type"`
 	AssignedObjectID   *int64   `json:"assigned_object_id"`
+	Comments           string   `json:"comments"`
 }
 
+// bySlug finds an object by its slug, and takes it only under the name
+// asked for: NetBox keeps both unique, and a slug another object holds
+// under another name is not what the create meant to make.
 var bySlug = naturalKey{
 	param: "slug",
 	value: func(it map[string]any) string { return itemString(it, "slug") },
-	same:  func(it map[string]any, got *keyedObject) bool { return got.Slug == itemString(it, "slug") },
+	same: func(it map[string]any, got *keyedObject) bool {
+		return got.Slug == itemString(it, "slug") && strings.EqualFold(got.Name, itemString(it, "name"))
+	},
+	shared: true,
 }
 
 var naturalKeys = map[string]naturalKey{
@@ -140,6 +171,18 @@ var naturalKeys = map[string]naturalKey{
 			return got.Name == itemString(it, "name") && got.Group.id() == itemID(it, "group")
 		},
 	},
+	journalPath: {
+		scope: func(it map[string]any) url.Values {
+			return url.Values{"assigned_object_type": {itemString(it, "assigned_object_type")},
+				"assigned_object_id": {strconv.FormatInt(itemID(it, "assigned_object_id"), 10)}}
+		},
+		param: "q", // NetBox searches the comments
+		value: func(it map[string]any) string { return syncMarkerIn(itemString(it, "comments")) },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return syncMarkerIn(got.Comments) == syncMarkerIn(itemString(it, "comments")) && sameAssignment(it, got)
+		},
+		has: func(it map[string]any) bool { return syncMarkerIn(itemString(it, "comments")) != "" },
+	},
 	virtualMachinesPath: {
 		scope: idScope("cluster_id", "cluster"),
 		param: "name",
@@ -148,6 +191,26 @@ var naturalKeys = map[string]naturalKey{
 			return strings.EqualFold(got.Name, itemString(it, "name")) && got.Cluster.id() == itemID(it, "cluster")
 		},
 	},
+}
+
+// SyncMarker names the writes of one apply of plan planID: NetBox 4.4+
+// keeps it as the changelog message of each, and it is the last line of
+// the apply's journal entry, so that an entry whose answer was lost can be
+// found rather than written twice.
+func SyncMarker(planID string) string { return syncMarkerPrefix + planID }
+
+const syncMarkerPrefix = "cmdb-mcp sync "
+
+// syncMarkerIn returns the SyncMarker line of a journal entry's comments,
+// "" when it has none.
+func syncMarkerIn(comments string) string {
+	for line := range strings.Lines(comments) {
+		line = strings.TrimSpace(line)
+		if id, ok := strings.CutPrefix(line, syncMarkerPrefix); ok && id != "" && !strings.ContainsAny(id, " \t") {
+			return line
+		}
+	}
+	return ""
 }
 
 func itemString(it map[string]any, k string) string {
@@ -212,6 +275,9 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		if err := dec.Decode(&decoded[i]); err != nil {
 			return fmt.Errorf("netbox: POST %s: element %d must encode as a JSON object: %w", path, i, err)
 		}
+		if key.has != nil && !key.has(decoded[i]) {
+			return c.DoJSON(ctx, http.MethodPost, path, nil, body, out)
+		}
 	}
 
 	results := make([]json.RawMessage, len(items))
@@ -241,6 +307,8 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		pending = missing
 		return len(pending) == 0, nil
 	}
+	races := 0
+send:
 	for attempt := 0; ; attempt++ {
 		sendErr := c.sendCreate(ctx, path, items, pending, list, results)
 		if sendErr == nil {
@@ -249,6 +317,24 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		var e *Error
 		if !errors.As(sendErr, &e) || ctx.Err() != nil {
 			return sendErr
+		}
+		if key.shared && takesExisting(ctx) && onlyTaken(e) && races < len(items) {
+			// Another client made some of these objects since they were
+			// looked up: take them, and send the rest again. Each round
+			// takes at least one object or ends, so len(items) rounds
+			// bound it.
+			races++
+			before := len(pending)
+			done, err := check(e)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%w (looking up the objects that hold the name or slug failed: %v)", sendErr, err)
+			case done:
+				break send
+			case len(pending) < before:
+				continue send
+			}
+			return sendErr // held by objects of another name: a real conflict
 		}
 		if !outcomeUnknown(e) {
 			// A re-sent create refused as invalid: the first attempt, which
@@ -297,6 +383,39 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 			Message: fmt.Sprintf("the response does not fit %T: %v", out, err), err: err})
 	}
 	return nil
+}
+
+type takeExistingKey struct{}
+
+// TakeExisting returns a context whose creates of shared objects
+// (platforms, device roles, cluster types, cluster groups) take the object
+// NetBox refuses them for, when it has the slug and name asked for: the
+// object another host syncing at the same time made first.
+func TakeExisting(ctx context.Context) context.Context {
+	return context.WithValue(ctx, takeExistingKey{}, true)
+}
+
+func takesExisting(ctx context.Context) bool {
+	v, _ := ctx.Value(takeExistingKey{}).(bool)
+	return v
+}
+
+// onlyTaken reports whether NetBox refused a create only because unique
+// values are taken: every message is a unique validator's ("platform with
+// this slug already exists.", "The fields manufacturer, slug must make a
+// unique set."), whatever field or bulk index it is under.
+func onlyTaken(e *Error) bool {
+	if e.Kind != KindValidation || e.StatusCode != http.StatusBadRequest || len(e.Fields) == 0 {
+		return false
+	}
+	for _, msgs := range e.Fields {
+		for _, m := range msgs {
+			if !strings.HasSuffix(m, "already exists.") && !strings.HasSuffix(m, "must make a unique set.") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // outcomeUnknown reports whether a failed POST may have created something.

@@ -75,6 +75,13 @@ var createCases = []createCase{
 		out, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "web", Type: w.ctype, Group: w.group, Status: "active"}, {Name: "db", Type: w.ctype, Group: w.group}})
 		return len(out), err
 	}, countOf(clustersPath)},
+	{"journal entry of a sync", journalPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
+		// The plan id shares no 12 characters with testToken, which every
+		// answer is redacted of.
+		e, err := c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: w.dev, Kind: "success",
+			Comments: "Device synced via /cmdb sync command\n\nChanges applied:\n- x\n\n" + SyncMarker("plan-fedcba9876543210")})
+		return b2i(e.ID != 0), err
+	}, countOf(journalPath)},
 	{"virtual machines", virtualMachinesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
 		out, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "nginx", Cluster: w.cluster, Status: "active"}, {Name: "redis", Cluster: w.cluster}})
 		return len(out), err
@@ -154,7 +161,7 @@ func TestCreateUnderFaults(t *testing.T) {
 				s.Sim.ResetRequests()
 
 				made, err := cc.create(context.Background(), c, w)
-				require.NoError(t, err)
+				require.NoError(t, err, "%+v", s.Sim.Requests())
 				assert.Equal(t, before+made, cc.count(t, s), "each object once")
 				posts := 0
 				for _, r := range settledRequests(s) {

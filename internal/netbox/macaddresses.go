@@ -79,17 +79,24 @@ func (m MACAddressCreate) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON writes the bulk-update object: id and the interface as
-// assigned_object_type/assigned_object_id. The interface is all an update
-// sets, so an InterfaceID of 0 is an error rather than an empty change.
+// assigned_object_type/assigned_object_id, or both null (Unassign). The
+// assignment is all an update sets, so neither is an error rather than an
+// empty change.
 func (m MACAddressUpdate) MarshalJSON() ([]byte, error) {
-	if m.InterfaceID == 0 {
-		return nil, fmt.Errorf("MAC address %d: no InterfaceID: an update assigns the MAC to an interface", m.ID)
+	a := assignToInterface(m.InterfaceID)
+	switch {
+	case m.Unassign && m.InterfaceID != 0:
+		return nil, fmt.Errorf("MAC address %d: both Unassign and InterfaceID %d are set: pick one", m.ID, m.InterfaceID)
+	case m.Unassign:
+		a = unassigned()
+	case m.InterfaceID == 0:
+		return nil, fmt.Errorf("MAC address %d: no InterfaceID: an update assigns the MAC to an interface, or unassigns it", m.ID)
 	}
 	type fields MACAddressUpdate
 	return json.Marshal(struct {
 		fields
 		assignment
-	}{fields(m), assignToInterface(m.InterfaceID)})
+	}{fields(m), a})
 }
 
 type wireMACAddress struct {

@@ -236,8 +236,9 @@ func TestNoRetryAfterCallerGaveUp(t *testing.T) {
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
-// TestJournalEntryNeverResent: a journal entry has no natural key; a lost
-// answer is reported, never sent twice.
+// TestJournalEntryNeverResent: a journal entry without a sync's marker line
+// has no natural key; a lost answer is reported, never sent twice. (A
+// sync's entry is found by its marker: TestCreateUnderFaults.)
 func TestJournalEntryNeverResent(t *testing.T) {
 	for _, fail := range []http.HandlerFunc{status(503, ""), status(429, ""), func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }} {
 		h, n := flaky(1, fail, func(w http.ResponseWriter, r *http.Request) { t.Error("sent twice") })

@@ -34,6 +34,7 @@ type MACAddressCreate struct {
 type MACAddressUpdate struct {
 	ID          int64 `json:"id"`
 	InterfaceID int64 `json:"-"` // sent as assigned_object_type/id
+	Unassign    bool  `json:"-"` // sent as null assigned_object_type/id
 }
 
 // IPAddressCreate creates an ipam.IPAddress on an interface.

@@ -46,6 +46,8 @@ func TestWriteBodies(t *testing.T) {
 			`{"mac_address":"02:42:AC:11:00:02"}`},
 		{"MAC assign", MACAddressUpdate{ID: 4, InterfaceID: 12},
 			`{"id":4,"assigned_object_type":"dcim.interface","assigned_object_id":12}`},
+		{"MAC unassign", MACAddressUpdate{ID: 4, Unassign: true},
+			`{"id":4,"assigned_object_type":null,"assigned_object_id":null}`},
 
 		// Interfaces.
 		{"interface create", InterfaceCreate{Device: 1, Name: "eth0", Type: "1000base-t"},
@@ -100,6 +102,7 @@ func TestWriteBodies(t *testing.T) {
 	for name, in := range map[string]any{
 		"IP unassign and move":         IPAddressUpdate{ID: 5, Unassign: true, InterfaceID: 9},
 		"MAC update without interface": MACAddressUpdate{ID: 4},
+		"MAC unassign and move":        MACAddressUpdate{ID: 4, Unassign: true, InterfaceID: 9},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := json.Marshal(in)

@@ -162,7 +162,10 @@ func interfaceSection(b *strings.Builder, p diff.Plan) {
 	changed := shown(p, diff.SectionInterfaces, func(c diff.Change) bool {
 		return c.Action == diff.ActionUpdate || c.Action == diff.ActionRefresh
 	})
-	if len(created)+len(removed)+len(changed) == 0 {
+	duplicates := shown(p, diff.SectionInterfaces, func(c diff.Change) bool {
+		return c.ObjectType == diff.ObjectMACAddress && c.Action == diff.ActionUnassign
+	})
+	if len(created)+len(removed)+len(changed)+len(duplicates) == 0 {
 		return
 	}
 	// The IPs a new interface will carry, for the seed's IPs column.
@@ -189,6 +192,11 @@ func interfaceSection(b *strings.Builder, p diff.Plan) {
 		rows = append(rows, []string{c.Object, c.Field, c.Old, c.New})
 	}
 	table(b, "Changed Interfaces", []string{"Interface", "Field", "Old", "New"}, rows)
+	rows = nil
+	for _, c := range duplicates {
+		rows = append(rows, []string{c.Old, c.Object, c.Reason})
+	}
+	table(b, "Duplicate MAC Objects (will unassign, not delete)", []string{"Interface", "MAC", "Reason"}, rows)
 }
 
 func ipSection(b *strings.Builder, p diff.Plan) {
@@ -222,7 +230,12 @@ func ipSection(b *strings.Builder, p diff.Plan) {
 		}
 		return s
 	})
-	list("Removed IPs (will unassign)", removed, func(c diff.Change) string { return cell(c.Object) + " from " + cell(c.Old) })
+	list("Removed IPs (will unassign)", removed, func(c diff.Change) string {
+		if strings.HasPrefix(c.Reason, "Duplicate") {
+			return cell(c.Object) + " from " + cell(c.Old) + " (" + cell(c.Reason) + ")"
+		}
+		return cell(c.Object) + " from " + cell(c.Old)
+	})
 	list("Changed IPs", moved, func(c diff.Change) string {
 		if c.Field == diff.FieldAddress {
 			return fmt.Sprintf("%s: prefix %s -> %s", cell(c.Object), cell(c.Old), cell(c.New))

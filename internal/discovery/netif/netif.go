@@ -101,11 +101,57 @@ func matchAny(globs []string, name string) bool {
 	return false
 }
 
-// Discover lists the interfaces of the current network namespace. It fails
-// for a malformed glob in o or when the kernel will not list interfaces;
-// facts that cannot be read otherwise are left unknown with a note.
+// Discover lists the interfaces of the current network namespace and reads
+// the default routes (Interfaces, then DefaultRoutes and UseRoutes). It
+// fails for a malformed glob in o or when the kernel will not list
+// interfaces; facts that cannot be read otherwise are left unknown with a
+// note.
 func Discover(ctx context.Context, o Options) (host.Network, error) {
 	return discover(ctx, o, kernelLinks)
+}
+
+// Interfaces lists the interfaces of the current network namespace with
+// their addresses and sysfs facts, without the routes.
+func Interfaces(ctx context.Context, o Options) (host.Network, error) {
+	return interfaces(ctx, o, kernelLinks)
+}
+
+// DefaultRoutes reads the default IPv4 and IPv6 routes from procfs: nil
+// for a family without one; unknown, when the IPv4 table could not be read
+// at all, says why (every Linux kernel has it, IPv6 or not, so the routes
+// are then unknown, not absent: a proc root that is not the host's /proc,
+// say); and notes about an IPv6 table that could not be read (a missing
+// one, IPv6 disabled, is not worth one).
+func DefaultRoutes(o Options) (v4, v6 *host.Route, unknown string, notes []string) {
+	o = o.withDefaults()
+	rt4, ok, err := defaultRoute(filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable)
+	switch {
+	case err != nil:
+		unknown = fmt.Sprintf("%v (is %s the host's /proc?)", err, o.ProcRoot)
+	case ok:
+		v4 = &rt4
+	}
+	rt6, ok, err := defaultRoute(filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable)
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		notes = append(notes, fmt.Sprintf("default route: %v", err))
+	case ok:
+		v6 = &rt6
+	}
+	return v4, v6, unknown, notes
+}
+
+// UseRoutes sets n's default routes and the primary addresses they give:
+// the first global address of each route's interface.
+func UseRoutes(n *host.Network, v4, v6 *host.Route) {
+	if v4 != nil {
+		n.DefaultIPv4 = v4
+		n.PrimaryIPv4 = primary(n, "ipv4", *v4, func(i host.Interface) []netip.Prefix { return i.IPv4 })
+	}
+	if v6 != nil {
+		n.DefaultIPv6 = v6
+		n.PrimaryIPv6 = primary(n, "ipv6", *v6, func(i host.Interface) []netip.Prefix { return i.IPv6 })
+	}
 }
 
 // link is an interface as rtnetlink lists it.
@@ -146,6 +192,18 @@ func kernelLinks() ([]link, error) {
 }
 
 func discover(ctx context.Context, o Options, links func() ([]link, error)) (host.Network, error) {
+	n, err := interfaces(ctx, o, links)
+	if err != nil {
+		return n, err
+	}
+	v4, v6, unknown, notes := DefaultRoutes(o)
+	n.RoutesUnknown = unknown
+	n.Notes = append(n.Notes, notes...)
+	UseRoutes(&n, v4, v6)
+	return n, ctx.Err()
+}
+
+func interfaces(ctx context.Context, o Options, links func() ([]link, error)) (host.Network, error) {
 	if err := ctx.Err(); err != nil {
 		return host.Network{}, err
 	}
@@ -168,26 +226,6 @@ func discover(ctx context.Context, o Options, links func() ([]link, error)) (hos
 			note(&n, "%s addresses: %v", l.name, l.addrErr)
 		}
 		n.Interfaces = append(n.Interfaces, describe(o, l, flags6))
-	}
-
-	rt4, ok, err := defaultRoute(filepath.Join(o.ProcRoot, "net", "route"), ParseRouteTable)
-	switch {
-	case err != nil:
-		// Every Linux kernel has the IPv4 table, IPv6 or not: without it
-		// the routes are unknown, not absent (a proc root that is not the
-		// host's /proc, say).
-		n.RoutesUnknown = fmt.Sprintf("%v (is %s the host's /proc?)", err, o.ProcRoot)
-	case ok:
-		n.DefaultIPv4 = &rt4
-		n.PrimaryIPv4 = primary(&n, "ipv4", rt4, func(i host.Interface) []netip.Prefix { return i.IPv4 })
-	}
-	rt6, ok, err := defaultRoute(filepath.Join(o.ProcRoot, "net", "ipv6_route"), ParseIPv6RouteTable)
-	switch {
-	case err != nil && !errors.Is(err, fs.ErrNotExist): // no table: IPv6 is off
-		note(&n, "default route: %v", err)
-	case ok:
-		n.DefaultIPv6 = &rt6
-		n.PrimaryIPv6 = primary(&n, "ipv6", rt6, func(i host.Interface) []netip.Prefix { return i.IPv6 })
 	}
 	return n, ctx.Err()
 }
