@@ -18,11 +18,19 @@ type applyOptions struct {
 	json  bool
 	splay time.Duration
 	every time.Duration
+	// heartbeat: a sync that finds nothing to change journals that it
+	// found the device in sync, unless a sync's entry is younger than this.
+	heartbeat time.Duration
 }
 
 // minEvery keeps a loop from turning into a load test of NetBox: a sync
 // costs a discovery and several NetBox requests.
 const minEvery = time.Minute
+
+// defaultHeartbeat is how often an in-sync host journals that it was
+// found so: well inside the fleet status's default age of 7 days, and
+// seldom enough that an hourly timer adds one entry a day, not 24.
+const defaultHeartbeat = 24 * time.Hour
 
 // check refuses, before any NetBox request, what cannot work: a prompt with
 // no one to answer it, and a schedule that makes no sense. It also reads the

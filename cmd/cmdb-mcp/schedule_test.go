@@ -116,6 +116,31 @@ func TestApplyJSON(t *testing.T) {
 		}
 	})
 
+	t.Run("in sync a day later journals that, once", func(t *testing.T) {
+		var list struct{ Results []struct{ ID int64 } }
+		st, body := srv.Do(t, http.MethodGet, "/api/extras/journal-entries/?limit=1000", nil)
+		require.Equal(t, http.StatusOK, st, string(body))
+		require.NoError(t, json.Unmarshal(body, &list))
+		var ids []int64
+		for _, e := range list.Results {
+			ids = append(ids, e.ID)
+		}
+		require.NoError(t, srv.Sim.Backdate("extras/journal-entries", 25*time.Hour, ids...))
+
+		code, got, te := apply(t, vars, false, "", "--yes", "--hostname", "stale01")
+		assert.Equal(t, exitOK, code, te.errOut.String())
+		assert.True(t, got[0].InSync)
+		assert.Positive(t, got[0].JournalEntryID, "the last sync's entry is over a day old")
+
+		code, got, te = apply(t, vars, false, "", "--yes", "--hostname", "stale01")
+		assert.Equal(t, exitOK, code, te.errOut.String())
+		assert.Zero(t, got[0].JournalEntryID, "once a day")
+
+		code, got, te = apply(t, vars, false, "", "--yes", "--hostname", "stale01", "--heartbeat", "0")
+		assert.Equal(t, exitOK, code, te.errOut.String())
+		assert.Zero(t, got[0].JournalEntryID)
+	})
+
 	t.Run("an unknown device is an error", func(t *testing.T) {
 		code, got, _ := apply(t, vars, false, "", "--yes", "--hostname", "nope")
 		assert.Equal(t, exitError, code)

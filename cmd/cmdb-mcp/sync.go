@@ -261,12 +261,13 @@ func cliNextStep(out tools.SyncDiffOutput) string {
 }
 
 func runApply(ctx context.Context, e env, args []string) (int, error) {
-	fs := newFlagSet(e, "apply", "apply [--yes] [--json] [--splay D] [--every D] [--full] [--hostname H]")
+	fs := newFlagSet(e, "apply", "apply [--yes] [--json] [--splay D] [--every D] [--heartbeat 24h] [--full] [--hostname H]")
 	var o applyOptions
 	fs.BoolVar(&o.yes, "yes", false, "apply without asking; required when stdin is not a terminal")
 	fs.BoolVar(&o.json, "json", false, "print one line of JSON per sync (device, counts, journal entry, duration, error) instead of the report, for log collectors")
 	fs.DurationVar(&o.splay, "splay", 0, "wait a random time in [0, D) before the first sync, so that hosts on one schedule reach NetBox at different times, e.g. 10m")
 	fs.DurationVar(&o.every, "every", 0, "sync again every D until stopped, each time with a fresh discovery and diff, e.g. 1h (needs --yes)")
+	fs.DurationVar(&o.heartbeat, "heartbeat", defaultHeartbeat, "when NetBox already matches the host, journal that on the device unless a sync's journal entry is younger than D, so that 'cmdb-mcp fleet' sees the host as synced (0: never)")
 	o.sync = addSyncFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return exitError, err
@@ -296,6 +297,12 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 	}
 	if len(plan.Changes) == 0 {
 		sum.InSync = true
+		id, err := eng.Confirm(ctx, plan, o.heartbeat)
+		if err != nil {
+			sum.JournalError = err.Error()
+			return exitError, err
+		}
+		sum.JournalEntryID = id
 		return exitOK, nil
 	}
 	if !o.json {

@@ -243,7 +243,7 @@ func Status(ctx context.Context, nb Reader, q Query) (Report, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("Some devices had no sync entry in the newest %d entries before %s; they are listed as stale without a last_sync (they may never have been synced).",
 			maxOlderPages*pageSize, since.Format(time.RFC3339)))
 	}
-	rep.Notes = append(rep.Notes, "last_sync is the newest journal entry of a sync or register that wrote to the device; a sync that finds its device already in sync writes none, so an up-to-date device can show an old last_sync (cmdb-mcp diff on the host tells).")
+	rep.Notes = append(rep.Notes, "last_sync is the newest journal entry of a sync or register on the device; a scheduled cmdb-mcp apply that finds its device in sync journals that at most once a day (--heartbeat), a sync through the MCP tools does not, so such a device can show an older last_sync (cmdb-mcp diff on the host tells).")
 	rep.Requests = requests
 	return rep, nil
 }

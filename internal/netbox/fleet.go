@@ -3,6 +3,7 @@ package netbox
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -60,6 +61,9 @@ type JournalQuery struct {
 	// After and Before keep the entries created at or after, at or
 	// before, a time (created_after, created_before); zero: no bound.
 	After, Before time.Time
+	// DeviceID keeps the entries on one device (assigned_object_id); 0:
+	// every device.
+	DeviceID int64
 }
 
 // DeviceJournalPage reads one page of the journal entries on devices that
@@ -71,6 +75,9 @@ func (c *Client) DeviceJournalPage(ctx context.Context, q JournalQuery, p PageRe
 		"ordering":             {"-created,-id"},
 	}
 	setString(v, "q", q.Search)
+	if q.DeviceID != 0 {
+		v.Set("assigned_object_id", strconv.FormatInt(q.DeviceID, 10))
+	}
 	if !q.After.IsZero() {
 		v.Set("created_after", q.After.UTC().Format(time.RFC3339Nano))
 	}
