@@ -31,7 +31,7 @@ func runBench(ctx context.Context, e env, args []string) (int, error) {
 	latency := fs.Duration("latency", bench.DefaultLatency, "latency the NetBox simulator adds to every request")
 	perObject := fs.Duration("latency-per-object", bench.DefaultLatencyPerObject, "run each scenario again with this latency added to a write per object it carries (on top of --latency); 0 skips that run")
 	turn := fs.Duration("turn", bench.DefaultTurnCost, "what one model turn is taken to cost, for the time a user waits for a finished sync; 0 leaves it out")
-	repeat := fs.Int("repeat", 3, "runs of each scenario both ways; wall times are the medians")
+	repeat := fs.Int("repeat", 3, "runs of each scenario, every way and latency model; wall times are the medians")
 	containers := fs.Int("containers", bench.DefaultContainers, "real containers to start for the discovery comparison (needs a Docker engine, DOCKER_HOST); 0 skips it")
 	scenarios := fs.String("scenario", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
 	noMemory := fs.Bool("no-memory", false, "skip the peak-memory measurement (it starts this binary again)")
@@ -39,17 +39,17 @@ func runBench(ctx context.Context, e env, args []string) (int, error) {
 		return exitError, err
 	}
 	o := bench.Options{
-		Latency:          *latency,
-		LatencyPerObject: *perObject,
-		TurnCost:         *turn,
-		Repeat:           *repeat,
-		Containers:       *containers,
-		Scenarios:        strings.Split(*scenarios, ","),
-		DifferTime:       time.Second,
-		Out:              e.stdout,
+		Latency:    *latency,
+		Repeat:     *repeat,
+		Containers: *containers,
+		Scenarios:  strings.Split(*scenarios, ","),
+		DifferTime: time.Second,
+		Out:        e.stdout,
 	}
+	o.LatencyPerObject, o.TurnCost = *perObject, *turn
 	if *quick {
-		o.Latency, o.LatencyPerObject, o.Repeat, o.Containers, o.DifferTime = 0, 0, 1, 0, 0
+		o.LatencyPerObject = 0
+		o.Latency, o.Repeat, o.Containers, o.DifferTime = 0, 1, 0, 0
 		o.DifferSize = bench.DifferSize{Interfaces: 100, IPs: 500, Containers: 200}
 	}
 	if !*noMemory {
