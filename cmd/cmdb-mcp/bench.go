@@ -46,9 +46,11 @@ func runBench(ctx context.Context, e env, args []string) (int, error) {
 		DifferTime: time.Second,
 		Out:        e.stdout,
 	}
-	o.LatencyPerObject, o.TurnCost = *perObject, *turn
+	o.TurnCost = *turn
+	if !*quick {
+		o.LatencyPerObject = *perObject
+	}
 	if *quick {
-		o.LatencyPerObject = 0
 		o.Latency, o.Repeat, o.Containers, o.DifferTime = 0, 1, 0, 0
 		o.DifferSize = bench.DifferSize{Interfaces: 100, IPs: 500, Containers: 200}
 	}
