@@ -148,7 +148,7 @@ func TestSeedWorkflowLiterally(t *testing.T) {
 	callTool[tools.IPAddress](t, ctx, session, "ipam_create_ip_address", map[string]any{"address": "100.101.102.103/32", "assigned_object_type": "dcim.interface", "assigned_object_id": tailscale.ID})
 	// Removed (unassign): ipam_update_ip_address id=<id>
 	// assigned_object_type=null assigned_object_id=null. The old IP is
-	// still the primary, so NetBox would refuse; the error says what to do.
+	// still the primary, so NetBox refuses; the error says what to do.
 	unassign := map[string]any{"id": oldIP.ID, "assigned_object_type": nil, "assigned_object_id": nil}
 	res := call("ipam_update_ip_address", unassign)
 	require.True(t, res.IsError, resultText(res))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -17,21 +18,31 @@ import (
 )
 
 // agent is an MCP client of a cmdb-mcp server (all tools, as `serve` offers
-// them) that counts what an agent would pay for: tool calls, and the bytes
-// of the tool results it receives.
+// them) that counts what an agent would pay for: tool calls, model turns,
+// and the bytes of the tool results it receives. Calls may run side by
+// side (do); the counters are guarded by mu.
 type agent struct {
-	c     *client.Client
+	c  *client.Client
+	mu sync.Mutex
+	// total are the tool calls; turns the model turns that made them: one
+	// per call for an agent that makes one call at a time, one per round
+	// of calls made side by side.
 	total int
+	turns int
 	// resultBytes is the JSON of every CallToolResult as a client receives
 	// it (content and structuredContent); textBytes only its text content,
 	// which is what most clients put in the model's context.
 	resultBytes int
 	textBytes   int
 	toolErrors  int
-	// bytesByTool is resultBytes per tool name.
-	bytesByTool map[string]int
+	// bytesByTool is resultBytes per tool name; callsByTool and
+	// requestsByTool the calls and their NetBox requests, of the calls
+	// made one per turn (call).
+	bytesByTool    map[string]int
+	callsByTool    map[string]int
+	requestsByTool map[string]int
 	// phase is the workflow phase the calls are attributed to; calls,
-	// NetBox requests and time inside the calls are counted per phase.
+	// NetBox requests and time inside the turns are counted per phase.
 	phase         string
 	phaseOrder    []string
 	phaseCalls    map[string]int
@@ -42,8 +53,8 @@ type agent struct {
 	requests func() int
 }
 
-// setPhase attributes the calls that follow, and their NetBox requests, to
-// phase.
+// setPhase attributes the turns that follow, their calls and their NetBox
+// requests, to phase.
 func (a *agent) setPhase(phase string) {
 	a.phase = phase
 	if _, seen := a.phaseCalls[phase]; !seen {
@@ -76,29 +87,69 @@ func newAgent(ctx context.Context, nb *netbox.Client, h host.Host, requests func
 		_ = c.Close()
 		return nil, err
 	}
-	return &agent{c: c, phaseCalls: map[string]int{}, phaseRequests: map[string]int{}, bytesByTool: map[string]int{}, phaseWall: map[string]time.Duration{}, requests: requests}, nil
+	return &agent{c: c, phaseCalls: map[string]int{}, phaseRequests: map[string]int{}, phaseWall: map[string]time.Duration{},
+		bytesByTool: map[string]int{}, callsByTool: map[string]int{}, requestsByTool: map[string]int{}, requests: requests}, nil
 }
 
 func (a *agent) close() { _ = a.c.Close() }
 
-// call calls a tool and decodes its structured output into out (nil: do
-// not decode). A tool error is returned as an error with the tool's text.
+// call is one model turn that makes one tool call; see do. Its NetBox
+// requests are counted per tool too.
 func (a *agent) call(ctx context.Context, name string, args, out any) error {
-	req := mcp.CallToolRequest{}
-	req.Params.Name = name
-	req.Params.Arguments = args
-	a.total++
-	a.phaseCalls[a.phase]++
+	var err error
+	n := a.turn(func() { err = a.do(ctx, name, args, out) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.callsByTool[name]++
+	a.requestsByTool[name] += n
+	return err
+}
+
+// turn is one model turn: the calls do makes, one or several side by side.
+// Its time and NetBox requests go to the current phase; calls must not
+// start outside it, or they would be counted in the wrong place.
+// It returns how many NetBox requests the turn made.
+func (a *agent) turn(do func()) int {
 	before := 0
 	if a.requests != nil {
 		before = a.requests()
 	}
 	start := time.Now()
-	res, err := a.c.CallTool(ctx, req)
-	a.phaseWall[a.phase] += time.Since(start)
-	if a.requests != nil {
-		a.phaseRequests[a.phase] += a.requests() - before
+	do()
+	wall := time.Since(start)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.turns++
+	a.phaseWall[a.phase] += wall
+	if a.requests == nil {
+		return 0
 	}
+	n := a.requests() - before
+	a.phaseRequests[a.phase] += n
+	return n
+}
+
+// moreTurns counts n turns whose calls, and time, another turn holds: the
+// next page of a list in a round of calls made side by side, which the
+// model would ask for in a turn of its own.
+func (a *agent) moreTurns(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.turns += n
+}
+
+// do calls a tool and decodes its structured output into out (nil: do
+// not decode). A tool error is returned as an error with the tool's text.
+// It may run beside other calls of the same turn.
+func (a *agent) do(ctx context.Context, name string, args, out any) error {
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	a.mu.Lock()
+	a.total++
+	a.phaseCalls[a.phase]++
+	a.mu.Unlock()
+	res, err := a.c.CallTool(ctx, req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -106,17 +157,23 @@ func (a *agent) call(ctx context.Context, name string, args, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s: encode the result: %w", name, err)
 	}
-	a.resultBytes += len(wire)
-	a.bytesByTool[name] += len(wire)
 	var text []string
+	textBytes := 0
 	for _, c := range res.Content {
 		if t, ok := c.(mcp.TextContent); ok {
 			text = append(text, t.Text)
-			a.textBytes += len(t.Text)
+			textBytes += len(t.Text)
 		}
 	}
+	a.mu.Lock()
+	a.resultBytes += len(wire)
+	a.bytesByTool[name] += len(wire)
+	a.textBytes += textBytes
 	if res.IsError {
 		a.toolErrors++
+	}
+	a.mu.Unlock()
+	if res.IsError {
 		return fmt.Errorf("%s: tool error: %s", name, strings.Join(text, " "))
 	}
 	if out == nil {

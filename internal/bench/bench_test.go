@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,7 @@ func TestQuick(t *testing.T) {
 	var out bytes.Buffer
 	r, err := Run(t.Context(), Options{
 		Child:      []string{os.Args[0], "-test.run=^$"},
+		TurnCost:   time.Second,
 		DifferSize: DifferSize{Interfaces: 100, IPs: 500, Containers: 200},
 		Out:        &out,
 	})
@@ -56,7 +58,22 @@ func TestQuick(t *testing.T) {
 		if s.Seed.ToolCalls <= s.Ours.ToolCalls || s.Seed.ToolErrors != 0 {
 			t.Errorf("%s: the seed's way made %d tool calls, %d failed", s.Fixture.Name, s.Seed.ToolCalls, s.Seed.ToolErrors)
 		}
-		if s.Seed.Requests.Deletes+s.Ours.Requests.Deletes != 0 {
+		// Side by side, the seed's agent makes the same calls and requests
+		// in fewer turns, and converges too (Run fails otherwise).
+		if p := s.Parallel; p.ToolCalls != s.Seed.ToolCalls || p.Requests.Total != s.Seed.Requests.Total || p.ToolErrors != 0 ||
+			p.Turns >= s.Seed.Turns || p.Turns < (p.ToolCalls+SideBySide-1)/SideBySide {
+			t.Errorf("%s: %d at a time, the seed's agent made %d calls in %d turns, %d requests, %d tool errors; one at a time %d calls in %d turns, %d requests",
+				s.Fixture.Name, SideBySide, p.ToolCalls, p.Turns, p.Requests.Total, p.ToolErrors, s.Seed.ToolCalls, s.Seed.Turns, s.Seed.Requests.Total)
+		}
+		// ipam_update_ip_address leaves the primary-IP rule to NetBox: one
+		// request per call, no reads before it.
+		if calls, n := s.Seed.CallsByTool["ipam_update_ip_address"], s.Seed.RequestsByTool["ipam_update_ip_address"]; calls == 0 || n != calls {
+			t.Errorf("%s: ipam_update_ip_address made %d requests in %d calls, want one each", s.Fixture.Name, n, calls)
+		}
+		if s.Seed.Turns != s.Seed.ToolCalls || s.Ours.Turns != 2 {
+			t.Errorf("%s: one call per turn: the seed's agent made %d calls in %d turns, ours %d in %d", s.Fixture.Name, s.Seed.ToolCalls, s.Seed.Turns, s.Ours.ToolCalls, s.Ours.Turns)
+		}
+		if s.Seed.Requests.Deletes+s.Parallel.Requests.Deletes+s.Ours.Requests.Deletes != 0 {
 			t.Errorf("%s: a sync deleted", s.Fixture.Name)
 		}
 		if s.Limit.Reads != 6 || s.Limit.Journal != 1 || s.Limit.Total() > s.Ours.Requests.Total {
@@ -80,7 +97,7 @@ func TestQuick(t *testing.T) {
 	if r.Differ.Runs < 3 || r.Differ.AllocsPerOp == 0 {
 		t.Errorf("differ: %+v", r.Differ)
 	}
-	for _, want := range []string{"== seed-example", "== large-docker-host", "physical limit", "== peak memory", "== diff.Compute", "skipped: not asked for", "== targets"} {
+	for _, want := range []string{"== seed-example", "== large-docker-host", "physical limit", "time the user waits", "== peak memory", "== diff.Compute", "skipped: not asked for", "== targets"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q", want)
 		}
@@ -145,14 +162,15 @@ func BenchmarkDiffer(b *testing.B) {
 	b.ReportMetric(float64(len(differSink.Changes)), "changes")
 }
 
-// BenchmarkSync is one large-host sync, ours and the seed's way, without
-// latency: CPU only (building the fixture is not timed).
+// BenchmarkSync is one large-host sync, ours and the seed's way (one call
+// at a time, and side by side), without latency: CPU only (building the
+// fixture is not timed).
 func BenchmarkSync(b *testing.B) {
 	fx, err := LoadFixture(ScenarioLargeHost)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, way := range []string{WayOurs, WaySeed} {
+	for _, way := range []string{WayOurs, WaySeed, WaySeedParallel} {
 		b.Run(way, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -162,14 +180,14 @@ func BenchmarkSync(b *testing.B) {
 					b.Fatal(err)
 				}
 				var plan diff.Plan
-				if way == WaySeed {
+				if way != WayOurs {
 					if plan, err = w.plan(context.Background()); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.StartTimer()
-				if way == WaySeed {
-					_, err = runSeed(context.Background(), w, plan)
+				if way != WayOurs {
+					_, err = runSeed(context.Background(), w, plan, way == WaySeedParallel)
 				} else {
 					_, err = runOurs(context.Background(), w)
 				}
@@ -198,7 +216,7 @@ func TestDockerSmall(t *testing.T) {
 	if res.Skipped != "" {
 		testenv.Skip(t, res.Skipped)
 	}
-	if len(res.Ours) != 3 || len(res.Shell) != 2 || res.Containers < 3 || res.ShellContainers < 3 || res.ShellCommands < 4 {
+	if len(res.Ours) != 3 || len(res.Shell) != 2 || len(res.Batch) != 3 || res.BatchBytes == 0 || res.Containers < 3 || res.ShellContainers < 3 || res.ShellCommands < 4 {
 		t.Errorf("%+v", res)
 	}
 }

@@ -19,8 +19,8 @@ type DifferSize struct {
 	Interfaces, IPs, Containers int
 }
 
-// DefaultDifferSize is the issue's: 1000 interfaces, 5000 IPs, 2000
-// containers.
+// DefaultDifferSize is the size the differ's target is set for: 1000
+// interfaces, 5000 IPs, 2000 containers.
 var DefaultDifferSize = DifferSize{Interfaces: 1000, IPs: 5000, Containers: 2000}
 
 func (s DifferSize) String() string {

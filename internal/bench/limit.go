@@ -9,7 +9,7 @@ import (
 )
 
 // Limit is the fewest NetBox requests a sync of the scenario can make, as
-// the issue defines it: 6 reads (device, interfaces, MACs, IPs, clusters,
+// the project defines it: 6 reads (device, interfaces, MACs, IPs, clusters,
 // VMs; one per page of 1000 objects), one request per (endpoint, verb)
 // written (per 1000 objects), and the journal entry.
 type Limit struct {

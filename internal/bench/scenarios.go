@@ -17,16 +17,16 @@ import (
 // them already, since the seed's tools cannot create roles.
 var vmRoles = []string{"Container", "Database", "Reverse Proxy", "Web Application"}
 
-// SeedExample is the seed's Phase 4 example (Ubuntu 22.04 -> 24.04, eth0's
-// MAC and address changed, tailscale0 new, eth1 gone, the primary IP
-// moved) plus one new container, media_lidarr, beside media_radarr, which
-// is in sync.
+// SeedExample is the seed workflow's example host (Ubuntu 22.04 -> 24.04,
+// eth0's MAC and address changed, tailscale0 new, eth1 gone, the primary
+// IP moved) plus one new container, media_lidarr, beside media_radarr,
+// which is in sync.
 func SeedExample() Fixture {
 	lidarr := newContainer("media_lidarr", "lscr.io/linuxserver/lidarr:latest", "media", true, 0, 0)
 	radarr := newContainer("media_radarr", "lscr.io/linuxserver/radarr:latest", "media", true, 0, 0)
 	return Fixture{
 		Name:        ScenarioSeedExample,
-		Description: "The seed's example host (sync-workflow.md Phase 4) plus one new container.",
+		Description: "The seed workflow's example host (docs/workflow.md) plus one new container.",
 		Host: host.Host{
 			Hostname: "homelab",
 			OS:       host.OS{ID: "ubuntu", Name: "Ubuntu", Version: "24.04", Platform: "Ubuntu 24.04"},

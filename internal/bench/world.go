@@ -37,10 +37,15 @@ type world struct {
 // newWorld starts a simulator that adds latency to every request and
 // builds the fixture in it; the request log is empty afterwards.
 func newWorld(ctx context.Context, fx Fixture, latency time.Duration) (*world, error) {
+	return newWorldModel(ctx, fx, LatencyModel{PerRequest: latency})
+}
+
+// newWorldModel is newWorld with the latency model m.
+func newWorldModel(ctx context.Context, fx Fixture, m LatencyModel) (*world, error) {
 	var b [20]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
-	s := netboxsim.New(netboxsim.Options{Token: token, Latency: latency})
+	s := netboxsim.New(netboxsim.Options{Token: token, Latency: m.PerRequest, LatencyPerObject: m.PerObject})
 	body := &countingHandler{next: s}
 	hs := httptest.NewServer(body)
 	nb, err := netbox.New(netbox.Config{URL: hs.URL, Token: token, Timeout: time.Minute})

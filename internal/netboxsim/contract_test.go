@@ -731,3 +731,35 @@ func TestLatency(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// LatencyPerObject: a write waits for every object it carries, and its
+// body still reaches NetBox whole; reads do not wait for it.
+func TestLatencyPerObject(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, netboxsim.Options{LatencyPerObject: 100 * time.Millisecond})
+	f := s.Seed(t)
+	a := s.Create(t, "dcim/sites", map[string]any{"name": "A " + f.Suffix, "slug": "a-" + f.Suffix})
+	b := s.Create(t, "dcim/sites", map[string]any{"name": "B " + f.Suffix, "slug": "b-" + f.Suffix})
+	begin := time.Now()
+	status, data := s.Do(t, "PATCH", "/api/dcim/sites/", []map[string]any{
+		{"id": f.SiteID, "description": "one"}, {"id": a, "description": "two"}, {"id": b, "description": "three"}})
+	require.Equal(t, http.StatusOK, status, "%s", data)
+	assert.GreaterOrEqual(t, time.Since(begin), 300*time.Millisecond, "3 objects")
+	var got []map[string]any
+	require.NoError(t, json.Unmarshal(data, &got))
+	descriptions := map[float64]any{}
+	for _, o := range got {
+		descriptions[o["id"].(float64)] = o["description"]
+	}
+	assert.Equal(t, map[float64]any{float64(f.SiteID): "one", float64(a): "two", float64(b): "three"}, descriptions)
+
+	slow := simtest.Start(t, netboxsim.Options{LatencyPerObject: time.Hour})
+	client := &http.Client{Timeout: time.Minute}
+	req, err := http.NewRequest(http.MethodGet, slow.URL+"/api/dcim/sites/", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Token "+slow.Token)
+	resp, err := client.Do(req)
+	require.NoError(t, err, "no latency per object on a read")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}

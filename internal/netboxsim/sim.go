@@ -106,7 +106,9 @@
 package netboxsim
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -124,6 +126,11 @@ type Options struct {
 	Token         string        // v1 write token of the superuser admin: "Authorization: Token <Token>"
 	ReadOnlyToken string        // optional v1 token of admin's that may only read (writes -> 403 permission)
 	Latency       time.Duration // optional added per request (not for /__sim/ endpoints)
+	// LatencyPerObject is optional, added to a write request (POST, PUT,
+	// PATCH, DELETE) per object its body carries: the items of a bulk
+	// write's list, or 1. With Latency it makes NetBox's time grow with
+	// what it saves, as a real one's does; reads cost only Latency.
+	LatencyPerObject time.Duration
 	// Version is the NetBox release to play (profiles.go): "4.3" to "4.6"
 	// or a full version such as "4.6.2"; default "4.3.7".
 	Version string
@@ -195,8 +202,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.injectFault(w, r) { // faults.go
 		return
 	}
-	if s.opts.Latency > 0 {
-		t := time.NewTimer(s.opts.Latency)
+	if latency := s.opts.Latency + s.objectLatency(r); latency > 0 {
+		t := time.NewTimer(latency)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
@@ -218,6 +225,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK, onHeader: logIt}
 	s.serve(rec, r)
 	logIt(rec.status)
+}
+
+// objectLatency is LatencyPerObject times the objects r writes. It reads
+// the body to count them and puts it back for the handler.
+func (s *Server) objectLatency(r *http.Request) time.Duration {
+	if s.opts.LatencyPerObject <= 0 || r.Body == nil {
+		return 0
+	}
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return 0
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+	return time.Duration(writtenObjects(body)) * s.opts.LatencyPerObject
+}
+
+// errReader hands on the error that cut a body short, after its bytes.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	return 0, io.EOF
+}
+
+// writtenObjects is how many objects a write's body carries: the items of
+// a JSON list (a bulk write), else 1 (a single object, or a body the
+// handler will refuse).
+func writtenObjects(body []byte) int {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return 1
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(trimmed, &items) != nil {
+		return 1
+	}
+	return max(len(items), 1)
 }
 
 type statusWriter struct {

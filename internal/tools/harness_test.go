@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -200,6 +201,20 @@ func (h *harness) post(t *testing.T, path string, body any) int64 {
 func (h *harness) patch(t *testing.T, path string, body any) {
 	t.Helper()
 	require.NoError(t, h.nb.DoJSON(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
+}
+
+// requests runs do and returns the NetBox requests it made, as
+// "METHOD app/model status" (ids left out).
+func (h *harness) requests(t *testing.T, do func()) []string {
+	t.Helper()
+	from := len(h.sim.Sim.Requests())
+	do()
+	var out []string
+	for _, r := range h.sim.Sim.Requests()[from:] {
+		parts := strings.Split(strings.Trim(strings.TrimPrefix(r.Path, "/api/"), "/"), "/")
+		out = append(out, fmt.Sprintf("%s %s %d", r.Method, strings.Join(parts[:min(2, len(parts))], "/"), r.Status))
+	}
+	return out
 }
 
 type namedSlug struct {

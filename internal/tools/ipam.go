@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"strings"
 
@@ -174,15 +173,10 @@ func updateIPAddress(nb *netbox.Client) Tool {
 		if u.Address == nil && !u.Unassign && u.InterfaceID == 0 {
 			return IPAddress{}, userErrorf("Nothing to update: pass address, or assigned_object_type and assigned_object_id (null to unassign).")
 		}
-		if u.Unassign || u.InterfaceID != 0 {
-			if err := checkNotPrimary(ctx, nb, in.ID, u.InterfaceID); err != nil {
-				return IPAddress{}, err
-			}
-		}
 		ip, err := nb.UpdateIPAddress(ctx, u)
 		if err != nil {
 			if isPrimaryGuard(err) {
-				return IPAddress{}, userErrorf("IP address %d is its device's primary IP, which NetBox will not unassign or move: first point the device elsewhere with dcim_update_device id=<device id> primary_ip4=<another IP id> (or null), then call this again.", in.ID)
+				return IPAddress{}, primaryAdvice(ctx, nb, in.ID)
 			}
 			return IPAddress{}, notFound(err, "No IP address with id %d in NetBox: find it with ipam_list_ip_addresses device_id=<device id>.", in.ID)
 		}
@@ -190,20 +184,21 @@ func updateIPAddress(nb *netbox.Client) Tool {
 	})}
 }
 
-// checkNotPrimary refuses, before NetBox would, to unassign or move an IP
-// that is its device's primary IP, and names the device to change first.
-// Moving it to another interface of the same device is allowed.
-func checkNotPrimary(ctx context.Context, nb *netbox.Client, ipID, toInterface int64) error {
+// primaryAdvice is the answer to NetBox's refusal to unassign or move an
+// IP that is its device's primary IP (another interface of the same device
+// is allowed). NetBox enforces that rule, so the tool does not check it
+// before the update; only once NetBox has refused does it read the IP and
+// its device, to name the device and the field to change first. When
+// those reads fail the advice is the same without the names.
+func primaryAdvice(ctx context.Context, nb *netbox.Client, ipID int64) error {
+	generic := userErrorf("IP address %d is its device's primary IP, which NetBox will not unassign or move: first point the device elsewhere with dcim_update_device id=<device id> primary_ip4=<another IP id> (or null), then call this again.", ipID)
 	ip, err := nb.GetIPAddress(ctx, ipID)
-	if err != nil {
-		return notFound(err, "No IP address with id %d in NetBox: find it with ipam_list_ip_addresses device_id=<device id>.", ipID)
-	}
-	if ip.DeviceID == 0 {
-		return nil
+	if err != nil || ip.DeviceID == 0 {
+		return generic
 	}
 	d, err := nb.GetDevice(ctx, ip.DeviceID)
 	if err != nil {
-		return fmt.Errorf("read device %d of IP address %d: %w", ip.DeviceID, ipID, err)
+		return generic
 	}
 	field := ""
 	switch {
@@ -212,20 +207,13 @@ func checkNotPrimary(ctx context.Context, nb *netbox.Client, ipID, toInterface i
 	case d.PrimaryIP6 != nil && d.PrimaryIP6.ID == ipID:
 		field = "primary_ip6"
 	default:
-		return nil
-	}
-	if toInterface != 0 {
-		to, err := nb.GetInterface(ctx, toInterface)
-		if err == nil && to.DeviceID == d.ID {
-			return nil
-		}
+		return generic
 	}
 	return userErrorf("%s (id %d) is the %s of device %s (id %d), and NetBox refuses to unassign or move a primary IP: first call dcim_update_device id=%d %s=<the new primary IP's id> (or null), then call this again.",
 		untrusted.Text(ip.Address), ipID, field, untrusted.Text(d.Name), d.ID, d.ID, field)
 }
 
-// isPrimaryGuard recognises NetBox's refusal to move a primary IP, for when
-// the device changed between checkNotPrimary and the update.
+// isPrimaryGuard recognises NetBox's refusal to move a primary IP.
 func isPrimaryGuard(err error) bool {
 	var e *netbox.Error
 	return asNetBoxError(err, &e) && e.Kind == netbox.KindValidation && strings.Contains(e.Message, "primary IP")

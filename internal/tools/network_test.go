@@ -120,22 +120,34 @@ func TestIPAddresses(t *testing.T) {
 	assert.True(t, page.Truncated)
 	assert.Equal(t, 1, page.NextOffset)
 
-	// The old IP is the device's primary: unassigning it is refused, and
-	// the error names the call to make first.
+	// The old IP is the device's primary: NetBox refuses to unassign it,
+	// and the error names the call to make first. The tool leaves the rule
+	// to NetBox: it reads the IP and its device only once NetBox refused.
 	h.patch(t, fmt.Sprintf("/api/dcim/devices/%d/", dev), map[string]any{"primary_ip4": oldIP.ID, "primary_ip6": v6.ID})
 	unassign := map[string]any{"id": oldIP.ID, "assigned_object_type": nil, "assigned_object_id": nil}
-	msg := toolError(t, h.call(t, "ipam_update_ip_address", unassign))
+	var msg string
+	requests := h.requests(t, func() { msg = toolError(t, h.call(t, "ipam_update_ip_address", unassign)) })
 	assert.Contains(t, msg, "primary_ip4")
 	assert.Contains(t, msg, fmt.Sprintf("dcim_update_device id=%d primary_ip4=", dev))
+	assert.Contains(t, msg, "192.168.1.100/24 (id")
+	assert.Equal(t, []string{"PATCH ipam/ip-addresses 400", "GET ipam/ip-addresses 200", "GET dcim/devices 200"}, requests)
 	msg = toolError(t, h.call(t, "ipam_update_ip_address", map[string]any{"id": v6.ID, "assigned_object_type": nil, "assigned_object_id": nil}))
 	assert.Contains(t, msg, "primary_ip6")
-	// Moving a primary IP to another interface of the same device is fine.
-	moved := decode[tools.IPAddress](t, h.call(t, "ipam_update_ip_address", map[string]any{"id": v6.ID, "assigned_object_type": "dcim.interface", "assigned_object_id": eth0.ID}))
+	// Moving a primary IP to another interface of the same device is fine,
+	// and is one request.
+	var moved tools.IPAddress
+	requests = h.requests(t, func() {
+		moved = decode[tools.IPAddress](t, h.call(t, "ipam_update_ip_address", map[string]any{"id": v6.ID, "assigned_object_type": "dcim.interface", "assigned_object_id": eth0.ID}))
+	})
 	assert.Equal(t, eth0.ID, moved.AssignedObjectID)
+	assert.Equal(t, []string{"PATCH ipam/ip-addresses 200"}, requests)
 
-	// The seed's order: dcim_update_device primary_ip4=<new>, then unassign.
+	// The seed's order: dcim_update_device primary_ip4=<new>, then unassign:
+	// one request, the PATCH.
 	decode[tools.Device](t, h.call(t, "dcim_update_device", map[string]any{"id": dev, "primary_ip4": newIP.ID}))
-	got := decode[tools.IPAddress](t, h.call(t, "ipam_update_ip_address", unassign))
+	var got tools.IPAddress
+	requests = h.requests(t, func() { got = decode[tools.IPAddress](t, h.call(t, "ipam_update_ip_address", unassign)) })
+	assert.Equal(t, []string{"PATCH ipam/ip-addresses 200"}, requests)
 	assert.Empty(t, got.AssignedObjectType)
 	assert.Zero(t, got.AssignedObjectID)
 	assert.Zero(t, got.DeviceID)
@@ -165,8 +177,7 @@ func TestIPAddresses(t *testing.T) {
 	}
 }
 
-// The primary guard also holds when the device changes between the check
-// and the update: NetBox's own refusal is translated.
+// NetBox itself refuses to unassign a primary IP (the tool relies on it).
 func TestPrimaryGuardFromNetBox(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	dev := h.device(t, deviceBody{Name: "web01", Status: "active"})
