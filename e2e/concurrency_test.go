@@ -205,18 +205,19 @@ func TestConcurrentAppliesTwoSessions(t *testing.T) {
 			nb, from := raceStart(t, round, latency)
 			addr := freeAddr(t)
 			cmd := exec.Command(binary, "serve", "--transport", "http", "--addr", addr)
-			cmd.Env = append(nb.env(), "CMDB_RUNTIME_DIR="+t.TempDir())
+			cmd.Env = append(nb.env(), "CMDB_RUNTIME_DIR="+t.TempDir(), "CMDB_AUTH_TOKEN="+authToken)
 			captureStderr(t, cmd)
 			p := start(t, cmd)
 			base := "http://" + addr
 			waitHealthy(t, base, p)
+			client := httpClient(nil, authToken)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 
 			var sessions [2]*sdk.ClientSession
 			var plans [2]tools.SyncDiffOutput
 			for i := range sessions {
-				sessions[i] = connect(t, ctx, &sdk.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1})
+				sessions[i] = connect(t, ctx, &sdk.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: client, MaxRetries: -1})
 				plans[i] = callTool[tools.SyncDiffOutput](t, ctx, sessions[i], "cmdb_sync_diff", map[string]any{})
 				require.NotEmpty(t, plans[i].PlanID, "from %s", from)
 			}
