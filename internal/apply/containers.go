@@ -89,40 +89,20 @@ func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
 }
 
 func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
-	merged := map[int64]*netbox.VirtualMachineUpdate{}
-	var order []int64
-	var sent []diff.Change
+	byID := map[int64]int{}
+	var objs [][]diff.Change
 	for _, c := range cs {
-		u := merged[c.ObjectID]
-		if u == nil {
-			u = &netbox.VirtualMachineUpdate{ID: c.ObjectID}
-			merged[c.ObjectID] = u
-			order = append(order, c.ObjectID)
-		}
 		var err error
 		switch c.Field {
-		case diff.FieldStatus:
-			u.Status = ptr(c.New)
-		case diff.FieldDescription:
-			u.Description = ptr(c.New)
+		case diff.FieldStatus, diff.FieldDescription:
 		case diff.FieldVCPUs:
-			var v float64
-			v, err = parseFloat(c.New)
-			u.VCPUs = &v
+			_, err = parseFloat(c.New)
 		case diff.FieldMemory:
-			var v int64
-			v, err = parseMB(c.New)
-			u.MemoryMB = &v
+			_, err = parseMB(c.New)
 		case diff.FieldCluster, diff.FieldRole:
-			id, why, ok := r.resolve(c.NewID, c.NewKey)
-			if !ok {
+			if _, why, ok := r.resolve(c.NewID, c.NewKey); !ok {
 				r.skip(c, why)
 				continue
-			}
-			if c.Field == diff.FieldCluster {
-				u.Cluster = &id
-			} else {
-				u.Role = &id
 			}
 		default:
 			err = errors.New("apply does not know VM field " + c.Field)
@@ -131,19 +111,38 @@ func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
 			r.skip(c, err.Error())
 			continue
 		}
-		sent = append(sent, c)
-	}
-	var items []netbox.VirtualMachineUpdate
-	for _, id := range order {
-		if u := merged[id]; *u != (netbox.VirtualMachineUpdate{ID: id}) {
-			items = append(items, *u)
+		k, seen := byID[c.ObjectID]
+		if !seen {
+			k = len(objs)
+			byID[c.ObjectID] = k
+			objs = append(objs, nil)
 		}
+		objs[k] = append(objs[k], c)
 	}
-	if len(items) == 0 {
-		return
-	}
-	_, err := r.nb.UpdateVirtualMachines(ctx, items)
-	for _, c := range sent {
-		r.record(c, err)
-	}
+	writeObjects(r, objs, func(cs []diff.Change) netbox.VirtualMachineUpdate {
+		u := netbox.VirtualMachineUpdate{ID: cs[0].ObjectID}
+		for _, c := range cs {
+			switch c.Field {
+			case diff.FieldStatus:
+				u.Status = ptr(c.New)
+			case diff.FieldDescription:
+				u.Description = ptr(c.New)
+			case diff.FieldVCPUs:
+				v, _ := parseFloat(c.New)
+				u.VCPUs = &v
+			case diff.FieldMemory:
+				v, _ := parseMB(c.New)
+				u.MemoryMB = &v
+			case diff.FieldCluster:
+				id, _, _ := r.resolve(c.NewID, c.NewKey)
+				u.Cluster = &id
+			case diff.FieldRole:
+				id, _, _ := r.resolve(c.NewID, c.NewKey)
+				u.Role = &id
+			}
+		}
+		return u
+	}, func(in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error) {
+		return r.nb.UpdateVirtualMachines(ctx, in)
+	}, nil)
 }

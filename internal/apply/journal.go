@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -58,6 +59,10 @@ func (r *run) journal(ctx context.Context) {
 	})
 	if err != nil {
 		r.res.JournalError = err.Error()
+		var nbErr *netbox.Error
+		if errors.As(err, &nbErr) {
+			r.res.JournalErrorKind = nbErr.Kind
+		}
 	} else {
 		r.res.JournalEntryID = e.ID
 	}

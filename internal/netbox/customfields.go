@@ -1,0 +1,3 @@
+package netbox
+
+const customFieldsPath = "/api/extras/custom-fields/"
