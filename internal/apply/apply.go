@@ -113,6 +113,12 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 	// NetBox 4.4+ keeps it as the message of every change this apply makes.
 	ctx = netbox.WithChangelogMessage(ctx, ChangelogMessage(p.ID))
 	tr := &tracker{progress: progress}
+	if p.Applicable() == 0 {
+		// Every change is blocked: nothing to write, nor to journal.
+		r := newRun(nb, p, tr)
+		r.unblocked(p.Changes)
+		return r.res, nil
+	}
 	network, containers := newRun(nb, p, tr), newRun(nb, p, tr)
 	lanes := []struct {
 		r     *run
@@ -135,7 +141,7 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress) (Resu
 				if len(s.changes) == 0 {
 					continue
 				}
-				s.do(ctx, s.changes)
+				s.do(ctx, l.r.unblocked(s.changes))
 				tr.step(fmt.Sprintf("%s (%d)", s.name, len(s.changes)))
 			}
 		})
@@ -196,6 +202,38 @@ type run struct {
 func newRun(nb NetBox, p diff.Plan, tr *tracker) *run {
 	return &run{nb: nb, plan: p, tracker: tr, ids: map[string]int64{}, failed: map[string]string{},
 		res: Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}}
+}
+
+// unblocked skips the changes the plan marks Blocked, with its reason, and
+// returns the others; a step left with none sends nothing.
+func (r *run) unblocked(cs []diff.Change) []diff.Change {
+	var out []diff.Change
+	for _, c := range cs {
+		if c.Blocked != "" {
+			r.skip(c, c.Blocked)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// customFields is the custom field values the changes of one object carry,
+// merged; nil for none.
+func customFields(cs []diff.Change) *map[string]any {
+	var out map[string]any
+	for _, c := range cs {
+		for k, v := range c.CustomFields {
+			if out == nil {
+				out = map[string]any{}
+			}
+			out[k] = v
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return &out
 }
 
 // pick returns the plan's changes that keep accepts, in plan order.

@@ -12,7 +12,7 @@ import (
 
 func (r *run) createPlatforms(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
-		p, err := r.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: c.New, Slug: c.Slug})
+		p, err := r.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: c.New, Slug: c.Slug, CustomFields: customFields([]diff.Change{c})})
 		if err == nil {
 			r.ids[c.Key] = p.ID
 		}
@@ -46,7 +46,7 @@ func (r *run) updateDevice(ctx context.Context, cs []diff.Change) {
 		return
 	}
 	build := func(cs []diff.Change) netbox.DeviceUpdate {
-		var u netbox.DeviceUpdate
+		u := netbox.DeviceUpdate{CustomFields: customFields(cs)}
 		for _, c := range cs {
 			switch c.Field {
 			case "platform", diff.FieldPrimaryIP4, diff.FieldPrimaryIP6:

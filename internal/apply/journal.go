@@ -51,11 +51,21 @@ func (r *run) journal(ctx context.Context) {
 			b.WriteString(l + "\n")
 		}
 	}
+	if r.plan.JournalBlocked != "" {
+		r.res.JournalError = r.plan.JournalBlocked
+		r.tracker.step("journal entry (blocked)")
+		return
+	}
+	var cf *map[string]any
+	if len(r.plan.JournalCustomFields) > 0 {
+		cf = &r.plan.JournalCustomFields
+	}
 	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
 		AssignedObjectType: diff.ObjectDevice,
 		AssignedObjectID:   r.plan.Device.ID,
 		Kind:               kind,
 		Comments:           strings.TrimRight(b.String(), "\n"),
+		CustomFields:       cf,
 	})
 	if err != nil {
 		r.res.JournalError = err.Error()

@@ -46,7 +46,8 @@ func (r *run) networkSteps() []step {
 func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.InterfaceCreate, string, bool) {
 		a := attrs(c)
-		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU}, "", true
+		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU,
+			CustomFields: customFields([]diff.Change{c})}, "", true
 	}, func(in []netbox.InterfaceCreate) ([]record.Interface, error) {
 		return r.nb.CreateInterfaces(ctx, in)
 	}, func(i record.Interface) int64 { return i.ID })
@@ -55,7 +56,7 @@ func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
 func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressCreate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
-		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface}, why, ok
+		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.MACAddressCreate) ([]record.MACAddress, error) {
 		return r.nb.CreateMACAddresses(ctx, in)
 	}, func(m record.MACAddress) int64 { return m.ID })
@@ -64,7 +65,7 @@ func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
 func (r *run) assignMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressUpdate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
-		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface}, why, ok
+		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
 		return r.nb.UpdateMACAddresses(ctx, in)
 	}, func(m record.MACAddress) int64 { return m.ID })
@@ -102,7 +103,7 @@ func (r *run) updateInterfaces(ctx context.Context, cs []diff.Change) {
 	}
 	writeObjects(r, objs, func(cs []diff.Change) netbox.InterfaceUpdate {
 		id, _, _ := r.resolve(cs[0].ObjectID, cs[0].ObjectKey)
-		u := netbox.InterfaceUpdate{ID: id}
+		u := netbox.InterfaceUpdate{ID: id, CustomFields: customFields(cs)}
 		for _, c := range cs {
 			switch {
 			case c.Action == diff.ActionOffline:
@@ -126,7 +127,7 @@ func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.IPAddressCreate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		a := attrs(c)
-		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface}, why, ok
+		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
 		return r.nb.CreateIPAddresses(ctx, in)
 	}, func(ip record.IPAddress) int64 { return ip.ID })
@@ -164,7 +165,7 @@ func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
 		objs[k] = append(objs[k], c)
 	}
 	writeObjects(r, objs, func(cs []diff.Change) netbox.IPAddressUpdate {
-		u := netbox.IPAddressUpdate{ID: cs[0].ObjectID}
+		u := netbox.IPAddressUpdate{ID: cs[0].ObjectID, CustomFields: customFields(cs)}
 		for _, c := range cs {
 			switch {
 			case c.Action == diff.ActionUnassign:

@@ -69,9 +69,12 @@ type staleView struct {
 	hostname string
 	deviceID int64
 	groupID  int64 // the host's cluster group; 0 when it had none
-	ids      map[string]map[int64]bool
-	macs     map[string]bool // upper case, colons
-	addrs    map[netip.Addr]bool
+	// customFields says the lookup read the custom fields, which a change
+	// of one may then make the plan wrong about.
+	customFields bool
+	ids          map[string]map[int64]bool
+	macs         map[string]bool // upper case, colons
+	addrs        map[netip.Addr]bool
 }
 
 func newStaleView(q netbox.SnapshotQuery, s record.Snapshot) staleView {
@@ -102,6 +105,7 @@ func newStaleView(q netbox.SnapshotQuery, s record.Snapshot) staleView {
 	if s.ClusterGroup != nil {
 		v.groupID = s.ClusterGroup.ID
 	}
+	v.customFields = s.CustomFieldsRead
 	for _, m := range q.MACs {
 		v.macs[netbox.CanonicalMAC(m)] = true
 	}
@@ -165,6 +169,8 @@ func (v staleView) touchedBy(c netbox.ObjectChange) bool {
 		return v.groupID == 0 || anyData(func(d map[string]any) bool { id, ok := fk(d, "group"); return !ok || id == v.groupID })
 	case "virtualization.virtualmachine":
 		return anyData(func(d map[string]any) bool { return v.refIs(d, "cluster", "virtualization.cluster") })
+	case "extras.customfield":
+		return v.customFields
 	case "dcim.platform", "dcim.devicerole", "virtualization.clustertype", "virtualization.clustergroup":
 		// Rarely changed, and the plan may create one with a name or slug
 		// another change just took.

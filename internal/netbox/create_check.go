@@ -46,7 +46,8 @@ import (
 //	IP addresses      address (mask included) + assigned interface
 //	virtual machines  name (any case) + cluster
 //	clusters          name + group
-//	platforms, device roles, cluster types, cluster groups: slug
+//	platforms         slug + manufacturer
+//	device roles, cluster types, cluster groups: slug
 //
 // Other endpoints (journal entries among them, which have no natural key)
 // are sent once and never checked.
@@ -75,6 +76,7 @@ type keyedObject struct {
 	Group              *wireRef `json:"group"`
 	AssignedObjectType *string  `json:"assigned_object_type"`
 	AssignedObjectID   *int64   `json:"assigned_object_id"`
+	Manufacturer       *wireRef `json:"manufacturer"`
 }
 
 var bySlug = naturalKey{
@@ -84,7 +86,15 @@ var bySlug = naturalKey{
 }
 
 var naturalKeys = map[string]naturalKey{
-	platformsPath:     bySlug,
+	// NetBox 4.4+ keeps platform slugs unique per manufacturer: another
+	// manufacturer's platform of the slug is not the one created.
+	platformsPath: {
+		param: "slug",
+		value: func(it map[string]any) string { return itemString(it, "slug") },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return got.Slug == itemString(it, "slug") && got.Manufacturer.id() == itemID(it, "manufacturer")
+		},
+	},
 	deviceRolesPath:   bySlug,
 	clusterTypesPath:  bySlug,
 	clusterGroupsPath: bySlug,

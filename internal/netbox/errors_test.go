@@ -34,7 +34,7 @@ var callPaths = []struct {
 	}},
 	{"JSON bulk create", http.MethodPost, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
 		var out []record.Platform
-		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"a", "a"}, {"b", "b"}}, &out)
+		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out)
 	}},
 }
 
