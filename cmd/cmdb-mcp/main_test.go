@@ -183,3 +183,31 @@ func TestNetBoxVersionFlag(t *testing.T) {
 	assert.Equal(t, exitError, run(context.Background(), []string{"netbox-sim", "--token", "t", "--netbox-version", "3.7"}, te.env))
 	assert.Contains(t, te.errOut.String(), "pass one of them")
 }
+
+func TestCustomFieldsSetting(t *testing.T) {
+	srv, _ := staleDevice(t)
+	for _, tt := range []struct {
+		name    string
+		vars    map[string]string
+		args    []string
+		wantErr string
+	}{
+		{name: "bad JSON in the environment", vars: map[string]string{"CMDB_CUSTOM_FIELDS": `{"dcim.interface": {"owner": }`},
+			wantErr: `CMDB_CUSTOM_FIELDS (--custom-fields): custom field values: invalid character '}'`},
+		{name: "an object type a sync does not write", args: []string{"--custom-fields", `{"dcim.site": {"owner": "infra"}}`},
+			wantErr: `"dcim.site" is not an object type a sync writes`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{netbox.EnvURL: srv.URL, netbox.EnvToken: srv.Token}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			te := newTestEnv(vars, false, "")
+			code := run(context.Background(), append([]string{"diff", "--hostname", "stale01"}, tt.args...), te.env)
+			assert.Equal(t, exitError, code)
+			assert.Contains(t, te.errOut.String(), tt.wantErr)
+			assert.Contains(t, te.errOut.String(), `e.g. {"dcim.interface": {"owner": "infra"}`, "names the fix")
+			assert.Empty(t, te.out.String(), "nothing is looked up with a bad setting")
+		})
+	}
+}

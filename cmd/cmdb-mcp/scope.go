@@ -22,6 +22,7 @@ const (
 	envNoCreateClusters     = "CMDB_NO_CREATE_CLUSTERS"
 	envIncludeContainers    = "CMDB_INCLUDE_CONTAINERS"
 	envExcludeContainers    = "CMDB_EXCLUDE_CONTAINERS"
+	envCustomFields         = diff.EnvCustomFields
 )
 
 // scopeFlags say what a sync covers. Each falls back to its variable.
@@ -29,6 +30,7 @@ type scopeFlags struct {
 	include, exclude                           string
 	includeContainers, excludeContainers       string
 	dockerBridges, noContainers, noCreateClust string
+	customFields                               string
 }
 
 func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
@@ -40,6 +42,7 @@ func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
 	fs.StringVar(&f.dockerBridges, "include-docker-bridges", "", "true syncs the addresses of docker0 and br-* too (env "+envIncludeDockerBridges+")")
 	fs.StringVar(&f.noContainers, "no-containers", "", "true leaves Docker containers out (env "+envNoContainers+")")
 	fs.StringVar(&f.noCreateClust, "no-create-clusters", "", "true skips containers instead of creating missing clusters (env "+envNoCreateClusters+")")
+	fs.StringVar(&f.customFields, "custom-fields", "", `values for custom fields NetBox requires, a JSON object by object type, e.g. {"dcim.interface": {"owner": "infra"}} (env `+envCustomFields+")")
 	return f
 }
 
@@ -94,6 +97,13 @@ func (f *scopeFlags) resolve(e env) (scope, error) {
 		s.diff.ContainerInScope = func(name string) bool {
 			return (len(inc) == 0 || matchAny(inc, name)) && !matchAny(exc, name)
 		}
+	}
+	if v := envOr(e, f.customFields, envCustomFields); v != "" {
+		cf, err := diff.ParseCustomFields(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s (--custom-fields): %v", envCustomFields, err))
+		}
+		s.diff.CustomFields = cf
 	}
 	if len(errs) > 0 {
 		return scope{}, fmt.Errorf("%s", strings.Join(errs, "; "))

@@ -259,12 +259,16 @@ func runApply(ctx context.Context, e env, args []string) (int, error) {
 		return exitOK, nil
 	}
 	fmt.Fprintln(e.stdout)
+	if plan.Applicable() == 0 {
+		fmt.Fprintf(e.stdout, "Nothing can be applied: NetBox would refuse all %d changes as they stand (see Blocked above).\n", len(plan.Changes))
+		return exitError, nil
+	}
 
 	if !*yes {
 		if !e.stdinIsTerminal() {
 			return exitError, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp apply --yes' to write it")
 		}
-		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", len(plan.Changes), plan.Device.Name)) {
+		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", plan.Applicable(), plan.Device.Name)) {
 			fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
 			return exitError, nil
 		}
@@ -280,7 +284,10 @@ func runApply(ctx context.Context, e env, args []string) (int, error) {
 	if denied := tools.WriteDenied(res); denied != "" {
 		fmt.Fprintln(e.stderr, denied)
 	}
-	if res.Failed > 0 {
+	if res.Failed > 0 || res.Skipped > 0 {
+		// A partial write is not a success: the exit code says so.
+		fmt.Fprintf(e.stderr, "%d of %d changes were not applied: %d failed, %d skipped (see above); the other %d were written.\n",
+			res.Failed+res.Skipped, len(res.Changes), res.Failed, res.Skipped, res.Applied)
 		return exitError, nil
 	}
 	return exitOK, nil

@@ -98,9 +98,16 @@ func askToApply(plan diff.Plan) *mcp.CallToolResult {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Apply this sync to NetBox device %s (id %d)? %d updates, %d creates, %d removals/offline. Nothing is deleted.\n",
 		plan.Device.Name, plan.Device.ID, s.Updates, s.Creates, s.Removals)
+	if createsClusters(plan) {
+		// The seed's "Cluster not found: offer to create or skip".
+		b.WriteString("It creates NetBox clusters for the Docker containers. To skip the containers instead, decline, and diff again with no_create_clusters.\n")
+	}
+	if s.Blocked > 0 {
+		fmt.Fprintf(&b, "%d changes NetBox would refuse are skipped (the report's Blocked section says why).\n", s.Blocked)
+	}
 	shown, total := 0, 0
 	for _, c := range plan.Changes {
-		if c.Supporting {
+		if c.Supporting || c.Blocked != "" {
 			continue
 		}
 		total++
