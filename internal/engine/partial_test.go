@@ -14,6 +14,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -125,4 +126,44 @@ func TestInvalidDataAndForeignPlatformFailAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, again.InSync(), "%v", again.Changes)
 	assert.Zero(t, w.deletes())
+}
+
+// TestReadsFailAlone: a token that may not view virtualization objects
+// or MAC objects: the lookup leaves those parts out with a note naming the
+// missing view permission, and the rest syncs.
+func TestReadsFailAlone(t *testing.T) {
+	ctx := context.Background()
+	w := newSimWorld(t)
+	seedExampleInSim(t, w)
+	h := seedExampleHost()
+	h.Containers = host.Containers{Available: true, Containers: []host.Container{{Name: "web", Image: "nginx", Running: true, Role: "Web Application"}}}
+	for _, f := range []netboxsim.Fault{
+		{Method: "GET", Path: "/api/virtualization/*/", Status: http.StatusForbidden},
+		{Method: "GET", Path: "/api/dcim/mac-addresses/", Status: http.StatusForbidden},
+	} {
+		require.NoError(t, w.srv.Sim.AddFault(f))
+	}
+	e := w.engine(h)
+	plan, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err, "the lookup does not fail for what it may not view")
+	notes := strings.Join(plan.Notes, "\n")
+	assert.Contains(t, notes, "Docker containers: not synced: the NetBox token's user may not view virtualization.clustergroup objects")
+	assert.Contains(t, notes, "MAC addresses: not compared: the NetBox token's user may not view dcim.macaddress objects")
+	for _, c := range plan.Changes {
+		assert.NotEqual(t, "containers", string(c.Section), "%s", apply.Describe(c))
+		assert.NotEqual(t, "dcim.macaddress", c.ObjectType)
+	}
+	res, err := e.Apply(ctx, plan.ID)
+	require.NoError(t, err)
+	assert.Zero(t, res.Failed+res.Skipped, "%+v", res.Changes)
+	assert.NotZero(t, res.Applied, "the network part is synced")
+
+	// A read the sync cannot do without fails the lookup, and the hint
+	// names view permission, not write.
+	require.NoError(t, w.srv.Sim.AddFault(netboxsim.Fault{Method: "GET", Path: "/api/dcim/interfaces/", Status: http.StatusForbidden}))
+	_, err = e.Diff(ctx, DiffRequest{})
+	require.Error(t, err)
+	var nbErr *netbox.Error
+	require.ErrorAs(t, err, &nbErr)
+	assert.Contains(t, nbErr.Hint(), "may not view these objects (dcim.interface)")
 }
