@@ -70,7 +70,7 @@ func TestInvalidContainersAreMadeValidOrBlocked(t *testing.T) {
 	assert.Equal(t, image, c.Attrs.Image)
 
 	assert.Equal(t, 0.33, changeOf(t, p, ObjectVM, "third", "").Attrs.VCPUs)
-	assert.Equal(t, 0.01, changeOf(t, p, ObjectVM, "tiny", "").Attrs.VCPUs)
+	assert.Equal(t, 0.02, changeOf(t, p, ObjectVM, "tiny", "").Attrs.VCPUs, "NetBox refuses 0.01 itself")
 	assert.Equal(t, 2.0, changeOf(t, p, ObjectVM, "good", "").Attrs.VCPUs)
 	assert.Empty(t, changeOf(t, p, ObjectVM, "good", "").Blocked)
 	assert.Equal(t, 1, p.Summary().Blocked)

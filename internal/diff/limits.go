@@ -22,8 +22,10 @@ const (
 	// MaxDescription: netbox/models/__init__.py, description max_length=200.
 	MaxDescription = 200
 	// MinVCPUs and MaxVCPUs: VirtualMachine.vcpus, DecimalField(max_digits=6,
-	// decimal_places=2) with MinValueValidator(0.01).
-	MinVCPUs = 0.01
+	// decimal_places=2) with MinValueValidator(decimal.Decimal(0.01)). That
+	// Decimal is made from the float 0.01, a hair above 0.01, so NetBox
+	// refuses 0.01 itself: the smallest two-place value it takes is 0.02.
+	MinVCPUs = 0.02
 	MaxVCPUs = 9999.99
 	// MinMTU and MaxMTU: dcim/constants.py INTERFACE_MTU_MIN/MAX.
 	MinMTU = 1
@@ -63,7 +65,8 @@ func imageFields(image string) (description, comments string) {
 }
 
 // validVCPUs is a container's CPU limit as NetBox stores vCPUs: two
-// decimals, at least 0.01 and at most 9999.99; 0 (no limit) stays 0.
+// decimals, at least 0.02 (see MinVCPUs) and at most 9999.99; 0 (no limit)
+// stays 0.
 func validVCPUs(v float64) float64 {
 	if v <= 0 || math.IsNaN(v) {
 		return 0

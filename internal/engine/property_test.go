@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
@@ -24,6 +27,13 @@ import (
 // untouched. NetBox's rules (primary guards, primary MACs, duplicate IPs,
 // unique names) are the simulator's, checked against NetBox 4.3's OpenAPI
 // document on every request.
+//
+// With blockers drawn too (what NetBox refuses of single objects: a
+// container name too long for a VM, a platform of the host's name limited
+// to another manufacturer), the property is that one refused object never
+// blocks the rest: every change not blocked is written, every blocked one
+// is reported (in the result, with its reason, and in the journal), and
+// once the blockers are cleared the next sync converges.
 //
 // Each case uses its own device, names and address range in one simulator,
 // so cases never collide through NetBox's global uniqueness rules.
@@ -93,12 +103,14 @@ func genHost(t *rapid.T, c propCase) host.Host {
 		h.Containers.Available = true
 		for k := range rapid.IntRange(0, 4).Draw(t, "containers") {
 			ct := host.Container{
-				Name:           fmt.Sprintf("c%d", k),
-				Image:          rapid.SampledFrom([]string{"nginx:1", "postgres:16", "busybox"}).Draw(t, "image"),
+				Name: fmt.Sprintf("c%d", k),
+				// A long image is shortened in the description, whole in
+				// the comments; odd CPU limits are rounded: both valid.
+				Image:          rapid.SampledFrom([]string{"nginx:1", "postgres:16", "busybox", longImage}).Draw(t, "image"),
 				Running:        rapid.Bool().Draw(t, "running"),
 				ComposeProject: rapid.SampledFrom([]string{"", "media", "web"}).Draw(t, "project"),
 				Role:           rapid.SampledFrom([]string{"Container", "Database", "Reverse Proxy"}).Draw(t, "role"),
-				VCPUs:          rapid.SampledFrom([]float64{0, 0.5, 1, 2}).Draw(t, "vcpus"),
+				VCPUs:          rapid.SampledFrom([]float64{0, 0.5, 1, 2, 0.333, 0.001}).Draw(t, "vcpus"),
 				MemoryMB:       rapid.SampledFrom([]int64{0, 64, 512}).Draw(t, "memory"),
 			}
 			h.Containers.Containers = append(h.Containers.Containers, ct)
@@ -272,6 +284,98 @@ func genContainers(t *rapid.T, c propCase, d record.Device) {
 
 func ptr[T any](v T) *T { return &v }
 
+// longImage is longer than a VM description may be.
+var longImage = "registry.example.com/" + strings.Repeat("team/", 46) + "app:1.0"
+
+// blockers are what a case draws for NetBox to refuse of single objects.
+type blockers struct {
+	// longName is a container whose name is too long for a VM.
+	longName string
+	// foreign is a platform of the host's name limited to another
+	// manufacturer.
+	foreign int64
+}
+
+func (b blockers) any() bool { return b.longName != "" || b.foreign != 0 }
+
+// drawBlockers adds blockers to the host and to NetBox.
+func drawBlockers(t *rapid.T, c propCase, h *host.Host, dev record.Device) blockers {
+	var b blockers
+	if h.Containers.Available && rapid.IntRange(0, 3).Draw(t, "long container name") == 0 {
+		b.longName = "c-" + strings.Repeat("x", 68)
+		h.Containers.Containers = append(h.Containers.Containers, host.Container{Name: b.longName, Image: "busybox", Running: true, Role: "Container"})
+	}
+	if want := h.OS.Platform; want != "" && (dev.Platform == nil || dev.Platform.Name != want) && rapid.IntRange(0, 3).Draw(t, "foreign platform") == 0 {
+		ps, err := c.w.nb.PlatformsPage(context.Background(), netbox.NameQuery{Name: want}, netbox.PageRequest{Limit: 10})
+		if err != nil || len(ps.Items) != 1 {
+			t.Fatalf("platform %s: %v %v", want, ps, err)
+		}
+		other := c.w.srv.Seed(t)
+		b.foreign = ps.Items[0].ID
+		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": other.ManufacturerID}, nil); err != nil {
+			t.Fatalf("binding the platform: %v", err)
+		}
+	}
+	return b
+}
+
+// clear removes the blockers from the host and from NetBox.
+func (b blockers) clear(t *rapid.T, c propCase, h *host.Host) {
+	if b.longName != "" {
+		h.Containers.Containers = slices.DeleteFunc(h.Containers.Containers, func(ct host.Container) bool { return ct.Name == b.longName })
+	}
+	if b.foreign != 0 {
+		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": nil}, nil); err != nil {
+			t.Fatalf("freeing the platform: %v", err)
+		}
+	}
+}
+
+// checkBlockedApply: every change of the plan is written, or reported as
+// not written with its reason; a change not written is blocked in the
+// plan, or depends on one that is; and a fresh diff plans again exactly
+// what was not written.
+func checkBlockedApply(t *rapid.T, plan diff.Plan, res apply.Result, again diff.Plan, journal string) {
+	notWritten := map[int]bool{}
+	for i, cr := range res.Changes {
+		if cr.Outcome == apply.OutcomeApplied {
+			continue
+		}
+		notWritten[i] = true
+		if cr.Message == "" {
+			t.Fatalf("%s: %s without a reason", apply.Describe(cr.Change), cr.Outcome)
+		}
+		if cr.Change.Blocked == "" && !strings.HasPrefix(cr.Message, "depends on a change that did not apply: ") &&
+			!strings.HasPrefix(cr.Message, "still the device's primary IP") {
+			t.Fatalf("%s: %s although nothing blocks it: %s", apply.Describe(cr.Change), cr.Outcome, cr.Message)
+		}
+		if cr.Change.Blocked != "" && cr.Message != cr.Change.Blocked {
+			t.Fatalf("%s: reported %q, blocked for %q", apply.Describe(cr.Change), cr.Message, cr.Change.Blocked)
+		}
+		if !strings.Contains(journal, "- "+apply.Describe(cr.Change)) && res.JournalEntryID != 0 {
+			t.Fatalf("the journal does not list %s", apply.Describe(cr.Change))
+		}
+	}
+	for _, c := range plan.Changes {
+		if c.Blocked != "" && !slices.ContainsFunc(res.Changes, func(cr apply.ChangeResult) bool {
+			return sameChange(cr.Change, c) && cr.Outcome == apply.OutcomeSkipped
+		}) {
+			t.Fatalf("blocked %s is not reported skipped", apply.Describe(c))
+		}
+	}
+	for _, ch := range again.Changes {
+		found := false
+		for i := range notWritten {
+			if sameChange(res.Changes[i].Change, ch) || ch.Supporting {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("%s is planned again although it was reported applied", apply.Describe(ch))
+		}
+	}
+}
+
 // snapshotOf reads a device's full state for before/after comparisons.
 func snapshotOf(t *rapid.T, nb *netbox.Client, name string) record.Snapshot {
 	s, err := nb.SnapshotFor(context.Background(), netbox.SnapshotQuery{Hostname: name, Containers: true})
@@ -347,6 +451,7 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		before.Roles, before.ClusterType = nil, nil
 
 		h := genHost(t, c)
+		blocks := drawBlockers(t, c, &h, dev)
 		e := w.engine(h)
 		w.srv.Sim.ResetRequests()
 		plan, err := e.Diff(ctx, DiffRequest{Full: rapid.Bool().Draw(t, "full")})
@@ -356,6 +461,30 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		res, err := e.Apply(ctx, plan.ID)
 		if err != nil {
 			t.Fatalf("apply: %v", err)
+		}
+		if blocks.any() {
+			again, err := e.Diff(ctx, DiffRequest{})
+			if err != nil {
+				t.Fatalf("diff after the blocked apply: %v", err)
+			}
+			journal := ""
+			if res.JournalEntryID != 0 {
+				journal = journalText(t, w.nb, res.JournalEntryID)
+			}
+			checkBlockedApply(t, plan, res, again, journal)
+			blocks.clear(t, c, &h)
+			e = w.engine(h)
+			plan, err = e.Diff(ctx, DiffRequest{})
+			if err != nil {
+				t.Fatalf("diff after clearing the blockers: %v", err)
+			}
+			if plan.Summary().Blocked != 0 {
+				t.Fatalf("still blocked after clearing: %v", plan.Changes)
+			}
+			res, err = e.Apply(ctx, plan.ID)
+			if err != nil {
+				t.Fatalf("apply after clearing the blockers: %v", err)
+			}
 		}
 		for _, cr := range res.Changes {
 			if cr.Outcome != apply.OutcomeApplied {
@@ -390,6 +519,14 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		if string(b1) != string(b2) {
 			t.Fatalf("the neighbour changed:\nbefore %s\nafter  %s", b1, b2)
 		}
-		_ = dev
 	})
+}
+
+// journalText reads a journal entry's comments.
+func journalText(t *rapid.T, nb *netbox.Client, id int64) string {
+	var e struct{ Comments string }
+	if err := nb.DoJSON(context.Background(), "GET", fmt.Sprintf("/api/extras/journal-entries/%d/", id), nil, nil, &e); err != nil {
+		t.Fatalf("journal entry %d: %v", id, err)
+	}
+	return e.Comments
 }
