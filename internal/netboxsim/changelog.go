@@ -61,8 +61,12 @@ import (
 //
 // Reading. GET (and HEAD, OPTIONS) only; other methods are 405 after
 // authentication and the read-only token check, like any DRF viewset.
-// The simulator's tokens are a superuser's, so both may read the log (no
-// per-model view permission is simulated). brief changes nothing: the
+// Reading needs the core.view_objectchange permission (the Options
+// tokens are a superuser's; perms.go). The view is DRF's own
+// ReadOnlyModelViewSet, not NetBox's BaseViewSet: the permission's
+// constraints do not restrict the list, only a detail read
+// (has_object_permission: 404 "Not found."), and ?fields= is not
+// honoured. brief changes nothing: the
 // serializer has no brief_fields. Lists are newest first (Meta.ordering
 // -time), ordering= takes the serializer's model fields, and paging is
 // the other lists'. Filters: see changeFilter.
@@ -73,8 +77,9 @@ import (
 // "object_repr" before message; from 4.5.3 changed_object_type and
 // related_object_type take several values (MultiValueContentTypeFilter).
 
-// UserName is the username of the user every token of the simulator
-// belongs to (id 1): the user of every change record.
+// UserName is the username of the superuser the Options tokens belong to
+// (id 1): the user of the change records their writes make. A token made
+// through /api/users/tokens/ records its own user.
 const UserName = "admin"
 
 // ObjectChange is a change record (core.ObjectChange). Prechange and
@@ -185,8 +190,14 @@ func (h *handler) recordChange(t *tx, action string, old, r *row, item any) {
 // record adds a change record to the transaction. cur is the object after
 // the change (nil for a delete), old before it (nil for a create).
 func (s *store) record(t *tx, m *model, action string, old, cur *row, msg, reqID string) {
+	if m.noChangelog {
+		return
+	}
 	c := &ObjectChange{UserID: simUserID, UserName: UserName, RequestID: reqID, Action: action,
 		ObjectType: m.label, Message: msg}
+	if s.actor != nil {
+		c.UserID, c.UserName = s.actor.id, s.actor.str("username")
+	}
 	subject := cur
 	if old != nil {
 		c.Prechange = s.serialize(m, old)
@@ -233,6 +244,9 @@ func (h *handler) applyDelete(t *tx, p *delPlan, item any) {
 			msg = h.changeMessage(item)
 		}
 		st.record(t, st.models[d.label], "delete", r, nil, msg, h.reqID)
+		if dm := st.models[d.label]; dm.afterSave != nil {
+			dm.afterSave(st, t, r, nil)
+		}
 		for _, n := range p.nulls {
 			cm := st.models[n.label]
 			f := cm.field(n.field)
@@ -513,6 +527,8 @@ func (h *handler) getChange(idStr string) {
 		writeDetail(h.w, http.StatusNotFound, "Not found.")
 	case len(rows) != 1:
 		writeDetail(h.w, http.StatusNotFound, "No ObjectChange matches the given query.")
+	case !h.changeVisible(rows[0]): // perms.go
+		writeDetail(h.w, http.StatusNotFound, "Not found.")
 	default:
 		writeJSON(h.w, http.StatusOK, h.renderChange(rows[0]))
 	}
@@ -724,16 +740,18 @@ func (h *handler) choiceResolver(base string) func(v string) (any, string) {
 	}
 	return func(v string) (any, string) {
 		if base == "user" {
-			if v != UserName {
-				return nil, invalid(v)
+			for _, u := range h.st.rows("users.user") {
+				if u.str("username") == v {
+					return v, ""
+				}
 			}
-			return v, ""
+			return nil, invalid(v)
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
 			return nil, "“" + v + "” is not a valid value."
 		}
-		if base == "user_id" && n != simUserID ||
+		if base == "user_id" && h.st.get("users.user", n) == nil ||
 			base == "changed_object_type_id" && (n < 1 || n > int64(len(h.st.contentTypeLabels()))) {
 			return nil, invalid(v)
 		}

@@ -2,7 +2,7 @@ package netboxsim_test
 
 // Contract tests: each goes through simtest, so every exchange is also
 // validated against NetBox 4.3's OpenAPI document, and each expectation
-// is NetBox's behaviour as read from its source (see NETBOX.md).
+// is NetBox's behaviour as read from its source.
 
 import (
 	"encoding/json"

@@ -80,7 +80,7 @@ func fTags() *field {
 }
 
 func fCustomFields() *field {
-	return &field{name: "custom_fields", kind: kCustom, initial: func() any { return map[string]any{} }}
+	return &field{name: "custom_fields", kind: kCustom, initial: func() any { return &jobj{m: map[string]any{}} }}
 }
 
 func resetting(f *field) *field {

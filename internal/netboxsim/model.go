@@ -27,6 +27,9 @@ type model struct {
 	filters map[string]*filter
 	// search is the ?q= filter: case-insensitive substring on these fields.
 	search []string
+	// searchFn replaces search for filter sets whose search() does more
+	// (it gets the stripped, non-empty value).
+	searchFn func(s *store, v string) func(*row) bool
 
 	uniques []unique
 
@@ -44,6 +47,13 @@ type model struct {
 	sequentialCreate bool
 	// journaling marks models that accept journal entries.
 	journaling bool
+	// noChangelog marks models without change logging (no
+	// to_objectchange: users, permissions, tokens).
+	noChangelog bool
+	// afterSave runs in the write's transaction after an object is
+	// created (old nil), updated, or deleted (cur nil): what NetBox's
+	// signals and save() overrides do to other objects.
+	afterSave func(s *store, t *tx, old, cur *row)
 	// stub models have no endpoints: they stand for NetBox objects the
 	// simulator does not hold yet, so foreign keys to them only accept null.
 	stub bool
@@ -84,6 +94,8 @@ const (
 	kContentTypes             // ContentTypeField(many=True)
 	kPKList                   // SerializedPKRelatedField(many=True): list of ids
 	kUser                     // PrimaryKeyRelatedField to users.User
+	kTerminations             // GenericObjectSerializer(many=True): a cable's interfaces (models_cable.go)
+	kDateTime                 // DRF DateTimeField, stored as a time.Time
 )
 
 type deletion int
@@ -103,6 +115,15 @@ type field struct {
 	blank    bool // allow_blank
 	maxLen   int
 	unique   bool // unique=True: DRF's field-level UniqueValidator
+	// feature limits a kContentTypes field to the models with a NetBox
+	// feature ("custom_fields": the models with a kCustom field).
+	feature string
+	// check is a serializer's validate_<field>(): more messages for a
+	// converted value (old is the object being updated, or nil).
+	check func(s *store, v any, old *row) []string
+	// label is the model field's verbose_name where it is not the name
+	// with spaces for underscores (Django's unique message uses it).
+	label    string
 	choices  []choice
 	target   string   // kFK/kPKList: label of the related model
 	onDelete deletion // kFK: what deleting the target does
@@ -176,9 +197,12 @@ const (
 
 // filter is one query parameter of a list endpoint.
 type filter struct {
-	kind    filterKind
-	path    []string // field path from the model through foreign keys
-	target  string   // fFK/fFKSlug: model the values must exist in
+	kind   filterKind
+	path   []string // field path from the model through foreign keys
+	target string   // fFK/fFKSlug: model the values must exist in
+	// toField is the target's field a qFKSlug value names (to_field_name);
+	// "" is "slug".
+	toField string
 	choices []choice // fChoice
 	// lookups marks string filters that also get NetBox's __n, __ic, __ie,
 	// __isw, __iew, __nic, __nie variants.

@@ -26,6 +26,11 @@ func catalog() []*model {
 	}
 	ms = append(ms, virtualizationModels()...) // models_virt.go
 	ms = append(ms, networkModels()...)        // models_network.go
+	ms = append(ms, ipamModels()...)           // models_ipam.go
+	ms = append(ms, cableModel())              // models_cable.go
+	ms = append(ms, customFieldModels()...)    // models_customfields.go
+	ms = append(ms, userModels()...)           // models_users.go
+	ms = append(ms, objectChangeModel())       // perms.go
 	return append(ms, stubs()...)
 }
 
@@ -529,7 +534,7 @@ func journalEntryModel() *model {
 	m.fields = []*field{
 		{name: "assigned_object_type", kind: kContentType, required: true},
 		{name: "assigned_object_id", kind: kInt, required: true, min: ptr(0), max: ptr(9223372036854775807)},
-		{name: "created_by", kind: kUser, null: true, initial: always(int64(simUserID))},
+		{name: "created_by", kind: kUser, null: true}, // CurrentUserDefault
 		fChoice("kind", journalKinds, "info"),
 		{name: "comments", kind: kString, required: true},
 		fTags(), fCustomFields(),

@@ -29,7 +29,6 @@ func networkStubs() []*model {
 		stubModel("dcim.module", "Module", "module", "DCIM", "dcim/modules"),
 		stubModel("dcim.virtualdevicecontext", "VirtualDeviceContext", "virtual device context", "DCIM",
 			"dcim/virtual-device-contexts"),
-		stubModel("ipam.vrf", "VRF", "VRF", "IPAM", "ipam/vrfs"),
 		stubModel("ipam.vlan", "VLAN", "VLAN", "IPAM", "ipam/vlans"),
 		stubModel("ipam.vlantranslationpolicy", "VLANTranslationPolicy", "VLAN translation policy", "IPAM",
 			"ipam/vlan-translation-policies"),
@@ -240,7 +239,7 @@ func interfaceModel() *model {
 		fFK("vrf", "ipam.vrf", setNull),
 		fTags(), fCustomFields(),
 	}
-	occupied := func(_ *rctx, r *row) any { return r.vals["mark_connected"] == true }
+	occupied := func(rc *rctx, r *row) any { return interfaceOccupied(rc.s, r) } // models_cable.go
 	m.full = join(fullHead(m), []out{
 		oFK("device", "dcim.device"), oFunc("vdcs", emptyList), oFK("module", "dcim.module"),
 		oVal("name"), oVal("label"), oChoice("type", interfaceTypes), oVal("enabled"),
@@ -274,14 +273,15 @@ func interfaceModel() *model {
 		oVal("rf_channel_frequency"), oVal("rf_channel_width"), oVal("tx_power"),
 		oFK("untagged_vlan", "ipam.vlan"), oFunc("tagged_vlans", emptyList), oFK("qinq_svlan", "ipam.vlan"),
 		oFK("vlan_translation_policy", "ipam.vlantranslationpolicy"), oVal("mark_connected"),
-		// No cables, wireless links, paths or L2VPNs are simulated. An
-		// interface that never had a cable has a null cable_end (4.2 stores
-		// empty choices as null), and an interface without a cable path
-		// reads connected_endpoints_reachable null (`obj._path and ...`).
-		oConst("cable", nil), oConst("cable_end", nil), oConst("wireless_link", nil),
-		oFunc("link_peers", emptyList), oConst("link_peers_type", nil), oFunc("wireless_lans", emptyList),
-		oFK("vrf", "ipam.vrf"), oConst("l2vpn_termination", nil), oConst("connected_endpoints", nil),
-		oConst("connected_endpoints_type", nil), oConst("connected_endpoints_reachable", nil),
+		// Cables and their paths come from models_cable.go; no wireless
+		// links or L2VPNs are simulated. An interface that never had a
+		// cable has a null cable_end (4.2 stores empty choices as null),
+		// and an interface without a cable path reads
+		// connected_endpoints_reachable null (`obj._path and ...`).
+		oInterfaceCable(), oCableEnd(), oConst("wireless_link", nil),
+		oLinkPeers(), oLinkPeersType(), oFunc("wireless_lans", emptyList),
+		oFK("vrf", "ipam.vrf"), oConst("l2vpn_termination", nil), oConnectedEndpoints(),
+		oConnectedEndpointsType(), oConnectedEndpointsReachable(),
 	}, netboxTail(), []out{
 		// Model properties, so present in every representation.
 		oCounter("count_ipaddresses", func(s *store, r *row) int {
@@ -296,7 +296,7 @@ func interfaceModel() *model {
 		oCounter("count_fhrp_groups", zero), oFunc("_occupied", occupied),
 	})
 	m.brief = join(head(m), []out{oFK("device", "dcim.device"), oVal("name"), oVal("description"),
-		oConst("cable", nil), oFunc("_occupied", occupied)})
+		oInterfaceCable(), oFunc("_occupied", occupied)})
 	m.display = displayComponent
 	m.order = func(s *store, a, b *row) int {
 		// ('device', CollateAsChar('_name')): the device's own ordering,
@@ -345,15 +345,10 @@ func interfaceModel() *model {
 		"vrf_id":                 {kind: qFK, path: []string{"vrf"}, target: "ipam.vrf"},
 		"mac_address":            {kind: qCustom, pred: interfaceMACPred},
 		"kind":                   {kind: qCustom, pred: interfaceKindPred},
-		"cabled": {kind: qCustom, pred: func(_ *store, values []string) (func(*row) bool, string) {
-			// No cables: cabled=true matches nothing, cabled=false all.
-			switch strings.ToLower(values[len(values)-1]) {
-			case "true", "1":
-				return func(*row) bool { return false }, ""
-			}
-			return nil, ""
-		}},
 	})
+	for k, f := range interfaceCableFilters() { // models_cable.go
+		m.filters[k] = f
+	}
 	return m
 }
 
@@ -379,8 +374,8 @@ func oNestedInterface(name string) out {
 			dev = rc.nested().renderWith(dm, d, []string{"id", "url", "display_url", "display", "name"})
 		}
 		return object{{"id", i.id}, {"url", rc.apiURL(im, i.id)}, {"display_url", displayURL(rc, im, i.id)},
-			{"display", im.display(rc.s, i)}, {"device", dev}, {"name", i.str("name")}, {"cable", nil},
-			{"_occupied", i.vals["mark_connected"] == true}}, true
+			{"display", im.display(rc.s, i)}, {"device", dev}, {"name", i.str("name")},
+			{"cable", oInterfaceCable().value(rc, i)}, {"_occupied", interfaceOccupied(rc.s, i)}}, true
 	}}
 }
 
@@ -428,6 +423,9 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 	}
 	device, _ := v["device"].(int64)
 
+	if errs := cleanInterfaceCable(s, v, self, true); errs != nil { // models_cable.go
+		return errs
+	}
 	// "self.primary_mac_address.assigned_object != self": an unsaved
 	// interface equals nothing, so a create can never name one.
 	if id, ok := v["primary_mac_address"].(int64); ok {
@@ -443,6 +441,9 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 		return one("device", "Components cannot be moved to a different device.")
 	}
 
+	if errs := cleanInterfaceCable(s, v, self, false); errs != nil {
+		return errs
+	}
 	typ, _ := v["type"].(string)
 	virtual := slices.Contains(virtualInterfaceTypes, typ)
 	wireless := slices.Contains(wirelessInterfaceTypes, typ)
@@ -765,7 +766,7 @@ func ipAddressModel() *model {
 		cascades: func(t *model) bool {
 			return slices.Contains([]string{"dcim.interface", "virtualization.vminterface", "ipam.fhrpgroup"}, t.label)
 		}}}
-	m.search = []string{"dns_name", "description"}
+	m.searchFn = ipSearch
 	m.filters = baseFilters(map[string]*filter{
 		"address":              {kind: qCustom, pred: addressPred},
 		"parent":               {kind: qCustom, pred: parentPrefixPred},
@@ -775,6 +776,7 @@ func ipAddressModel() *model {
 		"role":                 {kind: qChoice, path: []string{"role"}, choices: ipRoles},
 		"dns_name":             {kind: qString, path: []string{"dns_name"}, lookups: true},
 		"vrf_id":               {kind: qFK, path: []string{"vrf"}, target: "ipam.vrf"},
+		"vrf":                  {kind: qFKSlug, path: []string{"vrf"}, target: "ipam.vrf", toField: "rd"},
 		"tenant_id":            {kind: qFK, path: []string{"tenant"}, target: "tenancy.tenant"},
 		"nat_inside_id":        {kind: qFK, path: []string{"nat_inside"}, target: "ipam.ipaddress"},
 		"assigned_object_type": assignedObjectTypeFilter(),
@@ -796,6 +798,19 @@ func ipAddressModel() *model {
 		})},
 	})
 	return m
+}
+
+// ipSearch is IPAddressFilterSet.search: the DNS name or description
+// contains the value (any case), or the address's text, mask included
+// (TEXT(address) LIKE LOWER(value)%: ipam/lookups.py IStartsWith), starts
+// with it.
+func ipSearch(_ *store, v string) func(*row) bool {
+	lv := strings.ToLower(v)
+	return func(r *row) bool {
+		return strings.Contains(strings.ToLower(r.str("dns_name")), lv) ||
+			strings.Contains(strings.ToLower(r.str("description")), lv) ||
+			strings.HasPrefix(strings.ToLower(r.str("address")), lv)
+	}
 }
 
 // parseAddress is ipam.api.field_serializers.IPAddressField, a CharField:
@@ -870,28 +885,43 @@ func cleanIPAddress(s *store, v map[string]any, old *row) errBody {
 				n.host() + " is a broadcast address, which may not be assigned to an interface."}}
 		}
 	}
-	// ENFORCE_GLOBAL_UNIQUE defaults to True, and VRFs are stubs, so every
-	// address is in the global table: the host part must be unique
-	// (get_duplicates: vrf=self.vrf, address__net_host), unless this and
-	// every duplicate have a non-unique role (anycast, VIP, FHRP).
-	role, _ := v["role"].(string)
-	var dups []*row
+	// Unique IP space (get_duplicates: vrf=self.vrf, address__net_host):
+	// the global table's under ENFORCE_GLOBAL_UNIQUE (True by default), a
+	// VRF's when it has enforce_unique. The host part must be unique,
+	// unless this and every duplicate have a non-unique role (anycast,
+	// VIP, FHRP).
+	vrfID, inVRF := v["vrf"].(int64)
+	vrf := s.get("ipam.vrf", vrfID)
 	host := n.host()
-	for _, r := range s.rows("ipam.ipaddress") {
-		if old != nil && r.id == old.id || r.vals["vrf"] != v["vrf"] {
-			continue
+	if !inVRF || vrf != nil && vrf.vals["enforce_unique"] == true {
+		role, _ := v["role"].(string)
+		var dups []*row
+		for _, r := range s.rows("ipam.ipaddress") {
+			if old != nil && r.id == old.id || r.vals["vrf"] != v["vrf"] {
+				continue
+			}
+			// Stored addresses are canonical, so equal hosts are equal text.
+			if h, _, _ := strings.Cut(r.str("address"), "/"); h == host {
+				dups = append(dups, r)
+			}
 		}
-		// Stored addresses are canonical, so equal hosts are equal text.
-		if h, _, _ := strings.Cut(r.str("address"), "/"); h == host {
-			dups = append(dups, r)
+		im := s.models["ipam.ipaddress"]
+		slices.SortFunc(dups, func(a, b *row) int { return cmp.Or(im.order(s, a, b), cmp.Compare(a.id, b.id)) })
+		if len(dups) > 0 && (!slices.Contains(ipRolesNonUnique, role) || slices.ContainsFunc(dups, func(r *row) bool {
+			return !slices.Contains(ipRolesNonUnique, r.str("role"))
+		})) {
+			table := "global table"
+			if inVRF {
+				table = "VRF " + s.display("ipam.vrf", vrfID)
+			}
+			return errBody{"address": []string{"Duplicate IP address found in " + table + ": " + dups[0].str("address")}}
 		}
 	}
-	im := s.models["ipam.ipaddress"]
-	slices.SortFunc(dups, func(a, b *row) int { return cmp.Or(im.order(s, a, b), cmp.Compare(a.id, b.id)) })
-	if len(dups) > 0 && (!slices.Contains(ipRolesNonUnique, role) || slices.ContainsFunc(dups, func(r *row) bool {
-		return !slices.Contains(ipRolesNonUnique, r.str("role"))
-	})) {
-		return errBody{"address": []string{"Duplicate IP address found in global table: " + dups[0].str("address")}}
+	// No address inside a range marked populated, on create and on every
+	// later save (models_ipam.go).
+	if r := populatedRange(s, n, v["vrf"]); r != nil {
+		return errBody{"address": []string{fmt.Sprintf("Cannot create IP address %s inside range %s.", n,
+			ipRangeName(r))}}
 	}
 	// The primary IP guard: an IP that is its parent's primary for its
 	// family cannot leave that parent (another interface of the same
@@ -1128,16 +1158,9 @@ func assignedObjectTypeFilter() *filter {
 // boolPred is a django-filter BooleanFilter backed by a method.
 func boolPred(test func(*row) bool) func(*store, []string) (func(*row) bool, string) {
 	return func(_ *store, values []string) (func(*row) bool, string) {
-		v := values[len(values)-1]
-		var want bool
-		switch strings.ToLower(v) {
-		case "true", "1":
-			want = true
-		case "false", "0":
-		case "":
+		want, ok := nullBoolean(values) // read.go
+		if !ok {
 			return nil, ""
-		default:
-			return nil, "Select a valid choice. " + v + " is not one of the available choices."
 		}
 		return func(r *row) bool { return test(r) == want }, ""
 	}
@@ -1147,39 +1170,47 @@ func boolPred(test func(*row) bool) func(*store, []string) (func(*row) bool, str
 // (address IN ...), values without match the host of any mask
 // (HOST(address) IN ...); unreadable values are skipped, and when none is
 // left nothing matches.
-func addressPred(_ *store, values []string) (func(*row) bool, string) {
-	values = nonEmpty(values)
-	if len(values) == 0 {
-		return nil, ""
-	}
-	var exact []ipNet
-	var hosts []string
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if !strings.Contains(v, "/") {
-			// netaddr.valid_ipv4/valid_ipv6: kept as the client spelled it.
-			if _, ok := parseIPNetwork(v); ok {
-				hosts = append(hosts, v)
+func addressPred(s *store, values []string) (func(*row) bool, string) {
+	return addressPredOn("address")(s, values)
+}
+
+// addressPredOn is filter_address on another address field (an IP range's
+// start_address and end_address: the net_in lookup).
+func addressPredOn(field string) func(*store, []string) (func(*row) bool, string) {
+	return func(_ *store, values []string) (func(*row) bool, string) {
+		values = nonEmpty(values)
+		if len(values) == 0 {
+			return nil, ""
+		}
+		var exact []ipNet
+		var hosts []string
+		for _, v := range values {
+			v = strings.TrimSpace(v)
+			if !strings.Contains(v, "/") {
+				// netaddr.valid_ipv4/valid_ipv6: kept as the client spelled it.
+				if _, ok := parseIPNetwork(v); ok {
+					hosts = append(hosts, v)
+				}
+				continue
 			}
-			continue
-		}
-		if n, ok := parseIPNetwork(v); ok {
-			exact = append(exact, n)
-		}
-	}
-	return func(r *row) bool {
-		n, ok := storedIP(r.vals["address"])
-		if !ok {
-			return false
-		}
-		for _, e := range exact {
-			if e.addr == n.addr && e.bits == n.bits {
-				return true
+			if n, ok := parseIPNetwork(v); ok {
+				exact = append(exact, n)
 			}
 		}
-		// HOST() is text: the value must be spelled as PostgreSQL writes it.
-		return slices.Contains(hosts, n.host())
-	}, ""
+		return func(r *row) bool {
+			n, ok := storedIP(r.vals[field])
+			if !ok {
+				return false
+			}
+			for _, e := range exact {
+				if e.addr == n.addr && e.bits == n.bits {
+					return true
+				}
+			}
+			// HOST() is text: the value must be spelled as PostgreSQL writes it.
+			return slices.Contains(hosts, n.host())
+		}, ""
+	}
 }
 
 // parentPrefixPred is search_by_parent: the host lies in one of the
@@ -1204,19 +1235,26 @@ func parentPrefixPred(_ *store, values []string) (func(*row) bool, string) {
 }
 
 // familyPred is the family NumberFilter (one value, a decimal).
-func familyPred(_ *store, values []string) (func(*row) bool, string) {
-	v := strings.TrimSpace(values[len(values)-1])
-	if v == "" {
-		return nil, ""
+func familyPred(s *store, values []string) (func(*row) bool, string) {
+	return familyPredOn("address")(s, values)
+}
+
+// familyPredOn is a family NumberFilter on another address field.
+func familyPredOn(field string) func(*store, []string) (func(*row) bool, string) {
+	return func(_ *store, values []string) (func(*row) bool, string) {
+		v := strings.TrimSpace(values[len(values)-1])
+		if v == "" {
+			return nil, ""
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, "Enter a number."
+		}
+		return func(r *row) bool {
+			n, ok := storedIP(r.vals[field])
+			return ok && float64(n.family()) == f
+		}, ""
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return nil, "Enter a number."
-	}
-	return func(r *row) bool {
-		n, ok := storedIP(r.vals["address"])
-		return ok && float64(n.family()) == f
-	}, ""
 }
 
 // maskLengthPred is mask_length (MultiValueNumberFilter on the mask).

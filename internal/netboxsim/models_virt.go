@@ -331,19 +331,9 @@ func virtualMachineModel() *model {
 		"memory":             {kind: qNumber, path: []string{"memory"}},
 		"disk":               {kind: qNumber, path: []string{"disk"}},
 		"vcpus":              {kind: qCustom, pred: vcpusPred},
-		// A BooleanFilter: Django's NullBooleanSelect reads only these
-		// spellings; anything else is "unknown" and filters nothing.
-		"has_primary_ip": {kind: qCustom, pred: func(_ *store, values []string) (func(*row) bool, string) {
-			var want bool
-			switch values[len(values)-1] {
-			case "true", "True", "2":
-				want = true
-			case "false", "False", "3":
-			default:
-				return nil, ""
-			}
-			return func(r *row) bool { return (r.vals["primary_ip4"] != nil || r.vals["primary_ip6"] != nil) == want }, ""
-		}},
+		"has_primary_ip": {kind: qCustom, pred: boolPred(func(r *row) bool {
+			return r.vals["primary_ip4"] != nil || r.vals["primary_ip6"] != nil
+		})},
 	})
 	return m
 }
@@ -360,24 +350,31 @@ func cleanVirtualMachine(s *store, v map[string]any, _ *row) errBody {
 	site, _ := v["site"].(int64)
 	clusterID, _ := v["cluster"].(int64)
 	device, _ := v["device"].(int64)
-	if site == 0 && clusterID == 0 {
-		return errBody{"cluster": []string{"A virtual machine must be assigned to a site and/or cluster."}}
-	}
 	cluster := s.get("virtualization.cluster", clusterID)
 	var clusterSite int64
 	if cluster != nil {
 		clusterSite = cluster.ref(siteKey)
 	}
-	if cluster != nil && site != 0 && clusterSite != 0 && clusterSite != site {
-		return errBody{"cluster": []string{fmt.Sprintf("The selected cluster (%s) is not assigned to this site (%s).",
-			cluster.str("name"), s.display("dcim.site", site))}}
-	}
-	if device != 0 && cluster == nil {
-		return errBody{"device": []string{"Must specify a cluster when assigning a host device."}}
-	}
-	if d := s.get("dcim.device", device); d != nil && d.ref("cluster") != clusterID {
-		return errBody{"device": []string{fmt.Sprintf("The selected device (%s) is not assigned to this cluster (%s).",
-			displayDevice(s, d), cluster.str("name"))}}
+	host := s.get("dcim.device", device)
+	if s.prof.since(6) {
+		if errs := cleanVMHost46(s, site, cluster, host); errs != nil {
+			return errs
+		}
+	} else {
+		if site == 0 && clusterID == 0 {
+			return errBody{"cluster": []string{"A virtual machine must be assigned to a site and/or cluster."}}
+		}
+		if cluster != nil && site != 0 && clusterSite != 0 && clusterSite != site {
+			return errBody{"cluster": []string{fmt.Sprintf("The selected cluster (%s) is not assigned to this site (%s).",
+				cluster.str("name"), s.display("dcim.site", site))}}
+		}
+		if device != 0 && cluster == nil {
+			return errBody{"device": []string{"Must specify a cluster when assigning a host device."}}
+		}
+		if host != nil && host.ref("cluster") != clusterID {
+			return errBody{"device": []string{fmt.Sprintf("The selected device (%s) is not assigned to this cluster (%s).",
+				displayDevice(s, host), cluster.str("name"))}}
+		}
 	}
 	for _, p := range []struct {
 		field  string
@@ -401,8 +398,42 @@ func cleanVirtualMachine(s *store, v map[string]any, _ *row) errBody {
 		// NetBox fails with a 500 here.)
 		return errBody{p.field: []string{fmt.Sprintf("The specified IP address (%s) is not assigned to this VM.", addr)}}
 	}
-	if site == 0 && clusterSite != 0 {
+	// save(): a VM without a site takes its cluster's (4.6: else its
+	// host device's).
+	switch {
+	case site != 0:
+	case clusterSite != 0:
 		v["site"] = clusterSite
+	case s.prof.since(6) && host != nil:
+		v["site"] = host.ref("site")
+	}
+	return nil
+}
+
+// cleanVMHost46 is VirtualMachine.clean's placement rules from 4.6
+// (virtualization/models/virtualmachines.py at v4.6.8): a VM may name a
+// standalone host device without a cluster; a device in a cluster needs
+// that cluster named.
+func cleanVMHost46(s *store, site int64, cluster, host *row) errBody {
+	if site == 0 && cluster == nil && host == nil {
+		return errBody{"__all__": []string{"A virtual machine must be assigned to a site, cluster, or device."}}
+	}
+	if cluster != nil && site != 0 && cluster.ref(siteKey) != 0 && cluster.ref(siteKey) != site {
+		return errBody{"cluster": []string{fmt.Sprintf("The selected cluster (%s) is not assigned to this site (%s).",
+			cluster.str("name"), s.display("dcim.site", site))}}
+	}
+	if host != nil && site != 0 && host.ref("site") != 0 && host.ref("site") != site {
+		return errBody{"site": []string{fmt.Sprintf("The selected device (%s) is not assigned to this site (%s).",
+			displayDevice(s, host), s.display("dcim.site", site))}}
+	}
+	if host != nil && cluster == nil && host.ref("cluster") != 0 {
+		return errBody{"cluster": []string{fmt.Sprintf(
+			"Must specify the assigned device's cluster (%s) when assigning host device %s.",
+			s.display("virtualization.cluster", host.ref("cluster")), displayDevice(s, host))}}
+	}
+	if host != nil && cluster != nil && host.ref("cluster") != cluster.id {
+		return errBody{"device": []string{fmt.Sprintf("The selected device (%s) is not assigned to this cluster (%s).",
+			displayDevice(s, host), cluster.str("name"))}}
 	}
 	return nil
 }

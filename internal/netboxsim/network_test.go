@@ -509,7 +509,12 @@ func TestNetworkFilters(t *testing.T) {
 		{"/api/ipam/ip-addresses/?mask_length=25", []int64{c}},
 		{"/api/ipam/ip-addresses/?parent=192.0.2.0/28", []int64{a, b, c}},
 		{"/api/ipam/ip-addresses/?assigned_to_interface=false", []int64{d}},
-		{"/api/ipam/ip-addresses/?q=192.0.2.1", nil}, // q searches dns_name and description (address by prefix: not simulated)
+		// q: the address's text, mask included, starts with the value
+		// (any case), or the DNS name or description contains it.
+		{"/api/ipam/ip-addresses/?q=192.0.2.1", []int64{a, b, c}},
+		{"/api/ipam/ip-addresses/?q=192.0.2.10/2", []int64{a}},
+		{"/api/ipam/ip-addresses/?q=2001:DB8:", []int64{d}},
+		{"/api/ipam/ip-addresses/?q=0.2.10", nil},
 
 		{"/api/dcim/mac-addresses/?mac_address=aa:bb:cc:00:00:01", []int64{m1}},
 		{"/api/dcim/mac-addresses/?mac_address=aabb.cc00.0002&mac_address=AA-BB-CC-00-00-03", []int64{m2, m3}},

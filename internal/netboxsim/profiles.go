@@ -25,6 +25,9 @@ import (
 //	     (changelog.go). A nested or brief platform carries
 //	     device_count and virtualmachine_count, 0 unless annotated
 //	     (dcim/api/serializers_/platforms.py: IntegerField(default=0)).
+//	     A platform's name and slug are unique per manufacturer (and
+//	     among platforms without one), no longer unique alone
+//	     (dcim/models/devices.py Platform.Meta.constraints).
 //	     From 4.4.4 the assigned_object_type filter of IPs and MAC
 //	     addresses takes "app.model", not the content type's id
 //	     (ContentTypeFilter in ipam/ and dcim/filtersets.py).
@@ -42,7 +45,9 @@ import (
 //	     detail update; If-Match on a detail PUT, PATCH or DELETE, 412
 //	     "Precondition failed." with the current ETag when it does not match
 //	     (netbox/api/viewsets/__init__.py ETagMixin, utilities/exceptions.py
-//	     PreconditionFailed). Bulk writes take no If-Match.
+//	     PreconditionFailed). Bulk writes take no If-Match. A VM may name
+//	     a standalone host device without a cluster, and takes its site
+//	     from it (virtualization/models/virtualmachines.py clean, save).
 //
 // Nested objects and counts: annotation-only counts (RelatedObjectCountField)
 // are absent from nested objects in every release, because the nested
@@ -160,6 +165,7 @@ func (p profile) models(ms []*model) []*model {
 	}
 	if p.since(4) {
 		if m := byLabel["dcim.platform"]; m != nil {
+			platformUniques44(m)
 			devices := counting("dcim.device", "platform")
 			vms := counting("virtualization.virtualmachine", "platform")
 			for _, list := range []*[]out{&m.full, &m.brief} {
@@ -188,6 +194,27 @@ func (p profile) models(ms []*model) []*model {
 		}
 	}
 	return ms
+}
+
+// platformUniques44 is 4.4's Platform.Meta.constraints (dcim/models/
+// devices.py at v4.4.10): name and slug are unique per manufacturer, and
+// among the platforms without one; the fields themselves are no longer
+// unique. Like the other constraints without a condition, the per-
+// manufacturer ones are left to full_clean (ValidatedModelSerializer
+// turns DRF's unique-together validators off).
+func platformUniques44(m *model) {
+	for _, f := range m.fields {
+		if f.name == "name" || f.name == "slug" {
+			f.unique = false
+		}
+	}
+	noMfr := func(v map[string]any) bool { return v["manufacturer"] == nil }
+	m.uniques = []unique{
+		{kind: uModel, fields: []string{"manufacturer", "name"}, msg: "Platform with this Manufacturer and Name already exists."},
+		{kind: uModel, fields: []string{"name"}, when: noMfr, msg: "Platform name must be unique."},
+		{kind: uModel, fields: []string{"manufacturer", "slug"}, msg: "Platform with this Manufacturer and Slug already exists."},
+		{kind: uModel, fields: []string{"slug"}, when: noMfr, msg: "Platform slug must be unique."},
+	}
 }
 
 // ownerAnchors lists the models with an owner (4.5) and the field the
@@ -227,36 +254,30 @@ func insertAfter[T any](list []T, anchor func(T) bool, v T) []T {
 
 // authenticate45 is TokenAuthentication from 4.5 on: "Token" and "Bearer"
 // both work, and the nbt_ prefix makes a token v2 whatever the keyword.
-func (s *Server) authenticate45(r *http.Request) (readOnly bool, fail string) {
+func (s *Server) authenticate45(r *http.Request) (principal, string) {
 	auth := strings.Fields(r.Header.Get("Authorization"))
 	if len(auth) == 0 || (!strings.EqualFold(auth[0], "token") && !strings.EqualFold(auth[0], "bearer")) {
-		return false, "Authentication credentials were not provided."
+		return principal{}, "Authentication credentials were not provided."
 	}
 	if len(auth) != 2 {
-		return false, `Invalid authorization header: Must be in the form "Bearer <key>.<token>" or "Token <token>"`
+		return principal{}, `Invalid authorization header: Must be in the form "Bearer <key>.<token>" or "Token <token>"`
 	}
 	value := auth[1]
 	rest, v2 := strings.CutPrefix(value, v2TokenPrefix)
 	if !v2 {
-		switch {
-		case s.opts.Token != "" && !strings.HasPrefix(s.opts.Token, v2TokenPrefix) && value == s.opts.Token:
-			return false, ""
-		case s.opts.ReadOnlyToken != "" && value == s.opts.ReadOnlyToken:
-			return true, ""
-		}
-		return false, "Invalid v1 token"
+		return s.v1Principal(value, r, "Invalid v1 token")
 	}
 	key, plaintext, ok := strings.Cut(rest, ".")
 	if !ok {
-		return false, "Invalid authorization header: Could not parse key from v2 token. Did you mean to use 'Token' instead of 'Bearer'?"
+		return principal{}, "Invalid authorization header: Could not parse key from v2 token. Did you mean to use 'Token' instead of 'Bearer'?"
 	}
 	for _, t := range []string{s.opts.V2Token, s.opts.Token} {
 		wantKey, wantPlain, ok := strings.Cut(strings.TrimPrefix(t, v2TokenPrefix), ".")
 		if ok && strings.HasPrefix(t, v2TokenPrefix) && key == wantKey && plaintext == wantPlain {
-			return false, ""
+			return principal{user: s.st.get("users.user", simUserID), writeEnabled: true}, ""
 		}
 	}
-	return false, "Invalid v2 token"
+	return principal{}, "Invalid v2 token"
 }
 
 // v2TokenPrefix is users/constants.py TOKEN_PREFIX (4.5+).

@@ -189,16 +189,9 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 			return slices.Contains(want, h)
 		}, ""
 	case qBool:
-		v := values[len(values)-1]
-		var want bool
-		switch strings.ToLower(v) {
-		case "true", "1":
-			want = true
-		case "false", "0":
-		case "":
+		want, ok := nullBoolean(values)
+		if !ok {
 			return nil, ""
-		default:
-			return nil, "Select a valid choice. " + v + " is not one of the available choices."
 		}
 		return func(r *row) bool { return get(r) == want }, ""
 	case qContentType:
@@ -213,6 +206,20 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 		return f.pred(s, values)
 	}
 	return nil, ""
+}
+
+// nullBoolean reads a django-filter BooleanFilter's value as Django's
+// NullBooleanSelect does (the last value): true, True or 2 is true, false,
+// False or 3 is false; anything else (1, 0, yes, "") is unknown, and the
+// filter is not applied.
+func nullBoolean(values []string) (bool, bool) {
+	switch values[len(values)-1] {
+	case "true", "True", "2":
+		return true, true
+	case "false", "False", "3":
+		return false, true
+	}
+	return false, false
 }
 
 // fkPred is django-filter's ModelMultipleChoiceFilter: every value must be
@@ -235,7 +242,7 @@ func (s *store) fkPred(f *filter, values []string, get func(*row) any) (func(*ro
 			continue
 		}
 		for _, r := range s.rows(target.label) {
-			if r.str("slug") == v {
+			if r.str(f.slugField()) == v {
 				want = append(want, r.id)
 			}
 		}
@@ -250,7 +257,7 @@ func (s *store) fkPred(f *filter, values []string, get func(*row) any) (func(*ro
 			found = s.get(target.label, n) != nil
 		} else {
 			for _, r := range s.rows(target.label) {
-				found = found || r.str("slug") == v
+				found = found || r.str(f.slugField()) == v
 			}
 		}
 		if !found {
@@ -264,6 +271,14 @@ func (s *store) fkPred(f *filter, values []string, get func(*row) any) (func(*ro
 		}
 		return slices.Contains(want, id)
 	}, ""
+}
+
+// slugField is the field a qFKSlug filter's values name.
+func (f *filter) slugField() string {
+	if f.toField != "" {
+		return f.toField
+	}
+	return "slug"
 }
 
 // tagPred is NetBox's TagFilter/TagIDFilter: conjoined, so an object must
@@ -309,6 +324,12 @@ func (s *store) tagPred(f *filter, values []string) (func(*row) bool, string) {
 // searchPred is the ?q= filter: a case-insensitive substring of any of the
 // model's search fields. Blank searches match everything.
 func (s *store) searchPred(m *model, v string) func(*row) bool {
+	if m.searchFn != nil {
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		return m.searchFn(s, v)
+	}
 	v = strings.TrimSpace(strings.ToLower(v))
 	if v == "" || len(m.search) == 0 {
 		return nil

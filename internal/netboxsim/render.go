@@ -19,6 +19,9 @@ type rctx struct {
 	// device_count).
 	partial bool
 	exclude map[string]bool
+	// model is the model of the object being rendered (custom fields
+	// depend on it).
+	model *model
 }
 
 func (rc *rctx) nested() *rctx {
@@ -29,6 +32,9 @@ func (rc *rctx) nested() *rctx {
 }
 
 func (rc *rctx) render(m *model, r *row, brief bool) object {
+	prev := rc.model
+	rc.model = m
+	defer func() { rc.model = prev }()
 	outs := m.full
 	if brief {
 		outs = m.brief
@@ -135,6 +141,9 @@ func oTags() out {
 var nestedTag = []string{"id", "url", "display_url", "display", "name", "slug", "color"}
 
 func (rc *rctx) renderWith(m *model, r *row, names []string) object {
+	prev := rc.model
+	rc.model = m
+	defer func() { rc.model = prev }()
 	o := make(object, 0, len(names))
 	for _, n := range names {
 		for _, e := range m.full {
@@ -147,12 +156,6 @@ func (rc *rctx) renderWith(m *model, r *row, names []string) object {
 		}
 	}
 	return o
-}
-
-// oCustomFields renders custom_fields: NetBox lists only defined custom
-// fields, and the simulator defines none.
-func oCustomFields() out {
-	return out{"custom_fields", func(*rctx, *row) (any, bool) { return object{}, true }}
 }
 
 func oCreated() out {
@@ -192,6 +195,12 @@ func oCountDefault(name string, n func(s *store, r *row) int) out {
 // oCounter is a model counter-cache field (e.g. interface_count): always there.
 func oCounter(name string, n func(s *store, r *row) int) out {
 	return out{name, func(rc *rctx, r *row) (any, bool) { return n(rc.s, r), true }}
+}
+
+// value renders o for r, nil where the key would be left out.
+func (o out) value(rc *rctx, r *row) any {
+	v, _ := o.fn(rc, r)
+	return v
 }
 
 func oConst(name string, v any) out {

@@ -1,15 +1,77 @@
 // Package netboxsim is an in-memory NetBox 4.3 REST API for tests; as version
 // profiles it also plays what 4.4, 4.5 and 4.6 change that cmdb-mcp meets
 // (Options.Version, profiles.go). It reproduces the behaviour cmdb-mcp
-// depends on, read from NetBox's source (see
-// /work/shared/NETBOX.md): token auth that fails with 403, limit/offset
-// paging with absolute links, django-filter semantics, DRF's validation
-// order and error bodies, brief and nested representations, bulk writes
-// that are all-or-nothing, and deletion rules (PROTECT, CASCADE, SET_NULL).
+// depends on, read from NetBox's source (netbox-community/netbox at the
+// tags profiles.go names; each file here names the source files it plays):
+// token auth that fails with 403, limit/offset paging with absolute links,
+// django-filter semantics, DRF's validation order and error bodies, brief
+// and nested representations, ?fields=, bulk writes that are
+// all-or-nothing, and deletion rules (PROTECT, CASCADE, SET_NULL).
 //
 // The tables are generic: a model (models.go) lists its writable fields,
 // uniqueness rules, filters and renderers, and the HTTP layer here serves
 // every model the same way.
+//
+// # What real installations add
+//
+// Beyond the objects a sync writes (sites to VMs, interfaces, MAC and IP
+// addresses, journal entries, the change log), the simulator serves what
+// makes a real NetBox refuse single objects of a sync, each through the
+// ordinary REST API, so tests set them up as an administrator would
+// (package simtest has helpers):
+//
+//   - custom fields and choice sets (models_customfields.go): types text,
+//     longtext, integer, decimal, boolean, date, datetime, url, json,
+//     select, multiselect, object, multiobject; required, default, unique,
+//     validation_minimum/maximum/regex; every object with custom fields
+//     reads and writes them, and a required field without a value refuses
+//     a create and every later update of the object.
+//   - cables between interfaces (models_cable.go), and the interface rules
+//     that read them.
+//   - VRFs with enforce_unique and IP ranges with mark_populated
+//     (models_ipam.go).
+//   - users, object permissions and tokens, and how the API enforces them
+//     (models_users.go, perms.go: the lookups constraints may use). The
+//     Options tokens belong to the superuser "admin" (id 1), so a test that
+//     makes no users sees no permission checks.
+//   - an Accept header whose version NetBox does not serve is 406; boolean
+//     filters read only true/True/2 and false/False/3.
+//
+// # What it does not model
+//
+// Beyond what the files say they leave out (the stub models of models.go,
+// models_network.go and models_ipam.go; profiles.go's newer shapes;
+// changelog.go's data):
+//
+//   - Custom fields: the cf_<name> filters of object lists; the base
+//     choices of choice sets (IATA, ISO 3166, UN/LOCODE) add no values,
+//     and removing a choice still in use is not refused; custom fields on
+//     the models the simulator only stubs (tenants, regions, ...);
+//     validation_regex is Go's regexp, not Python's re (no lookarounds or
+//     backreferences); ui_visible, ui_editable, search and filter logic
+//     change nothing.
+//   - Cables: terminations other than interfaces (console, power, front
+//     and rear ports, circuits); paths longer than one cable; the
+//     interface's own change record when a cable is attached; cable
+//     filters by site, rack or location; deleting a cabled interface
+//     leaves the cable with fewer terminations instead of deleting its
+//     CableTermination record.
+//   - IPAM: prefixes, aggregates, roles and route targets (stubs);
+//     available-IP endpoints; ranges' utilization.
+//   - Users: groups (a stub: permissions reach users only directly); the
+//     token provisioning endpoint (username and password); tokens made
+//     through the API are v1 tokens in every profile; last_used is never
+//     updated; the Options tokens are no rows of /api/users/tokens/;
+//     EXEMPT_VIEW_PERMISSIONS and LOGIN_REQUIRED=False; the
+//     users.grant_token permission (only a superuser may make tokens for
+//     others); passwords are validated, never checked.
+//   - Permissions: constraints on content type fields, dates, or reverse
+//     relations other than an IP's or MAC's interface fail with a 500
+//     (NetBox evaluates them); the permissions of related objects a write
+//     names are not checked (NetBox does not either).
+//   - ?fields= on writes (NetBox then also restricts the input to those
+//     fields); ?omit=; the browsable API (an Accept of text/html gets
+//     JSON); ?format=.
 //
 // Besides /api/, the simulator answers, without authentication and
 // without logging them:
@@ -59,8 +121,8 @@ import (
 
 // Options configures a simulator.
 type Options struct {
-	Token         string        // v1 write token: "Authorization: Token <Token>"
-	ReadOnlyToken string        // optional v1 token that may only read (writes -> 403 permission)
+	Token         string        // v1 write token of the superuser admin: "Authorization: Token <Token>"
+	ReadOnlyToken string        // optional v1 token of admin's that may only read (writes -> 403 permission)
 	Latency       time.Duration // optional added per request (not for /__sim/ endpoints)
 	// Version is the NetBox release to play (profiles.go): "4.3" to "4.6"
 	// or a full version such as "4.6.2"; default "4.3.7".
@@ -100,6 +162,7 @@ func New(opts Options) *Server {
 	st := newStore(prof.models(catalog()))
 	st.prof = prof
 	st.minor, st.patch = releaseOf(prof, version) // changelog.go
+	st.seedAdmin()                                // models_users.go
 	// API-Version is major.minor (netbox/settings.py REST_FRAMEWORK_VERSION).
 	api := version
 	if parts := strings.SplitN(strings.SplitN(api, "-", 2)[0], ".", 3); len(parts) >= 2 {
@@ -284,15 +347,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", strings.Join(rt.allowed(), ", "))
 	w.Header().Set("Vary", "Accept, Cookie, Origin")
 
+	// DRF's initial(): content negotiation and the API version come
+	// before authentication.
+	if msg := s.negotiate(r.Header.Get("Accept")); msg != "" {
+		writeDetail(w, http.StatusNotAcceptable, msg)
+		return
+	}
+
 	// DRF's order: authentication, permissions, then the method.
-	readOnly, fail := s.authenticate(r)
+	s.mu.RLock()
+	p, fail := s.authenticate(r)
+	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
+	permitted := true
+	if fail == "" && rt.kind != statusRoute {
+		// TokenPermissions: the token's write ability, then the model
+		// permission of the method's action (perms.go).
+		label := "core.objectchange"
+		if rt.model != nil {
+			label = rt.model.label
+		}
+		permitted = (!write || p.writeEnabled) && s.st.hasPerm(p, label, actionOf(r.Method))
+	}
+	s.mu.RUnlock()
 	if fail != "" {
 		writeDetail(w, http.StatusForbidden, fail)
 		return
 	}
-	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
-	if readOnly && write && rt.kind != statusRoute {
-		writeDetail(w, http.StatusForbidden, "You do not have permission to perform this action.")
+	if !permitted {
+		writeForbidden(w)
 		return
 	}
 	if !slices.Contains(rt.allowed(), r.Method) {
@@ -326,12 +408,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if write {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.st.actor = p.user
+		defer func() { s.st.actor = nil }()
 	} else {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
 	rc.s = s.st
-	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID}
+	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID, who: p}
 	switch rt.kind {
 	case changeListRoute:
 		h.listChanges() // changelog.go
@@ -360,7 +444,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case "GET", "HEAD":
 		rc.annotated = true
-		writeJSON(w, http.StatusOK, rc.render(m, obj, h.brief()))
+		writeJSON(w, http.StatusOK, pick(rc.render(m, obj, h.brief()), h.fields()))
 	case "PUT", "PATCH":
 		h.update(obj, data, r.Method == "PATCH")
 	case "DELETE":
@@ -368,29 +452,104 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticate is DRF's TokenAuthentication with NetBox's v1 tokens. It
-// returns a failure message for a 403, or whether the token is read-only.
-func (s *Server) authenticate(r *http.Request) (readOnly bool, fail string) {
+// authenticate is DRF's TokenAuthentication with NetBox's v1 tokens: the
+// Options tokens (the superuser admin's; ReadOnlyToken may not write) and
+// the tokens made through /api/users/tokens/ (perms.go). It returns the
+// principal, or the failure message for a 403. The caller holds a lock.
+func (s *Server) authenticate(r *http.Request) (principal, string) {
 	if s.st.prof.since(5) {
 		return s.authenticate45(r) // profiles.go: v1 and v2 tokens
 	}
 	auth := strings.Fields(r.Header.Get("Authorization"))
 	if len(auth) == 0 || !strings.EqualFold(auth[0], "token") {
-		return false, "Authentication credentials were not provided."
+		return principal{}, "Authentication credentials were not provided."
 	}
 	switch {
 	case len(auth) == 1:
-		return false, "Invalid token header. No credentials provided."
+		return principal{}, "Invalid token header. No credentials provided."
 	case len(auth) > 2:
-		return false, "Invalid token header. Token string should not contain spaces."
+		return principal{}, "Invalid token header. Token string should not contain spaces."
 	}
-	switch key := auth[1]; {
-	case s.opts.Token != "" && key == s.opts.Token:
-		return false, ""
+	return s.v1Principal(auth[1], r, "Invalid token")
+}
+
+// v1Principal finds the principal of a v1 key; invalid is the message
+// for an unknown one.
+func (s *Server) v1Principal(key string, r *http.Request, invalid string) (principal, string) {
+	admin := s.st.get("users.user", simUserID)
+	switch {
+	case s.opts.Token != "" && !strings.HasPrefix(s.opts.Token, v2TokenPrefix) && key == s.opts.Token:
+		return principal{user: admin, writeEnabled: true}, ""
 	case s.opts.ReadOnlyToken != "" && key == s.opts.ReadOnlyToken:
-		return true, ""
+		return principal{user: admin}, ""
 	}
-	return false, "Invalid token"
+	if p, fail, found := s.st.tokenPrincipal(key, r); found {
+		return p, fail
+	}
+	return principal{}, invalid
+}
+
+// negotiate is DRF's DefaultContentNegotiation with NetBox's renderers
+// (JSON, and the browsable API's text/html, which the simulator answers
+// with JSON too) followed by AcceptHeaderVersioning with ALLOWED_VERSIONS
+// = [REST_FRAMEWORK_VERSION] (netbox/settings.py: the release's
+// major.minor). It returns the 406 message, or "".
+func (s *Server) negotiate(accept string) string {
+	if strings.TrimSpace(accept) == "" {
+		accept = "*/*"
+	}
+	type mediaType struct {
+		main, sub string
+		params    map[string]string
+		raw       string
+	}
+	var ranges []mediaType
+	for _, part := range strings.Split(accept, ",") {
+		part = strings.TrimSpace(part)
+		base, rest, _ := strings.Cut(part, ";")
+		main, sub, _ := strings.Cut(strings.TrimSpace(base), "/")
+		mt := mediaType{main: strings.TrimSpace(main), sub: strings.TrimSpace(sub), params: map[string]string{}, raw: part}
+		for _, p := range strings.Split(rest, ";") {
+			if k, v, ok := strings.Cut(p, "="); ok {
+				mt.params[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		ranges = append(ranges, mt)
+	}
+	precedence := func(m mediaType) int {
+		switch {
+		case m.main == "*":
+			return 0
+		case m.sub == "*":
+			return 1
+		}
+		for k := range m.params {
+			if k != "q" {
+				return 3
+			}
+		}
+		return 2
+	}
+	for prec := 3; prec >= 0; prec-- {
+		for _, renderer := range [][2]string{{"application", "json"}, {"text", "html"}} {
+			for _, m := range ranges {
+				if precedence(m) != prec {
+					continue
+				}
+				if (m.main != "*" && m.main != renderer[0]) || (m.sub != "*" && m.sub != renderer[1]) {
+					continue
+				}
+				// The accepted media type carries the client's
+				// parameters, version among them.
+				version, ok := m.params["version"]
+				if ok && version != s.apiVersion {
+					return `Invalid version in "Accept" header.`
+				}
+				return ""
+			}
+		}
+	}
+	return "Could not satisfy the request Accept header."
 }
 
 // parseBody is DRF's request.data with NetBox's parsers (JSON; multipart is
@@ -430,6 +589,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if status == http.StatusBadRequest {
 		if body, ok := serverFault(v); ok { // models_network.go
 			status, v = http.StatusInternalServerError, body
+		} else if msg, ok := forbiddenDetail(v); ok { // perms.go
+			status, v = http.StatusForbidden, object{{"detail", msg}}
 		}
 	}
 	b, err := marshal(v)
@@ -502,16 +663,89 @@ type handler struct {
 	// reqID is the request's id (X-Request-ID), the request_id of the
 	// change records it makes.
 	reqID string
+	// who is the request's principal, whose permissions restrict what
+	// it sees and saves (perms.go).
+	who principal
+}
+
+// restricted is the view's queryset restriction for action on the
+// handler's model: nil for every object. It answers a 500 itself and
+// reports false when a constraint cannot be evaluated.
+func (h *handler) restricted(action string) (func(*row) bool, bool) {
+	allow, faultMsg := h.st.restrict(h.who, h.m.label, action)
+	if faultMsg != "" {
+		writeJSON(h.w, http.StatusBadRequest, errBody{"__all__": []string{faultMsg}})
+		return nil, false
+	}
+	return allow, true
+}
+
+// permits is whether saved rows are inside the restriction (nil: all).
+func permits(allow func(*row) bool, rows ...*row) bool {
+	if allow == nil {
+		return true
+	}
+	for _, r := range rows {
+		if !allow(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// keep returns the rows allow lets through.
+func keep(allow func(*row) bool, rows []*row) []*row {
+	if allow == nil {
+		return rows
+	}
+	out := rows[:0:0]
+	for _, r := range rows {
+		if allow(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // brief is NetBox's brief mode: any non-empty last value, GET only.
 func (h *handler) brief() bool {
 	v, _ := lastValue(h.q, "brief")
-	return h.r.Method == http.MethodGet && v != ""
+	return h.r.Method == http.MethodGet && v != "" && h.fields() == nil
+}
+
+// fields is BaseViewSet.requested_fields from ?fields=a,b (the last
+// value, split on commas as is; it wins over brief): the serializer then
+// renders only those of its fields, in its own order, and ignores names
+// it does not have. Nested objects stay brief. The simulator honours it
+// on reads (NetBox's writes restrict their input to those fields too).
+func (h *handler) fields() []string {
+	v, _ := lastValue(h.q, "fields")
+	if v == "" || h.r.Method != http.MethodGet && h.r.Method != http.MethodHead {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// pick keeps the keys of o that names lists (all when names is nil).
+func pick(o object, names []string) object {
+	if names == nil {
+		return o
+	}
+	out := object{}
+	for _, e := range o {
+		if slices.Contains(names, e.k) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (h *handler) list() {
-	rows, errs := h.st.filterRows(h.m, h.st.sorted(h.m), h.q)
+	allow, ok := h.restricted("view")
+	if !ok {
+		return
+	}
+	rows, errs := h.st.filterRows(h.m, keep(allow, h.st.sorted(h.m)), h.q)
 	if errs != nil {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
@@ -527,9 +761,9 @@ func (h *handler) list() {
 	}
 	h.rc.annotated = true
 	results := make([]any, 0, len(pageRows))
-	brief := h.brief()
+	brief, fields := h.brief(), h.fields()
 	for _, r := range pageRows {
-		results = append(results, h.rc.render(h.m, r, brief))
+		results = append(results, pick(h.rc.render(h.m, r, brief), fields))
 	}
 	next, prev := p.links(h.rc.base, h.r.URL, count)
 	writeJSON(h.w, http.StatusOK, object{{"count", count}, {"next", next}, {"previous", prev}, {"results", results}})
@@ -539,8 +773,12 @@ func (h *handler) list() {
 // too, and anything that does not match is a 404.
 func (h *handler) object(idStr string) *row {
 	id, err := strconv.ParseInt(idStr, 10, 64)
+	allow, ok := h.restricted(actionOf(h.r.Method))
+	if !ok {
+		return nil
+	}
 	var candidates []*row
-	if r := h.st.get(h.m.label, id); err == nil && r != nil {
+	if r := h.st.get(h.m.label, id); err == nil && r != nil && permits(allow, r) {
 		candidates = append(candidates, r)
 	}
 	rows, errs := h.st.filterRows(h.m, candidates, h.q)
@@ -565,10 +803,17 @@ func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
 	r := &row{id: t.newID(h.m.label), vals: vals, created: now, updated: now}
 	t.put(h.m.label, r)
 	h.recordChange(t, "create", nil, r, item) // changelog.go
+	if h.m.afterSave != nil {
+		h.m.afterSave(h.st, t, nil, r)
+	}
 	return r
 }
 
 func (h *handler) create(data any) {
+	allow, ok := h.restricted("add")
+	if !ok {
+		return
+	}
 	list, bulk := data.([]any)
 	if !bulk {
 		vals, errs := h.st.prepare(h.m, data, nil, false)
@@ -576,7 +821,13 @@ func (h *handler) create(data any) {
 			writeJSON(h.w, http.StatusBadRequest, errs)
 			return
 		}
-		r := h.insert(h.st.begin(), vals, data)
+		t := h.st.begin()
+		r := h.insert(t, vals, data)
+		if !permits(allow, r) { // _validate_objects
+			t.rollback()
+			writeForbidden(h.w)
+			return
+		}
 		h.setETag(r) // profiles.go (4.6)
 		body := h.rc.render(h.m, r, false)
 		h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
@@ -595,7 +846,13 @@ func (h *handler) create(data any) {
 				writeJSON(h.w, http.StatusBadRequest, errs)
 				return
 			}
-			created = append(created, h.insert(t, vals, item))
+			r := h.insert(t, vals, item)
+			if !permits(allow, r) {
+				t.rollback()
+				writeForbidden(h.w)
+				return
+			}
+			created = append(created, r)
 		}
 	} else {
 		// DRF's ListSerializer: every object is validated against the state
@@ -625,6 +882,11 @@ func (h *handler) create(data any) {
 			}
 			created = append(created, h.insert(t, vals, item))
 		}
+		if !permits(allow, created...) {
+			t.rollback()
+			writeForbidden(h.w)
+			return
+		}
 	}
 	out := make([]any, len(created))
 	for i, r := range created {
@@ -640,16 +902,29 @@ func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {
 	r := &row{id: old.id, vals: vals, created: old.created, updated: h.st.now()}
 	t.put(h.m.label, r)
 	h.recordChange(t, "update", old, r, item) // changelog.go
+	if h.m.afterSave != nil {
+		h.m.afterSave(h.st, t, old, r)
+	}
 	return r
 }
 
 func (h *handler) update(old *row, data any, partial bool) {
+	allow, ok := h.restricted("change")
+	if !ok {
+		return
+	}
 	vals, errs := h.st.prepare(h.m, data, old, partial)
 	if errs != nil {
 		writeJSON(h.w, http.StatusBadRequest, errs)
 		return
 	}
-	r := h.save(h.st.begin(), old, vals, data)
+	t := h.st.begin()
+	r := h.save(t, old, vals, data)
+	if !permits(allow, r) {
+		t.rollback()
+		writeForbidden(h.w)
+		return
+	}
 	h.setETag(r) // profiles.go (4.6)
 	h.rc.annotated, h.rc.partial = true, partial
 	writeJSON(h.w, http.StatusOK, h.rc.render(h.m, r, false))
@@ -718,9 +993,15 @@ func (h *handler) bulkUpdate(data any, partial bool) {
 	if !ok {
 		return
 	}
+	allow, ok := h.restricted("change")
+	if !ok {
+		return
+	}
 	t := h.st.begin()
 	var updated []*row
-	for _, old := range h.st.sorted(h.m) {
+	// The view's queryset: objects outside the change constraints are
+	// not found, so not updated.
+	for _, old := range keep(allow, h.st.sorted(h.m)) {
 		item, ok := byID[old.id]
 		if !ok {
 			continue
@@ -731,7 +1012,13 @@ func (h *handler) bulkUpdate(data any, partial bool) {
 			writeJSON(h.w, http.StatusBadRequest, errs)
 			return
 		}
-		updated = append(updated, h.save(t, old, vals, item))
+		r := h.save(t, old, vals, item)
+		if !permits(allow, r) {
+			t.rollback()
+			writeForbidden(h.w)
+			return
+		}
+		updated = append(updated, r)
 	}
 	h.rc.annotated, h.rc.partial = true, partial
 	out := make([]any, len(updated))
@@ -763,8 +1050,12 @@ func (h *handler) bulkDelete(data any) {
 	if !ok {
 		return
 	}
+	allow, ok := h.restricted("delete")
+	if !ok {
+		return
+	}
 	t := h.st.begin()
-	for _, r := range h.st.sorted(h.m) {
+	for _, r := range keep(allow, h.st.sorted(h.m)) {
 		if _, ok := byID[r.id]; !ok || h.st.get(h.m.label, r.id) == nil {
 			continue
 		}

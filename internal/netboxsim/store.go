@@ -21,6 +21,9 @@ type store struct {
 	minor, patch int             // its version numbers (changelog.go atLeast)
 	changes      []*ObjectChange // change records, oldest first, undone with their transaction (changelog.go)
 	changeSeq    int64           // the last change record id handed out
+	// actor is the user of the write being served (set under the write
+	// lock): the user of its change records, journal entries and tokens.
+	actor *row
 }
 
 type table struct {

@@ -31,6 +31,26 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 	errs := errBody{}
 	for _, f := range m.fields {
 		raw, present := obj.get(f.name)
+		if f.kind == kCustom {
+			// CustomFieldsDataField (models_customfields.go): a create
+			// without it gets every field's default; an update keeps
+			// the object's data and merges what is given.
+			switch {
+			case !present && old == nil:
+				vals[f.name] = s.defaultCustomData(m.label)
+			case !present:
+			case raw == nil:
+				errs.add(f.name, "This field may not be null.")
+			default:
+				data, detail := s.convertCustomData(m, raw, old)
+				if detail != nil {
+					errs[f.name] = detail
+					continue
+				}
+				vals[f.name] = data
+			}
+			continue
+		}
 		if !present {
 			if (old == nil || !partial) && f.required {
 				errs.add(f.name, "This field is required.")
@@ -38,6 +58,9 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 			}
 			if old == nil || (!partial && f.reset) {
 				vals[f.name] = initial(f)
+				if f.kind == kUser && old == nil { // CurrentUserDefault
+					vals[f.name] = s.actorID()
+				}
 			}
 			continue
 		}
@@ -73,13 +96,9 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 
 	// full_clean(): clean() (custom fields first: it is the base class's
 	// clean), then the constraints whose fields passed.
-	if cf, _ := vals["custom_fields"].(map[string]any); len(cf) > 0 {
-		names := make([]string, 0, len(cf))
-		for k := range cf {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		errs.add("__all__", fmt.Sprintf("Unknown field name '%s' in custom field data.", names[0]))
+	_, hasCustom := vals["custom_fields"]
+	if msg := s.cleanCustomData(m, customData(vals["custom_fields"]), old); hasCustom && msg != "" {
+		errs.add("__all__", msg)
 	} else if m.clean != nil {
 		for k, v := range m.clean(s, vals, old) {
 			errs[k] = v
@@ -95,6 +114,9 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if hasCustom { // CustomFieldsMixin.save
+		vals["custom_fields"] = s.fillCustomDefaults(m.label, customData(vals["custom_fields"]))
 	}
 	return vals, nil
 }
@@ -158,8 +180,14 @@ func (s *store) fieldValidators(m *model, f *field, v any, old *row) []string {
 	}
 	var msgs []string
 	if f.unique && s.violates(m, unique{fields: []string{f.name}}, map[string]any{f.name: v}, old) {
-		msgs = append(msgs, fmt.Sprintf("%s with this %s already exists.", m.verbose,
-			strings.ReplaceAll(f.name, "_", " ")))
+		label := f.label
+		if label == "" {
+			label = strings.ReplaceAll(f.name, "_", " ")
+		}
+		msgs = append(msgs, fmt.Sprintf("%s with this %s already exists.", m.verbose, label))
+	}
+	if f.check != nil {
+		msgs = append(msgs, f.check(s, v, old)...)
 	}
 	switch t := v.(type) {
 	case string:
@@ -291,17 +319,6 @@ func (s *store) convert(f *field, raw any) (any, any) {
 		return ids, nil
 	case kJSON:
 		return raw, nil
-	case kCustom:
-		o, ok := raw.(*jobj)
-		if !ok {
-			return bad("Invalid data format. Custom field data must be passed as a dictionary mapping field " +
-				"names to their values.")
-		}
-		cf := map[string]any{}
-		for _, k := range o.keys {
-			cf[k] = o.m[k]
-		}
-		return cf, nil
 	case kContentType:
 		label, msg := s.contentType(raw)
 		if msg != "" {
@@ -316,10 +333,15 @@ func (s *store) convert(f *field, raw any) (any, any) {
 		labels := []string{}
 		for _, item := range list {
 			label, msg := s.contentType(item)
+			if msg == "" && f.feature == "custom_fields" && !hasCustomFields(s.models[label]) {
+				msg = "Invalid content type: " + label
+			}
 			if msg != "" {
 				return bad(msg)
 			}
-			labels = append(labels, label)
+			if !slices.Contains(labels, label) {
+				labels = append(labels, label)
+			}
 		}
 		return labels, nil
 	case kPKList:
@@ -336,6 +358,8 @@ func (s *store) convert(f *field, raw any) (any, any) {
 			ids = append(ids, id)
 		}
 		return ids, nil
+	case kTerminations:
+		return s.convertTerminations(raw) // models_cable.go
 	case kUser:
 		if _, ok := raw.(json.Number); !ok {
 			if _, ok := raw.(string); !ok {
@@ -343,10 +367,18 @@ func (s *store) convert(f *field, raw any) (any, any) {
 			}
 		}
 		id, ok := pyInt(raw)
-		if !ok || id != simUserID {
+		if !ok || s.get("users.user", id) == nil {
 			return bad(fmt.Sprintf("Invalid pk \"%s\" - object does not exist.", pyStr(raw)))
 		}
 		return id, nil
+	case kDateTime:
+		str, ok := raw.(string)
+		t, valid := parseDateTime(str)
+		if !ok || !valid {
+			return bad("Datetime has wrong format. Use one of these formats instead: " +
+				"YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+		}
+		return t, nil
 	}
 	return nil, []string{"unsupported field"}
 }

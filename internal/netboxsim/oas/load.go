@@ -39,6 +39,8 @@ type Spec struct {
 	bulkCreate map[string]*routers.Route
 	// brief holds, per path, the GET operation of brief mode.
 	brief map[string]*routers.Route
+	// fields holds, per path, the GET operation of a ?fields= read.
+	fields map[string]*routers.Route
 }
 
 var (
@@ -74,12 +76,17 @@ func load() (*Spec, error) {
 		return nil, fmt.Errorf("routing NetBox's OpenAPI document: %w", err)
 	}
 	s := &Spec{Doc: doc, Path: path, router: router, bulkCreate: map[string]*routers.Route{},
-		brief: map[string]*routers.Route{}}
+		brief: map[string]*routers.Route{}, fields: map[string]*routers.Route{}}
 	for p, op := range bulk {
 		s.bulkCreate[p] = &routers.Route{Spec: doc, Path: p, PathItem: doc.Paths.Value(p), Method: "POST", Operation: op}
 	}
 	for p, op := range brief {
 		s.brief[p] = &routers.Route{Spec: doc, Path: p, PathItem: doc.Paths.Value(p), Method: "GET", Operation: op}
+	}
+	for p, item := range doc.Paths.Map() {
+		if op := fieldsGet(item.Get); op != nil {
+			s.fields[p] = &routers.Route{Spec: doc, Path: p, PathItem: item, Method: "GET", Operation: op}
+		}
 	}
 	s.LoadTime = time.Since(start)
 	return s, nil

@@ -123,7 +123,12 @@ func (s *Spec) Check(r *http.Request, body []byte, status int, header http.Heade
 			route = bulk
 		}
 	}
-	if briefMode(r) {
+	switch {
+	case fieldsMode(r):
+		if f := s.fields[route.Path]; f != nil {
+			route = f
+		}
+	case briefMode(r):
 		if brief := s.brief[route.Path]; brief != nil {
 			route = brief
 		}
@@ -204,6 +209,13 @@ func schemaMessage(err *openapi3.SchemaError) string {
 		msg += ": " + err.Origin.Error()
 	}
 	return msg
+}
+
+// fieldsMode is a GET whose last "fields" value is not empty
+// (BaseViewSet.requested_fields: it wins over brief).
+func fieldsMode(r *http.Request) bool {
+	vs := r.URL.Query()["fields"]
+	return r.Method == http.MethodGet && len(vs) > 0 && vs[len(vs)-1] != ""
 }
 
 // briefMode is NetBox's test: GET, and the last "brief" value non-empty.

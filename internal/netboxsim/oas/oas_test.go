@@ -138,6 +138,14 @@ func TestMiddleware(t *testing.T) {
 			respBody: `{"count":0,"next":null,"previous":null,"results":[]}`},
 		{name: "quirk 9 is narrow", method: "GET", path: "/api/dcim/devices/?platform_id=abc", status: 200,
 			respBody: `{"count":0,"next":null,"previous":null,"results":[]}`, want: []string{`parameter "platform_id"`}},
+		{name: "quirk 11: fields", method: "GET", path: "/api/dcim/devices/?fields=id,name", status: 200,
+			respBody: `{"count":1,"next":null,"previous":null,"results":[{"id":1,"name":"h1"}]}`},
+		{name: "quirk 11: fields, detail", method: "GET", path: "/api/dcim/devices/1/?fields=status", status: 200,
+			respBody: `{"status":{"value":"active","label":"Active"}}`},
+		{name: "quirk 11 is narrow: the fields are typed", method: "GET", path: "/api/dcim/devices/?fields=id,name", status: 200,
+			respBody: `{"count":1,"next":null,"previous":null,"results":[{"id":"one"}]}`, want: []string{`/results/0/id`}},
+		{name: "quirk 11 is narrow: empty fields is off", method: "GET", path: "/api/dcim/devices/1/?fields=", status: 200,
+			respBody: `{"id":1}`, want: []string{`is missing`}},
 		{name: "simulator paths are skipped", method: "GET", path: "/__sim/requests", noAuth: true, status: 200, respBody: `[]`},
 	}
 	for _, tc := range tests {

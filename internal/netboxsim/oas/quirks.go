@@ -13,7 +13,8 @@ import (
 // NetBox exchange validates. Each change is as narrow as the quirk, and
 // none of them accepts anything NetBox would not send or accept. It returns,
 // by path, the bulk-create operations (see bulkCreate) and the brief-mode
-// reads (see briefGet), which the middleware picks per request. Quirk 9
+// reads (see briefGet), which the middleware picks per request. Quirk 11
+// (?fields=) is built beside them in load (fieldsGet). Quirk 9
 // (null filter values) is handled per request in the middleware.
 func patch(doc *openapi3.T) (bulk, brief map[string]*openapi3.Operation, err error) {
 	// Quirk 1: "servers: [{url: ''}]". An empty URL means "this host", but
@@ -221,4 +222,47 @@ func briefOf(doc *openapi3.T, ref string) *openapi3.SchemaRef {
 		}
 	}
 	return nil
+}
+
+// fieldsGet returns the operation NetBox runs for a GET with ?fields=a,b
+// (quirk 11): the serializer renders only the named fields
+// (BaseModelSerializer.fields with BaseViewSet.requested_fields), so the
+// object, or each object of a page, may lack any property the document
+// requires. The properties it has are checked as usual.
+func fieldsGet(get *openapi3.Operation) *openapi3.Operation {
+	if get == nil {
+		return nil
+	}
+	ok := get.Responses.Status(200)
+	if ok == nil || ok.Value == nil || ok.Value.Content.Get("application/json") == nil {
+		return nil
+	}
+	ref := ok.Value.Content.Get("application/json").Schema
+	if ref == nil || ref.Value == nil {
+		return nil
+	}
+	optional := func(s *openapi3.Schema) *openapi3.SchemaRef {
+		c := cloneSchema(s)
+		c.Required = nil
+		return openapi3.NewSchemaRef("", c)
+	}
+	var schema *openapi3.SchemaRef
+	if results := ref.Value.Properties["results"]; strings.HasPrefix(ref.Ref, "#/components/schemas/Paginated") &&
+		results != nil && results.Value != nil && results.Value.Items != nil && results.Value.Items.Value != nil {
+		page := cloneSchema(ref.Value)
+		page.Properties = openapi3.Schemas{}
+		for k, v := range ref.Value.Properties {
+			page.Properties[k] = v
+		}
+		page.Properties["results"] = arrayOf(optional(results.Value.Items.Value))
+		schema = openapi3.NewSchemaRef("", page)
+	} else if len(ref.Value.Properties) > 0 {
+		schema = optional(ref.Value)
+	} else {
+		return nil
+	}
+	op := *get
+	op.Responses = openapi3.NewResponses(openapi3.WithStatus(200, &openapi3.ResponseRef{Value: openapi3.NewResponse().
+		WithDescription("fields").WithContent(openapi3.NewContentWithJSONSchemaRef(schema))}))
+	return &op
 }

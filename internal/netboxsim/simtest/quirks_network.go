@@ -6,7 +6,9 @@ import "github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/oas"
 func patchNetwork(spec *oas.Spec) {
 	patchInterfaceNulls(spec)
 	patchBlankDNSName(spec)
-	patchChangelog(spec) // quirks_changelog.go
+	patchBlankCableColor(spec)
+	patchCustomFields(spec) // quirks_custom.go
+	patchChangelog(spec)    // quirks_changelog.go
 }
 
 // patchInterfaceNulls: an interface without a cable reads "cable_end": null and
@@ -47,6 +49,22 @@ func patchBlankDNSName(spec *oas.Spec) {
 		}
 		if p := s.Value.Properties["dns_name"]; p != nil && p.Value != nil && p.Value.Pattern != "" {
 			p.Value.Pattern = `^(([0-9A-Za-z_-]+|\*)(\.[0-9A-Za-z_-]+)*\.?)?$`
+		}
+	}
+}
+
+// patchBlankCableColor: a cable without a color reads "color": "" (the
+// model's ColorField is blank=True, default ”), and a client may write
+// "": DRF's CharField returns ” before running validators. The document
+// puts ColorValidator's pattern on the field, which "" does not match.
+func patchBlankCableColor(spec *oas.Spec) {
+	for _, name := range []string{"Cable", "CableRequest", "WritableCableRequest", "PatchedWritableCableRequest"} {
+		s := spec.Doc.Components.Schemas[name]
+		if s == nil || s.Value == nil {
+			continue
+		}
+		if p := s.Value.Properties["color"]; p != nil && p.Value != nil && p.Value.Pattern == "^[0-9a-f]{6}$" {
+			p.Value.Pattern = "^([0-9a-f]{6})?$"
 		}
 	}
 }
