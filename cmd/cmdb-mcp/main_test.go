@@ -210,4 +210,9 @@ func TestCustomFieldsSetting(t *testing.T) {
 			assert.Empty(t, te.out.String(), "nothing is looked up with a bad setting")
 		})
 	}
+	// A field NetBox does not have is not sent, and the report says so.
+	te := newTestEnv(map[string]string{netbox.EnvURL: srv.URL, netbox.EnvToken: srv.Token}, false, "")
+	code := run(context.Background(), []string{"diff", "--hostname", "stale01", "--custom-fields", `{"dcim.interface": {"owner": "infra"}}`}, te.env)
+	assert.Equal(t, exitDrift, code, te.errOut.String())
+	assert.Contains(t, te.out.String(), `Custom field values: NetBox has no custom field "owner" on dcim.interface; that value (CMDB_CUSTOM_FIELDS) is not sent.`)
 }

@@ -167,3 +167,73 @@ func TestReadsFailAlone(t *testing.T) {
 	require.ErrorAs(t, err, &nbErr)
 	assert.Contains(t, nbErr.Hint(), "may not view these objects (dcim.interface)")
 }
+
+// TestRefusalsFailAlone: a NetBox that refuses single objects inside bulk
+// requests the ways real installations do (a cabled interface that would
+// become virtual, an address inside a populated IP range, a required
+// custom field on interfaces), with a token that may view but not change
+// virtualization objects. Everything else is written; each refused object
+// fails with NetBox's reason and its dependents are skipped naming it.
+func TestRefusalsFailAlone(t *testing.T) {
+	ctx := context.Background()
+	w := newSimWorld(t)
+	d := w.device(t, "refused", "active", 0)
+	w.srv.RequiredCustomField(t, "owner", "dcim.interface")
+	owner := ptr(map[string]any{"owner": "net"})
+	ifs, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{
+		{Device: d.ID, Name: "eth0", Type: "virtual", CustomFields: owner},
+		{Device: d.ID, Name: "eth1", Type: "1000base-t", CustomFields: owner},
+		{Device: d.ID, Name: "eth3", Type: "1000base-t", CustomFields: owner},
+	})
+	require.NoError(t, err)
+	n := w.device(t, "refused-neighbour", "active", 0)
+	peer, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: n.ID, Name: "eth9", Type: "1000base-t", CustomFields: owner}})
+	require.NoError(t, err)
+	w.srv.Cable(t, ifs[1].ID, peer[0].ID)
+	w.srv.PopulatedRange(t, "192.0.2.40/24", "192.0.2.60/24")
+
+	h := host.Host{Hostname: "refused", Network: host.Network{Interfaces: []host.Interface{
+		{Name: "eth0", Type: "virtual", IPv4: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24"), netip.MustParsePrefix("192.0.2.50/24"), netip.MustParsePrefix("198.51.100.7/24")}},
+		{Name: "eth1", Type: "virtual"},
+		{Name: "eth2", Type: "virtual", IPv4: []netip.Prefix{netip.MustParsePrefix("203.0.113.9/24")}},
+		{Name: "eth3", Type: "10gbase-t"},
+	}}}
+	h.Containers = host.Containers{Available: true, Containers: []host.Container{{Name: "web", Image: "nginx", Running: true, Role: "Web Application"}}}
+	token := w.srv.TokenViewingVirtualization(t)
+	nb, err := netbox.New(netbox.Config{URL: w.srv.URL, Token: token})
+	require.NoError(t, err)
+	e := New(nb, DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil }))
+	plan, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	w.srv.Sim.ResetRequests()
+	res, err := e.Apply(ctx, plan.ID)
+	require.NoError(t, err)
+	got := outcomes(res)
+	assert.Equal(t, apply.OutcomeFailed, got["interface eth1 type: 1000base-t -> virtual (UPDATE)"].Outcome)
+	assert.Equal(t, apply.OutcomeApplied, got["interface eth3 type: 1000base-t -> 10gbase-t (UPDATE)"].Outcome, "the other interface of the PATCH")
+	assert.Equal(t, apply.OutcomeFailed, got["ipaddress 192.0.2.50/24 (CREATE)"].Outcome)
+	assert.Equal(t, apply.OutcomeApplied, got["ipaddress 192.0.2.10/24 (CREATE)"].Outcome)
+	assert.Equal(t, apply.OutcomeApplied, got["ipaddress 198.51.100.7/24 (CREATE)"].Outcome)
+	assert.Equal(t, apply.OutcomeSkipped, got["interface eth2 (CREATE)"].Outcome)
+	assert.Contains(t, got["interface eth2 (CREATE)"].Message, `NetBox requires custom field "owner" on dcim.interface`)
+	assert.Equal(t, apply.OutcomeSkipped, got["ipaddress 203.0.113.9/24 (CREATE)"].Outcome)
+	assert.Equal(t, apply.OutcomeFailed, got["clustertype Docker Compose (CREATE)"].Outcome)
+	assert.Equal(t, netbox.KindPermission, got["clustertype Docker Compose (CREATE)"].Kind)
+	assert.Equal(t, apply.OutcomeSkipped, got["virtualmachine web (CREATE)"].Outcome)
+	assert.Equal(t, `depends on a change that did not apply: clustertype "Docker Compose" failed`, got["virtualmachine web (CREATE)"].Message)
+	assert.Equal(t, apply.OutcomeApplied, got["devicerole Web Application (CREATE)"].Outcome, "roles are dcim's: the token may add them")
+
+	// What isolation cost: the interfaces' PATCH, refused without saying
+	// which, is halved (eth1 alone, then eth3); the IPs' POST, refused
+	// with a list by index, is sent again without the refused one.
+	count := map[string]int{}
+	for _, r := range w.srv.Sim.Requests() {
+		count[r.Method+" "+r.Path]++
+	}
+	assert.Equal(t, 3, count["PATCH /api/dcim/interfaces/"])
+	assert.Equal(t, 2, count["POST /api/ipam/ip-addresses/"])
+	assert.Equal(t, 1, count["POST /api/virtualization/cluster-types/"], "a single object is not split")
+	comments := journalComments(t, w.nb, res.JournalEntryID)
+	assert.Contains(t, comments, "- interface eth1 type: 1000base-t -> virtual (UPDATE) (netbox: PATCH /api/dcim/interfaces/: validation: type: Virtual interfaces cannot have a cable attached.)")
+	assert.Contains(t, comments, "- ipaddress 192.0.2.50/24 (CREATE) (netbox: POST /api/ipam/ip-addresses/: validation: address: Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24.)")
+}
