@@ -195,6 +195,10 @@ type run struct {
 	// primaryFailed is set when the device PATCH that moves primary IPs
 	// failed: unassigning the old primary would then be refused.
 	primaryFailed map[string]bool
+	// notMoved holds, by id, the existing IPs that were to move onto the
+	// device's interfaces and did not: the device cannot make them
+	// primary.
+	notMoved map[int64]string
 	// sends counts the requests of the bulk steps (writeObjects).
 	sends int
 }
@@ -275,6 +279,7 @@ func (r *run) record(c diff.Change, err error) {
 		if c.Key != "" {
 			r.failed[c.Key] = fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object)
 		}
+		r.noteNotMoved(c, fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object))
 	} else {
 		r.res.Applied++
 	}
@@ -288,6 +293,11 @@ const dependsPrefix = "depends on a change that did not apply: "
 func (r *run) skip(c diff.Change, why string) {
 	r.res.Changes = append(r.res.Changes, ChangeResult{Change: c, Outcome: OutcomeSkipped, Message: why})
 	r.res.Skipped++
+	root, ok := strings.CutPrefix(why, dependsPrefix)
+	if !ok {
+		root = fmt.Sprintf("%s %q was skipped (%s)", objectKind(c.ObjectType), c.Object, why)
+	}
+	r.noteNotMoved(c, root)
 	if c.Key != "" {
 		// What depends on c names what did not apply first, not the
 		// chain that led from it to c.
@@ -297,6 +307,18 @@ func (r *run) skip(c diff.Change, why string) {
 			r.failed[c.Key] = fmt.Sprintf("%s %q was skipped (%s)", objectKind(c.ObjectType), c.Object, why)
 		}
 	}
+}
+
+// noteNotMoved remembers an existing IP whose move onto an interface did
+// not apply, and why.
+func (r *run) noteNotMoved(c diff.Change, why string) {
+	if c.ObjectType != diff.ObjectIPAddress || c.Field != diff.FieldAssignment || c.Action != diff.ActionUpdate || c.ObjectID == 0 {
+		return
+	}
+	if r.notMoved == nil {
+		r.notMoved = map[int64]string{}
+	}
+	r.notMoved[c.ObjectID] = why
 }
 
 // objectKind is an object type without its app: "interface" for

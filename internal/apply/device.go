@@ -30,7 +30,13 @@ func (r *run) updateDevice(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
 		switch c.Field {
 		case "platform", diff.FieldPrimaryIP4, diff.FieldPrimaryIP6:
-			if _, why, ok := r.resolve(c.NewID, c.NewKey); !ok {
+			_, why, ok := r.resolve(c.NewID, c.NewKey)
+			if notMoved, bad := r.notMoved[c.NewID]; ok && bad && c.Field != "platform" {
+				// NetBox makes only an IP on the device's own interfaces
+				// primary.
+				why, ok = dependsPrefix+notMoved, false
+			}
+			if !ok {
 				r.skip(c, why)
 				r.keepsPrimary(c) // the old primary stays: its unassign would be refused
 				continue

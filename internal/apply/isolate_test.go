@@ -311,3 +311,40 @@ func TestDeviceAttributesFailAlone(t *testing.T) {
 	assert.Equal(t, netbox.DeviceUpdate{Status: ptr("active"), Serial: ptr("B"), PrimaryIP4: ptr(int64(12))}, f.lastUpdate)
 	assert.Contains(t, f.journal.Comments, "Changes failed:\n- platform: Ubuntu 22.04 -> Ubuntu 24.04 (UPDATE) (netbox: PATCH /api/dcim/devices/7/: validation: platform: The assigned platform")
 }
+
+// refusedMove is fakeNetBox whose IP updates are refused: the IP the
+// device was to make primary stays where it was.
+type refusedMove struct{ *fakeNetBox }
+
+func (f refusedMove) UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate) ([]record.IPAddress, error) {
+	_, _ = f.fakeNetBox.UpdateIPAddresses(ctx, in)
+	return nil, &netbox.Error{Kind: netbox.KindValidation, StatusCode: 400, Method: "PATCH", Path: "/api/ipam/ip-addresses/",
+		Fields: map[string][]string{"address": {"Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24."}}, Message: "address: Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24."}
+}
+
+// TestPrimaryOfARefusedIPIsSkipped: an existing IP that was to move onto
+// the device's interface and become its primary is refused; the primary
+// change is skipped naming it, the old primary stays assigned, and the
+// device's other fields are written.
+func TestPrimaryOfARefusedIPIsSkipped(t *testing.T) {
+	p := diff.Plan{ID: "plan-1", DeviceFound: true, Device: diff.DeviceRef{ID: 7, Name: "web01"}, Changes: []diff.Change{
+		{ObjectType: diff.ObjectIPAddress, ObjectID: 12, Object: "192.0.2.50/24", Field: diff.FieldAssignment, New: "eth0", ParentID: 5, Action: diff.ActionUpdate, Key: "ip:192.0.2.50"},
+		{ObjectType: diff.ObjectDevice, Object: "web01", Field: diff.FieldPrimaryIP4, Old: "192.0.2.10/24", New: "192.0.2.50/24", NewID: 12, Action: diff.ActionUpdate},
+		{ObjectType: diff.ObjectDevice, Object: "web01", Field: "serial", Old: "A", New: "B", Action: diff.ActionUpdate},
+		{ObjectType: diff.ObjectIPAddress, ObjectID: 10, Object: "192.0.2.10/24", Field: diff.FieldAssignment, Old: "eth0", Action: diff.ActionUnassign},
+	}}
+	f := &fakeNetBox{}
+	res, err := Apply(context.Background(), refusedMove{f}, p, nil)
+	require.NoError(t, err)
+	got := map[string]ChangeResult{}
+	for _, cr := range res.Changes {
+		got[Describe(cr.Change)] = cr
+	}
+	assert.Equal(t, OutcomeFailed, got["ipaddress 192.0.2.50/24 assigned_object: - -> eth0 (UPDATE)"].Outcome)
+	primary := got["primary_ip4: 192.0.2.10/24 -> 192.0.2.50/24 (UPDATE)"]
+	assert.Equal(t, OutcomeSkipped, primary.Outcome)
+	assert.Equal(t, `depends on a change that did not apply: ipaddress "192.0.2.50/24" failed`, primary.Message)
+	assert.Equal(t, OutcomeApplied, got["serial: A -> B (UPDATE)"].Outcome)
+	assert.Equal(t, OutcomeSkipped, got["ipaddress 192.0.2.10/24 assigned_object: eth0 -> - (UNASSIGN)"].Outcome, "the old primary stays assigned")
+	assert.Equal(t, netbox.DeviceUpdate{Serial: ptr("B")}, f.lastUpdate)
+}
