@@ -15,6 +15,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -236,4 +237,34 @@ func TestRefusalsFailAlone(t *testing.T) {
 	comments := journalComments(t, w.nb, res.JournalEntryID)
 	assert.Contains(t, comments, "- interface eth1 type: 1000base-t -> virtual (UPDATE) (netbox: PATCH /api/dcim/interfaces/: validation: type: Virtual interfaces cannot have a cable attached.)")
 	assert.Contains(t, comments, "- ipaddress 192.0.2.50/24 (CREATE) (netbox: POST /api/ipam/ip-addresses/: validation: address: Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24.)")
+}
+
+// TestForeignPlatformOnNetBox44: from 4.4 on NetBox keeps platform names
+// and slugs unique per manufacturer, so beside a platform of the host's
+// name limited to another manufacturer the sync makes its own, of no
+// manufacturer, with the same slug, and the device uses it.
+func TestForeignPlatformOnNetBox44(t *testing.T) {
+	ctx := context.Background()
+	srv := simtest.Start(t, netboxsim.Options{Version: "4.4"})
+	nb, err := netbox.New(netbox.Config{URL: srv.URL, Token: srv.Token})
+	require.NoError(t, err)
+	w := simWorld{srv: srv, nb: nb, fx: srv.Seed(t)}
+	other := srv.Seed(t)
+	foreign := srv.Create(t, "dcim/platforms", map[string]any{"name": "Debian 13", "slug": "debian-13", "manufacturer": other.ManufacturerID})
+	w.device(t, "newer", "active", 0)
+	e := w.engine(host.Host{Hostname: "newer", OS: host.OS{Platform: "Debian 13"}})
+	plan, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	res, err := e.Apply(ctx, plan.ID)
+	require.NoError(t, err)
+	assert.Zero(t, res.Failed+res.Skipped, "%+v", res.Changes)
+	snap, err := nb.SnapshotFor(ctx, netbox.SnapshotQuery{Hostname: "newer"})
+	require.NoError(t, err)
+	require.NotNil(t, snap.Device.Platform)
+	assert.NotEqual(t, foreign, snap.Device.Platform.ID, "never the other manufacturer's")
+	assert.Equal(t, "Debian 13", snap.Device.Platform.Name)
+	assert.Equal(t, "debian-13", snap.Device.Platform.Slug, "the slug is unique among platforms of no manufacturer")
+	again, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	assert.Empty(t, again.Changes)
 }
