@@ -212,17 +212,25 @@ func TestRequiredCustomFields(t *testing.T) {
 		ObjectJournalEntry: {"ticket": "CHG-1"},
 		ObjectVM:           {"ghost": 1},
 	}
-	nb.CustomFields = append(nb.CustomFields, record.CustomField{Name: "other", ObjectTypes: []string{ObjectVM}})
+	nb.CustomFields = append(nb.CustomFields, record.CustomField{Name: "other", ObjectTypes: []string{ObjectVM}},
+		record.CustomField{Name: "rack", ObjectTypes: []string{ObjectInterface}, Required: true, HasDefault: true, Default: json.RawMessage(`"R1"`)})
+	nb.Interfaces[0].CustomFields["rack"] = true
 	p = Compute(h, nb, Options{CustomFields: values})
 	create = changeOf(t, p, ObjectInterface, "eth9", "")
 	assert.Empty(t, create.Blocked)
-	assert.Equal(t, map[string]any{"owner": "infra", "note": "synced"}, create.CustomFields, "a create carries every value of its type")
+	assert.Equal(t, map[string]any{"owner": "infra", "note": "synced", "rack": json.RawMessage(`"R1"`)}, create.CustomFields,
+		"a create carries every value of its type, and the defaults NetBox then no longer fills")
 	update := changeOf(t, p, ObjectInterface, "eth0", FieldType)
 	assert.Empty(t, update.Blocked)
 	assert.Equal(t, map[string]any{"owner": "infra"}, update.CustomFields, "an update only what NetBox requires and the object lacks")
 	assert.Nil(t, changeOf(t, p, ObjectIPAddress, "192.0.2.9/24", "").CustomFields)
 	assert.Empty(t, p.JournalBlocked)
 	assert.Equal(t, map[string]any{"ticket": "CHG-1"}, p.JournalCustomFields)
+
+	// An object older than a required field's default gets the default.
+	nb.Interfaces[0].CustomFields["rack"] = false
+	p = Compute(h, nb, Options{CustomFields: values})
+	assert.Equal(t, map[string]any{"owner": "infra", "rack": json.RawMessage(`"R1"`)}, changeOf(t, p, ObjectInterface, "eth0", FieldType).CustomFields)
 	assert.Contains(t, noteWith(p, "ghost"), `NetBox has no custom field "ghost" on virtualization.virtualmachine`)
 }
 

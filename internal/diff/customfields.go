@@ -61,13 +61,15 @@ func ParseCustomFields(s string) (map[string]map[string]any, error) {
 // that has no default (NetBox fills defaults on create:
 // extras/api/customfields.py CustomFieldDefaultValues), and every update
 // of an object whose required field is empty (clean() checks the object
-// as a whole on every save, default or not). Configured values fill both.
+// as a whole on every save, default or not). Configured values fill both,
+// and on an update the field's default does.
 // A note says which field blocks which changes.
 func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[string]any) {
 	if u, ok := nb.IsUnread(record.PartCustomFields); ok {
 		p.Notes = append(p.Notes, fmt.Sprintf("Custom fields: not read: the NetBox token's user may not view %s objects, so a create or update that NetBox refuses for a required custom field shows up only when applied (each alone; the rest is written). Grant it view permission on them to see such blocks here.", u.ObjectType))
 	}
 	required := map[string][]record.CustomField{}
+	defaults := map[string][]record.CustomField{}
 	known := map[string]map[string]bool{}
 	for _, f := range nb.CustomFields {
 		for _, t := range f.ObjectTypes {
@@ -77,6 +79,9 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 			known[t][f.Name] = true
 			if f.Required {
 				required[t] = append(required[t], f)
+			}
+			if f.HasDefault {
+				defaults[t] = append(defaults[t], f)
 			}
 		}
 	}
@@ -114,12 +119,27 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 				// in its interface) is taken as NetBox keeps it: valid.
 			case usable[t][f.Name] != nil:
 				out[f.Name] = usable[t][f.Name]
+			case f.HasDefault:
+				// An object older than the field's default: the value
+				// NetBox gives new objects.
+				out[f.Name] = f.Default
 			default:
 				missing = append(missing, f.Name)
 			}
 		}
 		if len(out) == 0 {
-			out = nil
+			return nil, missing
+		}
+		if create {
+			// NetBox fills the defaults only when a create leaves out
+			// custom_fields altogether (extras/api/customfields.py
+			// CustomFieldDefaultValues); one that carries some must carry
+			// them too, or clean() finds a required one missing.
+			for _, f := range defaults[t] {
+				if _, given := out[f.Name]; !given {
+					out[f.Name] = f.Default
+				}
+			}
 		}
 		return out, missing
 	}

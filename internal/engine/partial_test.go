@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
@@ -264,6 +266,48 @@ func TestForeignPlatformOnNetBox44(t *testing.T) {
 	assert.NotEqual(t, foreign, snap.Device.Platform.ID, "never the other manufacturer's")
 	assert.Equal(t, "Debian 13", snap.Device.Platform.Name)
 	assert.Equal(t, "debian-13", snap.Device.Platform.Slug, "the slug is unique among platforms of no manufacturer")
+	again, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	assert.Empty(t, again.Changes)
+}
+
+// TestCustomFieldValues: with a value configured for the required field,
+// creates and updates go through; a create that carries custom fields
+// carries the defaults too, which NetBox fills only when a create carries
+// none (a required field with a default then blocks nothing).
+func TestCustomFieldValues(t *testing.T) {
+	ctx := context.Background()
+	w := newSimWorld(t)
+	d := w.device(t, "fields", "active", 0)
+	_, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: d.ID, Name: "eth0", Type: "other"}})
+	require.NoError(t, err)
+	w.srv.RequiredCustomField(t, "owner", "dcim.interface") // eth0 now has none
+	w.srv.Create(t, "extras/custom-fields", map[string]any{"name": "rack", "type": "text", "object_types": []string{"dcim.interface"},
+		"required": true, "default": "R1"})
+	h := host.Host{Hostname: "fields", Network: host.Network{Interfaces: []host.Interface{
+		{Name: "eth0", Type: "1000base-t"}, {Name: "eth1", Type: "1000base-t"},
+	}}}
+	e := w.engine(h)
+	plan, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, plan.Summary().Blocked, "eth0's update and eth1's create need an owner")
+
+	e = New(w.nb, DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil }),
+		WithDiffOptions(diff.Options{CustomFields: map[string]map[string]any{diff.ObjectInterface: {"owner": "infra"}}}))
+	plan, err = e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	res, err := e.Apply(ctx, plan.ID)
+	require.NoError(t, err)
+	assert.Zero(t, res.Failed+res.Skipped, "%+v", res.Changes)
+	var got []struct {
+		Name         string         `json:"name"`
+		CustomFields map[string]any `json:"custom_fields"`
+	}
+	w.srv.List(t, "dcim/interfaces", url.Values{"device_id": {strconv.FormatInt(d.ID, 10)}}, &got)
+	require.Len(t, got, 2)
+	for _, i := range got {
+		assert.Equal(t, map[string]any{"owner": "infra", "rack": "R1"}, i.CustomFields, i.Name)
+	}
 	again, err := e.Diff(ctx, DiffRequest{})
 	require.NoError(t, err)
 	assert.Empty(t, again.Changes)

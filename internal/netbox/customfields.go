@@ -2,6 +2,7 @@ package netbox
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -14,8 +15,11 @@ const customFieldsPath = "/api/extras/custom-fields/"
 // field out: extras/api/customfields.py CustomFieldDefaultValues).
 func (c *Client) ListCustomFields(ctx context.Context) ([]record.CustomField, error) {
 	return listJSON(ctx, c, customFieldsPath, nil, func(w *wireCustomField) record.CustomField {
-		return record.CustomField{Name: w.Name, ObjectTypes: w.ObjectTypes, Required: w.Required,
-			HasDefault: len(w.Default) > 0 && string(w.Default) != "null"}
+		f := record.CustomField{Name: w.Name, ObjectTypes: w.ObjectTypes, Required: w.Required}
+		if len(w.Default) > 0 && string(w.Default) != "null" {
+			f.HasDefault, f.Default = true, json.RawMessage(w.Default)
+		}
+		return f
 	})
 }
 

@@ -2,6 +2,7 @@ package netbox
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestSnapshotReadsCustomFieldsOnlyWhenThereAreAny(t *testing.T) {
 			assert.True(t, s.CustomFieldsRead)
 			assert.Equal(t, []record.CustomField{
 				{Name: "owner", ObjectTypes: []string{"dcim.interface"}, Required: true},
-				{Name: "ticket", ObjectTypes: []string{"dcim.device"}, Required: true, HasDefault: true},
+				{Name: "ticket", ObjectTypes: []string{"dcim.device"}, Required: true, HasDefault: true, Default: json.RawMessage(`"none"`)},
 			}, s.CustomFields)
 			if tt.ifaceFields != nil {
 				assert.Equal(t, record.CustomFieldValues{"owner": false}, s.Interfaces[0].CustomFields)

@@ -9,6 +9,7 @@
 package record
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -67,8 +68,10 @@ type CustomField struct {
 	// ObjectTypes are the object types it is on ("dcim.interface").
 	ObjectTypes []string `json:"object_types"`
 	Required    bool     `json:"required"`
-	// HasDefault says NetBox fills it on create when a write leaves it out.
-	HasDefault bool `json:"has_default"`
+	// HasDefault says NetBox fills it on create when a write leaves out
+	// custom_fields altogether; Default is that value, as NetBox's JSON.
+	HasDefault bool            `json:"has_default"`
+	Default    json.RawMessage `json:"default,omitempty"`
 }
 
 // Unread names a part of NetBox the lookup was not allowed to read (403):
