@@ -65,6 +65,18 @@ func clusterName(c host.Container) string {
 	return record.StandaloneClusterName
 }
 
+// writable are the containers whose VM NetBox can take: the clusters
+// and roles are made for them only, not for one whose VM is blocked.
+func (d *containerDiffer) writable() []host.Container {
+	var out []host.Container
+	for _, c := range d.host.Containers {
+		if tooLong("", c.Name, MaxVMName, "") == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (d *containerDiffer) run() {
 	if !d.host.Available {
 		reason := d.host.Reason
@@ -102,6 +114,10 @@ func (d *containerDiffer) run() {
 // scaffolding plans the cluster type, this host's group and its clusters.
 // It returns false when the containers section is skipped.
 func (d *containerDiffer) scaffolding() bool {
+	if len(d.host.Containers) > 0 && len(d.writable()) == 0 {
+		// Every VM is blocked: nothing to make a cluster for.
+		return true
+	}
 	var missing []string
 	if d.nb.ClusterType == nil {
 		missing = append(missing, "cluster type "+record.ClusterTypeName)
@@ -111,7 +127,7 @@ func (d *containerDiffer) scaffolding() bool {
 	}
 	var needed []string
 	seen := map[string]bool{}
-	for _, c := range d.host.Containers {
+	for _, c := range d.writable() {
 		n := clusterName(c)
 		if !seen[strings.ToLower(n)] {
 			seen[strings.ToLower(n)] = true
@@ -176,7 +192,7 @@ func (d *containerDiffer) roles() {
 		d.roleID[strings.ToLower(r.Name)] = r.ID
 	}
 	var need []string
-	for _, c := range d.host.Containers {
+	for _, c := range d.writable() {
 		r := strings.ToLower(c.Role)
 		if c.Role == "" || d.roleID[r] != 0 || d.roleKey[r] != "" {
 			continue
