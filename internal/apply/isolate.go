@@ -2,6 +2,7 @@ package apply
 
 import (
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -25,7 +26,11 @@ import (
 //     one request, and so on. Finding k refused objects among n costs at
 //     most k*(ceil(log2(n))+2) requests more: the halving, the refused
 //     object alone (NetBox's answer to it, not to a group), and the
-//     objects after it.
+//     objects after it. When that would exceed n (more than about
+//     n/(log2(n)+2) refused), the objects left are sent one by one once
+//     it does, which keeps it near 2n: a token that may not write the type
+//     at all refuses every object, and only a request of each alone can
+//     tell.
 //   - Refusals that are never about single objects (a bad token, a lost
 //     connection, a NetBox that cannot reach its database) fail every
 //     object as before, without a request more.
@@ -185,6 +190,11 @@ func (s *isolator[T, R]) refused(idx []int, got []R, err error) {
 func (s *isolator[T, R]) search(idx []int) {
 	var waiting []int
 	for len(idx) > 1 {
+		if s.spent() {
+			s.alone(idx)
+			s.alone(waiting)
+			return
+		}
 		mid := len(idx) / 2
 		first, second := idx[:mid], idx[mid:]
 		got, err := s.sendAt(first)
@@ -207,8 +217,37 @@ func (s *isolator[T, R]) search(idx []int) {
 		s.refused(first, got, err)
 		break
 	}
-	if len(waiting) > 0 {
+	switch {
+	case len(waiting) == 0:
+	case s.spent():
+		s.alone(waiting)
+	default:
 		s.try(waiting)
+	}
+}
+
+// spent reports whether so many items were refused that searching for as
+// many again would cost more than sending each item that is left alone:
+// f found cost up to f*(ceil(log2 n)+2) requests. When nearly every item
+// is refused (a token that may not write the object type at all), that
+// keeps the whole isolation at about 2n requests rather than n*log2(n);
+// with fewer refused than n/(log2(n)+2) it never switches.
+func (s *isolator[T, R]) spent() bool {
+	n := len(s.items)
+	found := 0
+	for _, err := range s.res.errs {
+		if err != nil {
+			found++
+		}
+	}
+	// One refused item says nothing of how many more there are.
+	return found >= 2 && found*(bits.Len(uint(n-1))+2) >= n
+}
+
+// alone sends each item on its own.
+func (s *isolator[T, R]) alone(idx []int) {
+	for _, i := range idx {
+		s.try([]int{i})
 	}
 }
 
