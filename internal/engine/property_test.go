@@ -357,7 +357,11 @@ func drawBlockers(t *rapid.T, c, neighbour propCase, h *host.Host, dev record.De
 		c.w.srv.RequiredCustomField(t, "owner", diff.ObjectInterface)
 	}
 	mine := snapshotOf(t, c.w.nb, c.name)
-	cabled := func(typ string) bool { return typ != "virtual" && typ != "bridge" && typ != "lag" }
+	// NetBox cables no virtual or wireless interface (dcim/constants.py
+	// NONCONNECTABLE_IFACE_TYPES).
+	cabled := func(typ string) bool {
+		return typ != "virtual" && typ != "bridge" && typ != "lag" && !strings.HasPrefix(typ, "ieee802.11") && typ != "other-wireless"
+	}
 	theirs := slices.DeleteFunc(snapshotOf(t, c.w.nb, neighbour.name).Interfaces, func(i record.Interface) bool { return !cabled(i.Type) })
 	if len(theirs) > 0 && rapid.IntRange(0, 2).Draw(t, "cable") == 0 {
 		for _, l := range h.Network.Interfaces {
