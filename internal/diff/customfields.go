@@ -9,11 +9,13 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
-// Object types a sync writes, for the custom fields NetBox may require on
-// them (netbox/models/features.py CustomFieldsMixin.clean).
+// ObjectJournalEntry is the object type of the journal entry every apply
+// writes.
 const ObjectJournalEntry = "extras.journalentry"
 
-// WrittenObjectTypes are the object types a sync creates or updates.
+// WrittenObjectTypes are the object types a sync creates or updates: the
+// ones whose required custom fields (netbox/models/features.py
+// CustomFieldsMixin.clean) can refuse its writes.
 var WrittenObjectTypes = []string{
 	ObjectDevice, ObjectPlatform, ObjectInterface, ObjectMACAddress, ObjectIPAddress,
 	ObjectDeviceRole, ObjectClusterType, ObjectClusterGroup, ObjectCluster, ObjectVM, ObjectJournalEntry,
