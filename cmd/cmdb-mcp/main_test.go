@@ -233,3 +233,36 @@ func TestDiffAgainstNotNetBox(t *testing.T) {
 	assert.Contains(t, te.errOut.String(), netbox.EnvURL)
 	assert.NotContains(t, te.errOut.String(), "does not exist in NetBox")
 }
+
+func TestCustomFieldsSetting(t *testing.T) {
+	srv, _ := staleDevice(t)
+	for _, tt := range []struct {
+		name    string
+		vars    map[string]string
+		args    []string
+		wantErr string
+	}{
+		{name: "bad JSON in the environment", vars: map[string]string{"CMDB_CUSTOM_FIELDS": `{"dcim.interface": {"owner": }`},
+			wantErr: `CMDB_CUSTOM_FIELDS (--custom-fields): custom field values: invalid character '}'`},
+		{name: "an object type a sync does not write", args: []string{"--custom-fields", `{"dcim.site": {"owner": "infra"}}`},
+			wantErr: `"dcim.site" is not an object type a sync writes`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{netbox.EnvURL: srv.URL, netbox.EnvToken: srv.Token}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			te := newTestEnv(vars, false, "")
+			code := run(context.Background(), append([]string{"diff", "--hostname", "stale01"}, tt.args...), te.env)
+			assert.Equal(t, exitError, code)
+			assert.Contains(t, te.errOut.String(), tt.wantErr)
+			assert.Contains(t, te.errOut.String(), `e.g. {"dcim.interface": {"owner": "infra"}`, "names the fix")
+			assert.Empty(t, te.out.String(), "nothing is looked up with a bad setting")
+		})
+	}
+	// A field NetBox does not have is not sent, and the report says so.
+	te := newTestEnv(map[string]string{netbox.EnvURL: srv.URL, netbox.EnvToken: srv.Token}, false, "")
+	code := run(context.Background(), []string{"diff", "--hostname", "stale01", "--custom-fields", `{"dcim.interface": {"owner": "infra"}}`}, te.env)
+	assert.Equal(t, exitDrift, code, te.errOut.String())
+	assert.Contains(t, te.out.String(), `Custom field values: NetBox has no custom field "owner" on dcim.interface; that value (CMDB_CUSTOM_FIELDS) is not sent.`)
+}

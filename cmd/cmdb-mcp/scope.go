@@ -25,6 +25,7 @@ const (
 	envNoCreateClusters     = "CMDB_NO_CREATE_CLUSTERS"
 	envIncludeContainers    = "CMDB_INCLUDE_CONTAINERS"
 	envExcludeContainers    = "CMDB_EXCLUDE_CONTAINERS"
+	envCustomFields         = diff.EnvCustomFields
 )
 
 // scopeFlags say what a sync covers. Each falls back to its variable.
@@ -33,6 +34,7 @@ type scopeFlags struct {
 	includeContainers, excludeContainers       string
 	dockerBridges, noContainers, noCreateClust string
 	discoveryTimeout, dockerTimeout            string
+	customFields                               string
 }
 
 func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
@@ -48,6 +50,7 @@ func addScopeFlags(fs *flag.FlagSet) *scopeFlags {
 		discovery.DefaultLocalDeadline, discovery.EnvDiscoveryTimeout))
 	fs.StringVar(&f.dockerTimeout, "docker-timeout", "", fmt.Sprintf("how long Docker may take to list and inspect the containers before they are left out with a note; default %s (env %s)",
 		discovery.DefaultDockerDeadline, discovery.EnvDockerTimeout))
+	fs.StringVar(&f.customFields, "custom-fields", "", `values for custom fields NetBox requires, a JSON object by object type, e.g. {"dcim.interface": {"owner": "infra"}} (env `+envCustomFields+")")
 	return f
 }
 
@@ -117,6 +120,13 @@ func (f *scopeFlags) resolve(e env) (scope, error) {
 		s.diff.ContainerInScope = func(name string) bool {
 			return (len(inc) == 0 || matchAny(inc, name)) && !matchAny(exc, name)
 		}
+	}
+	if v := envOr(e, f.customFields, envCustomFields); v != "" {
+		cf, err := diff.ParseCustomFields(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s (--custom-fields): %v", envCustomFields, err))
+		}
+		s.diff.CustomFields = cf
 	}
 	if len(errs) > 0 {
 		return scope{}, fmt.Errorf("%s", strings.Join(errs, "; "))

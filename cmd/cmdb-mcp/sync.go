@@ -308,6 +308,14 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 	if !o.json {
 		fmt.Fprintln(e.stdout)
 	}
+	if plan.Applicable() == 0 {
+		msg := fmt.Sprintf("Nothing can be applied: NetBox would refuse all %d changes as they stand (see Blocked above).", len(plan.Changes))
+		if !o.json {
+			fmt.Fprintln(e.stdout, msg)
+		}
+		sum.Error = msg
+		return exitError, nil
+	}
 
 	if !o.yes {
 		// check made sure a person is there to answer. With --json,
@@ -316,7 +324,7 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 		if o.json {
 			fmt.Fprint(e.stderr, report, "\n")
 		}
-		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", len(plan.Changes), untrusted.Text(plan.Device.Name))) {
+		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", plan.Applicable(), untrusted.Text(plan.Device.Name))) {
 			if !o.json {
 				fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
 			}
@@ -351,6 +359,11 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 	}
 	if denied := tools.WriteDenied(res); denied != "" {
 		fmt.Fprintln(e.stderr, denied)
+	}
+	if res.Failed > 0 || res.Skipped > 0 {
+		// A partial write is not a success: the exit code says so.
+		fmt.Fprintf(e.stderr, "%d of %d changes were not applied: %d failed, %d skipped (see above); the other %d were written.\n",
+			res.Failed+res.Skipped, len(res.Changes), res.Failed, res.Skipped, res.Applied)
 	}
 	// A change skipped is as unwritten as one that failed, and a sync
 	// without its journal entry leaves no record that it ran.

@@ -30,6 +30,9 @@ type ChangeResult struct {
 	Outcome Outcome     `json:"outcome"`
 	// Message is NetBox's own message for a failure, or why a change was skipped.
 	Message string `json:"message,omitempty"`
+	// Kind is the kind of NetBox's refusal of a failed change (permission,
+	// validation, ...); empty for other failures and for skips.
+	Kind netbox.ErrorKind `json:"kind,omitempty"`
 }
 
 // Result is the outcome of applying a plan.
@@ -41,12 +44,15 @@ type Result struct {
 	Failed         int            `json:"failed"`
 	Skipped        int            `json:"skipped"`
 	JournalEntryID int64          `json:"journal_entry_id,omitempty"`
-	// JournalError is NetBox's message when the journal entry failed.
-	JournalError string `json:"journal_error,omitempty"`
+	// JournalError is NetBox's message when the journal entry failed;
+	// JournalErrorKind the kind of that failure.
+	JournalError     string           `json:"journal_error,omitempty"`
+	JournalErrorKind netbox.ErrorKind `json:"journal_error_kind,omitempty"`
 }
 
 // NetBox is what apply needs from a NetBox client; *netbox.Client has it.
-// Every list call is one bulk request, all or nothing, answered in order.
+// Every list call is one bulk request, all or nothing, answered in order
+// (isolate.go finds what NetBox refused of one).
 type NetBox interface {
 	CreatePlatform(ctx context.Context, p netbox.PlatformCreate) (record.Platform, error)
 	UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error)
@@ -101,9 +107,13 @@ func WithInterrupted(text string) Option { return func(o *options) { o.interrupt
 // The journal entry follows both. The result lists the network lane's
 // changes before the containers', whichever finished first.
 //
-// A failed change does not stop the others, as the seed's error table asks;
-// a change that depends on a failed one is skipped with the reason. Nothing
-// is ever deleted.
+// A failed change does not stop the others, as the seed's error table asks:
+// when NetBox refuses some objects of a bulk request, the others are
+// written (isolate.go), and when it refuses one field of an object (the
+// device's platform), the object's other fields are. A change that
+// depends on a failed one is skipped with a reason that names it; a
+// change the plan marks Blocked is skipped without a request. Nothing is
+// ever deleted.
 func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts ...Option) (Result, error) {
 	if !p.DeviceFound || p.Device.ID == 0 {
 		return Result{}, fmt.Errorf("%w: no device %q in NetBox; register the host first (cmdb_register, or cmdb-mcp register)", ErrNotApplicable, p.Hostname)
@@ -121,6 +131,12 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts 
 	// is the one this plan meant to make.
 	ctx = netbox.TakeExisting(ctx)
 	tr := &tracker{progress: progress}
+	if p.Applicable() == 0 {
+		// Every change is blocked: nothing to write, nor to journal.
+		r := newRun(nb, p, tr)
+		r.unblocked(p.Changes)
+		return r.res, nil
+	}
 	network, containers := newRun(nb, p, tr), newRun(nb, p, tr)
 	lanes := []struct {
 		r     *run
@@ -143,7 +159,7 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts 
 				if len(s.changes) == 0 {
 					continue
 				}
-				s.do(ctx, s.changes)
+				s.do(ctx, l.r.unblocked(s.changes))
 				tr.step(fmt.Sprintf("%s (%d)", s.name, len(s.changes)))
 			}
 		})
@@ -197,11 +213,49 @@ type run struct {
 	// primaryFailed is set when the device PATCH that moves primary IPs
 	// failed: unassigning the old primary would then be refused.
 	primaryFailed map[string]bool
+	// notMoved holds, by id, the existing IPs that were to move onto the
+	// device's interfaces and did not: the device cannot make them
+	// primary.
+	notMoved map[int64]string
+	// sends counts the requests of the bulk steps (writeObjects).
+	sends int
 }
 
 func newRun(nb NetBox, p diff.Plan, tr *tracker) *run {
 	return &run{nb: nb, plan: p, tracker: tr, ids: map[string]int64{}, failed: map[string]string{},
 		res: Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}}
+}
+
+// unblocked skips the changes the plan marks Blocked, with its reason, and
+// returns the others; a step left with none sends nothing.
+func (r *run) unblocked(cs []diff.Change) []diff.Change {
+	var out []diff.Change
+	for _, c := range cs {
+		if c.Blocked != "" {
+			r.skip(c, c.Blocked)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// customFields is the custom field values the changes of one object carry,
+// merged; nil for none.
+func customFields(cs []diff.Change) *map[string]any {
+	var out map[string]any
+	for _, c := range cs {
+		for k, v := range c.CustomFields {
+			if out == nil {
+				out = map[string]any{}
+			}
+			out[k] = v
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return &out
 }
 
 // pick returns the plan's changes that keep accepts, in plan order.
@@ -235,22 +289,63 @@ func (r *run) record(c diff.Change, err error) {
 	cr := ChangeResult{Change: c, Outcome: OutcomeApplied}
 	if err != nil {
 		cr.Outcome, cr.Message = OutcomeFailed, err.Error()
+		var e *netbox.Error
+		if errors.As(err, &e) {
+			cr.Kind = e.Kind
+		}
 		r.res.Failed++
 		if c.Key != "" {
-			r.failed[c.Key] = fmt.Sprintf("%s %q failed", strings.TrimPrefix(strings.TrimPrefix(c.ObjectType, "dcim."), "ipam."), c.Object)
+			r.failed[c.Key] = fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object)
 		}
+		r.noteNotMoved(c, fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object))
 	} else {
 		r.res.Applied++
 	}
 	r.res.Changes = append(r.res.Changes, cr)
 }
 
+// dependsPrefix begins the reason of a change skipped because one it
+// needs did not apply.
+const dependsPrefix = "depends on a change that did not apply: "
+
 func (r *run) skip(c diff.Change, why string) {
 	r.res.Changes = append(r.res.Changes, ChangeResult{Change: c, Outcome: OutcomeSkipped, Message: why})
 	r.res.Skipped++
-	if c.Key != "" {
-		r.failed[c.Key] = why
+	root, ok := strings.CutPrefix(why, dependsPrefix)
+	if !ok {
+		root = fmt.Sprintf("%s %q was skipped (%s)", objectKind(c.ObjectType), c.Object, why)
 	}
+	r.noteNotMoved(c, root)
+	if c.Key != "" {
+		// What depends on c names what did not apply first, not the
+		// chain that led from it to c.
+		if root, ok := strings.CutPrefix(why, dependsPrefix); ok {
+			r.failed[c.Key] = root
+		} else {
+			r.failed[c.Key] = fmt.Sprintf("%s %q was skipped (%s)", objectKind(c.ObjectType), c.Object, why)
+		}
+	}
+}
+
+// noteNotMoved remembers an existing IP whose move onto an interface did
+// not apply, and why.
+func (r *run) noteNotMoved(c diff.Change, why string) {
+	if c.ObjectType != diff.ObjectIPAddress || c.Field != diff.FieldAssignment || c.Action != diff.ActionUpdate || c.ObjectID == 0 {
+		return
+	}
+	if r.notMoved == nil {
+		r.notMoved = map[int64]string{}
+	}
+	r.notMoved[c.ObjectID] = why
+}
+
+// objectKind is an object type without its app: "interface" for
+// dcim.interface.
+func objectKind(objectType string) string {
+	if i := strings.LastIndexByte(objectType, '.'); i >= 0 {
+		return objectType[i+1:]
+	}
+	return objectType
 }
 
 // resolve returns the id an id-or-key reference names. ok is false when
@@ -260,7 +355,7 @@ func (r *run) resolve(id int64, key string) (int64, string, bool) {
 		return id, "", true
 	}
 	if why, bad := r.failed[key]; bad {
-		return 0, "depends on a change that did not apply: " + why, false
+		return 0, dependsPrefix + why, false
 	}
 	got, ok := r.ids[key]
 	if !ok {
@@ -269,28 +364,71 @@ func (r *run) resolve(id int64, key string) (int64, string, bool) {
 	return got, "", true
 }
 
-// bulk sends one request for the changes whose references resolve, and
-// records the outcome of each; made gets the created ids, in order.
+// bulk sends one request for the changes whose references resolve, one
+// object each, and records the outcome of each; idOf gives the created
+// ids.
 func bulk[T, R any](r *run, cs []diff.Change, build func(diff.Change) (T, string, bool), send func([]T) ([]R, error), idOf func(R) int64) {
-	var items []T
-	var sent []diff.Change
-	for _, c := range cs {
+	var objs [][]diff.Change
+	items := map[*diff.Change]T{}
+	for i, c := range cs {
 		item, why, ok := build(c)
 		if !ok {
 			r.skip(c, why)
 			continue
 		}
-		items = append(items, item)
-		sent = append(sent, c)
+		items[&cs[i]] = item
+		objs = append(objs, cs[i:i+1])
 	}
-	if len(items) == 0 {
+	writeObjects(r, objs, func(obj []diff.Change) T { return items[&obj[0]] }, send, func(c diff.Change, got R) {
+		if c.Key != "" && idOf != nil {
+			r.ids[c.Key] = idOf(got)
+		}
+	})
+}
+
+// writeObjects sends objs, each an object made of one or more changes
+// (an interface's new type and its primary MAC), in one bulk request, and
+// records what became of every change; written is told of each change
+// written, with NetBox's answer for its object. When NetBox refuses the
+// request, isolate finds the objects it refuses and writes the others; an
+// object of several changes that NetBox refuses is then sent without the
+// changes the refusal names (or split), so that one refused field does
+// not take the object's other changes with it.
+func writeObjects[T, R any](r *run, objs [][]diff.Change, build func([]diff.Change) T, send func([]T) ([]R, error), written func(c diff.Change, got R)) {
+	if len(objs) == 0 {
 		return
 	}
-	out, err := send(items)
-	for i, c := range sent {
-		r.record(c, err)
-		if err == nil && c.Key != "" && idOf != nil && i < len(out) {
-			r.ids[c.Key] = idOf(out[i])
+	items := make([]T, len(objs))
+	for i, cs := range objs {
+		items[i] = build(cs)
+	}
+	res := isolate(items, send, blameByIndex[T])
+	r.sends += res.sends
+	for i, cs := range objs {
+		err := res.errs[i]
+		var e *netbox.Error
+		if err == nil || len(cs) == 1 || !errors.As(err, &e) || !e.Isolable() {
+			for _, c := range cs {
+				r.record(c, err)
+				if err == nil && written != nil {
+					written(c, res.out[i])
+				}
+			}
+			continue
+		}
+		one := isolateRefused(cs, err, func(sub []diff.Change) ([]R, error) {
+			got, err := send([]T{build(sub)})
+			if err != nil {
+				return nil, err // one object is written whole or not at all
+			}
+			return got, nil
+		}, blameFields)
+		r.sends += one.sends
+		for k, c := range cs {
+			r.record(c, one.errs[k])
+			if one.errs[k] == nil && written != nil {
+				written(c, one.out[k])
+			}
 		}
 	}
 }

@@ -25,7 +25,7 @@ func (r *run) containerSteps() []step {
 
 func (r *run) createClusterType(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
-		t, err := r.nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: c.New, Slug: c.Slug})
+		t, err := r.nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: c.New, Slug: c.Slug, CustomFields: customFields([]diff.Change{c})})
 		if err == nil {
 			r.ids[c.Key] = t.ID
 		}
@@ -35,7 +35,8 @@ func (r *run) createClusterType(ctx context.Context, cs []diff.Change) {
 
 func (r *run) createClusterGroup(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
-		g, err := r.nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: c.New, Slug: c.Slug, Description: "Docker containers of " + r.plan.Device.Name + ", kept by cmdb-mcp"})
+		g, err := r.nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: c.New, Slug: c.Slug, Description: "Docker containers of " + r.plan.Device.Name + ", kept by cmdb-mcp",
+			CustomFields: customFields([]diff.Change{c})})
 		if err == nil {
 			r.ids[c.Key] = g.ID
 		}
@@ -45,7 +46,7 @@ func (r *run) createClusterGroup(ctx context.Context, cs []diff.Change) {
 
 func (r *run) createRoles(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.DeviceRoleCreate, string, bool) {
-		return netbox.DeviceRoleCreate{Name: c.New, Slug: c.Slug, Color: attrs(c).Description, VMRole: true}, "", true
+		return netbox.DeviceRoleCreate{Name: c.New, Slug: c.Slug, Color: attrs(c).Description, VMRole: true, CustomFields: customFields([]diff.Change{c})}, "", true
 	}, func(in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error) {
 		return r.nb.CreateDeviceRoles(ctx, in)
 	}, func(d record.DeviceRole) int64 { return d.ID })
@@ -59,7 +60,7 @@ func (r *run) createClusters(ctx context.Context, cs []diff.Change) {
 			return netbox.ClusterCreate{}, why, false
 		}
 		group, why, ok := r.resolve(c.ParentID, c.ParentKey)
-		return netbox.ClusterCreate{Name: c.New, Type: typ, Group: group, Status: a.Status}, why, ok
+		return netbox.ClusterCreate{Name: c.New, Type: typ, Group: group, Status: a.Status, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.ClusterCreate) ([]record.Cluster, error) {
 		return r.nb.CreateClusters(ctx, in)
 	}, func(c record.Cluster) int64 { return c.ID })
@@ -72,7 +73,8 @@ func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
 		if !ok {
 			return netbox.VirtualMachineCreate{}, why, false
 		}
-		vm := netbox.VirtualMachineCreate{Name: c.Object, Cluster: cluster, Status: a.Status, Description: a.Description}
+		vm := netbox.VirtualMachineCreate{Name: c.Object, Cluster: cluster, Status: a.Status, Description: a.Description, Comments: a.Comments,
+			CustomFields: customFields([]diff.Change{c})}
 		if role, _, ok := r.resolve(a.RoleID, a.RoleKey); ok && role != 0 {
 			vm.Role = role // a role that failed leaves the VM without one, not uncreated
 		}
@@ -89,40 +91,20 @@ func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
 }
 
 func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
-	merged := map[int64]*netbox.VirtualMachineUpdate{}
-	var order []int64
-	var sent []diff.Change
+	byID := map[int64]int{}
+	var objs [][]diff.Change
 	for _, c := range cs {
-		u := merged[c.ObjectID]
-		if u == nil {
-			u = &netbox.VirtualMachineUpdate{ID: c.ObjectID}
-			merged[c.ObjectID] = u
-			order = append(order, c.ObjectID)
-		}
 		var err error
 		switch c.Field {
-		case diff.FieldStatus:
-			u.Status = ptr(c.New)
-		case diff.FieldDescription:
-			u.Description = ptr(c.New)
+		case diff.FieldStatus, diff.FieldDescription, diff.FieldComments:
 		case diff.FieldVCPUs:
-			var v float64
-			v, err = parseFloat(c.New)
-			u.VCPUs = &v
+			_, err = parseFloat(c.New)
 		case diff.FieldMemory:
-			var v int64
-			v, err = parseMB(c.New)
-			u.MemoryMB = &v
+			_, err = parseMB(c.New)
 		case diff.FieldCluster, diff.FieldRole:
-			id, why, ok := r.resolve(c.NewID, c.NewKey)
-			if !ok {
+			if _, why, ok := r.resolve(c.NewID, c.NewKey); !ok {
 				r.skip(c, why)
 				continue
-			}
-			if c.Field == diff.FieldCluster {
-				u.Cluster = &id
-			} else {
-				u.Role = &id
 			}
 		default:
 			err = errors.New("apply does not know VM field " + c.Field)
@@ -131,19 +113,40 @@ func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
 			r.skip(c, err.Error())
 			continue
 		}
-		sent = append(sent, c)
-	}
-	var items []netbox.VirtualMachineUpdate
-	for _, id := range order {
-		if u := merged[id]; *u != (netbox.VirtualMachineUpdate{ID: id}) {
-			items = append(items, *u)
+		k, seen := byID[c.ObjectID]
+		if !seen {
+			k = len(objs)
+			byID[c.ObjectID] = k
+			objs = append(objs, nil)
 		}
+		objs[k] = append(objs[k], c)
 	}
-	if len(items) == 0 {
-		return
-	}
-	_, err := r.nb.UpdateVirtualMachines(ctx, items)
-	for _, c := range sent {
-		r.record(c, err)
-	}
+	writeObjects(r, objs, func(cs []diff.Change) netbox.VirtualMachineUpdate {
+		u := netbox.VirtualMachineUpdate{ID: cs[0].ObjectID, CustomFields: customFields(cs)}
+		for _, c := range cs {
+			switch c.Field {
+			case diff.FieldStatus:
+				u.Status = ptr(c.New)
+			case diff.FieldDescription:
+				u.Description = ptr(c.New)
+			case diff.FieldComments:
+				u.Comments = ptr(c.New)
+			case diff.FieldVCPUs:
+				v, _ := parseFloat(c.New)
+				u.VCPUs = &v
+			case diff.FieldMemory:
+				v, _ := parseMB(c.New)
+				u.MemoryMB = &v
+			case diff.FieldCluster:
+				id, _, _ := r.resolve(c.NewID, c.NewKey)
+				u.Cluster = &id
+			case diff.FieldRole:
+				id, _, _ := r.resolve(c.NewID, c.NewKey)
+				u.Role = &id
+			}
+		}
+		return u
+	}, func(in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error) {
+		return r.nb.UpdateVirtualMachines(ctx, in)
+	}, nil)
 }

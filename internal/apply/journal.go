@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,15 +30,29 @@ func (r *run) journal(ctx context.Context, interrupted string) {
 	if len(r.res.Changes) == 0 && interrupted == "" {
 		return
 	}
+	if r.plan.JournalBlocked != "" {
+		r.res.JournalError = r.plan.JournalBlocked
+		r.tracker.step("journal entry (blocked)")
+		return
+	}
 	comments, kind := journalEntry(r.res.Changes, interrupted, r.plan.ID)
+	var cf *map[string]any
+	if len(r.plan.JournalCustomFields) > 0 {
+		cf = &r.plan.JournalCustomFields
+	}
 	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
 		AssignedObjectType: diff.ObjectDevice,
 		AssignedObjectID:   r.plan.Device.ID,
 		Kind:               kind,
 		Comments:           comments,
+		CustomFields:       cf,
 	})
 	if err != nil {
 		r.res.JournalError = err.Error()
+		var nbErr *netbox.Error
+		if errors.As(err, &nbErr) {
+			r.res.JournalErrorKind = nbErr.Kind
+		}
 	} else {
 		r.res.JournalEntryID = e.ID
 	}
@@ -57,7 +72,7 @@ func journalEntry(changes []ChangeResult, interrupted, planID string) (comments,
 			if cr.Outcome != outcome {
 				continue
 			}
-			line := "- " + describe(cr.Change, untrusted.Markdown)
+			line := "- " + JournalLine(cr.Change)
 			if cr.Message != "" {
 				line += " (" + untrusted.MarkdownN(cr.Message, untrusted.MaxMessageRunes) + ")"
 			}
@@ -90,6 +105,10 @@ func journalEntry(changes []ChangeResult, interrupted, planID string) (comments,
 	b.WriteString("\n" + ChangelogMessage(planID))
 	return b.String(), kind
 }
+
+// JournalLine is how the journal entry lists a change: Describe with each
+// value escaped for Markdown and bounded (package untrusted).
+func JournalLine(c diff.Change) string { return describe(c, untrusted.Markdown) }
 
 // Describe is the one-line form of a change used in short results:
 // "platform: Ubuntu 22.04 -> Ubuntu 24.04 (UPDATE)".

@@ -49,7 +49,8 @@ func (r *run) networkSteps() []step {
 func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.InterfaceCreate, string, bool) {
 		a := attrs(c)
-		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU}, "", true
+		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU,
+			CustomFields: customFields([]diff.Change{c})}, "", true
 	}, func(in []netbox.InterfaceCreate) ([]record.Interface, error) {
 		return r.nb.CreateInterfaces(ctx, in)
 	}, func(i record.Interface) int64 { return i.ID })
@@ -58,7 +59,7 @@ func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
 func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressCreate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
-		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface}, why, ok
+		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.MACAddressCreate) ([]record.MACAddress, error) {
 		return r.nb.CreateMACAddresses(ctx, in)
 	}, func(m record.MACAddress) int64 { return m.ID })
@@ -67,7 +68,7 @@ func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
 func (r *run) assignMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressUpdate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
-		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface}, why, ok
+		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
 		return r.nb.UpdateMACAddresses(ctx, in)
 	}, func(m record.MACAddress) int64 { return m.ID })
@@ -84,59 +85,60 @@ func (r *run) unassignMACs(ctx context.Context, cs []diff.Change) {
 // updateInterfaces merges every change of one interface into one object of
 // the bulk PATCH.
 func (r *run) updateInterfaces(ctx context.Context, cs []diff.Change) {
-	merged := map[int64]*netbox.InterfaceUpdate{}
-	var order []int64
-	var sent []diff.Change
+	byID := map[int64]int{}
+	var objs [][]diff.Change
 	for _, c := range cs {
 		id, why, ok := r.resolve(c.ObjectID, c.ObjectKey)
 		if !ok {
 			r.skip(c, why)
 			continue
 		}
-		u := merged[id]
-		if u == nil {
-			u = &netbox.InterfaceUpdate{ID: id}
-			merged[id] = u
-			order = append(order, id)
-		}
 		switch {
-		case c.Action == diff.ActionOffline:
-			u.Enabled, u.Description = ptr(false), ptr(diff.OfflineDescription)
-		case c.Field == diff.FieldEnabled:
-			u.Enabled, u.Description = ptr(c.New == "true"), ptr("")
-		case c.Field == diff.FieldType:
-			u.Type = ptr(c.New)
+		case c.Action == diff.ActionOffline, c.Field == diff.FieldEnabled, c.Field == diff.FieldType:
 		case c.Field == diff.FieldMAC:
-			mac, why, ok := r.resolve(c.NewID, c.NewKey)
-			if !ok {
+			if _, why, ok := r.resolve(c.NewID, c.NewKey); !ok {
 				r.skip(c, why)
 				continue
 			}
-			u.PrimaryMAC = &mac
 		default:
 			r.skip(c, "apply does not know interface field "+c.Field)
 			continue
 		}
-		sent = append(sent, c)
+		k, seen := byID[id]
+		if !seen {
+			k = len(objs)
+			byID[id] = k
+			objs = append(objs, nil)
+		}
+		objs[k] = append(objs[k], c)
 	}
-	if len(order) == 0 {
-		return
-	}
-	items := make([]netbox.InterfaceUpdate, 0, len(order))
-	for _, id := range order {
-		items = append(items, *merged[id])
-	}
-	_, err := r.nb.UpdateInterfaces(ctx, items)
-	for _, c := range sent {
-		r.record(c, err)
-	}
+	writeObjects(r, objs, func(cs []diff.Change) netbox.InterfaceUpdate {
+		id, _, _ := r.resolve(cs[0].ObjectID, cs[0].ObjectKey)
+		u := netbox.InterfaceUpdate{ID: id, CustomFields: customFields(cs)}
+		for _, c := range cs {
+			switch {
+			case c.Action == diff.ActionOffline:
+				u.Enabled, u.Description = ptr(false), ptr(diff.OfflineDescription)
+			case c.Field == diff.FieldEnabled:
+				u.Enabled, u.Description = ptr(c.New == "true"), ptr("")
+			case c.Field == diff.FieldType:
+				u.Type = ptr(c.New)
+			case c.Field == diff.FieldMAC:
+				mac, _, _ := r.resolve(c.NewID, c.NewKey)
+				u.PrimaryMAC = &mac
+			}
+		}
+		return u
+	}, func(in []netbox.InterfaceUpdate) ([]record.Interface, error) {
+		return r.nb.UpdateInterfaces(ctx, in)
+	}, nil)
 }
 
 func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.IPAddressCreate, string, bool) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		a := attrs(c)
-		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface}, why, ok
+		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
 		return r.nb.CreateIPAddresses(ctx, in)
 	}, func(ip record.IPAddress) int64 { return ip.ID })
@@ -146,52 +148,51 @@ func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 // object per IP. An IP that is still its device's primary because moving
 // the primary failed is skipped: NetBox would refuse it.
 func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
-	merged := map[int64]*netbox.IPAddressUpdate{}
-	var order []int64
-	var sent []diff.Change
+	byID := map[int64]int{}
+	var objs [][]diff.Change
 	for _, c := range cs {
-		u := merged[c.ObjectID]
-		if u == nil {
-			u = &netbox.IPAddressUpdate{ID: c.ObjectID}
-		}
 		switch {
 		case c.Action == diff.ActionUnassign:
 			if r.primaryFailed[c.Object] {
 				r.skip(c, "still the device's primary IP: changing the primary did not apply")
 				continue
 			}
-			u.Unassign = true
 		case c.Field == diff.FieldAddress:
-			u.Address = ptr(c.New)
 		case c.Field == diff.FieldAssignment:
-			iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
-			if !ok {
+			if _, why, ok := r.resolve(c.ParentID, c.ParentKey); !ok {
 				r.skip(c, why)
 				continue
 			}
-			u.InterfaceID = iface
 		default:
 			r.skip(c, "apply does not know IP field "+c.Field)
 			continue
 		}
-		if merged[c.ObjectID] == nil {
-			merged[c.ObjectID] = u
-			order = append(order, c.ObjectID)
+		k, seen := byID[c.ObjectID]
+		if !seen {
+			k = len(objs)
+			byID[c.ObjectID] = k
+			objs = append(objs, nil)
 		}
-		sent = append(sent, c)
+		objs[k] = append(objs[k], c)
 	}
-	if len(order) == 0 {
-		return
-	}
-	items := make([]netbox.IPAddressUpdate, 0, len(order))
-	for _, id := range order {
-		items = append(items, *merged[id])
-	}
-	_, err := r.nb.UpdateIPAddresses(ctx, items)
-	for _, c := range sent {
-		r.record(c, err)
-		if err == nil && c.Key != "" {
+	writeObjects(r, objs, func(cs []diff.Change) netbox.IPAddressUpdate {
+		u := netbox.IPAddressUpdate{ID: cs[0].ObjectID, CustomFields: customFields(cs)}
+		for _, c := range cs {
+			switch {
+			case c.Action == diff.ActionUnassign:
+				u.Unassign = true
+			case c.Field == diff.FieldAddress:
+				u.Address = ptr(c.New)
+			case c.Field == diff.FieldAssignment:
+				u.InterfaceID, _, _ = r.resolve(c.ParentID, c.ParentKey)
+			}
+		}
+		return u
+	}, func(in []netbox.IPAddressUpdate) ([]record.IPAddress, error) {
+		return r.nb.UpdateIPAddresses(ctx, in)
+	}, func(c diff.Change, _ record.IPAddress) {
+		if c.Key != "" {
 			r.ids[c.Key] = c.ObjectID
 		}
-	}
+	})
 }

@@ -38,6 +38,12 @@ type Options struct {
 	// ContainerInScope says whether a container (and the VM of that name)
 	// is synced (nil: all). A VM out of scope is never marked offline.
 	ContainerInScope func(name string) bool
+	// CustomFields are custom field values by object type and field name
+	// ({"dcim.interface": {"owner": "infra"}}): every create of that type
+	// carries them, and an update carries the ones NetBox requires that
+	// the object lacks. A create or update that NetBox would refuse for a
+	// required custom field without a value is Blocked.
+	CustomFields map[string]map[string]any
 }
 
 // NotFound says what to do about a host NetBox has no device for: sync a
@@ -98,6 +104,8 @@ func Compute(h host.Host, nb record.Snapshot, opts Options) Plan {
 	if !opts.SkipContainers {
 		(&containerDiffer{host: h.Containers, nb: nb, opts: opts, plan: &p}).run()
 	}
+	requireCustomFields(&p, nb, opts.CustomFields)
+	blockDependents(&p)
 	return p
 }
 
@@ -125,6 +133,14 @@ func (d deviceDiffer) deviceChange(field, old, new string, action Action, reason
 
 // platform: OS version changed -> UPDATE; a platform NetBox lacks is created
 // first, with a slug no other platform has.
+//
+// A device may use only a platform of no manufacturer or of its device
+// type's (dcim/models/devices.py Device.clean): a platform of the name
+// bound to another manufacturer is never used. A new platform gets no
+// manufacturer, so that any device running that OS may use it, and a slug
+// unique where NetBox needs it: among all platforms before 4.4, among
+// those without a manufacturer from 4.4 on. Before 4.4 a platform's name
+// is unique too, so one bound to another manufacturer blocks the change.
 func (d deviceDiffer) platform() {
 	want := strings.TrimSpace(d.host.OS.Platform)
 	if want == "" {
@@ -139,6 +155,10 @@ func (d deviceDiffer) platform() {
 	if same && !d.full {
 		return
 	}
+	if u, ok := d.nb.IsUnread(record.PartPlatforms); ok && !same {
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("Platform: not compared: the NetBox token's user may not view %s objects, so the sync cannot find or make %q; grant it view permission on them. The rest of the sync goes on.", u.ObjectType, want))
+		return
+	}
 	c := d.deviceChange("platform", old, want, ActionUpdate, "OS version changed")
 	if same {
 		c.Action, c.Reason = ActionRefresh, "full sync: refresh unchanged value"
@@ -149,11 +169,16 @@ func (d deviceDiffer) platform() {
 	if old == "" {
 		c.Reason = "NetBox has no platform for this device"
 	}
-	if existing, ok := findPlatform(d.nb.Platforms, want); ok {
+	existing, found, foreign := findPlatform(d.nb.Platforms, want, d.nb.Device.Manufacturer)
+	switch {
+	case found:
 		c.NewID = existing.ID
 		c.New = existing.Name
-	} else {
-		slug := UniqueSlug(want, d.nb.Platforms)
+	case foreign != nil && !d.nb.PlatformSlugPerManufacturer:
+		c.Blocked = fmt.Sprintf("NetBox's platform %q is limited to devices of manufacturer %s, and this device's type is %s; NetBox before 4.4 allows one platform of a name: clear that platform's manufacturer in NetBox, or rename it, and sync again",
+			foreign.Name, foreign.Manufacturer.Name, manufacturerName(d.nb.Device.Manufacturer))
+	default:
+		slug := UniqueSlug(want, platformSlugScope(d.nb))
 		create := Change{
 			Section:    SectionDevice,
 			ObjectType: ObjectPlatform,
@@ -164,11 +189,37 @@ func (d deviceDiffer) platform() {
 			Reason:     "platform not in NetBox yet",
 			Key:        "platform:" + slug,
 			Slug:       slug,
+			Blocked:    tooLong("the platform name", want, MaxName, "NetBox's value is kept"),
+		}
+		if foreign != nil {
+			create.Reason = fmt.Sprintf("NetBox's platform of this name is limited to manufacturer %s; this one is for any", foreign.Manufacturer.Name)
 		}
 		d.plan.Changes = append(d.plan.Changes, create)
 		c.NewKey = create.Key
 	}
 	d.plan.Changes = append(d.plan.Changes, c)
+}
+
+func manufacturerName(m *record.Ref) string {
+	if m == nil || m.Name == "" {
+		return "by no manufacturer NetBox names"
+	}
+	return "by " + m.Name
+}
+
+// platformSlugScope are the platforms whose slugs a new platform (of no
+// manufacturer) must not take.
+func platformSlugScope(nb record.Snapshot) []record.Platform {
+	if !nb.PlatformSlugPerManufacturer {
+		return nb.Platforms
+	}
+	var out []record.Platform
+	for _, p := range nb.Platforms {
+		if p.Manufacturer == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // status: the host is running, so NetBox should say active.
@@ -204,15 +255,34 @@ func (d deviceDiffer) serial() {
 	d.plan.Changes = append(d.plan.Changes, d.deviceChange("serial", old, want, ActionUpdate, reason))
 }
 
-// findPlatform matches by name, ignoring case: NetBox treats platform names
-// that differ only in case as the same.
-func findPlatform(ps []record.Platform, name string) (record.Platform, bool) {
-	for _, p := range ps {
-		if strings.EqualFold(p.Name, name) {
-			return p, true
+// findPlatform matches by name, ignoring case (NetBox treats platform
+// names that differ only in case as the same), among the platforms the
+// device may use: of its type's manufacturer first, then of none. foreign
+// is a platform of the name limited to another manufacturer.
+func findPlatform(ps []record.Platform, name string, manufacturer *record.Ref) (p record.Platform, found bool, foreign *record.Platform) {
+	var unbound *record.Platform
+	for i := range ps {
+		q := &ps[i]
+		if !strings.EqualFold(q.Name, name) {
+			continue
+		}
+		switch {
+		case q.Manufacturer == nil:
+			if unbound == nil {
+				unbound = q
+			}
+		case manufacturer != nil && q.Manufacturer.ID == manufacturer.ID:
+			return *q, true, nil
+		default:
+			if foreign == nil {
+				foreign = q
+			}
 		}
 	}
-	return record.Platform{}, false
+	if unbound != nil {
+		return *unbound, true, nil
+	}
+	return record.Platform{}, false, foreign
 }
 
 // Slugify turns a name into a NetBox slug (^[-a-zA-Z0-9_]+$): lower case,
@@ -289,16 +359,18 @@ func Fingerprint(h host.Host, nb record.Snapshot) string {
 		Group       *record.ClusterGroup
 		Clusters    []record.Cluster
 		VMs         []record.VirtualMachine
+		Unread      []record.Unread
+		Fields      []record.CustomField
 	}{Found: nb.Found}
 	if nb.Found {
 		dv := nb.Device
 		state.ID, state.Name, state.Status, state.Serial = dv.ID, dv.Name, dv.Status, dv.Serial
 		state.Platform, state.LastUpdated = dv.Platform, dv.LastUpdated
 		state.Primary4, state.Primary6 = dv.PrimaryIP4, dv.PrimaryIP6
-		if p, ok := findPlatform(nb.Platforms, h.OS.Platform); ok {
+		if p, ok, _ := findPlatform(nb.Platforms, h.OS.Platform, dv.Manufacturer); ok {
 			state.Target = platformState{Found: true, ID: p.ID, Slug: p.Slug}
 		} else if h.OS.Platform != "" {
-			state.Target.Slug = UniqueSlug(h.OS.Platform, nb.Platforms)
+			state.Target.Slug = UniqueSlug(h.OS.Platform, platformSlugScope(nb))
 		}
 		state.Interfaces = sortedByID(nb.Interfaces, func(v record.Interface) int64 { return v.ID })
 		state.MACs = sortedByID(nb.MACs, func(v record.MACAddress) int64 { return v.ID })
@@ -307,6 +379,7 @@ func Fingerprint(h host.Host, nb record.Snapshot) string {
 		state.Clusters = sortedByID(nb.Clusters, func(v record.Cluster) int64 { return v.ID })
 		state.VMs = sortedByID(nb.VMs, func(v record.VirtualMachine) int64 { return v.ID })
 		state.Type, state.Group = nb.ClusterType, nb.ClusterGroup
+		state.Unread, state.Fields = nb.Unread, nb.CustomFields
 	}
 	b, _ := json.Marshal(state) // plain structs of strings, numbers and bools: cannot fail
 	sum := sha256.Sum256(b)

@@ -18,6 +18,9 @@ const (
 	FieldVCPUs   = "vcpus"
 	FieldMemory  = "memory"
 	FieldCluster = "cluster"
+	// FieldComments holds a VM's whole image when its description has it
+	// shortened.
+	FieldComments = "comments"
 )
 
 // VM statuses for containers.
@@ -62,6 +65,18 @@ func clusterName(c host.Container) string {
 	return record.StandaloneClusterName
 }
 
+// writable are the containers whose VM NetBox can take: the clusters
+// and roles are made for them only, not for one whose VM is blocked.
+func (d *containerDiffer) writable() []host.Container {
+	var out []host.Container
+	for _, c := range d.host.Containers {
+		if tooLong("", c.Name, MaxVMName, "") == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (d *containerDiffer) run() {
 	if !d.host.Available {
 		reason := d.host.Reason
@@ -69,6 +84,10 @@ func (d *containerDiffer) run() {
 			reason = "Docker not available"
 		}
 		d.note("Docker containers: skipped: %s.", reason)
+		return
+	}
+	if u, ok := d.nb.IsUnread(record.PartContainers); ok {
+		d.note("Docker containers: not synced: the NetBox token's user may not view %s objects. The rest of the sync goes on; to sync containers, grant it view permission on virtualization objects and on dcim.devicerole (NetBox: Admin > Permissions), or leave them out with no_containers.", u.ObjectType)
 		return
 	}
 	if d.opts.ContainerInScope != nil {
@@ -95,6 +114,10 @@ func (d *containerDiffer) run() {
 // scaffolding plans the cluster type, this host's group and its clusters.
 // It returns false when the containers section is skipped.
 func (d *containerDiffer) scaffolding() bool {
+	if len(d.host.Containers) > 0 && len(d.writable()) == 0 {
+		// Every VM is blocked: nothing to make a cluster for.
+		return true
+	}
 	var missing []string
 	if d.nb.ClusterType == nil {
 		missing = append(missing, "cluster type "+record.ClusterTypeName)
@@ -104,7 +127,7 @@ func (d *containerDiffer) scaffolding() bool {
 	}
 	var needed []string
 	seen := map[string]bool{}
-	for _, c := range d.host.Containers {
+	for _, c := range d.writable() {
 		n := clusterName(c)
 		if !seen[strings.ToLower(n)] {
 			seen[strings.ToLower(n)] = true
@@ -155,7 +178,8 @@ func (d *containerDiffer) scaffolding() bool {
 			Section: SectionContainers, ObjectType: ObjectCluster, Object: n, New: n,
 			Action: ActionCreate, Reason: reason, Key: key,
 			ParentID: d.groupID, ParentKey: d.groupKey,
-			Attrs: &Attrs{TypeID: d.typeID, TypeKey: d.typeKey, Status: VMActive},
+			Attrs:   &Attrs{TypeID: d.typeID, TypeKey: d.typeKey, Status: VMActive},
+			Blocked: tooLong("the compose project name", n, MaxName, "its containers' VMs need a cluster of that name; rename the project, or leave its containers out with exclude_containers"),
 		})
 		d.clusterKey[strings.ToLower(n)] = key
 	}
@@ -168,7 +192,7 @@ func (d *containerDiffer) roles() {
 		d.roleID[strings.ToLower(r.Name)] = r.ID
 	}
 	var need []string
-	for _, c := range d.host.Containers {
+	for _, c := range d.writable() {
 		r := strings.ToLower(c.Role)
 		if c.Role == "" || d.roleID[r] != 0 || d.roleKey[r] != "" {
 			continue
@@ -215,6 +239,16 @@ func formatMB(v int64) string {
 	return strconv.FormatInt(v, 10) + " MB"
 }
 
+// memory is a container's memory limit as a VM can hold it; a limit
+// beyond what NetBox can store is left out, with a note.
+func (d *containerDiffer) memory(c host.Container) int64 {
+	if c.MemoryMB > MaxMemoryMB {
+		d.note("Container %s: its memory limit of %d MB is more than NetBox can store (%d MB); its VM's memory is left empty.", c.Name, c.MemoryMB, int64(MaxMemoryMB))
+		return 0
+	}
+	return c.MemoryMB
+}
+
 func (d *containerDiffer) vms() {
 	clusterOf := map[int64]string{}
 	for _, c := range d.nb.Clusters {
@@ -231,13 +265,16 @@ func (d *containerDiffer) vms() {
 		present[strings.ToLower(c.Name)] = true
 		cl := strings.ToLower(clusterName(c))
 		vm, ok := byName[strings.ToLower(c.Name)]
+		description, comments := imageFields(c.Image)
+		vcpus := validVCPUs(c.VCPUs)
 		if !ok {
-			a := &Attrs{Status: vmStatus(c), VCPUs: c.VCPUs, MemoryMB: c.MemoryMB, Image: c.Image, Description: c.Image,
+			a := &Attrs{Status: vmStatus(c), VCPUs: vcpus, MemoryMB: d.memory(c), Image: c.Image, Description: description, Comments: comments,
 				Role: c.Role, RoleID: d.roleID[strings.ToLower(c.Role)], RoleKey: d.roleKey[strings.ToLower(c.Role)]}
 			d.add(Change{
 				Section: SectionContainers, ObjectType: ObjectVM, Object: c.Name, New: clusterName(c),
 				Action: ActionCreate, Reason: "Running locally but no VM in cluster", Key: "vm:" + strings.ToLower(c.Name),
 				ParentID: d.clusterID[cl], ParentKey: d.clusterKey[cl], Attrs: a,
+				Blocked: tooLong("the container name", c.Name, MaxVMName, "rename the container, or leave it out with exclude_containers"),
 			})
 			if !c.Running {
 				d.plan.Changes[len(d.plan.Changes)-1].Reason = "Exists locally (stopped) but no VM in cluster"
@@ -270,11 +307,11 @@ func (d *containerDiffer) vms() {
 		case d.opts.Full:
 			d.add(update(FieldStatus, vm.Status, want, "", false))
 		}
-		if c.VCPUs > 0 && (!sameVCPUs(c.VCPUs, vm.VCPUs) || d.opts.Full) {
-			d.add(update(FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(c.VCPUs), "vCPU limit changed", !sameVCPUs(c.VCPUs, vm.VCPUs)))
+		if vcpus > 0 && (!sameVCPUs(vcpus, vm.VCPUs) || d.opts.Full) {
+			d.add(update(FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(vcpus), "vCPU limit changed", !sameVCPUs(vcpus, vm.VCPUs)))
 		}
-		if c.MemoryMB > 0 && (c.MemoryMB != vm.MemoryMB || d.opts.Full) {
-			d.add(update(FieldMemory, formatMB(vm.MemoryMB), formatMB(c.MemoryMB), "memory limit changed", c.MemoryMB != vm.MemoryMB))
+		if mem := d.memory(c); mem > 0 && (mem != vm.MemoryMB || d.opts.Full) {
+			d.add(update(FieldMemory, formatMB(vm.MemoryMB), formatMB(mem), "memory limit changed", mem != vm.MemoryMB))
 		}
 		if c.Role != "" {
 			cur := ""
@@ -287,8 +324,11 @@ func (d *containerDiffer) vms() {
 				d.add(u)
 			}
 		}
-		if c.Image != "" && (c.Image != vm.Description || d.opts.Full) {
-			d.add(update(FieldDescription, vm.Description, c.Image, "image changed", c.Image != vm.Description))
+		if c.Image != "" && (description != vm.Description || d.opts.Full) {
+			d.add(update(FieldDescription, vm.Description, description, "image changed", description != vm.Description))
+		}
+		if comments != "" && (comments != vm.Comments || d.opts.Full) {
+			d.add(update(FieldComments, vm.Comments, comments, "the whole image, too long for the description", comments != vm.Comments))
 		}
 	}
 	// VMs whose container is gone: offline with a note, never deleted.

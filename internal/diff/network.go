@@ -40,6 +40,8 @@ type networkDiffer struct {
 	ipKey map[netip.Addr]string
 	// unassigned are the IPs of the device that go away.
 	unassigned map[int64]bool
+	// macNote says the note on unreadable MACs was made.
+	macNote bool
 }
 
 // desiredIP is one address the host has and NetBox should record.
@@ -105,15 +107,33 @@ func (d *networkDiffer) interfaces() {
 func (d *networkDiffer) newInterface(l host.Interface) {
 	key := "interface:" + l.Name
 	enabled := true
+	mtu := l.MTU
+	if mtu != 0 && (mtu < MinMTU || mtu > MaxMTU) {
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("Interface %s: its MTU %d is outside what NetBox accepts (%d to %d); it is created without one.", l.Name, mtu, MinMTU, MaxMTU))
+		mtu = 0
+	}
 	d.add(Change{
 		Section: SectionInterfaces, ObjectType: ObjectInterface, Object: l.Name,
 		Action: ActionCreate, Reason: "Exists locally but not in NetBox", Key: key,
-		Attrs: &Attrs{Type: l.Type, Enabled: &enabled, MTU: l.MTU, MAC: l.MAC},
+		Attrs:   &Attrs{Type: l.Type, Enabled: &enabled, MTU: mtu, MAC: l.MAC},
+		Blocked: tooLong("the interface name", l.Name, MaxInterfaceName, "leave it out with exclude_interfaces"),
 	})
 	d.ifaceKey[l.Name] = key
-	if l.MAC != "" {
+	if l.MAC != "" && d.macsRead() {
 		d.primaryMAC(l, record.Interface{Name: l.Name}, key, true)
 	}
+}
+
+// macsRead reports whether MAC addresses are compared: not when the token
+// may not view MAC objects (a new one could duplicate one the sync cannot
+// see), which a note says once.
+func (d *networkDiffer) macsRead() bool {
+	u, unread := d.nb.IsUnread(record.PartMACs)
+	if unread && !d.macNote {
+		d.macNote = true
+		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("MAC addresses: not compared: the NetBox token's user may not view %s objects, so the sync cannot tell which MAC objects exist; grant it view permission on them (NetBox: Admin > Permissions). The rest of the sync goes on.", u.ObjectType))
+	}
+	return !unread
 }
 
 func (d *networkDiffer) changedInterface(l host.Interface, n record.Interface) {
@@ -133,7 +153,7 @@ func (d *networkDiffer) changedInterface(l host.Interface, n record.Interface) {
 		c.Field, c.Old, c.New, c.Action, c.Reason = FieldEnabled, "false", "true", ActionUpdate, "Marked offline earlier, found locally again"
 		d.add(c)
 	}
-	if l.MAC == "" {
+	if l.MAC == "" || !d.macsRead() {
 		return
 	}
 	old := ""

@@ -85,6 +85,16 @@ type Change struct {
 	// behind an interface's new MAC): applied, journaled, but not a row of
 	// its own in the report nor counted in its summary.
 	Supporting bool `json:"supporting,omitempty"`
+	// Blocked says why NetBox would refuse the change as it stands (a
+	// name longer than NetBox allows, a required custom field without a
+	// value, a platform bound to another manufacturer), or that it depends
+	// on such a change. Apply skips it with this reason and sends nothing
+	// for it; the report lists it apart.
+	Blocked string `json:"blocked,omitempty"`
+	// CustomFields are custom field values the write carries: those NetBox
+	// requires that the object lacks, and on a create every value
+	// configured for its type.
+	CustomFields map[string]any `json:"custom_fields,omitempty"`
 }
 
 // Attrs are the fields of an object a CREATE makes. Only the ones that
@@ -99,7 +109,10 @@ type Attrs struct {
 	VCPUs       float64 `json:"vcpus,omitempty"`
 	MemoryMB    int64   `json:"memory_mb,omitempty"`
 	Description string  `json:"description,omitempty"`
-	Image       string  `json:"image,omitempty"`
+	// Comments hold a VM's whole image when the description has it
+	// shortened to NetBox's 200 characters.
+	Comments string `json:"comments,omitempty"`
+	Image    string `json:"image,omitempty"`
 	// Role is the display name of a VM's role; RoleID or RoleKey point at it.
 	Role    string `json:"role,omitempty"`
 	RoleID  int64  `json:"role_id,omitempty"`
@@ -134,15 +147,22 @@ type Plan struct {
 	Full    bool      `json:"full"`
 	Changes []Change  `json:"changes"`
 	// Notes explain what was not compared and why.
-	Notes       []string `json:"notes,omitempty"`
-	Fingerprint string   `json:"fingerprint"`
+	Notes []string `json:"notes,omitempty"`
+	// JournalCustomFields are the values the journal entry carries for the
+	// custom fields NetBox requires on journal entries; JournalBlocked,
+	// when set, says why no journal entry can be written.
+	JournalCustomFields map[string]any `json:"journal_custom_fields,omitempty"`
+	JournalBlocked      string         `json:"journal_blocked,omitempty"`
+	Fingerprint         string         `json:"fingerprint"`
 }
 
-// Summary counts a plan's changes the way the seed's report does.
+// Summary counts a plan's changes the way the seed's report does. Blocked
+// changes are counted apart, not as updates, creates or removals.
 type Summary struct {
 	Updates  int `json:"updates"`
 	Creates  int `json:"creates"`
 	Removals int `json:"removals_offline"`
+	Blocked  int `json:"blocked,omitempty"`
 }
 
 // Summary counts the plan's changes.
@@ -150,6 +170,10 @@ func (p Plan) Summary() Summary {
 	var s Summary
 	for _, c := range p.Changes {
 		if c.Supporting {
+			continue
+		}
+		if c.Blocked != "" {
+			s.Blocked++
 			continue
 		}
 		switch c.Action {
@@ -164,8 +188,20 @@ func (p Plan) Summary() Summary {
 	return s
 }
 
+// Applicable counts the changes apply will send: those not blocked.
+func (p Plan) Applicable() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Blocked == "" {
+			n++
+		}
+	}
+	return n
+}
+
 // InSync reports whether the plan has nothing to change, not counting
-// refreshes of unchanged values that full mode adds.
+// refreshes of unchanged values that full mode adds. A blocked change is
+// drift too: NetBox still differs from the host.
 func (p Plan) InSync() bool {
 	for _, c := range p.Changes {
 		if c.Action != ActionRefresh {

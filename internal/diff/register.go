@@ -100,7 +100,7 @@ type Registration struct {
 func Register(h host.Host, nb record.Snapshot, r Registration, opts Options) RegisterPlan {
 	p := RegisterPlan{
 		Hostname:     h.Hostname,
-		Device:       Draft(h, nb.Platforms),
+		Device:       Draft(h, nb.Platforms, r.Manufacturer),
 		Site:         r.Site,
 		Role:         r.Role,
 		Manufacturer: r.Manufacturer,
@@ -124,10 +124,16 @@ func Register(h host.Host, nb record.Snapshot, r Registration, opts Options) Reg
 }
 
 // Draft is the device a register creates for h: its name, active (it is
-// running), its serial, and the platform NetBox has for its OS, if any.
-func Draft(h host.Host, platforms []record.Platform) DeviceDraft {
+// running), its serial, and the platform NetBox has for its OS, if any,
+// among those the device may use (no manufacturer, or mfr, its device
+// type's).
+func Draft(h host.Host, platforms []record.Platform, mfr record.Manufacturer) DeviceDraft {
 	d := DeviceDraft{Name: h.Hostname, Status: StatusActive, Serial: strings.TrimSpace(h.Hardware.Serial)}
-	if p, ok := findPlatform(platforms, strings.TrimSpace(h.OS.Platform)); ok {
+	var own *record.Ref
+	if mfr.ID != 0 {
+		own = &record.Ref{ID: mfr.ID, Name: mfr.Name, Slug: mfr.Slug}
+	}
+	if p, ok, _ := findPlatform(platforms, strings.TrimSpace(h.OS.Platform), own); ok {
 		d.Platform = &record.Ref{ID: p.ID, Name: p.Name, Slug: p.Slug}
 	}
 	return d
@@ -401,12 +407,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return strings.TrimSpace(string([]rune(s)[:n]))
-}
-
-func quoteAll(names []string) string {
-	q := slices.Clone(names)
-	for i, n := range q {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
 }

@@ -261,9 +261,11 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 // device; the MACs and addresses of the interfaces o syncs, which NetBox
 // objects may carry elsewhere (to reuse or to report); its platform and its
 // containers' roles (to tell whether the platforms and roles need reading);
-// and its containers unless o skips them.
+// its containers unless o skips them; and NetBox's custom fields when o
+// has values for some.
 func LookupQuery(h host.Host, o diff.Options) netbox.SnapshotQuery {
-	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available && !o.SkipContainers}
+	q := netbox.SnapshotQuery{Hostname: h.Hostname, Platform: h.OS.Platform, Containers: h.Containers.Available && !o.SkipContainers,
+		CustomFields: len(o.CustomFields) > 0}
 	if q.Containers {
 		for _, c := range h.Containers.Containers {
 			if o.ContainerSynced(c.Name) {

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
@@ -24,6 +27,16 @@ import (
 // untouched. NetBox's rules (primary guards, primary MACs, duplicate IPs,
 // unique names) are the simulator's, checked against NetBox 4.3's OpenAPI
 // document on every request.
+//
+// With blockers drawn too (what NetBox refuses of single objects: a
+// container name too long for a VM, a platform of the host's name limited
+// to another manufacturer, a required custom field on interfaces, a cable
+// on an interface whose type becomes virtual, a populated IP range around
+// one of the host's new addresses, a token that may not view, or not
+// change, virtualization objects), the property is that one refused
+// object never blocks the rest: every change not blocked is written, every
+// blocked one is reported (in the result, with its reason, and in the
+// journal), and once the blockers are cleared the next sync converges.
 //
 // Each case uses its own device, names and address range in one simulator,
 // so cases never collide through NetBox's global uniqueness rules.
@@ -93,12 +106,14 @@ func genHost(t *rapid.T, c propCase) host.Host {
 		h.Containers.Available = true
 		for k := range rapid.IntRange(0, 4).Draw(t, "containers") {
 			ct := host.Container{
-				Name:           fmt.Sprintf("c%d", k),
-				Image:          rapid.SampledFrom([]string{"nginx:1", "postgres:16", "busybox"}).Draw(t, "image"),
+				Name: fmt.Sprintf("c%d", k),
+				// A long image is shortened in the description, whole in
+				// the comments; odd CPU limits are rounded: both valid.
+				Image:          rapid.SampledFrom([]string{"nginx:1", "postgres:16", "busybox", longImage}).Draw(t, "image"),
 				Running:        rapid.Bool().Draw(t, "running"),
 				ComposeProject: rapid.SampledFrom([]string{"", "media", "web"}).Draw(t, "project"),
 				Role:           rapid.SampledFrom([]string{"Container", "Database", "Reverse Proxy"}).Draw(t, "role"),
-				VCPUs:          rapid.SampledFrom([]float64{0, 0.5, 1, 2}).Draw(t, "vcpus"),
+				VCPUs:          rapid.SampledFrom([]float64{0, 0.5, 1, 2, 0.333, 0.001}).Draw(t, "vcpus"),
 				MemoryMB:       rapid.SampledFrom([]int64{0, 64, 512}).Draw(t, "memory"),
 			}
 			h.Containers.Containers = append(h.Containers.Containers, ct)
@@ -272,6 +287,215 @@ func genContainers(t *rapid.T, c propCase, d record.Device) {
 
 func ptr[T any](v T) *T { return &v }
 
+// longImage is longer than a VM description may be.
+var longImage = "registry.example.com/" + strings.Repeat("team/", 46) + "app:1.0"
+
+// blockers are what a case draws for NetBox to refuse of single objects.
+type blockers struct {
+	// longName is a container whose name is too long for a VM.
+	longName string
+	// foreign is a platform of the host's name limited to another
+	// manufacturer.
+	foreign int64
+	// customField says NetBox requires custom field "owner" on every
+	// interface.
+	customField bool
+	// cable is a cable on an interface the host has as virtual or bridge.
+	cable int64
+	// ipRange is a populated range around a new address of the host.
+	ipRange int64
+	// token is a token whose user may not view (noView) or not change
+	// virtualization objects; "" for the superuser's.
+	token  string
+	noView bool
+	// cleared says clear ran: values for the custom field are configured.
+	cleared bool
+}
+
+func (b blockers) any() bool {
+	return b.longName != "" || b.foreign != 0 || b.customField || b.cable != 0 || b.ipRange != 0 || b.token != ""
+}
+
+// engine syncs h as the blockers allow: with the drawn token until they
+// are cleared, and with a value for the custom field after.
+func (b blockers) engine(t *rapid.T, w simWorld, h host.Host) *Engine {
+	nb := w.nb
+	if b.token != "" && !b.cleared {
+		var err error
+		if nb, err = netbox.New(netbox.Config{URL: w.srv.URL, Token: b.token}); err != nil {
+			t.Fatalf("client: %v", err)
+		}
+	}
+	opts := diff.Options{InterfaceInScope: func(n string) bool { return !strings.HasPrefix(n, "veth") }}
+	if b.customField && b.cleared {
+		opts.CustomFields = map[string]map[string]any{diff.ObjectInterface: {"owner": "infra"}}
+	}
+	return New(nb, DiscovererFunc(func(context.Context) (host.Host, error) { return h, nil }), WithDiffOptions(opts))
+}
+
+// drawBlockers adds blockers to the host and to NetBox.
+func drawBlockers(t *rapid.T, c, neighbour propCase, h *host.Host, dev record.Device) blockers {
+	ctx := context.Background()
+	var b blockers
+	if h.Containers.Available && rapid.IntRange(0, 3).Draw(t, "long container name") == 0 {
+		b.longName = "c-" + strings.Repeat("x", 68)
+		h.Containers.Containers = append(h.Containers.Containers, host.Container{Name: b.longName, Image: "busybox", Running: true, Role: "Container"})
+	}
+	if want := h.OS.Platform; want != "" && (dev.Platform == nil || dev.Platform.Name != want) && rapid.IntRange(0, 3).Draw(t, "foreign platform") == 0 {
+		ps, err := c.w.nb.PlatformsPage(context.Background(), netbox.NameQuery{Name: want}, netbox.PageRequest{Limit: 10})
+		if err != nil || len(ps.Items) != 1 {
+			t.Fatalf("platform %s: %v %v", want, ps, err)
+		}
+		other := c.w.srv.Seed(t)
+		b.foreign = ps.Items[0].ID
+		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": other.ManufacturerID}, nil); err != nil {
+			t.Fatalf("binding the platform: %v", err)
+		}
+	}
+	if rapid.IntRange(0, 3).Draw(t, "required custom field") == 0 {
+		b.customField = true
+		c.w.srv.RequiredCustomField(t, "owner", diff.ObjectInterface)
+	}
+	mine := snapshotOf(t, c.w.nb, c.name)
+	// NetBox cables no virtual or wireless interface (dcim/constants.py
+	// NONCONNECTABLE_IFACE_TYPES).
+	cabled := func(typ string) bool {
+		return typ != "virtual" && typ != "bridge" && typ != "lag" && !strings.HasPrefix(typ, "ieee802.11") && typ != "other-wireless"
+	}
+	theirs := slices.DeleteFunc(snapshotOf(t, c.w.nb, neighbour.name).Interfaces, func(i record.Interface) bool { return !cabled(i.Type) })
+	if len(theirs) > 0 && rapid.IntRange(0, 2).Draw(t, "cable") == 0 {
+		for _, l := range h.Network.Interfaces {
+			if l.Type != "virtual" && l.Type != "bridge" {
+				continue
+			}
+			for _, i := range mine.Interfaces {
+				if i.Name == l.Name && i.Type != l.Type && cabled(i.Type) {
+					b.cable = c.w.srv.Cable(t, i.ID, theirs[0].ID)
+				}
+			}
+			if b.cable != 0 {
+				break
+			}
+		}
+	}
+	if rapid.IntRange(0, 2).Draw(t, "populated range") == 0 {
+		for _, l := range h.Network.Interfaces {
+			for _, p := range l.IPv4 {
+				known, err := c.w.nb.ListIPAddresses(ctx, netbox.IPAddressFilter{Addresses: []string{p.Addr().String()}})
+				if err != nil {
+					t.Fatalf("IPs: %v", err)
+				}
+				if len(known) > 0 || b.ipRange != 0 {
+					continue
+				}
+				b.ipRange = c.w.srv.PopulatedRange(t, p.String(), netip.PrefixFrom(p.Addr().Next(), p.Bits()).String())
+			}
+		}
+	}
+	switch rapid.IntRange(0, 5).Draw(t, "token") {
+	case 0:
+		b.token, b.noView = c.w.srv.TokenWithoutVirtualization(t), true
+	case 1:
+		b.token = c.w.srv.TokenViewingVirtualization(t)
+	}
+	return b
+}
+
+// explains reports whether a blocker explains NetBox's refusal of a change
+// (one the differ could not see coming: it cannot tell a cable, a range or
+// a permission, nor a custom field of a type none of whose objects it read).
+func (b blockers) explains(cr apply.ChangeResult) bool {
+	c := cr.Change
+	switch {
+	case b.cable != 0 && c.ObjectType == diff.ObjectInterface && c.Field == diff.FieldType:
+		return strings.Contains(cr.Message, "cannot have a cable attached")
+	case b.ipRange != 0 && c.ObjectType == diff.ObjectIPAddress && strings.Contains(cr.Message, "inside range"):
+		// NetBox checks the range on every save, a move or a mask too.
+		return true
+	case b.customField && c.ObjectType == diff.ObjectInterface && strings.Contains(cr.Message, "custom field"):
+		return true
+	case b.token != "" && !b.noView && strings.HasPrefix(c.ObjectType, "virtualization.") && cr.Kind == netbox.KindPermission:
+		return true
+	}
+	return false
+}
+
+// clear removes the blockers from the host and from NetBox, and returns
+// how many DELETEs that sent (a cable is unplugged by deleting it).
+func (b *blockers) clear(t *rapid.T, c propCase, h *host.Host) int {
+	b.cleared = true
+	deletes := 0
+	if b.cable != 0 {
+		if err := c.w.nb.DoJSON(context.Background(), "DELETE", fmt.Sprintf("/api/dcim/cables/%d/", b.cable), nil, nil, nil); err != nil {
+			t.Fatalf("unplugging the cable: %v", err)
+		}
+		deletes++
+	}
+	if b.ipRange != 0 {
+		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/ipam/ip-ranges/%d/", b.ipRange), nil, map[string]any{"mark_populated": false}, nil); err != nil {
+			t.Fatalf("the IP range: %v", err)
+		}
+	}
+	if b.longName != "" {
+		h.Containers.Containers = slices.DeleteFunc(h.Containers.Containers, func(ct host.Container) bool { return ct.Name == b.longName })
+	}
+	if b.foreign != 0 {
+		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": nil}, nil); err != nil {
+			t.Fatalf("freeing the platform: %v", err)
+		}
+	}
+	return deletes
+}
+
+// checkBlockedApply: every change of the plan is written, or reported as
+// not written with its reason; a change not written is blocked in the
+// plan, depends on one that did not apply, or was refused by NetBox for a
+// drawn blocker; and a fresh diff plans again only what was not written.
+func checkBlockedApply(t *rapid.T, b blockers, plan diff.Plan, res apply.Result, again diff.Plan, journal string) {
+	notWritten := map[int]bool{}
+	for i, cr := range res.Changes {
+		if cr.Outcome == apply.OutcomeApplied {
+			continue
+		}
+		notWritten[i] = true
+		if cr.Message == "" {
+			t.Fatalf("%s: %s without a reason", apply.Describe(cr.Change), cr.Outcome)
+		}
+		if cr.Outcome == apply.OutcomeFailed {
+			if !b.explains(cr) {
+				t.Fatalf("%s failed, and no blocker explains it: %s", apply.Describe(cr.Change), cr.Message)
+			}
+		} else if cr.Change.Blocked == "" && !strings.HasPrefix(cr.Message, "depends on a change that did not apply: ") &&
+			!strings.HasPrefix(cr.Message, "still the device's primary IP") {
+			t.Fatalf("%s: %s although nothing blocks it: %s", apply.Describe(cr.Change), cr.Outcome, cr.Message)
+		}
+		if cr.Change.Blocked != "" && cr.Message != cr.Change.Blocked {
+			t.Fatalf("%s: reported %q, blocked for %q", apply.Describe(cr.Change), cr.Message, cr.Change.Blocked)
+		}
+		if !strings.Contains(journal, "- "+apply.JournalLine(cr.Change)) && res.JournalEntryID != 0 {
+			t.Fatalf("the journal does not list %s", apply.Describe(cr.Change))
+		}
+	}
+	for _, c := range plan.Changes {
+		if c.Blocked != "" && !slices.ContainsFunc(res.Changes, func(cr apply.ChangeResult) bool {
+			return sameChange(cr.Change, c) && cr.Outcome == apply.OutcomeSkipped
+		}) {
+			t.Fatalf("blocked %s is not reported skipped", apply.Describe(c))
+		}
+	}
+	for _, ch := range again.Changes {
+		found := false
+		for i := range notWritten {
+			if sameChange(res.Changes[i].Change, ch) || ch.Supporting {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("%s is planned again although it was reported applied", apply.Describe(ch))
+		}
+	}
+}
+
 // snapshotOf reads a device's full state for before/after comparisons.
 func snapshotOf(t *rapid.T, nb *netbox.Client, name string) record.Snapshot {
 	s, err := nb.SnapshotFor(context.Background(), netbox.SnapshotQuery{Hostname: name, Containers: true})
@@ -341,13 +565,14 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 				t.Fatalf("seeding the neighbour: %v", err)
 			}
 		}
+		h := genHost(t, c)
+		blocks := drawBlockers(t, c, neighbour, &h, dev)
 		before := snapshotOf(t, w.nb, neighbour.name)
 		// Roles and the cluster type are shared by every device: only the
 		// neighbour's own objects are compared.
 		before.Roles, before.ClusterType = nil, nil
 
-		h := genHost(t, c)
-		e := w.engine(h)
+		e := blocks.engine(t, w, h)
 		w.srv.Sim.ResetRequests()
 		plan, err := e.Diff(ctx, DiffRequest{Full: rapid.Bool().Draw(t, "full")})
 		if err != nil {
@@ -356,6 +581,31 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		res, err := e.Apply(ctx, plan.ID)
 		if err != nil {
 			t.Fatalf("apply: %v", err)
+		}
+		deletes := 0 // the test's own, clearing the blockers
+		if blocks.any() {
+			again, err := e.Diff(ctx, DiffRequest{})
+			if err != nil {
+				t.Fatalf("diff after the blocked apply: %v", err)
+			}
+			journal := ""
+			if res.JournalEntryID != 0 {
+				journal = journalText(t, w.nb, res.JournalEntryID)
+			}
+			checkBlockedApply(t, blocks, plan, res, again, journal)
+			deletes = blocks.clear(t, c, &h)
+			e = blocks.engine(t, w, h)
+			plan, err = e.Diff(ctx, DiffRequest{})
+			if err != nil {
+				t.Fatalf("diff after clearing the blockers: %v", err)
+			}
+			if plan.Summary().Blocked != 0 {
+				t.Fatalf("still blocked after clearing: %v", plan.Changes)
+			}
+			res, err = e.Apply(ctx, plan.ID)
+			if err != nil {
+				t.Fatalf("apply after clearing the blockers: %v", err)
+			}
 		}
 		for _, cr := range res.Changes {
 			if cr.Outcome != apply.OutcomeApplied {
@@ -376,7 +626,7 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 			}
 			t.Fatalf("diff -> apply -> diff is not empty:\n%v", rows)
 		}
-		if w.deletes() != 0 {
+		if w.deletes() != deletes {
 			t.Fatalf("a sync sent DELETE")
 		}
 		after := snapshotOf(t, w.nb, c.name)
@@ -390,6 +640,14 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		if string(b1) != string(b2) {
 			t.Fatalf("the neighbour changed:\nbefore %s\nafter  %s", b1, b2)
 		}
-		_ = dev
 	})
+}
+
+// journalText reads a journal entry's comments.
+func journalText(t *rapid.T, nb *netbox.Client, id int64) string {
+	var e struct{ Comments string }
+	if err := nb.DoJSON(context.Background(), "GET", fmt.Sprintf("/api/extras/journal-entries/%d/", id), nil, nil, &e); err != nil {
+		t.Fatalf("journal entry %d: %v", id, err)
+	}
+	return e.Comments
 }

@@ -71,9 +71,12 @@ type staleView struct {
 	deviceID  int64
 	groupID   int64  // the host's cluster group; 0 when it had none
 	groupSlug string // the slug the host's group has or will have
-	ids       map[string]map[int64]bool
-	macs      map[string]bool // upper case, colons
-	addrs     map[netip.Addr]bool
+	// customFields says the lookup read the custom fields, which a change
+	// of one may then make the plan wrong about.
+	customFields bool
+	ids          map[string]map[int64]bool
+	macs         map[string]bool // upper case, colons
+	addrs        map[netip.Addr]bool
 	// shared are the shared objects the plan creates, by object type and
 	// slug, with their names in lower case: another host's create of the
 	// same object is a race the apply wins by taking it (sharedCreate).
@@ -119,6 +122,7 @@ func newStaleView(q netbox.SnapshotQuery, s record.Snapshot, changes []diff.Chan
 		v.groupID = s.ClusterGroup.ID
 		add("virtualization.clustergroup", s.ClusterGroup.ID)
 	}
+	v.customFields = s.CustomFieldsRead
 	for _, m := range q.MACs {
 		v.macs[netbox.CanonicalMAC(m)] = true
 	}
@@ -185,6 +189,8 @@ func (v staleView) touchedBy(c netbox.ObjectChange) bool {
 		return v.groupID != 0 && anyData(func(d map[string]any) bool { id, ok := fk(d, "group"); return !ok || id == v.groupID })
 	case "virtualization.virtualmachine":
 		return anyData(func(d map[string]any) bool { return v.refIs(d, "cluster", "virtualization.cluster") })
+	case "extras.customfield":
+		return v.customFields
 	case "virtualization.clustergroup":
 		// The lookup reads the host's group only, by its slug.
 		return anyData(func(d map[string]any) bool { s, ok := d["slug"].(string); return !ok || s == v.groupSlug })

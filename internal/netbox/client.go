@@ -239,7 +239,7 @@ func (c *Client) apiError(method, path string, resp *http.Response, err error) e
 
 // statusError classifies an error status, keeping NetBox's message.
 func (c *Client) statusError(method, path string, resp *http.Response, body []byte) error {
-	msg, fields := parseErrorBody(body)
+	msg, fields, exception := parseErrorBody(body)
 	if msg == "" {
 		msg = fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
@@ -261,6 +261,7 @@ func (c *Client) statusError(method, path string, resp *http.Response, body []by
 		StatusCode: resp.StatusCode,
 		Message:    msg,
 		Fields:     fields,
+		Exception:  exception,
 		RequestID:  resp.Header.Get("X-Request-ID"),
 		retryAfter: retryAfter(resp.Header, time.Now()),
 	})

@@ -294,7 +294,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/platforms/", http.StatusOK)
 
 	// All or nothing, errors aligned by index.
-	err = c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"New", "new"}, {"OS 0001", "os-0001"}}, &created)
+	err = c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "New", Slug: "new"}, {Name: "OS 0001", Slug: "os-0001"}}, &created)
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	var e *Error
@@ -333,7 +333,7 @@ func TestSimTokens(t *testing.T) {
 			return err
 		}},
 		{"bulk create", func() error {
-			return ro.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"x", "x"}}, nil)
+			return ro.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "x", Slug: "x"}}, nil)
 		}},
 	}
 	for _, w := range writes {

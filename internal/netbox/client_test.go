@@ -116,12 +116,13 @@ func TestGetAndUpdateDevice(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, record.Device{
 		ID: 7, Name: "web01", Status: "active", Serial: "SN1",
-		Site:        record.Ref{ID: 1, Name: "DC1", Slug: "dc1"},
-		Role:        record.Ref{ID: 2, Name: "Server", Slug: "server"},
-		DeviceType:  record.Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
-		Platform:    &record.Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
-		PrimaryIP4:  &record.Ref{ID: 9, Name: "192.0.2.10/24"},
-		LastUpdated: "2025-01-02T03:04:05.123456Z",
+		Site:         record.Ref{ID: 1, Name: "DC1", Slug: "dc1"},
+		Role:         record.Ref{ID: 2, Name: "Server", Slug: "server"},
+		DeviceType:   record.Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
+		Manufacturer: &record.Ref{ID: 4, Name: "Dell", Slug: "dell"},
+		Platform:     &record.Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
+		PrimaryIP4:   &record.Ref{ID: 9, Name: "192.0.2.10/24"},
+		LastUpdated:  "2025-01-02T03:04:05.123456Z",
 	}, d)
 
 	status, serial, platform, clear := "offline", "SN2", int64(5), int64(0)
@@ -269,7 +270,7 @@ func TestBulk(t *testing.T) {
 	ctx := context.Background()
 
 	var out []record.Platform
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"a", "a"}, {"b", "b"}}, &out))
+	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out))
 	assert.Len(t, out, 2)
 	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1, "description": "x"}, {"id": 2}}, &out))
 	reqs := f.requests()
@@ -282,7 +283,7 @@ func TestBulk(t *testing.T) {
 	// Caught before any request.
 	err := c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1}, {"name": "x"}}, &out)
 	assert.ErrorContains(t, err, "element 1 has no id")
-	err = c.BulkCreate(ctx, "/api/dcim/platforms/", PlatformCreate{"a", "a"}, &out)
+	err = c.BulkCreate(ctx, "/api/dcim/platforms/", PlatformCreate{Name: "a", Slug: "a"}, &out)
 	assert.ErrorContains(t, err, "must be a slice")
 	out = nil
 	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{}, &out))

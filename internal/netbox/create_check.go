@@ -48,7 +48,8 @@ import (
 //	clusters          name + group
 //	devices           name (any case) + site
 //	device types      slug + manufacturer
-//	platforms, device roles, cluster types, cluster groups, manufacturers: slug
+//	platforms         slug + manufacturer
+//	device roles, cluster types, cluster groups, manufacturers: slug
 //
 //	journal entries  the line "cmdb-mcp sync <plan id>" (SyncMarker) in
 //	                 the comments + the object journaled; an entry without
@@ -103,6 +104,7 @@ type keyedObject struct {
 	AssignedObjectType *string  `json:"assigned_object_type"`
 	AssignedObjectID   *int64   `json:"assigned_object_id"`
 	Comments           string   `json:"comments"`
+	Manufacturer       *wireRef `json:"manufacturer"`
 }
 
 // bySlug finds an object by its slug, and takes it only under the name
@@ -118,7 +120,17 @@ var bySlug = naturalKey{
 }
 
 var naturalKeys = map[string]naturalKey{
-	platformsPath:     bySlug,
+	// NetBox 4.4+ keeps platform slugs unique per manufacturer: another
+	// manufacturer's platform of the slug is not the one created.
+	platformsPath: {
+		param: "slug",
+		value: func(it map[string]any) string { return itemString(it, "slug") },
+		same: func(it map[string]any, got *keyedObject) bool {
+			return got.Slug == itemString(it, "slug") && strings.EqualFold(got.Name, itemString(it, "name")) &&
+				got.Manufacturer.id() == itemID(it, "manufacturer")
+		},
+		shared: true,
+	},
 	deviceRolesPath:   bySlug,
 	clusterTypesPath:  bySlug,
 	clusterGroupsPath: bySlug,

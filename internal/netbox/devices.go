@@ -77,7 +77,7 @@ func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (re
 		return record.Device{}, fmt.Errorf("netbox: PATCH %s: %w", path, err)
 	}
 	body := deviceUpdateBody{Status: u.Status, Serial: u.Serial, Platform: nullIDPtr(u.Platform),
-		PrimaryIP4: nullIDPtr(u.PrimaryIP4), PrimaryIP6: nullIDPtr(u.PrimaryIP6)}
+		PrimaryIP4: nullIDPtr(u.PrimaryIP4), PrimaryIP6: nullIDPtr(u.PrimaryIP6), CustomFields: u.CustomFields}
 	sendCtx := ctx
 	if c.serverVersion(ctx).atLeast(4, 6) {
 		if tag := c.ver.etag(id); tag != "" {
@@ -111,6 +111,8 @@ type deviceUpdateBody struct {
 	Platform   *nullID `json:"platform,omitempty"`
 	PrimaryIP4 *nullID `json:"primary_ip4,omitempty"`
 	PrimaryIP6 *nullID `json:"primary_ip6,omitempty"`
+
+	CustomFields *map[string]any `json:"custom_fields,omitempty"`
 }
 
 // appliedTo reports whether d already has every value u sets.
@@ -138,15 +140,17 @@ type wireDevice struct {
 	Site        *wireRef   `json:"site"`
 	Role        *wireRef   `json:"role"`
 	DeviceType  *struct {
-		ID    int64  `json:"id"`
-		Model string `json:"model"`
-		Slug  string `json:"slug"`
+		ID           int64    `json:"id"`
+		Model        string   `json:"model"`
+		Slug         string   `json:"slug"`
+		Manufacturer *wireRef `json:"manufacturer"`
 	} `json:"device_type"`
-	Platform    *wireRef   `json:"platform"`
-	PrimaryIP4  *wireIPRef `json:"primary_ip4"`
-	PrimaryIP6  *wireIPRef `json:"primary_ip6"`
-	Cluster     *wireRef   `json:"cluster"`
-	LastUpdated *string    `json:"last_updated"`
+	Platform     *wireRef         `json:"platform"`
+	PrimaryIP4   *wireIPRef       `json:"primary_ip4"`
+	PrimaryIP6   *wireIPRef       `json:"primary_ip6"`
+	Cluster      *wireRef         `json:"cluster"`
+	LastUpdated  *string          `json:"last_updated"`
+	CustomFields wireCustomFields `json:"custom_fields"`
 }
 
 // wireIPRef is a nested IP address: its display name is the address.
@@ -173,6 +177,8 @@ func deviceFrom(d *wireDevice) record.Device {
 		PrimaryIP4:  d.PrimaryIP4.ref(),
 		PrimaryIP6:  d.PrimaryIP6.ref(),
 		Cluster:     d.Cluster.ref(),
+
+		CustomFields: d.CustomFields.values(),
 	}
 	if r := d.Site.ref(); r != nil {
 		out.Site = *r
@@ -182,6 +188,7 @@ func deviceFrom(d *wireDevice) record.Device {
 	}
 	if dt := d.DeviceType; dt != nil {
 		out.DeviceType = record.Ref{ID: dt.ID, Name: dt.Model, Slug: dt.Slug}
+		out.Manufacturer = dt.Manufacturer.ref()
 	}
 	if d.LastUpdated != nil {
 		// The same form whatever precision or offset NetBox printed.

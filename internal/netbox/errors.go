@@ -48,6 +48,9 @@ type Error struct {
 	// RequestID is NetBox's X-Request-ID response header, to find the
 	// request in NetBox's logs.
 	RequestID string
+	// Exception is the Python exception NetBox's handler of unexpected
+	// errors names in a 500 ("IntegrityError"); "" otherwise.
+	Exception string
 
 	err        error         // the underlying transport or decode error, for errors.Is
 	retryAfter time.Duration // a 429's or 503's Retry-After, for retrying creates (create_check.go)
@@ -68,7 +71,10 @@ func (e *Error) Hint() string {
 	case KindAuth:
 		return fmt.Sprintf("NetBox did not accept the token: check %s or %s (v1 tokens are 40 hex characters, v2 tokens start with nbt_).", EnvToken, EnvTokenFile)
 	case KindPermission:
-		return "The token's user lacks the NetBox permission for this, or the token is not write-enabled: grant the permission or use a write-enabled token."
+		if e.Method == http.MethodGet || e.Method == http.MethodHead {
+			return "The token's user may not view these objects" + e.objectTypeSuffix() + ": grant it view permission on them (NetBox: Admin > Permissions)."
+		}
+		return "The token's user lacks the add or change permission for this" + e.objectTypeSuffix() + ", or the token is not write-enabled: grant the permission or use a write-enabled token."
 	case KindNotFound:
 		return "The object does not exist in NetBox (deleted, or a wrong id): look it up again."
 	case KindNotNetBox:
@@ -90,6 +96,109 @@ func (e *Error) Hint() string {
 		return "NetBox answered with something this client cannot read: compare the NetBox version with the one go-netbox v4.3.0 supports (4.3)."
 	}
 	return ""
+}
+
+// objectTypeSuffix names the object type of the request's path, " (on
+// dcim.interface)", where the path tells it.
+func (e *Error) objectTypeSuffix() string {
+	if t := ObjectTypeOfPath(e.Path); t != "" {
+		return " (" + t + ")"
+	}
+	return ""
+}
+
+// ObjectTypeOfPath is the object type (app_label.model) an API path
+// serves: /api/dcim/interfaces/7/ is dcim.interface; "" for a path it
+// does not know.
+func ObjectTypeOfPath(path string) string {
+	for prefix, t := range objectTypesByPath {
+		if strings.HasPrefix(path, prefix) {
+			return t
+		}
+	}
+	return ""
+}
+
+var objectTypesByPath = map[string]string{
+	devicesPath:         "dcim.device",
+	platformsPath:       "dcim.platform",
+	interfacesPath:      "dcim.interface",
+	macAddressesPath:    "dcim.macaddress",
+	ipAddressesPath:     "ipam.ipaddress",
+	deviceRolesPath:     "dcim.devicerole",
+	clusterTypesPath:    "virtualization.clustertype",
+	clusterGroupsPath:   "virtualization.clustergroup",
+	clustersPath:        "virtualization.cluster",
+	virtualMachinesPath: "virtualization.virtualmachine",
+	journalPath:         "extras.journalentry",
+	objectChangesPath:   "core.objectchange",
+	customFieldsPath:    "extras.customfield",
+}
+
+// Isolable reports whether NetBox may have refused a bulk request for
+// some of its objects only, so that the others would be accepted on their
+// own: a validation error (400 and the like), a permission denied (403:
+// object permissions are checked per object), a conflict (409), or a
+// 500 whose exception comes from one object's data (an IntegrityError
+// when two objects collide). A bad token, a missing object, a rate limit,
+// a server that cannot reach its database or a lost connection refuse
+// every object alike.
+func (e *Error) Isolable() bool {
+	switch e.Kind {
+	case KindValidation, KindPermission:
+		return true
+	case KindConflict:
+		// 412 is If-Match on NetBox 4.6+: the object changed meanwhile,
+		// which no split cures.
+		return e.StatusCode != http.StatusPreconditionFailed
+	case KindServer:
+		return e.StatusCode == http.StatusInternalServerError && dataExceptions[e.Exception]
+	}
+	return false
+}
+
+// dataExceptions are the exceptions of NetBox's 500 answers that come from
+// the data of an object: Django's database and model errors, and the
+// Python errors a bad value raises in a model's save().
+var dataExceptions = map[string]bool{
+	"IntegrityError": true, "DataError": true, "ValidationError": true, "FieldError": true,
+	"ObjectDoesNotExist": true, "DoesNotExist": true, "MultipleObjectsReturned": true,
+	"ValueError": true, "TypeError": true, "KeyError": true, "AttributeError": true,
+	"IndexError": true, "InvalidOperation": true,
+}
+
+// ItemErrors splits the errors of a bulk request NetBox answered with a
+// list aligned by index ([{}, {"name": ["..."]}]) into one error per
+// refused object, by position in the request: each names the fields of
+// its object without the index ("name", not "1.name"). nil when the
+// answer does not say which objects it refused.
+func (e *Error) ItemErrors() map[int]*Error {
+	var out map[int]*Error
+	for k, msgs := range e.Fields {
+		idx, rest, dotted := strings.Cut(k, ".")
+		n, err := strconv.Atoi(idx)
+		if err != nil || n < 0 {
+			return nil // a key without an index is about the whole request
+		}
+		if !dotted {
+			rest = allKey
+		}
+		if out == nil {
+			out = map[int]*Error{}
+		}
+		item := out[n]
+		if item == nil {
+			copied := *e
+			copied.Fields = map[string][]string{}
+			item = &copied
+			out[n] = item
+		}
+		item.Fields[rest] = msgs
+	}
+	for _, item := range out {
+		item.Message = renderFields(item.Fields)
+	}
+	return out
 }
 
 func requestIDSuffix(id string) string {
@@ -165,32 +274,32 @@ func kindForStatus(status int, message string) ErrorKind {
 // {"detail": "..."} for auth, permission and 404; {"error", "exception"} for
 // NetBox's own 500 handler; {field: [msgs]} or, for bulk requests, a list of
 // those aligned by index for 400.
-func parseErrorBody(body []byte) (message string, fields map[string][]string) {
+func parseErrorBody(body []byte) (message string, fields map[string][]string, exception string) {
 	body = []byte(strings.TrimSpace(string(body)))
 	if len(body) == 0 {
-		return "", nil
+		return "", nil, ""
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return plainText(body), nil
+		return plainText(body), nil, ""
 	}
 	if m, ok := v.(map[string]any); ok {
 		if d, ok := m["detail"].(string); ok {
-			return d, nil
+			return d, nil, ""
 		}
 		if e, ok := m["error"].(string); ok {
 			if x, ok := m["exception"].(string); ok && x != "" {
-				return x + ": " + e, nil
+				return x + ": " + e, nil, x
 			}
-			return e, nil
+			return e, nil, ""
 		}
 	}
 	fields = map[string][]string{}
 	flattenErrors("", v, fields)
 	if len(fields) == 0 {
-		return "", nil
+		return "", nil, ""
 	}
-	return renderFields(fields), fields
+	return renderFields(fields), fields, ""
 }
 
 const allKey = "__all__"
@@ -306,3 +415,7 @@ func isJSON(contentType string) bool {
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
+
+// FieldsMessage is e.Fields as one line, the way Message shows them:
+// model-level messages first, then "field: message".
+func (e *Error) FieldsMessage() string { return renderFields(e.Fields) }

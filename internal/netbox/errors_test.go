@@ -35,7 +35,7 @@ var callPaths = []struct {
 	}},
 	{"JSON bulk create", http.MethodPost, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
 		var out []record.Platform
-		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{"a", "a"}, {"b", "b"}}, &out)
+		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out)
 	}},
 }
 
@@ -291,15 +291,15 @@ func TestTokenNeverInErrors(t *testing.T) {
 }
 
 func TestParseErrorBody(t *testing.T) {
-	msg, fields := parseErrorBody([]byte(`["Bare message."]`))
+	msg, fields, _ := parseErrorBody([]byte(`["Bare message."]`))
 	assert.Equal(t, "Bare message.", msg)
 	assert.Equal(t, map[string][]string{"__all__": {"Bare message."}}, fields)
 
-	msg, fields = parseErrorBody([]byte(`{"tags": [{"name": ["Unknown."]}]}`))
+	msg, fields, _ = parseErrorBody([]byte(`{"tags": [{"name": ["Unknown."]}]}`))
 	assert.Equal(t, "tags.0.name: Unknown.", msg)
 	assert.Equal(t, map[string][]string{"tags.0.name": {"Unknown."}}, fields)
 
-	msg, _ = parseErrorBody([]byte(strings.Repeat("x", 1000)))
+	msg, _, _ = parseErrorBody([]byte(strings.Repeat("x", 1000)))
 	assert.LessOrEqual(t, len(msg), 310)
 
 	var e *Error
@@ -359,4 +359,62 @@ func TestNotNetBoxURL(t *testing.T) {
 	})
 	_, err = newTestClient(t, f).GetDevice(context.Background(), 7)
 	assert.True(t, IsKind(err, KindNotFound), "NetBox's own 404: %v", err)
+}
+
+func TestItemErrors(t *testing.T) {
+	body := []byte(`[{}, {"name": ["Ensure this field has no more than 64 characters."]}, {}, {"__all__": ["Missing required custom field 'owner'."], "vcpus": ["Ensure that there are no more than 2 decimal places."]}]`)
+	msg, fields, _ := parseErrorBody(body)
+	e := &Error{Kind: KindValidation, Method: "POST", Path: virtualMachinesPath, StatusCode: 400, Message: msg, Fields: fields, RequestID: "r1"}
+	items := e.ItemErrors()
+	require.Len(t, items, 2)
+	assert.Equal(t, "name: Ensure this field has no more than 64 characters.", items[1].Message)
+	assert.Equal(t, map[string][]string{"name": {"Ensure this field has no more than 64 characters."}}, items[1].Fields)
+	assert.Equal(t, "Missing required custom field 'owner'.; vcpus: Ensure that there are no more than 2 decimal places.", items[3].Message)
+	assert.Equal(t, "netbox: POST /api/virtualization/virtual-machines/: validation: name: Ensure this field has no more than 64 characters.", items[1].Error())
+	assert.Equal(t, "r1", items[1].RequestID)
+	assert.Len(t, e.Fields, 3, "the request's own error is left as it was")
+
+	for _, whole := range []string{`{"platform": ["The assigned platform is limited to Dell device types."]}`, `["Bare message."]`, `{"detail": "x"}`} {
+		_, fields, _ := parseErrorBody([]byte(whole))
+		assert.Nil(t, (&Error{Fields: fields}).ItemErrors(), "%s says nothing of single objects", whole)
+	}
+}
+
+func TestIsolable(t *testing.T) {
+	for _, tt := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{Kind: KindValidation, StatusCode: 400}, true},
+		{Error{Kind: KindPermission, StatusCode: 403}, true},
+		{Error{Kind: KindConflict, StatusCode: 409}, true},
+		{Error{Kind: KindConflict, StatusCode: 412}, false},
+		{Error{Kind: KindServer, StatusCode: 500, Exception: "IntegrityError"}, true},
+		{Error{Kind: KindServer, StatusCode: 500, Exception: "OperationalError"}, false},
+		{Error{Kind: KindServer, StatusCode: 500}, false},
+		{Error{Kind: KindServer, StatusCode: 502}, false},
+		{Error{Kind: KindAuth, StatusCode: 403}, false},
+		{Error{Kind: KindNotFound, StatusCode: 404}, false},
+		{Error{Kind: KindRateLimited, StatusCode: 429}, false},
+		{Error{Kind: KindNetwork}, false},
+	} {
+		assert.Equal(t, tt.want, tt.e.Isolable(), "%+v", tt.e)
+	}
+	_, _, x := parseErrorBody([]byte(`{"error": "duplicate key value violates unique constraint", "exception": "IntegrityError", "netbox_version": "4.3.7"}`))
+	assert.Equal(t, "IntegrityError", x)
+}
+
+func TestPermissionHintNamesViewOrWrite(t *testing.T) {
+	read := &Error{Kind: KindPermission, Method: "GET", Path: "/api/virtualization/clusters/"}
+	assert.Contains(t, read.Hint(), "may not view")
+	assert.Contains(t, read.Hint(), "view permission")
+	assert.Contains(t, read.Hint(), "virtualization.cluster")
+	assert.NotContains(t, read.Hint(), "write")
+	write := &Error{Kind: KindPermission, Method: "PATCH", Path: "/api/dcim/interfaces/"}
+	assert.Contains(t, write.Hint(), "add or change permission")
+	assert.Contains(t, write.Hint(), "dcim.interface")
+	assert.Contains(t, write.Hint(), "write-enabled")
+	assert.Equal(t, "dcim.device", ObjectTypeOfPath("/api/dcim/devices/7/"))
+	assert.Equal(t, "dcim.devicerole", ObjectTypeOfPath("/api/dcim/device-roles/"))
+	assert.Equal(t, "", ObjectTypeOfPath("/api/dcim/sites/"))
 }

@@ -64,6 +64,7 @@ type wireInterface struct {
 		ID  int64  `json:"id"`
 		MAC string `json:"mac_address"`
 	} `json:"mac_addresses"`
+	CustomFields wireCustomFields `json:"custom_fields"`
 }
 
 func interfaceFrom(w *wireInterface) record.Interface {
@@ -75,6 +76,8 @@ func interfaceFrom(w *wireInterface) record.Interface {
 		Enabled:     w.Enabled,
 		MTU:         deref(w.MTU),
 		Description: w.Description,
+
+		CustomFields: w.CustomFields.values(),
 	}
 	if w.PrimaryMAC != nil {
 		out.PrimaryMAC = &record.Ref{ID: w.PrimaryMAC.ID, Name: w.PrimaryMAC.MAC}

@@ -100,13 +100,14 @@ func (u IPAddressUpdate) MarshalJSON() ([]byte, error) {
 }
 
 type wireIPAddress struct {
-	ID                 int64         `json:"id"`
-	Address            string        `json:"address"`
-	Status             wireChoice    `json:"status"`
-	AssignedObjectType *string       `json:"assigned_object_type"`
-	AssignedObjectID   *int64        `json:"assigned_object_id"`
-	AssignedObject     *wireAssigned `json:"assigned_object"`
-	Description        string        `json:"description"`
+	ID                 int64            `json:"id"`
+	Address            string           `json:"address"`
+	Status             wireChoice       `json:"status"`
+	AssignedObjectType *string          `json:"assigned_object_type"`
+	AssignedObjectID   *int64           `json:"assigned_object_id"`
+	AssignedObject     *wireAssigned    `json:"assigned_object"`
+	Description        string           `json:"description"`
+	CustomFields       wireCustomFields `json:"custom_fields"`
 }
 
 func ipAddressFrom(w *wireIPAddress) record.IPAddress {
@@ -117,6 +118,7 @@ func ipAddressFrom(w *wireIPAddress) record.IPAddress {
 		AssignedObjectType: deref(w.AssignedObjectType),
 		AssignedObjectID:   deref(w.AssignedObjectID),
 		Description:        w.Description,
+		CustomFields:       w.CustomFields.values(),
 	}
 	if out.AssignedObjectType == interfaceObjectType && w.AssignedObject != nil {
 		out.DeviceID = w.AssignedObject.Device.id()

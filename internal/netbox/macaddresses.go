@@ -100,15 +100,16 @@ func (m MACAddressUpdate) MarshalJSON() ([]byte, error) {
 }
 
 type wireMACAddress struct {
-	ID                 int64         `json:"id"`
-	MAC                string        `json:"mac_address"`
-	AssignedObjectType *string       `json:"assigned_object_type"`
-	AssignedObjectID   *int64        `json:"assigned_object_id"`
-	AssignedObject     *wireAssigned `json:"assigned_object"`
+	ID                 int64            `json:"id"`
+	MAC                string           `json:"mac_address"`
+	AssignedObjectType *string          `json:"assigned_object_type"`
+	AssignedObjectID   *int64           `json:"assigned_object_id"`
+	AssignedObject     *wireAssigned    `json:"assigned_object"`
+	CustomFields       wireCustomFields `json:"custom_fields"`
 }
 
 func macAddressFrom(w *wireMACAddress) record.MACAddress {
-	out := record.MACAddress{ID: w.ID, MAC: w.MAC}
+	out := record.MACAddress{ID: w.ID, MAC: w.MAC, CustomFields: w.CustomFields.values()}
 	if deref(w.AssignedObjectType) == interfaceObjectType && w.AssignedObjectID != nil {
 		out.InterfaceID = *w.AssignedObjectID
 		if w.AssignedObject != nil {

@@ -57,11 +57,20 @@ const snapshotParallelism = 8
 //	                            roles when a wanted role is on no VM
 //	found, NetBox 4.6+:         +1 (the device itself, for its ETag: lists
 //	                            carry none; version.go)
+//	custom fields:              +1 when an object read carries custom
+//	                            fields, or q.CustomFields asks
 //
 // The reads run concurrently, at most snapshotParallelism at a time, in
 // round trips: the device; its interfaces, IPs, platforms and group; the
-// lookups by value, clusters and VMs; and the type and roles only when
-// needed. Errors from several reads are joined.
+// lookups by value, clusters, VMs and custom fields; and the type and
+// roles only when needed. Errors from several reads are joined.
+//
+// A read NetBox refuses for lack of view permission leaves its part of the
+// sync out rather than failing the lookup (Snapshot.Unread): the
+// platforms, the MAC objects looked up by value, everything of the
+// containers (cluster group, clusters, VMs, cluster type, roles) and the
+// custom fields. The device, its interfaces and its IPs are the sync
+// itself: without them the lookup fails.
 func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snapshot, error) {
 	if q.Hostname == "" {
 		// An empty name filter would select every device.
@@ -81,7 +90,14 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		return c.snapshotNotFound(ctx, q, s)
 	}
 	s.Found, s.Device = true, devices[0]
+	s.PlatformSlugPerManufacturer = c.serverVersion(ctx).atLeast(4, 4)
 	id := s.Device.ID
+	un := &unread{}
+	customFields := func(ctx context.Context) (err error) {
+		s.CustomFields, err = c.ListCustomFields(ctx)
+		s.CustomFieldsRead = err == nil
+		return err
+	}
 
 	// Each read fills its own variable, so that the reads share no memory.
 	var reads []func(context.Context) error
@@ -97,7 +113,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		// The platform the host maps to is the device's: nothing to find.
 		s.Platforms = []record.Platform{{ID: p.ID, Name: p.Name, Slug: p.Slug}}
 	} else if q.Platform != "" {
-		reads = append(reads, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err })
+		reads = append(reads, un.optional(record.PartPlatforms, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err }))
 	}
 	var ipsOfDevice []record.IPAddress
 	reads = append(reads,
@@ -110,17 +126,18 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	if q.Containers {
 		// By slug, which a filter on clusters or VMs would refuse (400)
 		// before the first sync has made the group.
-		reads = append(reads, func(ctx context.Context) error {
+		reads = append(reads, un.optional(record.PartContainers, func(ctx context.Context) error {
 			groups, err := c.ListClusterGroups(ctx, record.HostClusterGroupSlug(id))
 			if len(groups) > 0 {
 				s.ClusterGroup = &groups[0]
 			}
 			return err
-		})
+		}))
 	}
 	if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
 		return record.Snapshot{}, err
 	}
+	containers := q.Containers && !un.has(record.PartContainers)
 	if detail != nil {
 		// Newer than the list's, and the state its ETag stands for.
 		s.Device = *detail
@@ -132,10 +149,10 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	var ipsByValue []record.IPAddress
 	reads = reads[:0]
 	if macs := missingMACs(q.MACs, s.Interfaces); len(macs) > 0 {
-		reads = append(reads, func(ctx context.Context) (err error) {
+		reads = append(reads, un.optional(record.PartMACs, func(ctx context.Context) (err error) {
 			macsByValue, err = c.ListMACAddresses(ctx, MACAddressFilter{MACs: macs})
 			return err
-		})
+		}))
 	}
 	if addrs := missingAddresses(q.Addresses, ipsOfDevice); len(addrs) > 0 {
 		reads = append(reads, func(ctx context.Context) (err error) {
@@ -143,13 +160,20 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 			return err
 		})
 	}
-	if g := s.ClusterGroup; g != nil {
+	if g := s.ClusterGroup; g != nil && containers {
 		reads = append(reads,
-			func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err },
-			func(ctx context.Context) (err error) {
+			un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err }),
+			un.optional(record.PartContainers, func(ctx context.Context) (err error) {
 				s.VMs, err = c.ListVirtualMachinesInGroup(ctx, g.ID)
 				return err
-			})
+			}))
+	}
+	// The custom fields NetBox requires (extras/models: CustomFieldsMixin)
+	// cost a request only on a NetBox that has custom fields: every object
+	// NetBox renders carries its type's custom fields, so one read so far
+	// that carries none says there are none on its type.
+	if q.CustomFields || carriesCustomFields(s.Device, s.Interfaces, ipsOfDevice) {
+		reads = append(reads, un.optional(record.PartCustomFields, customFields))
 	}
 	if len(reads) > 0 {
 		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
@@ -158,7 +182,10 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	}
 	s.MACs = mergeByID(interfaceMACs(id, s.Interfaces), macsByValue, func(m record.MACAddress) int64 { return m.ID })
 	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip record.IPAddress) int64 { return ip.ID })
-	if !q.Containers {
+	containers = containers && !un.has(record.PartContainers)
+	if !containers {
+		s.ClusterGroup, s.Clusters, s.VMs = nil, nil, nil
+		s.Unread = un.list()
 		return s, nil
 	}
 
@@ -170,25 +197,98 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		}
 	}
 	if s.ClusterType == nil {
-		reads = append(reads, func(ctx context.Context) error {
+		reads = append(reads, un.optional(record.PartContainers, func(ctx context.Context) error {
 			types, err := c.ListClusterTypes(ctx, record.ClusterTypeSlug)
 			if len(types) > 0 {
 				s.ClusterType = &types[0]
 			}
 			return err
-		})
+		}))
 	}
 	if roles, ok := vmRoles(s.VMs, q.Roles); ok {
 		s.Roles = roles
 	} else {
-		reads = append(reads, func(ctx context.Context) (err error) { s.Roles, err = c.ListDeviceRoles(ctx); return err })
+		reads = append(reads, un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Roles, err = c.ListDeviceRoles(ctx); return err }))
+	}
+	if !s.CustomFieldsRead && !un.has(record.PartCustomFields) && carriesCustomFields(record.Device{}, nil, nil, s.VMs...) {
+		reads = append(reads, un.optional(record.PartCustomFields, customFields))
 	}
 	if len(reads) > 0 {
 		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
 			return record.Snapshot{}, err
 		}
 	}
+	if un.has(record.PartContainers) {
+		s.ClusterGroup, s.ClusterType, s.Clusters, s.VMs, s.Roles = nil, nil, nil, nil, nil
+	}
+	s.Unread = un.list()
 	return s, nil
+}
+
+// carriesCustomFields reports whether any of the objects carries a custom
+// field.
+func carriesCustomFields(d record.Device, ifaces []record.Interface, ips []record.IPAddress, vms ...record.VirtualMachine) bool {
+	if len(d.CustomFields) > 0 {
+		return true
+	}
+	for _, i := range ifaces {
+		if len(i.CustomFields) > 0 {
+			return true
+		}
+	}
+	for _, ip := range ips {
+		if len(ip.CustomFields) > 0 {
+			return true
+		}
+	}
+	for _, vm := range vms {
+		if len(vm.CustomFields) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unread collects the parts of a lookup the token's user may not view.
+type unread struct {
+	mu    sync.Mutex
+	parts []record.Unread
+}
+
+// optional wraps a read whose refusal for lack of view permission leaves
+// part out of the sync instead of failing the lookup.
+func (u *unread) optional(part string, read func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := read(ctx)
+		var e *Error
+		if err == nil || !errors.As(err, &e) || e.Kind != KindPermission {
+			return err
+		}
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		u.parts = append(u.parts, record.Unread{Part: part, ObjectType: ObjectTypeOfPath(e.Path)})
+		return nil
+	}
+}
+
+func (u *unread) has(part string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.ContainsFunc(u.parts, func(p record.Unread) bool { return p.Part == part })
+}
+
+// list is the parts, one entry per part, in a stable order.
+func (u *unread) list() []record.Unread {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []record.Unread
+	for _, p := range u.parts {
+		if !slices.ContainsFunc(out, func(q record.Unread) bool { return q.Part == p.Part }) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b record.Unread) int { return strings.Compare(a.Part, b.Part) })
+	return out
 }
 
 // missingMACs returns, once each, the MACs of macs (by interface name)

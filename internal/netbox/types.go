@@ -6,8 +6,9 @@ package netbox
 
 // PlatformCreate is the body of a platform creation.
 type PlatformCreate struct {
-	Name string `json:"name"`
-	Slug string `json:"slug"`
+	Name         string          `json:"name"`
+	Slug         string          `json:"slug"`
+	CustomFields *map[string]any `json:"custom_fields,omitempty"`
 }
 
 // DeviceFilter selects devices for ListDevices.
@@ -32,6 +33,8 @@ type DeviceUpdate struct {
 	Serial     *string `json:"serial,omitempty"`
 	PrimaryIP4 *int64  `json:"primary_ip4,omitempty"`
 	PrimaryIP6 *int64  `json:"primary_ip6,omitempty"`
+	// CustomFields: see the note on write bodies (writes.go).
+	CustomFields *map[string]any `json:"custom_fields,omitempty"`
 }
 
 // JournalEntry is an extras.JournalEntry.
@@ -41,6 +44,8 @@ type JournalEntry struct {
 	AssignedObjectID   int64  `json:"assigned_object_id"`
 	Kind               string `json:"kind,omitempty"` // info, success, warning, danger
 	Comments           string `json:"comments"`
+	// CustomFields: see the note on write bodies (writes.go).
+	CustomFields *map[string]any `json:"custom_fields,omitempty"`
 }
 
 // Status is what /api/status/ reports.
@@ -69,4 +74,7 @@ type SnapshotQuery struct {
 	Containers bool
 	// Roles are the roles the host's containers want.
 	Roles []string
+	// CustomFields asks for the custom fields even when no object read
+	// carries one (values for them are configured).
+	CustomFields bool
 }

@@ -363,12 +363,13 @@ func TestDevicesOfNewerReleases(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, record.Device{
 		ID: 7, Name: "web01", Status: "retired", Serial: "SN1",
-		Site:        record.Ref{ID: 1, Name: "DC1", Slug: "dc1"},
-		Role:        record.Ref{ID: 2, Name: "Server", Slug: "server"},
-		DeviceType:  record.Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
-		Platform:    &record.Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
-		PrimaryIP4:  &record.Ref{ID: 9, Name: "192.0.2.10/24"},
-		LastUpdated: "2025-01-02T03:04:05.123456Z",
+		Site:         record.Ref{ID: 1, Name: "DC1", Slug: "dc1"},
+		Role:         record.Ref{ID: 2, Name: "Server", Slug: "server"},
+		DeviceType:   record.Ref{ID: 3, Name: "PowerEdge R640", Slug: "poweredge-r640"},
+		Manufacturer: &record.Ref{ID: 4, Name: "Dell", Slug: "dell"},
+		Platform:     &record.Ref{ID: 5, Name: "Ubuntu 22.04", Slug: "ubuntu-22.04"},
+		PrimaryIP4:   &record.Ref{ID: 9, Name: "192.0.2.10/24"},
+		LastUpdated:  "2025-01-02T03:04:05.123456Z",
 	}, got)
 	assert.Equal(t, `W/"2025-01-02T03:04:05.123456+00:00"`, c.ver.etag(7))
 	list, err := c.ListDevices(context.Background(), DeviceFilter{Name: "web01"})

@@ -166,15 +166,17 @@ func clusterFrom(w *wireCluster) record.Cluster {
 }
 
 type wireVirtualMachine struct {
-	ID          int64      `json:"id"`
-	Name        string     `json:"name"`
-	Status      wireChoice `json:"status"`
-	Cluster     *wireRef   `json:"cluster"`
-	Device      *wireRef   `json:"device"`
-	Role        *wireRef   `json:"role"`
-	VCPUs       wireNumber `json:"vcpus"`
-	Memory      *int64     `json:"memory"`
-	Description string     `json:"description"`
+	ID           int64            `json:"id"`
+	Name         string           `json:"name"`
+	Status       wireChoice       `json:"status"`
+	Cluster      *wireRef         `json:"cluster"`
+	Device       *wireRef         `json:"device"`
+	Role         *wireRef         `json:"role"`
+	VCPUs        wireNumber       `json:"vcpus"`
+	Memory       *int64           `json:"memory"`
+	Description  string           `json:"description"`
+	Comments     string           `json:"comments"`
+	CustomFields wireCustomFields `json:"custom_fields"`
 }
 
 func virtualMachineFrom(w *wireVirtualMachine) record.VirtualMachine {
@@ -188,5 +190,8 @@ func virtualMachineFrom(w *wireVirtualMachine) record.VirtualMachine {
 		VCPUs:       float64(w.VCPUs),
 		MemoryMB:    deref(w.Memory),
 		Description: w.Description,
+		Comments:    w.Comments,
+
+		CustomFields: w.CustomFields.values(),
 	}
 }

@@ -98,6 +98,24 @@ type wireAssigned struct {
 	Device *wireRef `json:"device"`
 }
 
+// wireCustomFields is an object's custom_fields: NetBox renders every
+// custom field of the object's type, null when it has no value.
+type wireCustomFields map[string]json.RawMessage
+
+// values says which have a value; null, "" and [] are NetBox's empty
+// values (CUSTOMFIELD_EMPTY_VALUES).
+func (w wireCustomFields) values() record.CustomFieldValues {
+	if len(w) == 0 {
+		return nil
+	}
+	out := make(record.CustomFieldValues, len(w))
+	for name, raw := range w {
+		v := string(bytes.TrimSpace(raw))
+		out[name] = v != "" && v != "null" && v != `""` && v != "[]"
+	}
+	return out
+}
+
 // Write-side helpers for the JSON path.
 
 // nullID is a foreign key in a write body: 0 is sent as JSON null, which

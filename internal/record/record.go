@@ -9,6 +9,7 @@
 package record
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -31,12 +32,18 @@ type Device struct {
 	Site        Ref    `json:"site"`
 	Role        Ref    `json:"role"`
 	DeviceType  Ref    `json:"device_type"`
-	Platform    *Ref   `json:"platform,omitempty"`
-	PrimaryIP4  *Ref   `json:"primary_ip4,omitempty"`
-	PrimaryIP6  *Ref   `json:"primary_ip6,omitempty"`
-	Cluster     *Ref   `json:"cluster,omitempty"`
+	// Manufacturer is the device type's manufacturer: a device may use
+	// only a platform of no manufacturer or of this one.
+	Manufacturer *Ref `json:"manufacturer,omitempty"`
+	Platform     *Ref `json:"platform,omitempty"`
+	PrimaryIP4   *Ref `json:"primary_ip4,omitempty"`
+	PrimaryIP6   *Ref `json:"primary_ip6,omitempty"`
+	Cluster      *Ref `json:"cluster,omitempty"`
 	// LastUpdated is NetBox's last_updated timestamp, used to detect stale plans.
 	LastUpdated string `json:"last_updated,omitempty"`
+	// CustomFields are the device's custom fields, by name: true for one
+	// with a value.
+	CustomFields CustomFieldValues `json:"custom_fields,omitempty"`
 }
 
 // Platform is a dcim.Platform (an operating system in NetBox's terms).
@@ -44,7 +51,46 @@ type Platform struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 	Slug string `json:"slug"`
+	// Manufacturer, when set, limits the platform to devices whose type
+	// it makes.
+	Manufacturer *Ref `json:"manufacturer,omitempty"`
 }
+
+// CustomFieldValues says which custom fields an object has a value for:
+// NetBox renders every custom field of the object's type, null when it has
+// none.
+type CustomFieldValues map[string]bool
+
+// CustomField is an extras.CustomField of one of the object types a sync
+// writes.
+type CustomField struct {
+	Name string `json:"name"`
+	// ObjectTypes are the object types it is on ("dcim.interface").
+	ObjectTypes []string `json:"object_types"`
+	Required    bool     `json:"required"`
+	// HasDefault says NetBox fills it on create when a write leaves out
+	// custom_fields altogether; Default is that value, as NetBox's JSON.
+	HasDefault bool            `json:"has_default"`
+	Default    json.RawMessage `json:"default,omitempty"`
+}
+
+// Unread names a part of NetBox the lookup was not allowed to read (403):
+// the sync leaves that part out.
+type Unread struct {
+	// Part is what the sync leaves out: PartContainers, PartMACs,
+	// PartPlatforms or PartCustomFields.
+	Part string `json:"part"`
+	// ObjectType is the object type whose view permission is missing.
+	ObjectType string `json:"object_type"`
+}
+
+// Parts of a sync that a missing view permission leaves out.
+const (
+	PartContainers   = "containers"
+	PartMACs         = "MAC addresses"
+	PartPlatforms    = "platform"
+	PartCustomFields = "custom fields"
+)
 
 // Snapshot is everything the lookup phase (seed Phase 1) read from NetBox
 // for one host. It is the "existing" input of the differ.
@@ -83,6 +129,28 @@ type Snapshot struct {
 	// Clusters are the clusters of this host's group; VMs their VMs.
 	Clusters []Cluster        `json:"clusters,omitempty"`
 	VMs      []VirtualMachine `json:"vms,omitempty"`
+
+	// CustomFieldsRead says CustomFields were read: the lookup reads them
+	// when an object it read carries custom fields, or when values for
+	// them are configured. CustomFields are then every custom field of
+	// the object types a sync writes.
+	CustomFieldsRead bool          `json:"custom_fields_read,omitempty"`
+	CustomFields     []CustomField `json:"custom_fields,omitempty"`
+	// Unread are the parts the token's user may not view.
+	Unread []Unread `json:"unread,omitempty"`
+	// PlatformSlugPerManufacturer says NetBox keeps platform names and
+	// slugs unique per manufacturer (4.4+), not across all platforms.
+	PlatformSlugPerManufacturer bool `json:"platform_slug_per_manufacturer,omitempty"`
+}
+
+// IsUnread reports whether the lookup left part out.
+func (s Snapshot) IsUnread(part string) (Unread, bool) {
+	for _, u := range s.Unread {
+		if u.Part == part {
+			return u, true
+		}
+	}
+	return Unread{}, false
 }
 
 // Interface is a dcim.Interface of a device.
@@ -100,6 +168,9 @@ type Interface struct {
 	// MACs are the MAC objects assigned to the interface (mac_addresses,
 	// nested in NetBox's answer); Name holds the MAC.
 	MACs []Ref `json:"mac_addresses,omitempty"`
+	// CustomFields are its custom fields, by name: true for one with a
+	// value.
+	CustomFields CustomFieldValues `json:"custom_fields,omitempty"`
 }
 
 // MACAddress is a dcim.MACAddress (an object of its own since NetBox 4.2).
@@ -111,6 +182,10 @@ type MACAddress struct {
 	InterfaceID int64 `json:"interface_id,omitempty"`
 	// DeviceID is the device of that interface; 0 when InterfaceID is 0.
 	DeviceID int64 `json:"device_id,omitempty"`
+	// CustomFields are its custom fields, by name: true for one with a
+	// value (known only for MACs read on their own, not nested in an
+	// interface).
+	CustomFields CustomFieldValues `json:"custom_fields,omitempty"`
 }
 
 // IPAddress is an ipam.IPAddress.
@@ -125,6 +200,9 @@ type IPAddress struct {
 	// DeviceID is the device of the assigned dcim.interface, 0 otherwise.
 	DeviceID    int64  `json:"device_id,omitempty"`
 	Description string `json:"description"`
+	// CustomFields are its custom fields, by name: true for one with a
+	// value.
+	CustomFields CustomFieldValues `json:"custom_fields,omitempty"`
 }
 
 // InterfaceID returns the dcim.interface the IP is assigned to, or 0.
@@ -178,8 +256,13 @@ type VirtualMachine struct {
 	Role      *Ref    `json:"role,omitempty"`
 	VCPUs     float64 `json:"vcpus,omitempty"`     // 0: not set
 	MemoryMB  int64   `json:"memory_mb,omitempty"` // NetBox's memory field, in MB; 0: not set
-	// Description holds the container's image.
+	// Description holds the container's image, shortened to NetBox's 200
+	// characters when longer; Comments then the whole image.
 	Description string `json:"description"`
+	Comments    string `json:"comments,omitempty"`
+	// CustomFields are its custom fields, by name: true for one with a
+	// value.
+	CustomFields CustomFieldValues `json:"custom_fields,omitempty"`
 }
 
 // How cmdb-mcp models a host's Docker containers in NetBox: one cluster

@@ -56,6 +56,7 @@ func TestRegisterMarkdown(t *testing.T) {
 		"| clustergroup | web01 containers (device &lt;new id&gt;) | one cluster group per host keeps its clusters apart from other hosts' |\n" +
 		"| cluster | standalone containers | containers outside compose |\n" +
 		"| devicerole | Database | role for containers |\n\n" +
+		"NetBox has no cluster for some of these containers yet. **Create them, or skip the containers:** to sync without creating clusters, diff again with `no_create_clusters` (CLI: `--no-create-clusters`); the containers are then left out and the rest is synced.\n\n" +
 		"#### New Containers (will create VMs)\n" +
 		"| Container | Image | Role |\n|-----------|-------|------|\n" +
 		"| db | postgres:16 | Database |\n\n" +

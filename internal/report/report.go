@@ -57,6 +57,7 @@ func Markdown(p diff.Plan) string {
 	interfaceSection(&b, p)
 	ipSection(&b, p)
 	containerSection(&b, p)
+	blockedSection(&b, p)
 	notes(&b, p.Notes)
 
 	s := p.Summary()
@@ -64,6 +65,9 @@ func Markdown(p diff.Plan) string {
 	fmt.Fprintf(&b, "- **Updates:** %d\n", s.Updates)
 	fmt.Fprintf(&b, "- **Creates:** %d\n", s.Creates)
 	fmt.Fprintf(&b, "- **Removals/Offline:** %d\n", s.Removals)
+	if s.Blocked > 0 {
+		fmt.Fprintf(&b, "- **Blocked (will be skipped):** %d\n", s.Blocked)
+	}
 	if p.InSync() {
 		b.WriteString("\nNetBox matches this host. Nothing to apply.\n")
 	}
@@ -73,8 +77,13 @@ func Markdown(p diff.Plan) string {
 func deviceSection(b *strings.Builder, p diff.Plan) {
 	b.WriteString("### Device Attributes\n")
 	var lines []string
+	blocked := false
 	for _, c := range p.Changes {
 		if c.Section != diff.SectionDevice || c.Supporting {
+			continue
+		}
+		if c.Blocked != "" {
+			blocked = true
 			continue
 		}
 		field := fieldTitles[c.Field]
@@ -86,7 +95,11 @@ func deviceSection(b *strings.Builder, p diff.Plan) {
 		lines = append(lines, row(field, c.Old, c.New, string(c.Action)))
 	}
 	if len(lines) == 0 {
-		b.WriteString("No changes: platform, status and serial match.\n\n")
+		if blocked {
+			b.WriteString("No changes that can be applied (see Blocked).\n\n")
+		} else {
+			b.WriteString("No changes: platform, status and serial match.\n\n")
+		}
 		return
 	}
 	b.WriteString("| Field | NetBox Value | Current Value | Action |\n")
@@ -126,11 +139,12 @@ func cell(s string) string {
 }
 
 // shown returns the plan's changes of one section that are rows of the
-// report (supporting steps are not).
+// report (supporting steps are not, and blocked changes have a section of
+// their own).
 func shown(p diff.Plan, s diff.Section, keep func(diff.Change) bool) []diff.Change {
 	var out []diff.Change
 	for _, c := range p.Changes {
-		if c.Section == s && !c.Supporting && keep(c) {
+		if c.Section == s && !c.Supporting && c.Blocked == "" && keep(c) {
 			out = append(out, c)
 		}
 	}
@@ -264,6 +278,11 @@ func containerSection(b *strings.Builder, p diff.Plan) {
 		rows = append(rows, []string{strings.TrimPrefix(strings.TrimPrefix(c.ObjectType, "virtualization."), "dcim."), c.Object, c.Reason})
 	}
 	table(b, "NetBox Objects for Containers (will create)", []string{"Object", "Name", "Why"}, rows)
+	if len(scaffold) > 0 && scaffoldsClusters(scaffold) {
+		// The seed's "Cluster not found: offer to create or skip".
+		b.WriteString("NetBox has no cluster for some of these containers yet. **Create them, or skip the containers:** to sync without creating clusters, " +
+			"diff again with `no_create_clusters` (CLI: `--no-create-clusters`); the containers are then left out and the rest is synced.\n\n")
+	}
 	rows = nil
 	for _, c := range created {
 		a := attrs(c)
@@ -280,6 +299,44 @@ func containerSection(b *strings.Builder, p diff.Plan) {
 		rows = append(rows, []string{c.Object, c.Field, c.Old, c.New})
 	}
 	table(b, "Changed Containers", []string{"Container", "Field", "Old", "New"}, rows)
+}
+
+// scaffoldsClusters reports whether the creates include a cluster type,
+// cluster group or cluster.
+func scaffoldsClusters(cs []diff.Change) bool {
+	for _, c := range cs {
+		switch c.ObjectType {
+		case diff.ObjectClusterType, diff.ObjectClusterGroup, diff.ObjectCluster:
+			return true
+		}
+	}
+	return false
+}
+
+// blockedSection lists the changes NetBox would refuse as they stand, and
+// why: apply skips them and writes the rest.
+func blockedSection(b *strings.Builder, p diff.Plan) {
+	var rows [][]string
+	for _, c := range p.Changes {
+		if c.Blocked == "" || c.Supporting {
+			continue
+		}
+		what := string(c.Action)
+		if c.Field != "" {
+			what += " " + c.Field
+		}
+		obj := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(c.ObjectType, "dcim."), "ipam."), "virtualization.")
+		rows = append(rows, []string{obj + " " + c.Object, what, c.Blocked})
+	}
+	if p.JournalBlocked != "" {
+		rows = append(rows, []string{"journal entry", "CREATE", p.JournalBlocked})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("### Blocked (will be skipped)\n\n")
+	b.WriteString("NetBox would refuse these as they stand; the sync skips them and applies everything else.\n\n")
+	table(b, "Changes NetBox would refuse", []string{"Object", "Change", "Why"}, rows)
 }
 
 // attrs never fails on a change without attributes: a plan can come from a

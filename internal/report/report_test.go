@@ -63,3 +63,31 @@ func TestMarkdownInSyncAndNotFound(t *testing.T) {
 	assert.Contains(t, similar, "hostname `web01`")
 	assert.Contains(t, similar, "`cmdb_register`")
 }
+
+func TestMarkdownBlockedAndClusterOffer(t *testing.T) {
+	nb := record.Snapshot{Found: true, Device: record.Device{ID: 42, Name: "web01", Status: "active",
+		Manufacturer: &record.Ref{ID: 2, Name: "Supermicro"}},
+		Platforms: []record.Platform{{ID: 1, Name: "Debian 13", Slug: "debian-13", Manufacturer: &record.Ref{ID: 1, Name: "Dell"}}}}
+	h := host.Host{Hostname: "web01", OS: host.OS{Platform: "Debian 13"},
+		Containers: host.Containers{Available: true, Containers: []host.Container{
+			{Name: strings.Repeat("x", 65), Image: "busybox", Running: true},
+			{Name: "ok", Image: "busybox", Running: true},
+		}}}
+	p := diff.Compute(h, nb, diff.Options{})
+	got := Markdown(p)
+	assert.Contains(t, got, "### Device Attributes\nNo changes that can be applied (see Blocked).\n")
+	assert.Contains(t, got, "### Blocked (will be skipped)\n\nNetBox would refuse these as they stand; the sync skips them and applies everything else.")
+	assert.Contains(t, got, "| device web01 | UPDATE platform | NetBox's platform \"Debian 13\" is limited to devices of manufacturer Dell")
+	assert.Contains(t, got, "| virtualmachine "+strings.Repeat("x", 65)+" | CREATE | the container name is 65 characters")
+	assert.Contains(t, got, "- **Blocked (will be skipped):** 2\n")
+	assert.Contains(t, got, "| ok | busybox | - |", "the good container is a row of its own")
+	assert.NotContains(t, got, "| "+strings.Repeat("x", 65)+" | busybox", "the blocked one is not among the creates")
+
+	// The seed's "Cluster not found: offer to create or skip".
+	assert.Contains(t, got, "#### NetBox Objects for Containers (will create)")
+	assert.Contains(t, got, "**Create them, or skip the containers:**")
+	assert.Contains(t, got, "`no_create_clusters` (CLI: `--no-create-clusters`)")
+	skipped := Markdown(diff.Compute(h, nb, diff.Options{NoCreateClusters: true}))
+	assert.NotContains(t, skipped, "Create them, or skip the containers")
+	assert.Contains(t, skipped, "creating clusters is turned off (no_create_clusters)")
+}

@@ -78,6 +78,8 @@ func syncWorkflow(mode tools.Mode, offered map[string]bool) (text, note string) 
 		line("Phases 5-6: call cmdb_sync_apply with the plan_id right after showing the report.")
 	default:
 		line("- If in_sync is true, tell the user NetBox already matches and stop.")
+		line("- If the report creates cluster types, groups or clusters for the containers (NetBox has no cluster for them yet), ask the user whether to create them or to skip the container part; to skip, call cmdb_sync_diff again with no_create_clusters=true and show that report instead.")
+		line("- If the report has a Blocked section, tell the user what NetBox would refuse and why (e.g. a required custom field: its value goes in CMDB_CUSTOM_FIELDS); those changes are skipped and the rest applies.")
 		line("")
 		line("Confirmation: ask the user whether to apply these changes. Then call cmdb_sync_apply with the plan_id.")
 		line("- If the client shows its own confirmation dialog, that is the user's answer; if they decline, nothing is written.")
@@ -85,7 +87,7 @@ func syncWorkflow(mode tools.Mode, offered map[string]bool) (text, note string) 
 		line("")
 		line("Phases 5-6 (apply, journal): cmdb_sync_apply writes the changes in the order NetBox accepts and records a journal entry on the device.")
 	}
-	line("- Report applied, failed and skipped counts and the journal entry. For each failure say which change failed and why (permission denied: note it; the others were still applied).")
+	line("- Report applied, failed and skipped counts and the journal entry. For each failure say which change failed and NetBox's reason (permission denied: note it); objects NetBox refused fail alone, the others were still applied, and what depended on a refused one was skipped with its name.")
 	line("- If the plan is stale (NetBox changed since the diff), call cmdb_sync_diff again and show the new report.")
 	line("- Finally call cmdb_sync_diff again to confirm NetBox now matches the host.")
 	if offered["dcim_update_interface"] {

@@ -104,9 +104,20 @@ func askToApply(plan diff.Plan) *mcp.CallToolResult {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Apply this sync to NetBox device %s (id %d)? %s, %s, %s. Nothing is deleted.\n",
 		untrusted.Markdown(plan.Device.Name), plan.Device.ID, plural(s.Updates, "update", "updates"), plural(s.Creates, "create", "creates"), plural(s.Removals, "removal/offline", "removals/offline"))
+	if createsClusters(plan) {
+		// The seed's "Cluster not found: offer to create or skip".
+		b.WriteString("It creates NetBox clusters for the Docker containers. To skip the containers instead, decline, and diff again with no_create_clusters.\n")
+	}
+	if s.Blocked > 0 {
+		verb := "are"
+		if s.Blocked == 1 {
+			verb = "is"
+		}
+		fmt.Fprintf(&b, "%s NetBox would refuse %s skipped (the report's Blocked section says why).\n", plural(s.Blocked, "change", "changes"), verb)
+	}
 	shown, total := 0, 0
 	for _, c := range plan.Changes {
-		if c.Supporting {
+		if c.Supporting || c.Blocked != "" {
 			continue
 		}
 		total++

@@ -14,17 +14,13 @@ import (
 // change permissions.
 const TokenCannotWrite = "the NetBox token cannot write"
 
-// permissionMarker is how a permission failure reads in a change's
-// message: netbox.Error's "netbox: METHOD PATH: permission: message".
-var permissionMarker = ": " + string(netbox.KindPermission) + ": "
-
 // WriteDenied says, for people and models alike, which writes NetBox
 // refused with "permission denied" and what to do; "" when none.
 func WriteDenied(res apply.Result) string {
 	n := 0
 	var types []string
 	for _, c := range res.Changes {
-		if c.Outcome != apply.OutcomeFailed || !strings.Contains(c.Message, permissionMarker) {
+		if c.Outcome != apply.OutcomeFailed || c.Kind != netbox.KindPermission {
 			continue
 		}
 		n++
@@ -32,7 +28,7 @@ func WriteDenied(res apply.Result) string {
 			types = append(types, c.Change.ObjectType)
 		}
 	}
-	journal := strings.Contains(res.JournalError, permissionMarker)
+	journal := res.JournalErrorKind == netbox.KindPermission
 	if journal {
 		types = append(types, "extras.journalentry")
 	}

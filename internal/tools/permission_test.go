@@ -39,12 +39,14 @@ func TestWriteDenied(t *testing.T) {
 		want []string // empty: no message
 	}{
 		{name: "all applied", res: apply.Result{Applied: 1, Changes: []apply.ChangeResult{{Change: device, Outcome: apply.OutcomeApplied}}}},
-		{name: "another failure", res: apply.Result{Failed: 1, Changes: []apply.ChangeResult{{Change: ip, Outcome: apply.OutcomeFailed, Message: invalid}}}},
+		{name: "another failure", res: apply.Result{Failed: 1, Changes: []apply.ChangeResult{{Change: ip, Outcome: apply.OutcomeFailed, Message: invalid, Kind: netbox.KindValidation}}}},
+		{name: "a message that quotes the words is not a permission failure", res: apply.Result{Failed: 1, Changes: []apply.ChangeResult{
+			{Change: ip, Outcome: apply.OutcomeFailed, Message: "netbox: POST /api/ipam/ip-addresses/: validation: description: x: permission: y", Kind: netbox.KindValidation}}}},
 		{name: "permission denied", res: apply.Result{Failed: 2, Changes: []apply.ChangeResult{
-			{Change: device, Outcome: apply.OutcomeFailed, Message: denied},
-			{Change: ip, Outcome: apply.OutcomeFailed, Message: invalid},
+			{Change: device, Outcome: apply.OutcomeFailed, Message: denied, Kind: netbox.KindPermission},
+			{Change: ip, Outcome: apply.OutcomeFailed, Message: invalid, Kind: netbox.KindValidation},
 		}}, want: []string{"the NetBox token cannot write dcim.device.", "refused 1 changes with", "NETBOX_TOKEN_FILE"}},
-		{name: "only the journal denied", res: apply.Result{Applied: 1, JournalError: denied, Changes: []apply.ChangeResult{{Change: device, Outcome: apply.OutcomeApplied}}},
+		{name: "only the journal denied", res: apply.Result{Applied: 1, JournalError: denied, JournalErrorKind: netbox.KindPermission, Changes: []apply.ChangeResult{{Change: device, Outcome: apply.OutcomeApplied}}},
 			want: []string{"NetBox refused the journal entry with", "cannot write extras.journalentry."}},
 	}
 	for _, tt := range tests {

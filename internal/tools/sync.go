@@ -195,6 +195,9 @@ func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
 		}
 	case len(plan.Changes) == 0:
 		out.NextStep = "Nothing to apply: tell the user NetBox already matches this host."
+	case plan.Applicable() == 0:
+		out.PlanID = ""
+		out.NextStep = "Nothing can be applied: NetBox would refuse every change as it stands (see Blocked in report_markdown). Show the report and tell the user what each block needs, then call cmdb_sync_diff again once it is fixed."
 	case mode == ModeFull:
 		out.NextStep = fmt.Sprintf("Full sync: show report_markdown to the user, then call cmdb_sync_apply with plan_id=%q; full mode needs no confirmation.", plan.ID)
 	case out.InSync:
@@ -202,7 +205,27 @@ func diffOutput(plan diff.Plan, mode Mode) SyncDiffOutput {
 	default:
 		out.NextStep = fmt.Sprintf("Show report_markdown to the user and ask whether to apply it; then call cmdb_sync_apply with plan_id=%q (with confirm=true only after the user agreed).", plan.ID)
 	}
+	if out.PlanID != "" && mode != ModeDryRun {
+		if createsClusters(plan) {
+			out.NextStep += " The plan creates NetBox clusters for the containers: ask the user whether to create them or to skip the containers (then call cmdb_sync_diff again with no_create_clusters=true)."
+		}
+		if s := out.Summary; s.Blocked > 0 {
+			out.NextStep += fmt.Sprintf(" %d changes are blocked (NetBox would refuse them, see Blocked in the report): they will be skipped and the rest applied; tell the user what each needs.", s.Blocked)
+		}
+	}
 	return out
+}
+
+// createsClusters reports whether the plan creates the cluster type, the
+// host's cluster group or a cluster (the seed's "Cluster not found").
+func createsClusters(plan diff.Plan) bool {
+	for _, c := range plan.Changes {
+		if c.Action == diff.ActionCreate && c.Blocked == "" &&
+			(c.ObjectType == diff.ObjectClusterType || c.ObjectType == diff.ObjectClusterGroup || c.ObjectType == diff.ObjectCluster) {
+			return true
+		}
+	}
+	return false
 }
 
 // SyncApplyInput is the input of cmdb_sync_apply.
@@ -241,6 +264,8 @@ type AppliedChange struct {
 	Outcome apply.Outcome `json:"outcome"`
 	// Message is NetBox's own words for a failure, or why a change was skipped.
 	Message string `json:"message,omitempty"`
+	// Kind is the kind of NetBox's refusal: permission, validation, ...
+	Kind string `json:"kind,omitempty" jsonschema:"What kind of refusal a failure was: permission, validation, conflict, ..."`
 }
 
 func syncApply(eng *engine.Engine) Tool {
@@ -315,7 +340,7 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 				out.ChangesOmitted++
 				continue
 			}
-			out.Changes = append(out.Changes, AppliedChange{PlannedChange: plannedChange(c.Change), Outcome: c.Outcome, Message: c.Message})
+			out.Changes = append(out.Changes, AppliedChange{PlannedChange: plannedChange(c.Change), Outcome: c.Outcome, Message: c.Message, Kind: string(c.Kind)})
 		}
 	}
 	journal := "no journal entry was written"
@@ -330,9 +355,9 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 	case denied != "" && res.Applied == 0 && res.JournalEntryID == 0:
 		out.NextStep = fmt.Sprintf("Nothing was written: %d changes failed, %d skipped. %s Tell the user, then call cmdb_sync_diff again once the token is fixed.", res.Failed, res.Skipped, denied)
 	case denied != "":
-		out.NextStep = fmt.Sprintf("%d of %d changes failed (see changes[].message); %s. %s Tell the user which, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), journal, denied)
-	case res.Failed > 0:
-		out.NextStep = fmt.Sprintf("%d of %d changes failed (see changes[].message); %s. Tell the user which, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), journal)
+		out.NextStep = fmt.Sprintf("%d of %d changes failed and %d were skipped (see changes[].message); the other %d were applied; %s. %s Tell the user which, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), res.Skipped, res.Applied, journal, denied)
+	case res.Failed > 0 || res.Skipped > 0:
+		out.NextStep = fmt.Sprintf("%d of %d changes failed and %d were skipped (see changes[].message: NetBox's reason, or why); the other %d were applied; %s. Tell the user which and why, then call cmdb_sync_diff to see what is left.", res.Failed, len(res.Changes), res.Skipped, res.Applied, journal)
 	default:
 		out.NextStep = fmt.Sprintf("Applied %d changes; %s. Call cmdb_sync_diff to confirm NetBox now matches the host.", res.Applied, journal)
 	}
