@@ -120,27 +120,13 @@ func extraChoices(r *row) [][2]string {
 func customFieldModel() *model {
 	m := &model{label: "extras.customfield", objectName: "CustomField", verbose: "custom field", appVerbose: "Extras",
 		route: "extras/custom-fields"}
-	m.fields = []*field{
-		{name: "object_types", kind: kContentTypes, required: true, feature: "custom_fields"},
-		{name: "type", kind: kChoice, required: true, choices: customFieldTypes, check: checkCustomFieldType},
-		{name: "related_object_type", kind: kContentType, null: true, initial: always(nil)},
-		{name: "name", kind: kString, required: true, maxLen: 50, unique: true, parse: parseCustomFieldName},
-		fText("label", 50), fText("group_name", 50), fText("description", 200),
-		fBool("required", false), fBool("unique", false),
-		fInt("search_weight", 0, 32767, false, int64(1000)),
-		fChoice("filter_logic", cfFilterLogic, "loose"),
-		fChoice("ui_visible", cfUIVisible, "always"),
-		fChoice("ui_editable", cfUIEditable, "yes"),
-		fBool("is_cloneable", false),
-		{name: "default", kind: kJSON, null: true, initial: always(nil)},
-		{name: "related_object_filter", kind: kJSON, null: true, initial: always(nil)},
-		fInt("weight", 0, 32767, false, int64(100)),
-		fInt("validation_minimum", -9223372036854775808, 9223372036854775807, true, nil),
-		fInt("validation_maximum", -9223372036854775808, 9223372036854775807, true, nil),
-		fText("validation_regex", 500),
-		fFK("choice_set", "extras.customfieldchoiceset", protect),
-		fText("comments", 0),
-	}
+	m.fields = slices.Concat(
+		customFieldTypeFields(),
+		customFieldNamingFields(),
+		customFieldBehaviourFields(),
+		customFieldValidationFields(),
+		[]*field{fText("comments", 0)},
+	)
 	m.full = join(fullHead(m), []out{oVal("object_types"), oChoice("type", customFieldTypes),
 		oVal("related_object_type"), oFunc("data_type", func(_ *rctx, r *row) any { return cfDataType(r.str("type")) }),
 	}, vals("name", "label", "group_name", "description", "required", "unique", "search_weight"),
@@ -151,17 +137,7 @@ func customFieldModel() *model {
 		}, vals("weight", "validation_minimum", "validation_maximum", "validation_regex"),
 		[]out{oFK("choice_set", "extras.customfieldchoiceset"), oVal("comments"), oCreated(), oUpdated()})
 	m.brief = join(head(m), vals("name", "description"))
-	m.display = func(_ *store, r *row) string {
-		if l := r.str("label"); l != "" {
-			return l
-		}
-		name := strings.ReplaceAll(r.str("name"), "_", " ")
-		if name == "" {
-			return ""
-		}
-		// str.capitalize(): first character upper, the rest lower.
-		return strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
-	}
+	m.display = displayCustomField
 	m.order = func(_ *store, a, b *row) int {
 		aw, _ := a.vals["weight"].(int64)
 		bw, _ := b.vals["weight"].(int64)
@@ -171,33 +147,97 @@ func customFieldModel() *model {
 	m.clean = cleanCustomField
 	m.afterSave = syncCustomData
 	m.search = []string{"name", "label", "group_name", "description", "comments"}
-	m.filters = map[string]*filter{
-		"id":          {kind: qNumber, path: []string{"id"}},
-		"name":        {kind: qString, path: []string{"name"}, lookups: true},
-		"label":       {kind: qString, path: []string{"label"}, lookups: true},
-		"group_name":  {kind: qString, path: []string{"group_name"}, lookups: true},
-		"description": {kind: qString, path: []string{"description"}, lookups: true},
-		"type":        {kind: qChoice, path: []string{"type"}, choices: customFieldTypes},
-		"required":    {kind: qBool, path: []string{"required"}},
-		"unique":      {kind: qBool, path: []string{"unique"}},
-		"weight":      {kind: qNumber, path: []string{"weight"}},
-		"object_type": {kind: qCustom, pred: func(_ *store, values []string) (func(*row) bool, string) {
-			// ContentTypeFilter: one "app_label.model"; anything else
-			// matches nothing.
-			v := strings.ToLower(strings.TrimSpace(values[len(values)-1]))
-			if v == "" {
-				return nil, ""
-			}
-			return func(r *row) bool {
-				types, _ := r.vals["object_types"].([]string)
-				return slices.Contains(types, v)
-			}, ""
-		}},
+	m.filters = customFieldFilters()
+	return m
+}
+
+// customFieldTypeFields say what the field holds and on which objects.
+func customFieldTypeFields() []*field {
+	return []*field{
+		{name: "object_types", kind: kContentTypes, required: true, feature: "custom_fields"},
+		{name: "type", kind: kChoice, required: true, choices: customFieldTypes, check: checkCustomFieldType},
+		{name: "related_object_type", kind: kContentType, null: true, initial: always(nil)},
+	}
+}
+
+func customFieldNamingFields() []*field {
+	return []*field{
+		{name: "name", kind: kString, required: true, maxLen: 50, unique: true, parse: parseCustomFieldName},
+		fText("label", 50), fText("group_name", 50), fText("description", 200),
+	}
+}
+
+// customFieldBehaviourFields say how objects' values behave: required,
+// unique, searched, filtered, shown, edited, cloned, defaulted, and where
+// the field stands among the others.
+func customFieldBehaviourFields() []*field {
+	return []*field{
+		fBool("required", false), fBool("unique", false),
+		fInt("search_weight", 0, 32767, false, int64(1000)),
+		fChoice("filter_logic", cfFilterLogic, "loose"),
+		fChoice("ui_visible", cfUIVisible, "always"),
+		fChoice("ui_editable", cfUIEditable, "yes"),
+		fBool("is_cloneable", false),
+		{name: "default", kind: kJSON, null: true, initial: always(nil)},
+		{name: "related_object_filter", kind: kJSON, null: true, initial: always(nil)},
+		fInt("weight", 0, 32767, false, int64(100)),
+	}
+}
+
+// customFieldValidationFields say which values the field accepts: a
+// range, a pattern, a set of choices.
+func customFieldValidationFields() []*field {
+	return []*field{
+		fInt("validation_minimum", -9223372036854775808, 9223372036854775807, true, nil),
+		fInt("validation_maximum", -9223372036854775808, 9223372036854775807, true, nil),
+		fText("validation_regex", 500),
+		fFK("choice_set", "extras.customfieldchoiceset", protect),
+	}
+}
+
+// displayCustomField is CustomField.__str__: the label, else the name
+// with spaces for underscores, capitalized.
+func displayCustomField(_ *store, r *row) string {
+	if l := r.str("label"); l != "" {
+		return l
+	}
+	name := strings.ReplaceAll(r.str("name"), "_", " ")
+	if name == "" {
+		return ""
+	}
+	// str.capitalize(): first character upper, the rest lower.
+	return strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
+}
+
+func customFieldFilters() map[string]*filter {
+	return map[string]*filter{
+		"id":            {kind: qNumber, path: []string{"id"}},
+		"name":          {kind: qString, path: []string{"name"}, lookups: true},
+		"label":         {kind: qString, path: []string{"label"}, lookups: true},
+		"group_name":    {kind: qString, path: []string{"group_name"}, lookups: true},
+		"description":   {kind: qString, path: []string{"description"}, lookups: true},
+		"type":          {kind: qChoice, path: []string{"type"}, choices: customFieldTypes},
+		"required":      {kind: qBool, path: []string{"required"}},
+		"unique":        {kind: qBool, path: []string{"unique"}},
+		"weight":        {kind: qNumber, path: []string{"weight"}},
+		"object_type":   {kind: qCustom, pred: objectTypePred},
 		"choice_set_id": {kind: qFK, path: []string{"choice_set"}, target: "extras.customfieldchoiceset"},
 		"choice_set": {kind: qFKSlug, path: []string{"choice_set"}, target: "extras.customfieldchoiceset",
 			toField: "name"},
 	}
-	return m
+}
+
+// objectTypePred is the object_type filter, a ContentTypeFilter: one
+// "app_label.model"; anything else matches nothing.
+func objectTypePred(_ *store, values []string) (func(*row) bool, string) {
+	v := strings.ToLower(strings.TrimSpace(values[len(values)-1]))
+	if v == "" {
+		return nil, ""
+	}
+	return func(r *row) bool {
+		types, _ := r.vals["object_types"].([]string)
+		return slices.Contains(types, v)
+	}, ""
 }
 
 // parseCustomFieldName is the name's CharField with the model field's
