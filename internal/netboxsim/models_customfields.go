@@ -374,120 +374,178 @@ func (s *store) validateCustomValue(cf map[string]any, value any) string {
 		}
 		return ""
 	}
-	minimum, hasMin := cf["validation_minimum"].(int64)
-	maximum, hasMax := cf["validation_maximum"].(int64)
-	bounds := func(x *big.Float) string {
-		if hasMin && x.Cmp(new(big.Float).SetInt64(minimum)) < 0 {
-			return fmt.Sprintf("Value must be at least %d", minimum)
-		}
-		if hasMax && x.Cmp(new(big.Float).SetInt64(maximum)) > 0 {
-			return fmt.Sprintf("Value must not exceed %d", maximum)
-		}
-		return ""
-	}
 	switch cf["type"] {
 	case "text", "longtext":
-		str, ok := value.(string)
-		if !ok {
-			return "Value must be a string."
-		}
-		if re, _ := cf["validation_regex"].(string); re != "" {
-			if rx, err := pyRegexp(re); err == nil && !rx.MatchString(str) {
-				return fmt.Sprintf("Value must match regex '%s'", re)
-			}
-		}
+		return validateCustomText(cf, value)
 	case "integer":
-		n, ok := value.(json.Number)
-		if !ok || !isIntNumber(n) {
-			return "Value must be an integer."
-		}
-		x, _ := new(big.Float).SetString(string(n))
-		return bounds(x)
+		return validateCustomInteger(cf, value)
 	case "decimal":
-		switch t := value.(type) {
-		case json.Number:
-			x, _ := new(big.Float).SetString(string(t))
-			return bounds(x)
-		case bool:
-			return "" // decimal.Decimal(True) is 1; the bounds compare as 1
-		case string:
-			if _, ok := new(big.Float).SetString(strings.TrimSpace(t)); !ok {
-				return "Value must be a decimal."
-			}
-			if hasMin || hasMax {
-				return fault("TypeError", "'<' not supported between instances of 'str' and 'int'")
-			}
-		default:
-			return fault("TypeError", "conversion from "+pyType(value)+" to Decimal is not supported")
-		}
+		return validateCustomDecimal(cf, value)
 	case "boolean":
-		switch t := value.(type) {
-		case bool:
-		case json.Number:
-			if x, err := t.Float64(); err != nil || x != 0 && x != 1 {
-				return "Value must be true or false."
-			}
-		default:
-			return "Value must be true or false."
-		}
+		return validateCustomBoolean(value)
 	case "date":
-		str, ok := value.(string)
-		if !ok {
-			return fault("TypeError", "fromisoformat: argument must be str")
-		}
-		if !isoDate(str) {
-			return "Date values must be in ISO 8601 format (YYYY-MM-DD)."
-		}
+		return validateCustomDate(value)
 	case "datetime":
-		str, ok := value.(string)
-		if !ok {
-			return fault("TypeError", "fromisoformat: argument must be str")
-		}
-		if strings.HasSuffix(str, "Z") {
-			str = str[:len(str)-1] + "+00:00"
-		}
-		if !isoDateTime(str) {
-			return "Date and time values must be in ISO 8601 format (YYYY-MM-DD HH:MM:SS)."
-		}
+		return validateCustomDateTime(value)
 	case "select":
 		if !slices.Contains(s.choiceValues(cf), pyHashable(value)) {
 			return fmt.Sprintf("Invalid choice (%s) for choice set %s.", pyStr(value),
 				s.display("extras.customfieldchoiceset", ref0(cf["choice_set"])))
 		}
 	case "multiselect":
-		var items []string
-		switch t := value.(type) {
-		case string: // set("ab") is its characters
-			for _, r := range t {
-				items = append(items, string(r))
-			}
-		case []any:
-			for _, x := range t {
-				items = append(items, pyHashable(x))
-			}
-		default:
-			return fault("TypeError", "'"+pyType(value)+"' object is not iterable")
-		}
-		choices := s.choiceValues(cf)
-		for _, x := range items {
-			if !slices.Contains(choices, x) {
-				return fmt.Sprintf("Invalid choice(s) (%s) for choice set %s.", pyStr(value),
-					s.display("extras.customfieldchoiceset", ref0(cf["choice_set"])))
-			}
-		}
+		return s.validateCustomMultiselect(cf, value)
 	case "object":
 		if n, isNum := value.(json.Number); !isNum || !isIntNumber(n) {
 			return "Value must be an object ID, not " + pyType(value)
 		}
 	case "multiobject":
-		list, ok := value.([]any)
-		if !ok {
-			return "Value must be a list of object IDs, not " + pyType(value)
+		return validateCustomObjectIDs(value)
+	}
+	return ""
+}
+
+// customBounds are a numeric custom field's validation_minimum and
+// validation_maximum.
+type customBounds struct {
+	minimum, maximum int64
+	hasMin, hasMax   bool
+}
+
+func boundsOf(cf map[string]any) customBounds {
+	var b customBounds
+	b.minimum, b.hasMin = cf["validation_minimum"].(int64)
+	b.maximum, b.hasMax = cf["validation_maximum"].(int64)
+	return b
+}
+
+func (b customBounds) check(x *big.Float) string {
+	if b.hasMin && x.Cmp(new(big.Float).SetInt64(b.minimum)) < 0 {
+		return fmt.Sprintf("Value must be at least %d", b.minimum)
+	}
+	if b.hasMax && x.Cmp(new(big.Float).SetInt64(b.maximum)) > 0 {
+		return fmt.Sprintf("Value must not exceed %d", b.maximum)
+	}
+	return ""
+}
+
+func validateCustomText(cf map[string]any, value any) string {
+	str, ok := value.(string)
+	if !ok {
+		return "Value must be a string."
+	}
+	if re, _ := cf["validation_regex"].(string); re != "" {
+		if rx, err := pyRegexp(re); err == nil && !rx.MatchString(str) {
+			return fmt.Sprintf("Value must match regex '%s'", re)
 		}
-		for _, id := range list {
-			if n, isNum := id.(json.Number); !isNum || !isIntNumber(n) {
-				return "Found invalid object ID: " + pyStr(id)
-			}
+	}
+	return ""
+}
+
+func validateCustomInteger(cf map[string]any, value any) string {
+	n, ok := value.(json.Number)
+	if !ok || !isIntNumber(n) {
+		return "Value must be an integer."
+	}
+	x, _ := new(big.Float).SetString(string(n))
+	return boundsOf(cf).check(x)
+}
+
+// validateCustomDecimal follows what decimal.Decimal() and the bounds'
+// comparison do with each JSON type, faults included.
+func validateCustomDecimal(cf map[string]any, value any) string {
+	bounds := boundsOf(cf)
+	switch t := value.(type) {
+	case json.Number:
+		x, _ := new(big.Float).SetString(string(t))
+		return bounds.check(x)
+	case bool:
+		return "" // decimal.Decimal(True) is 1; the bounds compare as 1
+	case string:
+		if _, ok := new(big.Float).SetString(strings.TrimSpace(t)); !ok {
+			return "Value must be a decimal."
+		}
+		if bounds.hasMin || bounds.hasMax {
+			return fault("TypeError", "'<' not supported between instances of 'str' and 'int'")
+		}
+		return ""
+	default:
+		return fault("TypeError", "conversion from "+pyType(value)+" to Decimal is not supported")
+	}
+}
+
+func validateCustomBoolean(value any) string {
+	switch t := value.(type) {
+	case bool:
+		return ""
+	case json.Number:
+		if x, err := t.Float64(); err != nil || x != 0 && x != 1 {
+			return "Value must be true or false."
+		}
+		return ""
+	default:
+		return "Value must be true or false."
+	}
+}
+
+func validateCustomDate(value any) string {
+	str, ok := value.(string)
+	if !ok {
+		return fault("TypeError", "fromisoformat: argument must be str")
+	}
+	if !isoDate(str) {
+		return "Date values must be in ISO 8601 format (YYYY-MM-DD)."
+	}
+	return ""
+}
+
+func validateCustomDateTime(value any) string {
+	str, ok := value.(string)
+	if !ok {
+		return fault("TypeError", "fromisoformat: argument must be str")
+	}
+	if strings.HasSuffix(str, "Z") {
+		str = str[:len(str)-1] + "+00:00"
+	}
+	if !isoDateTime(str) {
+		return "Date and time values must be in ISO 8601 format (YYYY-MM-DD HH:MM:SS)."
+	}
+	return ""
+}
+
+// validateCustomMultiselect checks each item against the choice set, as
+// set(value) sees the items.
+func (s *store) validateCustomMultiselect(cf map[string]any, value any) string {
+	var items []string
+	switch t := value.(type) {
+	case string: // set("ab") is its characters
+		for _, r := range t {
+			items = append(items, string(r))
+		}
+	case []any:
+		for _, x := range t {
+			items = append(items, pyHashable(x))
+		}
+	default:
+		return fault("TypeError", "'"+pyType(value)+"' object is not iterable")
+	}
+	choices := s.choiceValues(cf)
+	for _, x := range items {
+		if !slices.Contains(choices, x) {
+			return fmt.Sprintf("Invalid choice(s) (%s) for choice set %s.", pyStr(value),
+				s.display("extras.customfieldchoiceset", ref0(cf["choice_set"])))
+		}
+	}
+	return ""
+}
+
+func validateCustomObjectIDs(value any) string {
+	list, ok := value.([]any)
+	if !ok {
+		return "Value must be a list of object IDs, not " + pyType(value)
+	}
+	for _, id := range list {
+		if n, isNum := id.(json.Number); !isNum || !isIntNumber(n) {
+			return "Found invalid object ID: " + pyStr(id)
 		}
 	}
 	return ""
