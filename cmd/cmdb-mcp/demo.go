@@ -50,19 +50,11 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 	defer cancel()
 	out := e.stdout
 
-	token, err := randomToken()
-	if err != nil {
-		return exitError, err
-	}
-	url, stop, err := startSim(netboxsim.Options{Token: token, Version: *version}, "127.0.0.1:0")
+	url, nb, stop, err := startDemoNetBox(*version)
 	if err != nil {
 		return exitError, err
 	}
 	defer stop()
-	nb, err := netbox.New(netbox.Config{URL: url, Token: token})
-	if err != nil {
-		return exitError, err
-	}
 
 	host, err := discovery.Discoverer{Options: sc.discovery}.Discover(ctx)
 	if err != nil {
@@ -84,51 +76,91 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 	fmt.Fprintf(out, "NetBox records this host, %q, as status \"planned\" on platform %q.\n", hostname, stale)
 	fmt.Fprintf(out, "This host runs %s.\n", orUnknown(host.OS.Platform))
 
-	s := server.New(newEngine(e, nb, sc), nb, server.Options{Version: buildVersion()})
-	c, err := client.NewInProcessClient(s)
+	c, err := demoClient(ctx, e, nb, sc)
 	if err != nil {
 		return exitError, err
 	}
 	defer c.Close()
-	if err := c.Start(ctx); err != nil {
+	if err := demoSync(ctx, out, c, hostname); err != nil {
 		return exitError, err
+	}
+	fmt.Fprintln(out, "\nNext: point cmdb-mcp at your NetBox with NETBOX_URL and NETBOX_TOKEN, then 'cmdb-mcp diff' or 'cmdb-mcp serve'.")
+	return exitOK, nil
+}
+
+// startDemoNetBox starts the simulator of NetBox version on loopback with a
+// random token, and returns its URL, a client of it and a function that
+// stops it.
+func startDemoNetBox(version string) (string, *netbox.Client, func(), error) {
+	token, err := randomToken()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	url, stop, err := startSim(netboxsim.Options{Token: token, Version: version}, "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	nb, err := netbox.New(netbox.Config{URL: url, Token: token})
+	if err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	return url, nb, stop, nil
+}
+
+// demoClient serves the MCP tools on nb and returns an in-process client,
+// initialized as an agent's would be.
+func demoClient(ctx context.Context, e env, nb *netbox.Client, sc scope) (*client.Client, error) {
+	s := server.New(newEngine(e, nb, sc), nb, server.Options{Version: buildVersion()})
+	c, err := client.NewInProcessClient(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Start(ctx); err != nil {
+		c.Close()
+		return nil, err
 	}
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
 	init.Params.ClientInfo = mcp.Implementation{Name: "cmdb-mcp-demo", Version: buildVersion()}
 	if _, err := c.Initialize(ctx, init); err != nil {
-		return exitError, err
+		c.Close()
+		return nil, err
 	}
+	return c, nil
+}
 
+// demoSync drives the tools the way an agent would: diff, report, apply,
+// diff again, which must find the host in sync.
+func demoSync(ctx context.Context, out io.Writer, c *client.Client, hostname string) error {
 	step(out, "1. cmdb_sync_diff: compare the host with NetBox")
 	var plan tools.SyncDiffOutput
 	if err := callTool(ctx, c, "cmdb_sync_diff", tools.SyncDiffInput{Hostname: hostname}, &plan); err != nil {
-		return exitError, err
+		return err
 	}
 	fmt.Fprintln(out, strings.TrimSpace(plan.ReportMarkdown))
 	if plan.InSync {
-		return exitError, errors.New("the seeded device should differ from this host, but the diff found it in sync")
+		return errors.New("the seeded device should differ from this host, but the diff found it in sync")
 	}
 
 	step(out, "2. cmdb_sync_apply: the user confirmed; write the plan "+plan.PlanID)
 	var applied tools.SyncApplyOutput
 	if err := callTool(ctx, c, "cmdb_sync_apply", tools.SyncApplyInput{PlanID: plan.PlanID, Confirm: true}, &applied); err != nil {
-		return exitError, err
+		return err
 	}
 	printApplyResult(out, applied)
 
 	step(out, "3. cmdb_sync_diff again: check")
 	var again tools.SyncDiffOutput
 	if err := callTool(ctx, c, "cmdb_sync_diff", tools.SyncDiffInput{Hostname: hostname}, &again); err != nil {
-		return exitError, err
+		return err
 	}
 	if !again.InSync {
 		fmt.Fprintln(out, strings.TrimSpace(again.ReportMarkdown))
-		return exitError, errors.New("after the apply NetBox still differs from this host")
+		return errors.New("after the apply NetBox still differs from this host")
 	}
 	fmt.Fprintln(out, "In sync: NetBox now matches this host.")
-	fmt.Fprintln(out, "\nNext: point cmdb-mcp at your NetBox with NETBOX_URL and NETBOX_TOKEN, then 'cmdb-mcp diff' or 'cmdb-mcp serve'.")
-	return exitOK, nil
+	return nil
 }
 
 func step(w io.Writer, title string) {

@@ -18,6 +18,9 @@ import (
 // maxListed bounds the options register lists of each kind.
 const maxListed = 50
 
+// runRegister creates this host's device in NetBox: a plan shown as a
+// report, confirmed on the terminal (or by --yes), then the creates and
+// the first sync.
 func runRegister(ctx context.Context, e env, args []string) (int, error) {
 	fs := newFlagSet(e, "register", "register [--site S] [--role R] [--device-type T | --create-device-type] [--hostname H] [--dry-run] [--yes]")
 	site := fs.String("site", "", "NetBox site of the device (name, slug or id); asked on a terminal when not given")
@@ -45,27 +48,9 @@ func runRegister(ctx context.Context, e env, args []string) (int, error) {
 	// One reader for every answer: a buffered reader per question would
 	// swallow the answers after its own.
 	in := bufio.NewReader(e.stdin)
-	interactive := !*yes && e.stdinIsTerminal()
-
-	var plan diff.RegisterPlan
-	for asked := false; ; asked = true {
-		plan, err = reg.Plan(ctx, req)
-		var choice *engine.ChoiceError
-		var registered *engine.RegisteredError
-		switch {
-		case errors.As(err, &choice) && len(choice.Invalid) == 0 && interactive && !asked:
-			if req, err = askChoices(e, in, req, choice); err != nil {
-				return exitError, err
-			}
-			continue
-		case errors.As(err, &choice):
-			return exitError, errors.New(cliChoices(choice))
-		case errors.As(err, &registered):
-			return exitError, fmt.Errorf("%s. %s", registered.Error(), cliRegistered(registered))
-		case err != nil:
-			return exitError, withHint(err)
-		}
-		break
+	plan, err := planRegister(ctx, e, in, reg, req, !*yes && e.stdinIsTerminal())
+	if err != nil {
+		return exitError, err
 	}
 
 	fmt.Fprint(e.stdout, report.RegisterMarkdown(plan))
@@ -75,25 +60,15 @@ func runRegister(ctx context.Context, e env, args []string) (int, error) {
 	}
 	fmt.Fprintln(e.stdout)
 	if !*yes {
-		if !e.stdinIsTerminal() {
-			return exitError, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp register --yes' with the same flags to register")
-		}
-		if !ask(e, in, fmt.Sprintf("Register %s in NetBox? [y/N] ", plan.Device.Name)) {
-			fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
-			return exitError, nil
+		if ok, err := confirmRegister(e, in, plan); !ok {
+			return exitError, err
 		}
 	}
 	res, err := reg.Register(ctx, plan.ID, engine.WithProgress(func(done, total int, msg string) {
 		fmt.Fprintf(e.stderr, "[%d/%d] %s\n", done, total, msg)
 	}))
-	var registered *engine.RegisteredError
-	switch {
-	case errors.As(err, &registered):
-		return exitError, fmt.Errorf("%s. %s", registered.Error(), cliRegistered(registered))
-	case errors.Is(err, engine.ErrStaleRegisterPlan):
-		return exitError, errors.New("NetBox changed since the report above, so nothing was written: run 'cmdb-mcp register' again")
-	case err != nil:
-		return exitError, withHint(err)
+	if err != nil {
+		return exitError, registerError(err)
 	}
 	out := tools.RegisterResultOutput(res)
 	printRegistered(e.stdout, res, out, *hostname != "")
@@ -101,6 +76,57 @@ func runRegister(ctx context.Context, e env, args []string) (int, error) {
 		return exitError, nil
 	}
 	return exitOK, nil
+}
+
+// planRegister asks for a register plan. On a terminal, what the request
+// lacks is asked for once, from NetBox's options; every other refusal is
+// worded for the terminal.
+func planRegister(ctx context.Context, e env, in *bufio.Reader, reg *engine.Registrar, req engine.RegisterRequest, interactive bool) (diff.RegisterPlan, error) {
+	for asked := false; ; asked = true {
+		plan, err := reg.Plan(ctx, req)
+		var choice *engine.ChoiceError
+		var registered *engine.RegisteredError
+		switch {
+		case errors.As(err, &choice) && len(choice.Invalid) == 0 && interactive && !asked:
+			if req, err = askChoices(e, in, req, choice); err != nil {
+				return plan, err
+			}
+			continue
+		case errors.As(err, &choice):
+			return plan, errors.New(cliChoices(choice))
+		case errors.As(err, &registered):
+			return plan, fmt.Errorf("%s. %s", registered.Error(), cliRegistered(registered))
+		case err != nil:
+			return plan, withHint(err)
+		}
+		return plan, nil
+	}
+}
+
+// confirmRegister asks on the terminal whether to register the plan's
+// device. Without a terminal no one can confirm, which is an error; a no
+// is said on stdout.
+func confirmRegister(e env, in *bufio.Reader, plan diff.RegisterPlan) (bool, error) {
+	if !e.stdinIsTerminal() {
+		return false, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp register --yes' with the same flags to register")
+	}
+	if !ask(e, in, fmt.Sprintf("Register %s in NetBox? [y/N] ", plan.Device.Name)) {
+		fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
+		return false, nil
+	}
+	return true, nil
+}
+
+// registerError words a register's failure for the terminal.
+func registerError(err error) error {
+	var registered *engine.RegisteredError
+	switch {
+	case errors.As(err, &registered):
+		return fmt.Errorf("%s. %s", registered.Error(), cliRegistered(registered))
+	case errors.Is(err, engine.ErrStaleRegisterPlan):
+		return errors.New("NetBox changed since the report above, so nothing was written: run 'cmdb-mcp register' again")
+	}
+	return withHint(err)
 }
 
 // printRegistered says what the register made and how its first sync went.

@@ -49,13 +49,29 @@ func runDiscover(ctx context.Context, e env, args []string) (int, error) {
 // text, shown as one visible line (package untrusted): a name cannot
 // move the cursor, clear the screen or break a column.
 func printHost(w io.Writer, h host.Host) {
-	show := untrusted.Text
-	unknown := func(s string) string {
-		if s == "" {
-			return "(unknown)"
+	printSystem(w, h)
+	printInterfaces(w, h.Network)
+	printContainers(w, h.Containers)
+	notes := slices.Concat(h.Notes, h.Network.Notes, h.Containers.Notes)
+	for i, note := range notes {
+		if i == 0 {
+			fmt.Fprintln(w, "\nNotes:")
 		}
-		return show(s)
+		fmt.Fprintf(w, "  - %s\n", untrusted.Message(note))
 	}
+}
+
+// shownOrUnknown shows one of the host's values, "(unknown)" when empty.
+func shownOrUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return untrusted.Text(s)
+}
+
+// printSystem prints the host's name, operating system and hardware.
+func printSystem(w io.Writer, h host.Host) {
+	unknown := shownOrUnknown
 	fmt.Fprintf(w, "Hostname:  %s\n", unknown(h.Hostname))
 	fmt.Fprintf(w, "OS:        %s", unknown(h.OS.PrettyName))
 	if h.OS.Kernel != "" || h.OS.Arch != "" {
@@ -65,8 +81,12 @@ func printHost(w io.Writer, h host.Host) {
 	fmt.Fprintf(w, "Platform:  %s\n", unknown(h.OS.Platform))
 	fmt.Fprintf(w, "Hardware:  %s %s, serial %s\n", unknown(h.Hardware.Manufacturer), unknown(h.Hardware.Model), unknown(h.Hardware.Serial))
 	fmt.Fprintf(w, "Size:      %d CPUs, %d MB memory, %d GB root disk\n", h.Hardware.CPUs, h.Hardware.MemoryMB, h.Hardware.RootDiskGB)
+}
 
-	n := h.Network
+// printInterfaces prints a table of the interfaces with their state and
+// addresses, then the default routes.
+func printInterfaces(w io.Writer, n host.Network) {
+	show := untrusted.Text
 	fmt.Fprintf(w, "\nInterfaces (%d):\n", len(n.Interfaces))
 	tw := newTable(w)
 	for _, i := range n.Interfaces {
@@ -101,11 +121,14 @@ func printHost(w io.Writer, h host.Host) {
 	if n.RoutesUnknown != "" {
 		fmt.Fprintf(w, "Default routes: unknown, so are the primary IPs: %s\n", untrusted.Message(n.RoutesUnknown))
 	}
+}
 
-	c := h.Containers
+// printContainers prints a table of the containers, or why there is none.
+func printContainers(w io.Writer, c host.Containers) {
+	show := untrusted.Text
 	switch {
 	case !c.Available:
-		fmt.Fprintf(w, "\nContainers: %s\n", unknown(c.Reason))
+		fmt.Fprintf(w, "\nContainers: %s\n", shownOrUnknown(c.Reason))
 	case len(c.Containers) == 0:
 		fmt.Fprintln(w, "\nContainers: none")
 	default:
@@ -119,14 +142,6 @@ func printHost(w io.Writer, h host.Host) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", show(ct.Name), show(ct.State), project, limits(ct.VCPUs, ct.MemoryMB), show(ct.Role), show(ct.Image))
 		}
 		tw.Flush()
-	}
-
-	notes := slices.Concat(h.Notes, n.Notes, c.Notes)
-	for i, note := range notes {
-		if i == 0 {
-			fmt.Fprintln(w, "\nNotes:")
-		}
-		fmt.Fprintf(w, "  - %s\n", untrusted.Message(note))
 	}
 }
 

@@ -33,21 +33,42 @@ func (s DifferSize) String() string {
 // (new, stopped, gone, resized). It is built in memory: Compute does no
 // I/O.
 func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
-	const devID = 1
 	h := host.Host{Hostname: "huge", OS: host.OS{Platform: "Debian 12"}, Hardware: host.Hardware{Serial: "SN-HUGE"}}
 	snap := record.Snapshot{
 		Found: true,
-		Device: record.Device{ID: devID, Name: "huge", Status: "active", Serial: "SN-HUGE",
+		Device: record.Device{ID: hugeDeviceID, Name: "huge", Status: "active", Serial: "SN-HUGE",
 			Platform: &record.Ref{ID: 1, Name: "Debian 11"}},
 		Platforms:    []record.Platform{{ID: 1, Name: "Debian 11", Slug: "debian-11"}, {ID: 2, Name: "Debian 12", Slug: "debian-12"}},
 		Roles:        []record.DeviceRole{{ID: 1, Name: "Container", Slug: "container", VMRole: true}, {ID: 2, Name: "Database", Slug: "database", VMRole: true}},
 		ClusterType:  &record.ClusterType{ID: 1, Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug},
-		ClusterGroup: &record.ClusterGroup{ID: 1, Name: "huge containers", Slug: record.HostClusterGroupSlug(devID)},
+		ClusterGroup: &record.ClusterGroup{ID: 1, Name: "huge containers", Slug: record.HostClusterGroupSlug(hugeDeviceID)},
 	}
-	var nextID int64 = 100
-	id := func() int64 { nextID++; return nextID }
+	b := &differBuilder{h: &h, snap: &snap, last: 100}
+	ifaceID := b.interfaces(size.Interfaces)
+	b.ips(size.IPs, ifaceID)
+	b.containers(size.Containers)
+	return h, snap
+}
 
-	n := size.Interfaces
+// hugeDeviceID is the device id of DifferInput's snapshot.
+const hugeDeviceID = 1
+
+// differBuilder fills DifferInput's host and snapshot side by side, with
+// record ids handed out in order.
+type differBuilder struct {
+	h    *host.Host
+	snap *record.Snapshot
+	last int64 // the last id handed out
+}
+
+func (b *differBuilder) id() int64 { b.last++; return b.last }
+
+// interfaces adds n interfaces to the host; the snapshot lacks every
+// tenth, has one in ten with another MAC and one in ten of another type,
+// and n/10 more that are gone. It returns the snapshot's interface ids by
+// host interface index (0 for a new one).
+func (b *differBuilder) interfaces(n int) []int64 {
+	h, snap := b.h, b.snap
 	ifaceID := make([]int64, n)
 	for i := range n {
 		name := fmt.Sprintf("ens%d", i)
@@ -57,9 +78,9 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		case 0: // new
 			continue
 		}
-		iface := record.Interface{ID: id(), DeviceID: devID, Name: name, Type: "1000base-t", Enabled: true}
+		iface := record.Interface{ID: b.id(), DeviceID: hugeDeviceID, Name: name, Type: "1000base-t", Enabled: true}
 		ifaceID[i] = iface.ID
-		m := record.MACAddress{ID: id(), MAC: strings.ToUpper(mac), InterfaceID: iface.ID, DeviceID: devID}
+		m := record.MACAddress{ID: b.id(), MAC: strings.ToUpper(mac), InterfaceID: iface.ID, DeviceID: hugeDeviceID}
 		switch i % 10 {
 		case 1: // MAC changed
 			m.MAC = fmt.Sprintf("02:FF:%02X:%02X:00:01", i>>8, i&0xff)
@@ -71,10 +92,19 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		snap.MACs = append(snap.MACs, m)
 	}
 	for i := range n / 10 { // gone
-		iface := record.Interface{ID: id(), DeviceID: devID, Name: fmt.Sprintf("old%d", i), Type: "1000base-t", Enabled: true}
+		iface := record.Interface{ID: b.id(), DeviceID: hugeDeviceID, Name: fmt.Sprintf("old%d", i), Type: "1000base-t", Enabled: true}
 		snap.Interfaces = append(snap.Interfaces, iface)
 	}
-	for j := range size.IPs {
+	return ifaceID
+}
+
+// ips spreads count addresses over the host's interfaces; the snapshot
+// lacks one in ten, has one in ten moved and one in ten with another mask,
+// and count/10 more that are gone.
+func (b *differBuilder) ips(count int, ifaceID []int64) {
+	h, snap := b.h, b.snap
+	n := len(ifaceID)
+	for j := range count {
 		i := j % n
 		a := netip.AddrFrom4([4]byte{10, byte(j >> 16), byte(j >> 8), byte(j)})
 		p := netip.PrefixFrom(a, 16)
@@ -83,7 +113,7 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		if on == 0 || j%10 == 3 { // on a new interface, or new
 			continue
 		}
-		ip := record.IPAddress{ID: id(), Address: p.String(), Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID}
+		ip := record.IPAddress{ID: b.id(), Address: p.String(), Status: "active", AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: hugeDeviceID}
 		switch j % 10 {
 		case 4: // moved
 			if other := ifaceID[(i+2)%n]; other != 0 {
@@ -94,21 +124,28 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		}
 		snap.IPs = append(snap.IPs, ip)
 	}
-	for k := range size.IPs / 10 { // gone
+	for k := range count / 10 { // gone
 		on := ifaceID[(k*7+1)%n]
 		if on == 0 {
 			continue
 		}
-		snap.IPs = append(snap.IPs, record.IPAddress{ID: id(), Address: fmt.Sprintf("10.200.%d.%d/16", k>>8, k&0xff), Status: "active",
-			AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: devID})
+		snap.IPs = append(snap.IPs, record.IPAddress{ID: b.id(), Address: fmt.Sprintf("10.200.%d.%d/16", k>>8, k&0xff), Status: "active",
+			AssignedObjectType: "dcim.interface", AssignedObjectID: on, DeviceID: hugeDeviceID})
 	}
 	if len(h.Network.Interfaces) > 1 && len(h.Network.Interfaces[1].IPv4) > 0 {
 		h.Network.PrimaryIPv4 = h.Network.Interfaces[1].IPv4[0]
 	}
+}
 
+// containers adds count containers in compose projects of ten; the
+// snapshot has a cluster per project and lacks one VM in ten, has three
+// in ten resized or with another image, and a gone container's VM in
+// every project.
+func (b *differBuilder) containers(count int) {
+	h, snap := b.h, b.snap
 	h.Containers.Available = true
 	clusterID := map[string]int64{}
-	for c := range size.Containers {
+	for c := range count {
 		project := fmt.Sprintf("proj%03d", c/10)
 		ctr := host.Container{
 			ID: fmt.Sprintf("%064x", c), Name: fmt.Sprintf("%s-svc%d-1", project, c%10), Image: fmt.Sprintf("example/svc%d:1.0", c%10),
@@ -121,7 +158,7 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		h.Containers.Containers = append(h.Containers.Containers, ctr)
 		cl, ok := clusterID[project]
 		if !ok {
-			cl = id()
+			cl = b.id()
 			clusterID[project] = cl
 			snap.Clusters = append(snap.Clusters, record.Cluster{ID: cl, Name: project, Type: record.Ref{ID: 1, Name: record.ClusterTypeName},
 				Group: &record.Ref{ID: 1, Name: snap.ClusterGroup.Name}, Status: "active"})
@@ -129,7 +166,7 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		if c%10 == 0 { // new
 			continue
 		}
-		vm := record.VirtualMachine{ID: id(), Name: ctr.Name, Status: "active", ClusterID: cl, Role: &record.Ref{ID: 1, Name: "Container"},
+		vm := record.VirtualMachine{ID: b.id(), Name: ctr.Name, Status: "active", ClusterID: cl, Role: &record.Ref{ID: 1, Name: "Container"},
 			VCPUs: 0.5, MemoryMB: 256, Description: ctr.Image}
 		switch c % 10 {
 		case 2:
@@ -141,10 +178,9 @@ func DifferInput(size DifferSize) (host.Host, record.Snapshot) {
 		}
 		snap.VMs = append(snap.VMs, vm)
 		if c%10 == 5 { // a gone container's VM beside it
-			snap.VMs = append(snap.VMs, record.VirtualMachine{ID: id(), Name: project + "-legacy-1", Status: "active", ClusterID: cl, Description: "example/legacy:0.9"})
+			snap.VMs = append(snap.VMs, record.VirtualMachine{ID: b.id(), Name: project + "-legacy-1", Status: "active", ClusterID: cl, Description: "example/legacy:0.9"})
 		}
 	}
-	return h, snap
 }
 
 // DifferResult is how long diff.Compute takes on one input.

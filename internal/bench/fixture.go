@@ -108,29 +108,62 @@ func LoadFixture(name string) (Fixture, error) {
 // any client would, with bulk requests so that building even the large host
 // costs a few requests. It returns the device id.
 func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
-	post := func(path string, body any) (int64, error) {
-		var obj struct {
-			ID int64 `json:"id"`
-		}
-		err := nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj)
-		if err != nil {
-			return 0, fmt.Errorf("POST %s: %w", path, err)
-		}
-		return obj.ID, nil
-	}
-	site, err := post("/api/dcim/sites/", map[string]any{"name": "Bench Lab", "slug": "bench-lab", "status": "active"})
+	devID, err := s.buildDevice(ctx, nb)
 	if err != nil {
 		return 0, err
 	}
-	mfr, err := post("/api/dcim/manufacturers/", map[string]any{"name": "Generic", "slug": "generic"})
+	ifaceID, err := s.buildInterfaces(ctx, nb, devID)
 	if err != nil {
 		return 0, err
 	}
-	devType, err := post("/api/dcim/device-types/", map[string]any{"manufacturer": mfr, "model": "Server", "slug": "server"})
+	if err := s.buildMACs(ctx, nb, ifaceID); err != nil {
+		return 0, err
+	}
+	if err := s.buildIPs(ctx, nb, devID, ifaceID); err != nil {
+		return 0, err
+	}
+	roleID, err := s.buildVMRoles(ctx, nb)
 	if err != nil {
 		return 0, err
 	}
-	role, err := post("/api/dcim/device-roles/", map[string]any{"name": "Server", "slug": "server", "color": "2196f3"})
+	clusterID, err := s.buildClusters(ctx, nb, devID)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.buildVMs(ctx, nb, roleID, clusterID); err != nil {
+		return 0, err
+	}
+	return devID, nil
+}
+
+// postID creates one object and returns its id.
+func postID(ctx context.Context, nb *netbox.Client, path string, body any) (int64, error) {
+	var obj struct {
+		ID int64 `json:"id"`
+	}
+	err := nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj)
+	if err != nil {
+		return 0, fmt.Errorf("POST %s: %w", path, err)
+	}
+	return obj.ID, nil
+}
+
+// buildDevice creates the device with what it needs first: a site, a
+// device type with its manufacturer, a role, and the platforms.
+func (s State) buildDevice(ctx context.Context, nb *netbox.Client) (int64, error) {
+	site, err := postID(ctx, nb, "/api/dcim/sites/", map[string]any{"name": "Bench Lab", "slug": "bench-lab", "status": "active"})
+	if err != nil {
+		return 0, err
+	}
+	mfr, err := postID(ctx, nb, "/api/dcim/manufacturers/", map[string]any{"name": "Generic", "slug": "generic"})
+	if err != nil {
+		return 0, err
+	}
+	devType, err := postID(ctx, nb, "/api/dcim/device-types/", map[string]any{"manufacturer": mfr, "model": "Server", "slug": "server"})
+	if err != nil {
+		return 0, err
+	}
+	role, err := postID(ctx, nb, "/api/dcim/device-roles/", map[string]any{"name": "Server", "slug": "server", "color": "2196f3"})
 	if err != nil {
 		return 0, err
 	}
@@ -153,91 +186,98 @@ func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
 		}
 		dev["platform"] = id
 	}
-	devID, err := post("/api/dcim/devices/", dev)
-	if err != nil {
-		return 0, err
-	}
+	return postID(ctx, nb, "/api/dcim/devices/", dev)
+}
 
+// buildInterfaces creates the device's interfaces and returns their ids
+// by name.
+func (s State) buildInterfaces(ctx context.Context, nb *netbox.Client, devID int64) (map[string]int64, error) {
 	ifaceID := map[string]int64{}
-	if len(s.Interfaces) > 0 {
-		in := make([]netbox.InterfaceCreate, len(s.Interfaces))
-		for i, f := range s.Interfaces {
-			in[i] = netbox.InterfaceCreate{Device: devID, Name: f.Name, Type: f.Type, Enabled: ptr(f.Enabled), Description: f.Description}
-		}
-		got, err := nb.CreateInterfaces(ctx, in)
-		if err != nil {
-			return 0, fmt.Errorf("interfaces: %w", err)
-		}
-		for _, i := range got {
-			ifaceID[i.Name] = i.ID
-		}
+	if len(s.Interfaces) == 0 {
+		return ifaceID, nil
 	}
+	in := make([]netbox.InterfaceCreate, len(s.Interfaces))
+	for i, f := range s.Interfaces {
+		in[i] = netbox.InterfaceCreate{Device: devID, Name: f.Name, Type: f.Type, Enabled: ptr(f.Enabled), Description: f.Description}
+	}
+	got, err := nb.CreateInterfaces(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("interfaces: %w", err)
+	}
+	for _, i := range got {
+		ifaceID[i.Name] = i.ID
+	}
+	return ifaceID, nil
+}
+
+// buildMACs creates the interfaces' MAC objects and makes each its
+// interface's primary MAC.
+func (s State) buildMACs(ctx context.Context, nb *netbox.Client, ifaceID map[string]int64) error {
 	var macs []netbox.MACAddressCreate
 	for _, f := range s.Interfaces {
 		if f.MAC != "" {
 			macs = append(macs, netbox.MACAddressCreate{MAC: f.MAC, InterfaceID: ifaceID[f.Name]})
 		}
 	}
-	if len(macs) > 0 {
-		got, err := nb.CreateMACAddresses(ctx, macs)
-		if err != nil {
-			return 0, fmt.Errorf("MAC addresses: %w", err)
-		}
-		primary := make([]netbox.InterfaceUpdate, len(got))
-		for i, m := range got {
-			primary[i] = netbox.InterfaceUpdate{ID: macs[i].InterfaceID, PrimaryMAC: ptr(m.ID)}
-		}
-		if _, err := nb.UpdateInterfaces(ctx, primary); err != nil {
-			return 0, fmt.Errorf("primary MACs: %w", err)
-		}
+	if len(macs) == 0 {
+		return nil
 	}
+	got, err := nb.CreateMACAddresses(ctx, macs)
+	if err != nil {
+		return fmt.Errorf("MAC addresses: %w", err)
+	}
+	primary := make([]netbox.InterfaceUpdate, len(got))
+	for i, m := range got {
+		primary[i] = netbox.InterfaceUpdate{ID: macs[i].InterfaceID, PrimaryMAC: ptr(m.ID)}
+	}
+	if _, err := nb.UpdateInterfaces(ctx, primary); err != nil {
+		return fmt.Errorf("primary MACs: %w", err)
+	}
+	return nil
+}
+
+// buildIPs creates the IP addresses on their interfaces and sets the
+// device's primary IPv4.
+func (s State) buildIPs(ctx context.Context, nb *netbox.Client, devID int64, ifaceID map[string]int64) error {
 	ipID := map[string]int64{}
 	if len(s.IPs) > 0 {
 		in := make([]netbox.IPAddressCreate, len(s.IPs))
 		for i, ip := range s.IPs {
 			id, ok := ifaceID[ip.Interface]
 			if !ok {
-				return 0, fmt.Errorf("IP %s: no interface %q in the fixture", ip.Address, ip.Interface)
+				return fmt.Errorf("IP %s: no interface %q in the fixture", ip.Address, ip.Interface)
 			}
 			in[i] = netbox.IPAddressCreate{Address: ip.Address, Status: "active", InterfaceID: id}
 		}
 		got, err := nb.CreateIPAddresses(ctx, in)
 		if err != nil {
-			return 0, fmt.Errorf("IP addresses: %w", err)
+			return fmt.Errorf("IP addresses: %w", err)
 		}
 		for _, ip := range got {
 			ipID[ip.Address] = ip.ID
 		}
 	}
-	if s.PrimaryIP4 != "" {
-		id, ok := ipID[s.PrimaryIP4]
-		if !ok {
-			return 0, fmt.Errorf("primary IPv4 %s is not among the fixture's IPs", s.PrimaryIP4)
-		}
-		if _, err := nb.UpdateDevice(ctx, devID, netbox.DeviceUpdate{PrimaryIP4: &id}); err != nil {
-			return 0, fmt.Errorf("primary IPv4: %w", err)
-		}
+	if s.PrimaryIP4 == "" {
+		return nil
 	}
+	id, ok := ipID[s.PrimaryIP4]
+	if !ok {
+		return fmt.Errorf("primary IPv4 %s is not among the fixture's IPs", s.PrimaryIP4)
+	}
+	if _, err := nb.UpdateDevice(ctx, devID, netbox.DeviceUpdate{PrimaryIP4: &id}); err != nil {
+		return fmt.Errorf("primary IPv4: %w", err)
+	}
+	return nil
+}
 
-	roleID := map[string]int64{}
-	if len(s.VMRoles) > 0 {
-		in := make([]netbox.DeviceRoleCreate, len(s.VMRoles))
-		for i, r := range s.VMRoles {
-			in[i] = netbox.DeviceRoleCreate{Name: r, Slug: diff.Slugify(r), Color: "607d8b", VMRole: true}
-		}
-		got, err := nb.CreateDeviceRoles(ctx, in)
-		if err != nil {
-			return 0, fmt.Errorf("VM roles: %w", err)
-		}
-		for _, r := range got {
-			roleID[r.Name] = r.ID
-		}
-	}
+// buildClusters creates the cluster type, the host's cluster group and
+// the clusters in it, and returns the clusters' ids by name.
+func (s State) buildClusters(ctx context.Context, nb *netbox.Client, devID int64) (map[string]int64, error) {
 	var typeID, groupID int64
 	if s.ClusterType {
 		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
 		if err != nil {
-			return 0, fmt.Errorf("cluster type: %w", err)
+			return nil, fmt.Errorf("cluster type: %w", err)
 		}
 		typeID = t.ID
 	}
@@ -245,48 +285,76 @@ func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
 		g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{
 			Name: record.HostClusterGroupName(s.Device.Name, devID), Slug: record.HostClusterGroupSlug(devID)})
 		if err != nil {
-			return 0, fmt.Errorf("cluster group: %w", err)
+			return nil, fmt.Errorf("cluster group: %w", err)
 		}
 		groupID = g.ID
 	}
 	clusterID := map[string]int64{}
-	if len(s.Clusters) > 0 {
-		if typeID == 0 || groupID == 0 {
-			return 0, fmt.Errorf("clusters need cluster_type and cluster_group")
-		}
-		in := make([]netbox.ClusterCreate, len(s.Clusters))
-		for i, c := range s.Clusters {
-			in[i] = netbox.ClusterCreate{Name: c, Type: typeID, Group: groupID, Status: "active"}
-		}
-		got, err := nb.CreateClusters(ctx, in)
-		if err != nil {
-			return 0, fmt.Errorf("clusters: %w", err)
-		}
-		for _, c := range got {
-			clusterID[c.Name] = c.ID
-		}
+	if len(s.Clusters) == 0 {
+		return clusterID, nil
 	}
-	if len(s.VMs) > 0 {
-		in := make([]netbox.VirtualMachineCreate, len(s.VMs))
-		for i, v := range s.VMs {
-			cl, ok := clusterID[v.Cluster]
-			if !ok {
-				return 0, fmt.Errorf("VM %s: no cluster %q in the fixture", v.Name, v.Cluster)
-			}
-			vm := netbox.VirtualMachineCreate{Name: v.Name, Cluster: cl, Status: v.Status, Role: roleID[v.Role], Description: v.Description}
-			if v.VCPUs > 0 {
-				vm.VCPUs = ptr(v.VCPUs)
-			}
-			if v.MemoryMB > 0 {
-				vm.MemoryMB = ptr(v.MemoryMB)
-			}
-			in[i] = vm
-		}
-		if _, err := nb.CreateVirtualMachines(ctx, in); err != nil {
-			return 0, fmt.Errorf("VMs: %w", err)
-		}
+	if typeID == 0 || groupID == 0 {
+		return nil, fmt.Errorf("clusters need cluster_type and cluster_group")
 	}
-	return devID, nil
+	in := make([]netbox.ClusterCreate, len(s.Clusters))
+	for i, c := range s.Clusters {
+		in[i] = netbox.ClusterCreate{Name: c, Type: typeID, Group: groupID, Status: "active"}
+	}
+	got, err := nb.CreateClusters(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("clusters: %w", err)
+	}
+	for _, c := range got {
+		clusterID[c.Name] = c.ID
+	}
+	return clusterID, nil
+}
+
+// buildVMRoles creates the device roles VMs may have and returns their
+// ids by name.
+func (s State) buildVMRoles(ctx context.Context, nb *netbox.Client) (map[string]int64, error) {
+	roleID := map[string]int64{}
+	if len(s.VMRoles) == 0 {
+		return roleID, nil
+	}
+	in := make([]netbox.DeviceRoleCreate, len(s.VMRoles))
+	for i, r := range s.VMRoles {
+		in[i] = netbox.DeviceRoleCreate{Name: r, Slug: diff.Slugify(r), Color: "607d8b", VMRole: true}
+	}
+	got, err := nb.CreateDeviceRoles(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("VM roles: %w", err)
+	}
+	for _, r := range got {
+		roleID[r.Name] = r.ID
+	}
+	return roleID, nil
+}
+
+// buildVMs creates the VMs in their clusters, with their roles.
+func (s State) buildVMs(ctx context.Context, nb *netbox.Client, roleID, clusterID map[string]int64) error {
+	if len(s.VMs) == 0 {
+		return nil
+	}
+	in := make([]netbox.VirtualMachineCreate, len(s.VMs))
+	for i, v := range s.VMs {
+		cl, ok := clusterID[v.Cluster]
+		if !ok {
+			return fmt.Errorf("VM %s: no cluster %q in the fixture", v.Name, v.Cluster)
+		}
+		vm := netbox.VirtualMachineCreate{Name: v.Name, Cluster: cl, Status: v.Status, Role: roleID[v.Role], Description: v.Description}
+		if v.VCPUs > 0 {
+			vm.VCPUs = ptr(v.VCPUs)
+		}
+		if v.MemoryMB > 0 {
+			vm.MemoryMB = ptr(v.MemoryMB)
+		}
+		in[i] = vm
+	}
+	if _, err := nb.CreateVirtualMachines(ctx, in); err != nil {
+		return fmt.Errorf("VMs: %w", err)
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

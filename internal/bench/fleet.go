@@ -169,16 +169,9 @@ var sharedKinds = []struct {
 // machines would.
 func syncFleet(ctx context.Context, n int, latency time.Duration) (FleetRun, error) {
 	run := FleetRun{Hosts: n, Shared: map[string]int{}}
-	var b [20]byte
-	_, _ = rand.Read(b[:])
-	token := hex.EncodeToString(b[:])
-	sim := netboxsim.New(netboxsim.Options{Token: token})
-	hs := httptest.NewServer(sim)
-	defer hs.Close()
-	client := func() (*netbox.Client, error) {
-		return netbox.New(netbox.Config{URL: hs.URL, Token: token, Timeout: time.Minute})
-	}
-	admin, err := client()
+	nb := newFleetNetBox()
+	defer nb.hs.Close()
+	admin, err := nb.client()
 	if err != nil {
 		return run, err
 	}
@@ -186,32 +179,70 @@ func syncFleet(ctx context.Context, n int, latency time.Duration) (FleetRun, err
 		return run, err
 	}
 	// Registered long before the sync, out of the stale check's window.
-	sim.AgeObjectChanges(time.Hour)
-	sim.ResetRequests()
+	nb.sim.AgeObjectChanges(time.Hour)
+	nb.sim.ResetRequests()
 	if latency > 0 {
-		if err := sim.AddFault(netboxsim.Fault{Delay: latency}); err != nil {
+		if err := nb.sim.AddFault(netboxsim.Fault{Delay: latency}); err != nil {
 			return run, err
 		}
 	}
-
-	type outcome struct {
-		took  time.Duration
-		res   apply.Result
-		stale bool
-		err   error
-	}
-	outcomes := make([]outcome, n)
 	engines := make([]*engine.Engine, n)
 	for i := range n {
-		nb, err := client()
+		c, err := nb.client()
 		if err != nil {
 			return run, err
 		}
-		engines[i] = engineFor(nb, FleetHost(i))
+		engines[i] = engineFor(c, FleetHost(i))
 	}
+	outcomes, wall := syncAtOnce(ctx, engines)
+	run.Wall = wall
+	run.countRequests(nb.sim.Requests())
+	nb.sim.ClearFaults()
+	if err := run.tally(outcomes); err != nil {
+		return run, err
+	}
+	if err := run.countResidue(ctx, engines); err != nil {
+		return run, err
+	}
+	return run, run.countShared(ctx, admin)
+}
+
+// fleetNetBox is the simulator a fleet run syncs against, served over HTTP
+// with a token of its own.
+type fleetNetBox struct {
+	sim   *netboxsim.Server
+	hs    *httptest.Server
+	token string
+}
+
+func newFleetNetBox() *fleetNetBox {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	sim := netboxsim.New(netboxsim.Options{Token: token})
+	return &fleetNetBox{sim: sim, hs: httptest.NewServer(sim), token: token}
+}
+
+// client is a new client of the simulator, as each host has its own.
+func (f *fleetNetBox) client() (*netbox.Client, error) {
+	return netbox.New(netbox.Config{URL: f.hs.URL, Token: f.token, Timeout: time.Minute})
+}
+
+// fleetOutcome is how one host's sync went.
+type fleetOutcome struct {
+	took  time.Duration
+	res   apply.Result
+	stale bool
+	err   error
+}
+
+// syncAtOnce runs every engine's diff and apply, all released at the same
+// moment, and returns their outcomes and the wall time of the whole.
+func syncAtOnce(ctx context.Context, engines []*engine.Engine) ([]fleetOutcome, time.Duration) {
+	outcomes := make([]fleetOutcome, len(engines))
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range n {
+	for i := range engines {
 		wg.Go(func() {
 			<-start
 			o := &outcomes[i]
@@ -227,46 +258,65 @@ func syncFleet(ctx context.Context, n int, latency time.Duration) (FleetRun, err
 	began := time.Now()
 	close(start)
 	wg.Wait()
-	run.Wall = time.Since(began)
-	for _, r := range sim.Requests() {
-		run.Requests++
-		if r.Method == http.MethodPost && r.Status == http.StatusBadRequest {
-			run.Taken++
+	return outcomes, time.Since(began)
+}
+
+// countRequests counts the sync's requests, and the creates NetBox refused
+// because another host had just made the object.
+func (r *FleetRun) countRequests(log []netboxsim.Request) {
+	for _, req := range log {
+		r.Requests++
+		if req.Method == http.MethodPost && req.Status == http.StatusBadRequest {
+			r.Taken++
 		}
 	}
-	sim.ClearFaults()
+}
+
+// tally adds the hosts' outcomes to the run; a sync that failed other than
+// on a stale plan fails the run.
+func (r *FleetRun) tally(outcomes []fleetOutcome) error {
 	for _, o := range outcomes {
 		switch {
 		case o.stale:
-			run.Stale++
+			r.Stale++
 		case o.err != nil:
-			return run, o.err
+			return o.err
 		}
-		run.Failed += o.res.Failed
-		run.Skipped += o.res.Skipped
-		run.Syncs = append(run.Syncs, o.took)
+		r.Failed += o.res.Failed
+		r.Skipped += o.res.Skipped
+		r.Syncs = append(r.Syncs, o.took)
 	}
-	slices.Sort(run.Syncs)
+	slices.Sort(r.Syncs)
+	return nil
+}
 
+// countResidue diffs every host again: what is still to change, beyond
+// refreshes, is residue.
+func (r *FleetRun) countResidue(ctx context.Context, engines []*engine.Engine) error {
 	for i, e := range engines {
 		p, err := e.Diff(ctx, engine.DiffRequest{})
 		if err != nil {
-			return run, fmt.Errorf("host %d: %w", i, err)
+			return fmt.Errorf("host %d: %w", i, err)
 		}
 		for _, c := range p.Changes {
 			if c.Action != diff.ActionRefresh {
-				run.Residue++
+				r.Residue++
 			}
 		}
 	}
+	return nil
+}
+
+// countShared counts the shared objects of each kind the fleet made.
+func (r *FleetRun) countShared(ctx context.Context, admin *netbox.Client) error {
 	for _, k := range sharedKinds {
 		var page struct{ Count int }
 		if err := admin.DoJSON(ctx, http.MethodGet, k.path, k.query, nil, &page); err != nil {
-			return run, err
+			return err
 		}
-		run.Shared[k.name] = page.Count
+		r.Shared[k.name] = page.Count
 	}
-	return run, nil
+	return nil
 }
 
 // registerFleet creates what a device needs once, then the n devices,

@@ -111,9 +111,15 @@ func LargeDockerHost() Fixture {
 		},
 	}
 	h, nb := &f.Host, &f.NetBox
+	addLargeInterfaces(h, nb)
+	addLargeIPs(h, nb)
+	addLargeContainers(h, nb)
+	return f
+}
 
-	// Interfaces: ens0..ens39 on the host; NetBox has ens0..ens35 and
-	// eno0..eno3.
+// addLargeInterfaces puts ens0..ens39 on the host; NetBox has ens0..ens35
+// and eno0..eno3.
+func addLargeInterfaces(h *host.Host, nb *State) {
 	for i := range largeInterfaces {
 		typ := "1000base-t"
 		if i%8 == 7 {
@@ -138,8 +144,11 @@ func LargeDockerHost() Fixture {
 		nb.Interfaces = append(nb.Interfaces, IfaceState{Name: fmt.Sprintf("eno%d", i), Type: "1000base-t", Enabled: true,
 			MAC: fmt.Sprintf("02:42:AC:12:00:%02X", i)}) // gone
 	}
+}
 
-	// IPs: address j is on interface j%40, 10.20.<j%40>.<10+j/40>/24.
+// addLargeIPs puts address j on interface j%40, 10.20.<j%40>.<10+j/40>/24;
+// NetBox has most of them and 10 that are gone, the primary among those.
+func addLargeIPs(h *host.Host, nb *State) {
 	for j := range largeIPs {
 		i := j % largeInterfaces
 		p := netip.MustParsePrefix(fmt.Sprintf("10.20.%d.%d/24", i, 10+j/largeInterfaces))
@@ -163,8 +172,12 @@ func LargeDockerHost() Fixture {
 		nb.IPs = append(nb.IPs, IPState{Address: fmt.Sprintf("10.30.0.%d/24", k+1), Interface: on})
 	}
 	nb.PrimaryIP4 = "10.30.0.1/24" // on eno0, which is gone: the primary moves to ens0
+}
 
-	// Containers.
+// addLargeContainers puts compose projects of every service on the host
+// (the last project new, so its cluster is to create) and 10 standalone
+// tools; NetBox has their VMs as a sync left them, then drifted.
+func addLargeContainers(h *host.Host, nb *State) {
 	h.Containers.Available = true
 	for p := range largeProjects {
 		project := fmt.Sprintf("proj%02d", p)
@@ -205,7 +218,6 @@ func LargeDockerHost() Fixture {
 		h.Containers.Containers = append(h.Containers.Containers, c)
 		nb.VMs = append(nb.VMs, vmOf(c))
 	}
-	return f
 }
 
 func newContainer(name, image, project string, running bool, vcpus float64, memMB int64) host.Container {

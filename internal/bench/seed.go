@@ -521,6 +521,15 @@ func (s *seedAgent) interfaces() {
 // "ipam_update_ip_address assigned_object_type=null assigned_object_id=null"
 // per removed IP.
 func (s *seedAgent) addresses() {
+	s.addressCreates()
+	s.addressUpdates()
+	oldPrimary := s.primaryMove()
+	s.addressUnassigns(oldPrimary)
+}
+
+// addressCreates: "ipam_create_ip_address" per new IP, once its interface
+// exists.
+func (s *seedAgent) addressCreates() {
 	for _, c := range s.changes(func(c diff.Change) bool { return c.ObjectType == diff.ObjectIPAddress && c.Action == diff.ActionCreate }) {
 		s.add(task{needs: needs(c.ParentKey), makes: needs(c.Key), run: func(ctx context.Context) {
 			iface, ok := s.resolve(c.ParentID, c.ParentKey)
@@ -538,6 +547,11 @@ func (s *seedAgent) addresses() {
 			}
 		}})
 	}
+}
+
+// addressUpdates: "ipam_update_ip_address" per moved or re-masked IP, a
+// moved one once its new interface exists.
+func (s *seedAgent) addressUpdates() {
 	updates := s.changes(func(c diff.Change) bool {
 		return c.ObjectType == diff.ObjectIPAddress && (c.Action == diff.ActionUpdate)
 	})
@@ -570,40 +584,53 @@ func (s *seedAgent) addresses() {
 		}
 		s.add(t)
 	}
+}
+
+// primaryMove: "dcim_update_device primary_ip4=" once the new primaries
+// exist where they belong. It returns the ids of the device's old
+// primaries, whose unassignment waits for the move.
+func (s *seedAgent) primaryMove() map[int64]bool {
 	primaries := s.changes(func(c diff.Change) bool {
 		return c.ObjectType == diff.ObjectDevice && (c.Field == diff.FieldPrimaryIP4 || c.Field == diff.FieldPrimaryIP6)
 	})
 	oldPrimary := map[int64]bool{}
-	if len(primaries) > 0 {
-		t := task{makes: []string{keyPrimary}}
-		for _, c := range primaries {
-			t.needs = append(t.needs, needs(c.NewKey)...)
-			if c.NewID != 0 {
-				t.needs = append(t.needs, ipToken(c.NewID))
-			}
-		}
-		for _, ref := range []*int64{refID(s.dev.PrimaryIP4), refID(s.dev.PrimaryIP6)} {
-			if ref != nil {
-				oldPrimary[*ref] = true
-			}
-		}
-		t.run = func(ctx context.Context) {
-			args := map[string]any{"id": s.dev.ID}
-			for _, c := range primaries {
-				if c.New == "" {
-					args[c.Field] = nil
-					continue
-				}
-				if id, ok := s.resolve(c.NewID, c.NewKey); ok {
-					args[c.Field] = id
-				}
-			}
-			if len(args) > 1 {
-				s.call(ctx, "dcim_update_device", args, nil)
-			}
-		}
-		s.add(t)
+	if len(primaries) == 0 {
+		return oldPrimary
 	}
+	t := task{makes: []string{keyPrimary}}
+	for _, c := range primaries {
+		t.needs = append(t.needs, needs(c.NewKey)...)
+		if c.NewID != 0 {
+			t.needs = append(t.needs, ipToken(c.NewID))
+		}
+	}
+	for _, ref := range []*int64{refID(s.dev.PrimaryIP4), refID(s.dev.PrimaryIP6)} {
+		if ref != nil {
+			oldPrimary[*ref] = true
+		}
+	}
+	t.run = func(ctx context.Context) {
+		args := map[string]any{"id": s.dev.ID}
+		for _, c := range primaries {
+			if c.New == "" {
+				args[c.Field] = nil
+				continue
+			}
+			if id, ok := s.resolve(c.NewID, c.NewKey); ok {
+				args[c.Field] = id
+			}
+		}
+		if len(args) > 1 {
+			s.call(ctx, "dcim_update_device", args, nil)
+		}
+	}
+	s.add(t)
+	return oldPrimary
+}
+
+// addressUnassigns: "ipam_update_ip_address assigned_object_type=null
+// assigned_object_id=null" per removed IP, an old primary after the move.
+func (s *seedAgent) addressUnassigns(oldPrimary map[int64]bool) {
 	for _, c := range s.changes(func(c diff.Change) bool {
 		return c.ObjectType == diff.ObjectIPAddress && c.Action == diff.ActionUnassign
 	}) {
@@ -621,6 +648,14 @@ func (s *seedAgent) addresses() {
 // with "virt_create_vm", stopped, gone and resized ones with
 // "virt_update_vm", one call per VM. The VM roles' ids are looked up once.
 func (s *seedAgent) containers() {
+	s.clusterSupport()
+	s.clusterCreates()
+	s.vmCreates()
+	s.vmUpdates()
+}
+
+// clusterSupport: "virt_create_cluster_type" for a missing cluster type.
+func (s *seedAgent) clusterSupport() {
 	for _, c := range s.changes(func(c diff.Change) bool {
 		switch c.ObjectType {
 		case diff.ObjectClusterType, diff.ObjectClusterGroup, diff.ObjectDeviceRole:
@@ -642,6 +677,11 @@ func (s *seedAgent) containers() {
 			s.fail(fmt.Errorf("%s %s: the seed's tools cannot create it", c.ObjectType, c.Object))
 		}
 	}
+}
+
+// clusterCreates: "virt_create_cluster" per missing cluster, once its type
+// and group exist.
+func (s *seedAgent) clusterCreates() {
 	for _, c := range s.changes(func(c diff.Change) bool { return c.ObjectType == diff.ObjectCluster && c.Action == diff.ActionCreate }) {
 		a := attrsOf(c)
 		s.add(task{needs: needs(a.TypeKey, c.ParentKey), makes: needs(c.Key), run: func(ctx context.Context) {
@@ -657,6 +697,11 @@ func (s *seedAgent) containers() {
 			}
 		}})
 	}
+}
+
+// vmCreates: "virt_create_vm" per new container, once its cluster exists
+// and the VM roles' ids are looked up.
+func (s *seedAgent) vmCreates() {
 	creates := s.changes(isVMCreate)
 	if len(creates) > 0 {
 		s.tasks = append(s.tasks, s.lookupTask(keyRoles)...)
@@ -685,6 +730,11 @@ func (s *seedAgent) containers() {
 			s.call(ctx, "virt_create_vm", args, nil)
 		}})
 	}
+}
+
+// vmUpdates: "virt_update_vm" per stopped, gone, resized or moved VM, with
+// all of its changes; a VM moving to a new cluster waits for it.
+func (s *seedAgent) vmUpdates() {
 	updates := s.changes(func(c diff.Change) bool { return c.ObjectType == diff.ObjectVM && c.Action != diff.ActionCreate })
 	for _, group := range byObject(updates) {
 		var wait []string
@@ -694,30 +744,35 @@ func (s *seedAgent) containers() {
 			}
 		}
 		s.add(task{needs: wait, run: func(ctx context.Context) {
-			args := map[string]any{"id": group[0].ObjectID}
-			for _, c := range group {
-				switch c.Field {
-				case diff.FieldStatus:
-					args["status"] = c.New
-				case diff.FieldDescription:
-					args["description"] = c.New
-				case diff.FieldVCPUs:
-					if v, err := strconv.ParseFloat(c.New, 64); err == nil {
-						args["vcpus"] = v
-					}
-				case diff.FieldMemory:
-					if v, err := strconv.ParseInt(strings.TrimSuffix(c.New, " MB"), 10, 64); err == nil {
-						args["memory"] = v
-					}
-				case diff.FieldCluster:
-					if id, ok := s.resolve(c.NewID, c.NewKey); ok {
-						args["cluster"] = id
-					}
-				}
-			}
-			s.call(ctx, "virt_update_vm", args, nil)
+			s.call(ctx, "virt_update_vm", s.vmUpdateArgs(group), nil)
 		}})
 	}
+}
+
+// vmUpdateArgs are virt_update_vm's arguments for one VM's changes.
+func (s *seedAgent) vmUpdateArgs(group []diff.Change) map[string]any {
+	args := map[string]any{"id": group[0].ObjectID}
+	for _, c := range group {
+		switch c.Field {
+		case diff.FieldStatus:
+			args["status"] = c.New
+		case diff.FieldDescription:
+			args["description"] = c.New
+		case diff.FieldVCPUs:
+			if v, err := strconv.ParseFloat(c.New, 64); err == nil {
+				args["vcpus"] = v
+			}
+		case diff.FieldMemory:
+			if v, err := strconv.ParseInt(strings.TrimSuffix(c.New, " MB"), 10, 64); err == nil {
+				args["memory"] = v
+			}
+		case diff.FieldCluster:
+			if id, ok := s.resolve(c.NewID, c.NewKey); ok {
+				args["cluster"] = id
+			}
+		}
+	}
+	return args
 }
 
 // journal is Phase 6, worded as the seed's example.

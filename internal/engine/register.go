@@ -380,19 +380,43 @@ func (r *Registrar) Register(ctx context.Context, planID string, opts ...ApplyOp
 	defer func() { r.eng.rememberWrites(sent.IDs()) }()
 	ctx = netbox.WithChangelogMessage(ctx, "cmdb-mcp register "+p.ID)
 	res := RegisterResult{PlanID: p.ID, Created: []string{}}
+	mfr, dt, err := r.createDeviceType(ctx, p, &res)
+	if err != nil {
+		return res, err
+	}
+	dev, err := r.createDevice(ctx, p, dt, &res)
+	if err != nil {
+		return res, err
+	}
+	if res.JournalEntryID, err = apply.JournalRegister(ctx, r.nb, dev.ID, registerJournal(p, mfr, dt, dev)); err != nil {
+		res.JournalError = err.Error()
+	}
+	r.firstSync(ctx, sp, dev, cfg, &res)
+	return res, nil
+}
+
+// createDeviceType creates the manufacturer and the device type when the
+// plan says so, and returns those the device gets.
+func (r *Registrar) createDeviceType(ctx context.Context, p diff.RegisterPlan, res *RegisterResult) (record.Manufacturer, record.DeviceType, error) {
 	mfr, dt := p.Manufacturer, p.DeviceType
+	var err error
 	if p.NewDeviceType() && p.NewManufacturer() {
 		if mfr, err = r.nb.CreateManufacturer(ctx, netbox.ManufacturerCreate{Name: mfr.Name, Slug: mfr.Slug}); err != nil {
-			return res, &CreateError{Err: fmt.Errorf("create manufacturer %q: %w", p.Manufacturer.Name, err)}
+			return mfr, dt, &CreateError{Err: fmt.Errorf("create manufacturer %q: %w", p.Manufacturer.Name, err)}
 		}
 		res.Created = append(res.Created, fmt.Sprintf("manufacturer %s (slug %s)", mfr.Name, mfr.Slug))
 	}
 	if p.NewDeviceType() {
 		if dt, err = r.nb.CreateDeviceType(ctx, netbox.DeviceTypeCreate{Manufacturer: mfr.ID, Model: dt.Model, Slug: dt.Slug}); err != nil {
-			return res, &CreateError{Created: res.Created, Err: fmt.Errorf("create device type %q: %w", p.DeviceType.Model, err)}
+			return mfr, dt, &CreateError{Created: res.Created, Err: fmt.Errorf("create device type %q: %w", p.DeviceType.Model, err)}
 		}
 		res.Created = append(res.Created, fmt.Sprintf("device type %s (slug %s)", dt.Model, dt.Slug))
 	}
+	return mfr, dt, nil
+}
+
+// createDevice creates the plan's device, of device type dt.
+func (r *Registrar) createDevice(ctx context.Context, p diff.RegisterPlan, dt record.DeviceType, res *RegisterResult) (record.Device, error) {
 	create := netbox.DeviceCreate{Name: p.Device.Name, Site: p.Site.ID, Role: p.Role.ID, DeviceType: dt.ID,
 		Status: p.Device.Status, Serial: p.Device.Serial}
 	if p.Device.Platform != nil {
@@ -400,9 +424,23 @@ func (r *Registrar) Register(ctx context.Context, planID string, opts ...ApplyOp
 	}
 	dev, err := r.nb.CreateDevice(ctx, create)
 	if err != nil {
-		return res, &CreateError{Created: res.Created, Err: fmt.Errorf("create device %q: %w", p.Device.Name, err)}
+		return dev, &CreateError{Created: res.Created, Err: fmt.Errorf("create device %q: %w", p.Device.Name, err)}
 	}
 	res.Device = diff.DeviceRef{ID: dev.ID, Name: dev.Name, URL: r.nb.WebURL("dcim/devices", dev.ID)}
+	res.Created = append(res.Created, fmt.Sprintf("device %s (id %d)", dev.Name, dev.ID))
+	return dev, nil
+}
+
+// registerJournal is the register's journal entry, a line per object it
+// created.
+func registerJournal(p diff.RegisterPlan, mfr record.Manufacturer, dt record.DeviceType, dev record.Device) []string {
+	var journal []string
+	if p.NewDeviceType() {
+		if p.NewManufacturer() {
+			journal = append(journal, fmt.Sprintf("manufacturer %s (CREATE)", mfr.Name))
+		}
+		journal = append(journal, fmt.Sprintf("device type %s (CREATE)", dt.Model))
+	}
 	line := fmt.Sprintf("device %s (CREATE): site %s, role %s, device type %s %s, status %s", dev.Name, p.Site.Name, p.Role.Name,
 		mfr.Name, dt.Model, p.Device.Status)
 	if p.Device.Serial != "" {
@@ -411,37 +449,31 @@ func (r *Registrar) Register(ctx context.Context, planID string, opts ...ApplyOp
 	if p.Device.Platform != nil {
 		line += ", platform " + p.Device.Platform.Name
 	}
-	res.Created = append(res.Created, fmt.Sprintf("device %s (id %d)", dev.Name, dev.ID))
-	var journal []string
-	if p.NewDeviceType() {
-		if p.NewManufacturer() {
-			journal = append(journal, fmt.Sprintf("manufacturer %s (CREATE)", mfr.Name))
-		}
-		journal = append(journal, fmt.Sprintf("device type %s (CREATE)", dt.Model))
-	}
-	if res.JournalEntryID, err = apply.JournalRegister(ctx, r.nb, dev.ID, append(journal, line)); err != nil {
-		res.JournalError = err.Error()
-	}
+	return append(journal, line)
+}
 
-	// The first sync, of the device as NetBox made it.
+// firstSync is the first sync, of the device as NetBox made it. Its
+// outcome, or why it did not run, goes in res: the device is registered
+// either way.
+func (r *Registrar) firstSync(ctx context.Context, sp storedRegister, dev record.Device, cfg applyConfig, res *RegisterResult) {
+	p, h := sp.plan, sp.host
 	snap, err := r.nb.SnapshotFor(ctx, LookupQuery(h, r.options(sp.req)))
 	if err != nil || !snap.Found || snap.Device.ID != dev.ID {
 		if err == nil {
 			err = fmt.Errorf("the new device %q (id %d) was not found by its name", dev.Name, dev.ID)
 		}
 		res.SyncError = "the first sync did not run: " + err.Error()
-		return res, nil
+		return
 	}
 	first := diff.Compute(h, snap, r.options(sp.req))
 	first.ID, first.CreatedAt, first.Device.URL = p.ID, r.eng.now().UTC(), res.Device.URL
 	if len(first.Changes) == 0 {
 		res.Sync = apply.Result{PlanID: p.ID, Device: first.Device, Changes: []apply.ChangeResult{}}
-		return res, nil
+		return
 	}
 	if res.Sync, err = apply.Apply(ctx, r.nb, first, cfg.progress); err != nil {
 		res.SyncError = "the first sync failed: " + err.Error()
 	}
-	return res, nil
 }
 
 // Errors of Register, each naming what to do next.

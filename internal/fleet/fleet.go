@@ -110,6 +110,36 @@ type Report struct {
 // 2 requests when every device synced within the age and at most one
 // journal page covers them, and one more when some did not.
 func Status(ctx context.Context, nb Reader, q Query) (Report, error) {
+	q = q.withDefaults()
+	since := q.Now.Add(-q.MaxAge).UTC()
+	rep := Report{CheckedAt: q.Now.UTC(), MaxAge: FormatAge(q.MaxAge), Since: since,
+		Failed: []Device{}, Stale: []Device{}, Never: []Device{}}
+	s := &journalScan{nb: nb, since: since, last: map[int64]netbox.JournalMark{}, olderExhausted: true}
+	if err := s.readFirst(ctx); err != nil {
+		return Report{}, fmt.Errorf("fleet status: %w", err)
+	}
+	if err := s.readRecent(ctx); err != nil {
+		return Report{}, fmt.Errorf("fleet status: %w", err)
+	}
+	if s.recentMore && s.unseen() > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("The journal holds more than %d sync entries since %s; only the newest were read, so a device listed as stale may have synced within the age: ask again with a shorter max_age.",
+			maxRecentPages*pageSize, since.Format(time.RFC3339)))
+	}
+	if err := s.readOlder(ctx); err != nil {
+		return Report{}, fmt.Errorf("fleet status: %w", err)
+	}
+	rep.classify(s, q.Limit)
+	if !s.olderExhausted {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("Some devices had no sync entry in the newest %d entries before %s; they are listed as stale without a last_sync (they may never have been synced).",
+			maxOlderPages*pageSize, since.Format(time.RFC3339)))
+	}
+	rep.Notes = append(rep.Notes, "last_sync is the newest journal entry of a sync or register on the device; a scheduled cmdb-mcp apply that finds its device in sync journals that at most once a day (--heartbeat), a sync through the MCP tools does not, so such a device can show an older last_sync (cmdb-mcp diff on the host tells).")
+	rep.Requests = s.requests
+	return rep, nil
+}
+
+// withDefaults fills in what the query leaves out and bounds its limit.
+func (q Query) withDefaults() Query {
 	if q.MaxAge <= 0 {
 		q.MaxAge = DefaultMaxAge
 	}
@@ -122,101 +152,130 @@ func Status(ctx context.Context, nb Reader, q Query) (Report, error) {
 	if q.Now.IsZero() {
 		q.Now = time.Now()
 	}
-	since := q.Now.Add(-q.MaxAge).UTC()
-	rep := Report{CheckedAt: q.Now.UTC(), MaxAge: FormatAge(q.MaxAge), Since: since,
-		Failed: []Device{}, Stale: []Device{}, Never: []Device{}}
-	var requests int
-	var mu sync.Mutex
-	count := func() {
-		mu.Lock()
-		requests++
-		mu.Unlock()
-	}
+	return q
+}
 
-	// The devices and the newest journal page side by side.
-	var devices []netbox.FleetDevice
+// journalScan reads the devices and the sync journal entries on them,
+// newest first, until every device has its last sync or the page bounds
+// are reached.
+type journalScan struct {
+	nb    Reader
+	since time.Time
+
+	mu       sync.Mutex // guards requests: the first reads run side by side
+	requests int
+
+	devices []netbox.FleetDevice
+	// last is each device's newest sync entry found.
+	last map[int64]netbox.JournalMark
+	// recentMore: entries within the age were left unread.
+	recentMore bool
+	// olderExhausted: every entry before the age was read, or none had to be.
+	olderExhausted bool
+}
+
+func (s *journalScan) count() {
+	s.mu.Lock()
+	s.requests++
+	s.mu.Unlock()
+}
+
+func (s *journalScan) note(marks []netbox.JournalMark) {
+	for _, m := range marks {
+		if _, seen := s.last[m.DeviceID]; !seen {
+			s.last[m.DeviceID] = m // newest first: the first is the last sync
+		}
+	}
+}
+
+// unseen counts the devices without a sync entry found yet.
+func (s *journalScan) unseen() int {
+	n := 0
+	for _, d := range s.devices {
+		if _, ok := s.last[d.ID]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *journalScan) recentQuery() netbox.JournalQuery {
+	return netbox.JournalQuery{Search: apply.JournalMarker, After: s.since}
+}
+
+// readFirst reads the devices and the newest journal page side by side.
+func (s *journalScan) readFirst(ctx context.Context) error {
 	var recent []netbox.JournalMark
-	var recentMore bool
 	var devErr, recentErr error
-	recentQuery := netbox.JournalQuery{Search: apply.JournalMarker, After: since}
 	var wg sync.WaitGroup
-	wg.Go(func() { devices, devErr = readDevices(ctx, nb, count) })
+	wg.Go(func() { s.devices, devErr = readDevices(ctx, s.nb, s.count) })
 	wg.Go(func() {
 		var p netbox.Page[netbox.JournalMark]
-		p, recentErr = nb.DeviceJournalPage(ctx, recentQuery, netbox.PageRequest{Limit: pageSize})
-		count()
-		recent, recentMore = p.Items, len(p.Items) < p.Count
+		p, recentErr = s.nb.DeviceJournalPage(ctx, s.recentQuery(), netbox.PageRequest{Limit: pageSize})
+		s.count()
+		recent, s.recentMore = p.Items, len(p.Items) < p.Count
 	})
 	wg.Wait()
 	if err := errors.Join(devErr, recentErr); err != nil {
-		return Report{}, fmt.Errorf("fleet status: %w", err)
+		return err
 	}
+	s.note(recent)
+	return nil
+}
 
-	last := map[int64]netbox.JournalMark{}
-	note := func(marks []netbox.JournalMark) {
-		for _, m := range marks {
-			if _, seen := last[m.DeviceID]; !seen {
-				last[m.DeviceID] = m // newest first: the first is the last sync
-			}
-		}
-	}
-	unseen := func() int {
-		n := 0
-		for _, d := range devices {
-			if _, ok := last[d.ID]; !ok {
-				n++
-			}
-		}
-		return n
-	}
-	note(recent)
-	// More entries within the age: read on while a device has none yet.
-	pages := 1
-	for ; recentMore && unseen() > 0 && pages < maxRecentPages; pages++ {
-		p, err := nb.DeviceJournalPage(ctx, recentQuery, netbox.PageRequest{Limit: pageSize, Offset: pages * pageSize})
-		count()
+// readRecent reads more entries within the age while a device has none
+// yet.
+func (s *journalScan) readRecent(ctx context.Context) error {
+	for pages := 1; s.recentMore && s.unseen() > 0 && pages < maxRecentPages; pages++ {
+		p, err := s.nb.DeviceJournalPage(ctx, s.recentQuery(), netbox.PageRequest{Limit: pageSize, Offset: pages * pageSize})
+		s.count()
 		if err != nil {
-			return Report{}, fmt.Errorf("fleet status: %w", err)
+			return err
 		}
-		note(p.Items)
-		recentMore = len(p.Items) > 0 && pages*pageSize+len(p.Items) < p.Count
+		s.note(p.Items)
+		s.recentMore = len(p.Items) > 0 && pages*pageSize+len(p.Items) < p.Count
 	}
-	if recentMore && unseen() > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("The journal holds more than %d sync entries since %s; only the newest were read, so a device listed as stale may have synced within the age: ask again with a shorter max_age.",
-			maxRecentPages*pageSize, since.Format(time.RFC3339)))
-	}
+	return nil
+}
 
-	// The devices without a recent sync: their last one before the age.
-	olderExhausted := true
-	if unseen() > 0 {
-		olderQuery := netbox.JournalQuery{Search: apply.JournalMarker, Before: since}
-		for page := 0; page < maxOlderPages && unseen() > 0; page++ {
-			p, err := nb.DeviceJournalPage(ctx, olderQuery, netbox.PageRequest{Limit: pageSize, Offset: page * pageSize})
-			count()
-			if err != nil {
-				return Report{}, fmt.Errorf("fleet status: %w", err)
-			}
-			note(p.Items)
-			olderExhausted = len(p.Items) == 0 || page*pageSize+len(p.Items) >= p.Count
-			if olderExhausted {
-				break
-			}
+// readOlder reads, for the devices without a recent sync, their last one
+// before the age.
+func (s *journalScan) readOlder(ctx context.Context) error {
+	if s.unseen() == 0 {
+		return nil
+	}
+	olderQuery := netbox.JournalQuery{Search: apply.JournalMarker, Before: s.since}
+	for page := 0; page < maxOlderPages && s.unseen() > 0; page++ {
+		p, err := s.nb.DeviceJournalPage(ctx, olderQuery, netbox.PageRequest{Limit: pageSize, Offset: page * pageSize})
+		s.count()
+		if err != nil {
+			return err
+		}
+		s.note(p.Items)
+		s.olderExhausted = len(p.Items) == 0 || page*pageSize+len(p.Items) >= p.Count
+		if s.olderExhausted {
+			break
 		}
 	}
+	return nil
+}
 
-	rep.Counts.Devices = len(devices)
+// classify counts the scanned devices by how their last sync stands and
+// lists the failed, stale and never synced ones, limit of each.
+func (rep *Report) classify(s *journalScan, limit int) {
+	rep.Counts.Devices = len(s.devices)
 	add := func(list *[]Device, omitted *int, d Device) {
-		if len(*list) < q.Limit {
+		if len(*list) < limit {
 			*list = append(*list, d)
 		} else {
 			*omitted++
 		}
 	}
-	for _, fd := range devices {
-		d := Device{ID: fd.ID, Name: fd.Name, Site: fd.Site, Status: fd.Status, URL: nb.WebURL("dcim/devices", fd.ID)}
-		m, ok := last[fd.ID]
+	for _, fd := range s.devices {
+		d := Device{ID: fd.ID, Name: fd.Name, Site: fd.Site, Status: fd.Status, URL: s.nb.WebURL("dcim/devices", fd.ID)}
+		m, ok := s.last[fd.ID]
 		if !ok {
-			if !olderExhausted || recentMore {
+			if !s.olderExhausted || s.recentMore {
 				// Not found in what was read, which is not all there is.
 				rep.Counts.Stale++
 				add(&rep.Stale, &rep.StaleOmitted, d)
@@ -229,7 +288,7 @@ func Status(ctx context.Context, nb Reader, q Query) (Report, error) {
 		at := m.Created.UTC()
 		d.LastSync, d.JournalEntryID, d.Outcome = &at, m.ID, outcome(m.Kind)
 		switch {
-		case at.Before(since):
+		case at.Before(s.since):
 			rep.Counts.Stale++
 			add(&rep.Stale, &rep.StaleOmitted, d)
 		case d.Outcome == OutcomeFailures:
@@ -239,13 +298,6 @@ func Status(ctx context.Context, nb Reader, q Query) (Report, error) {
 			rep.Counts.OK++
 		}
 	}
-	if !olderExhausted {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("Some devices had no sync entry in the newest %d entries before %s; they are listed as stale without a last_sync (they may never have been synced).",
-			maxOlderPages*pageSize, since.Format(time.RFC3339)))
-	}
-	rep.Notes = append(rep.Notes, "last_sync is the newest journal entry of a sync or register on the device; a scheduled cmdb-mcp apply that finds its device in sync journals that at most once a day (--heartbeat), a sync through the MCP tools does not, so such a device can show an older last_sync (cmdb-mcp diff on the host tells).")
-	rep.Requests = requests
-	return rep, nil
 }
 
 // readDevices reads every device, one page of 1000 after another.

@@ -3,6 +3,7 @@ package netboxsim
 import (
 	"cmp"
 	"fmt"
+	"slices"
 )
 
 // Adding an endpoint (interfaces, IP and MAC addresses, clusters, VMs):
@@ -386,63 +387,16 @@ func taggedItems(s *store, r *row) int {
 func deviceModel() *model {
 	m := &model{label: "dcim.device", objectName: "Device", verbose: "device", appVerbose: "DCIM",
 		route: "dcim/devices", journaling: true, sequentialCreate: true}
-	m.fields = []*field{
-		{name: "name", kind: kString, null: true, blank: true, maxLen: 64, initial: always(nil)},
-		fReqFK("device_type", "dcim.devicetype", protect), fReqFK("role", "dcim.devicerole", protect),
-		resetting(fFK("tenant", "tenancy.tenant", protect)), fFK("platform", "dcim.platform", setNull),
-		fText("serial", 50),
-		{name: "asset_tag", kind: kString, null: true, blank: true, maxLen: 50, unique: true, initial: always(nil)},
-		fReqFK("site", "dcim.site", protect),
-		resetting(fFK("location", "dcim.location", protect)), resetting(fFK("rack", "dcim.rack", protect)),
-		resetting(&field{name: "position", kind: kFloat, null: true, min: ptr(0.5), initial: always(nil)}),
-		resetting(&field{name: "face", kind: kChoice, choices: deviceFaces, blank: true, initial: always("")}),
-		fFloat("latitude", ptr(-90), ptr(90)), fFloat("longitude", ptr(-180), ptr(180)),
-		fChoice("status", deviceStatuses, "active"),
-		{name: "airflow", kind: kChoice, choices: airflows, blank: true, initial: always(nil)},
-		fFK("primary_ip4", "ipam.ipaddress", setNull), fFK("primary_ip6", "ipam.ipaddress", setNull),
-		fFK("oob_ip", "ipam.ipaddress", setNull), fFK("cluster", "virtualization.cluster", setNull),
-		resetting(fFK("virtual_chassis", "dcim.virtualchassis", setNull)),
-		resetting(fInt("vc_position", 0, 255, true, nil)), fInt("vc_priority", 0, 255, true, nil),
-		fText("description", 200), fText("comments", 0),
-		resetting(fFK("config_template", "extras.configtemplate", protect)),
-		{name: "local_context_data", kind: kJSON, null: true, initial: always(nil)},
-		fTags(), fCustomFields(),
-	}
-	interfaces := counting("dcim.interface", "device")
-	m.full = join(fullHead(m), []out{oVal("name"), oFK("device_type", "dcim.devicetype"),
-		oFK("role", "dcim.devicerole"), oFK("tenant", "tenancy.tenant"), oFK("platform", "dcim.platform"),
-		oVal("serial"), oVal("asset_tag"), oFK("site", "dcim.site"), oFK("location", "dcim.location"),
-		oFK("rack", "dcim.rack"), oVal("position"), oChoice("face", deviceFaces), oVal("latitude"),
-		oVal("longitude"), oConst("parent_device", nil), oChoice("status", deviceStatuses),
-		oChoice("airflow", airflows),
-		out{"primary_ip", func(rc *rctx, r *row) (any, bool) {
-			// PREFER_IPV4 is False by default: IPv6 first.
-			name := "primary_ip6"
-			if r.vals[name] == nil {
-				name = "primary_ip4"
-			}
-			return oFK(name, "ipam.ipaddress").fn(rc, r)
-		}},
-		oFK("primary_ip4", "ipam.ipaddress"), oFK("primary_ip6", "ipam.ipaddress"), oFK("oob_ip", "ipam.ipaddress"),
-		oFK("cluster", "virtualization.cluster"), oFK("virtual_chassis", "dcim.virtualchassis"),
-		oVal("vc_position"), oVal("vc_priority"), oVal("description"), oVal("comments"),
-		oFK("config_template", "extras.configtemplate"),
-		oFunc("config_context", func(_ *rctx, r *row) any {
-			// No config contexts exist, so the rendered context is the
-			// device's local context data alone.
-			if o, ok := r.vals["local_context_data"].(*jobj); ok {
-				return jsonValue(o)
-			}
-			return object{}
-		}),
-		out{"local_context_data", func(_ *rctx, r *row) (any, bool) { return jsonValue(r.vals["local_context_data"]), true }},
-	}, netboxTail(), []out{
-		oCounter("console_port_count", zero), oCounter("console_server_port_count", zero),
-		oCounter("power_port_count", zero), oCounter("power_outlet_count", zero),
-		oCounter("interface_count", interfaces), oCounter("front_port_count", zero),
-		oCounter("rear_port_count", zero), oCounter("device_bay_count", zero),
-		oCounter("module_bay_count", zero), oCounter("inventory_item_count", zero),
-	})
+	m.fields = slices.Concat(
+		deviceIdentityFields(),
+		deviceLocationFields(),
+		deviceStateFields(),
+		deviceAddressFields(),
+		deviceMembershipFields(),
+		deviceConfigFields(),
+		[]*field{fTags(), fCustomFields()},
+	)
+	m.full = deviceRepresentation(m)
 	m.brief = join(head(m), vals("name", "description"))
 	m.display = displayDevice
 	m.order = func(_ *store, a, b *row) int { return compareNullable(a.vals["name"], b.vals["name"], true) }
@@ -457,7 +411,124 @@ func deviceModel() *model {
 	}}
 	m.clean = cleanDevice
 	m.search = []string{"name", "serial", "asset_tag", "description", "comments"}
-	m.filters = baseFilters(map[string]*filter{
+	m.filters = deviceFilters()
+	return m
+}
+
+// deviceIdentityFields say what the device is: its name, type, role,
+// tenant, platform, serial and asset tag.
+func deviceIdentityFields() []*field {
+	return []*field{
+		{name: "name", kind: kString, null: true, blank: true, maxLen: 64, initial: always(nil)},
+		fReqFK("device_type", "dcim.devicetype", protect), fReqFK("role", "dcim.devicerole", protect),
+		resetting(fFK("tenant", "tenancy.tenant", protect)), fFK("platform", "dcim.platform", setNull),
+		fText("serial", 50),
+		{name: "asset_tag", kind: kString, null: true, blank: true, maxLen: 50, unique: true, initial: always(nil)},
+	}
+}
+
+// deviceLocationFields say where it stands: site, location, rack position
+// and face, coordinates.
+func deviceLocationFields() []*field {
+	return []*field{
+		fReqFK("site", "dcim.site", protect),
+		resetting(fFK("location", "dcim.location", protect)), resetting(fFK("rack", "dcim.rack", protect)),
+		resetting(&field{name: "position", kind: kFloat, null: true, min: ptr(0.5), initial: always(nil)}),
+		resetting(&field{name: "face", kind: kChoice, choices: deviceFaces, blank: true, initial: always("")}),
+		fFloat("latitude", ptr(-90), ptr(90)), fFloat("longitude", ptr(-180), ptr(180)),
+	}
+}
+
+func deviceStateFields() []*field {
+	return []*field{
+		fChoice("status", deviceStatuses, "active"),
+		{name: "airflow", kind: kChoice, choices: airflows, blank: true, initial: always(nil)},
+	}
+}
+
+// deviceAddressFields are the device's primary and out-of-band addresses.
+func deviceAddressFields() []*field {
+	return []*field{
+		fFK("primary_ip4", "ipam.ipaddress", setNull), fFK("primary_ip6", "ipam.ipaddress", setNull),
+		fFK("oob_ip", "ipam.ipaddress", setNull),
+	}
+}
+
+// deviceMembershipFields are the groups the device belongs to: a cluster
+// and a virtual chassis with its place in it.
+func deviceMembershipFields() []*field {
+	return []*field{
+		fFK("cluster", "virtualization.cluster", setNull),
+		resetting(fFK("virtual_chassis", "dcim.virtualchassis", setNull)),
+		resetting(fInt("vc_position", 0, 255, true, nil)), fInt("vc_priority", 0, 255, true, nil),
+	}
+}
+
+// deviceConfigFields are the free text and the configuration rendering's
+// inputs.
+func deviceConfigFields() []*field {
+	return []*field{
+		fText("description", 200), fText("comments", 0),
+		resetting(fFK("config_template", "extras.configtemplate", protect)),
+		{name: "local_context_data", kind: kJSON, null: true, initial: always(nil)},
+	}
+}
+
+// deviceRepresentation is DeviceWithConfigContextSerializer's full
+// representation.
+func deviceRepresentation(m *model) []out {
+	interfaces := counting("dcim.interface", "device")
+	return join(fullHead(m), []out{oVal("name"), oFK("device_type", "dcim.devicetype"),
+		oFK("role", "dcim.devicerole"), oFK("tenant", "tenancy.tenant"), oFK("platform", "dcim.platform"),
+		oVal("serial"), oVal("asset_tag"), oFK("site", "dcim.site"), oFK("location", "dcim.location"),
+		oFK("rack", "dcim.rack"), oVal("position"), oChoice("face", deviceFaces), oVal("latitude"),
+		oVal("longitude"), oConst("parent_device", nil), oChoice("status", deviceStatuses),
+		oChoice("airflow", airflows),
+		oPrimaryIP(),
+		oFK("primary_ip4", "ipam.ipaddress"), oFK("primary_ip6", "ipam.ipaddress"), oFK("oob_ip", "ipam.ipaddress"),
+		oFK("cluster", "virtualization.cluster"), oFK("virtual_chassis", "dcim.virtualchassis"),
+		oVal("vc_position"), oVal("vc_priority"), oVal("description"), oVal("comments"),
+		oFK("config_template", "extras.configtemplate"),
+		// No config contexts exist, so the rendered context is the
+		// device's local context data alone.
+		oFunc("config_context", localConfigContext),
+		oLocalContextData(),
+	}, netboxTail(), []out{
+		oCounter("console_port_count", zero), oCounter("console_server_port_count", zero),
+		oCounter("power_port_count", zero), oCounter("power_outlet_count", zero),
+		oCounter("interface_count", interfaces), oCounter("front_port_count", zero),
+		oCounter("rear_port_count", zero), oCounter("device_bay_count", zero),
+		oCounter("module_bay_count", zero), oCounter("inventory_item_count", zero),
+	})
+}
+
+// oPrimaryIP is the primary_ip property of devices and virtual machines:
+// PREFER_IPV4 is False by default, so the IPv6 primary comes first.
+func oPrimaryIP() out {
+	return out{"primary_ip", func(rc *rctx, r *row) (any, bool) {
+		name := "primary_ip6"
+		if r.vals[name] == nil {
+			name = "primary_ip4"
+		}
+		return oFK(name, "ipam.ipaddress").fn(rc, r)
+	}}
+}
+
+// localConfigContext is the rendered config context where no config
+// contexts exist: the object's local context data, or an empty object.
+func localConfigContext(_ *rctx, r *row) any {
+	if o, ok := r.vals["local_context_data"].(*jobj); ok {
+		return jsonValue(o)
+	}
+	return object{}
+}
+
+func oLocalContextData() out {
+	return out{"local_context_data", func(_ *rctx, r *row) (any, bool) { return jsonValue(r.vals["local_context_data"]), true }}
+}
+
+func deviceFilters() map[string]*filter {
+	return baseFilters(map[string]*filter{
 		"name":            {kind: qStringI, path: []string{"name"}, lookups: true},
 		"serial":          {kind: qStringI, path: []string{"serial"}, lookups: true},
 		"asset_tag":       {kind: qString, path: []string{"asset_tag"}, lookups: true},
@@ -479,7 +550,6 @@ func deviceModel() *model {
 		"primary_ip4_id":  {kind: qFK, path: []string{"primary_ip4"}, target: "ipam.ipaddress"},
 		"primary_ip6_id":  {kind: qFK, path: []string{"primary_ip6"}, target: "ipam.ipaddress"},
 	})
-	return m
 }
 
 // displayDevice is Device.__str__.

@@ -120,27 +120,13 @@ func extraChoices(r *row) [][2]string {
 func customFieldModel() *model {
 	m := &model{label: "extras.customfield", objectName: "CustomField", verbose: "custom field", appVerbose: "Extras",
 		route: "extras/custom-fields"}
-	m.fields = []*field{
-		{name: "object_types", kind: kContentTypes, required: true, feature: "custom_fields"},
-		{name: "type", kind: kChoice, required: true, choices: customFieldTypes, check: checkCustomFieldType},
-		{name: "related_object_type", kind: kContentType, null: true, initial: always(nil)},
-		{name: "name", kind: kString, required: true, maxLen: 50, unique: true, parse: parseCustomFieldName},
-		fText("label", 50), fText("group_name", 50), fText("description", 200),
-		fBool("required", false), fBool("unique", false),
-		fInt("search_weight", 0, 32767, false, int64(1000)),
-		fChoice("filter_logic", cfFilterLogic, "loose"),
-		fChoice("ui_visible", cfUIVisible, "always"),
-		fChoice("ui_editable", cfUIEditable, "yes"),
-		fBool("is_cloneable", false),
-		{name: "default", kind: kJSON, null: true, initial: always(nil)},
-		{name: "related_object_filter", kind: kJSON, null: true, initial: always(nil)},
-		fInt("weight", 0, 32767, false, int64(100)),
-		fInt("validation_minimum", -9223372036854775808, 9223372036854775807, true, nil),
-		fInt("validation_maximum", -9223372036854775808, 9223372036854775807, true, nil),
-		fText("validation_regex", 500),
-		fFK("choice_set", "extras.customfieldchoiceset", protect),
-		fText("comments", 0),
-	}
+	m.fields = slices.Concat(
+		customFieldTypeFields(),
+		customFieldNamingFields(),
+		customFieldBehaviourFields(),
+		customFieldValidationFields(),
+		[]*field{fText("comments", 0)},
+	)
 	m.full = join(fullHead(m), []out{oVal("object_types"), oChoice("type", customFieldTypes),
 		oVal("related_object_type"), oFunc("data_type", func(_ *rctx, r *row) any { return cfDataType(r.str("type")) }),
 	}, vals("name", "label", "group_name", "description", "required", "unique", "search_weight"),
@@ -151,17 +137,7 @@ func customFieldModel() *model {
 		}, vals("weight", "validation_minimum", "validation_maximum", "validation_regex"),
 		[]out{oFK("choice_set", "extras.customfieldchoiceset"), oVal("comments"), oCreated(), oUpdated()})
 	m.brief = join(head(m), vals("name", "description"))
-	m.display = func(_ *store, r *row) string {
-		if l := r.str("label"); l != "" {
-			return l
-		}
-		name := strings.ReplaceAll(r.str("name"), "_", " ")
-		if name == "" {
-			return ""
-		}
-		// str.capitalize(): first character upper, the rest lower.
-		return strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
-	}
+	m.display = displayCustomField
 	m.order = func(_ *store, a, b *row) int {
 		aw, _ := a.vals["weight"].(int64)
 		bw, _ := b.vals["weight"].(int64)
@@ -171,33 +147,97 @@ func customFieldModel() *model {
 	m.clean = cleanCustomField
 	m.afterSave = syncCustomData
 	m.search = []string{"name", "label", "group_name", "description", "comments"}
-	m.filters = map[string]*filter{
-		"id":          {kind: qNumber, path: []string{"id"}},
-		"name":        {kind: qString, path: []string{"name"}, lookups: true},
-		"label":       {kind: qString, path: []string{"label"}, lookups: true},
-		"group_name":  {kind: qString, path: []string{"group_name"}, lookups: true},
-		"description": {kind: qString, path: []string{"description"}, lookups: true},
-		"type":        {kind: qChoice, path: []string{"type"}, choices: customFieldTypes},
-		"required":    {kind: qBool, path: []string{"required"}},
-		"unique":      {kind: qBool, path: []string{"unique"}},
-		"weight":      {kind: qNumber, path: []string{"weight"}},
-		"object_type": {kind: qCustom, pred: func(_ *store, values []string) (func(*row) bool, string) {
-			// ContentTypeFilter: one "app_label.model"; anything else
-			// matches nothing.
-			v := strings.ToLower(strings.TrimSpace(values[len(values)-1]))
-			if v == "" {
-				return nil, ""
-			}
-			return func(r *row) bool {
-				types, _ := r.vals["object_types"].([]string)
-				return slices.Contains(types, v)
-			}, ""
-		}},
+	m.filters = customFieldFilters()
+	return m
+}
+
+// customFieldTypeFields say what the field holds and on which objects.
+func customFieldTypeFields() []*field {
+	return []*field{
+		{name: "object_types", kind: kContentTypes, required: true, feature: "custom_fields"},
+		{name: "type", kind: kChoice, required: true, choices: customFieldTypes, check: checkCustomFieldType},
+		{name: "related_object_type", kind: kContentType, null: true, initial: always(nil)},
+	}
+}
+
+func customFieldNamingFields() []*field {
+	return []*field{
+		{name: "name", kind: kString, required: true, maxLen: 50, unique: true, parse: parseCustomFieldName},
+		fText("label", 50), fText("group_name", 50), fText("description", 200),
+	}
+}
+
+// customFieldBehaviourFields say how objects' values behave: required,
+// unique, searched, filtered, shown, edited, cloned, defaulted, and where
+// the field stands among the others.
+func customFieldBehaviourFields() []*field {
+	return []*field{
+		fBool("required", false), fBool("unique", false),
+		fInt("search_weight", 0, 32767, false, int64(1000)),
+		fChoice("filter_logic", cfFilterLogic, "loose"),
+		fChoice("ui_visible", cfUIVisible, "always"),
+		fChoice("ui_editable", cfUIEditable, "yes"),
+		fBool("is_cloneable", false),
+		{name: "default", kind: kJSON, null: true, initial: always(nil)},
+		{name: "related_object_filter", kind: kJSON, null: true, initial: always(nil)},
+		fInt("weight", 0, 32767, false, int64(100)),
+	}
+}
+
+// customFieldValidationFields say which values the field accepts: a
+// range, a pattern, a set of choices.
+func customFieldValidationFields() []*field {
+	return []*field{
+		fInt("validation_minimum", -9223372036854775808, 9223372036854775807, true, nil),
+		fInt("validation_maximum", -9223372036854775808, 9223372036854775807, true, nil),
+		fText("validation_regex", 500),
+		fFK("choice_set", "extras.customfieldchoiceset", protect),
+	}
+}
+
+// displayCustomField is CustomField.__str__: the label, else the name
+// with spaces for underscores, capitalized.
+func displayCustomField(_ *store, r *row) string {
+	if l := r.str("label"); l != "" {
+		return l
+	}
+	name := strings.ReplaceAll(r.str("name"), "_", " ")
+	if name == "" {
+		return ""
+	}
+	// str.capitalize(): first character upper, the rest lower.
+	return strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
+}
+
+func customFieldFilters() map[string]*filter {
+	return map[string]*filter{
+		"id":            {kind: qNumber, path: []string{"id"}},
+		"name":          {kind: qString, path: []string{"name"}, lookups: true},
+		"label":         {kind: qString, path: []string{"label"}, lookups: true},
+		"group_name":    {kind: qString, path: []string{"group_name"}, lookups: true},
+		"description":   {kind: qString, path: []string{"description"}, lookups: true},
+		"type":          {kind: qChoice, path: []string{"type"}, choices: customFieldTypes},
+		"required":      {kind: qBool, path: []string{"required"}},
+		"unique":        {kind: qBool, path: []string{"unique"}},
+		"weight":        {kind: qNumber, path: []string{"weight"}},
+		"object_type":   {kind: qCustom, pred: objectTypePred},
 		"choice_set_id": {kind: qFK, path: []string{"choice_set"}, target: "extras.customfieldchoiceset"},
 		"choice_set": {kind: qFKSlug, path: []string{"choice_set"}, target: "extras.customfieldchoiceset",
 			toField: "name"},
 	}
-	return m
+}
+
+// objectTypePred is the object_type filter, a ContentTypeFilter: one
+// "app_label.model"; anything else matches nothing.
+func objectTypePred(_ *store, values []string) (func(*row) bool, string) {
+	v := strings.ToLower(strings.TrimSpace(values[len(values)-1]))
+	if v == "" {
+		return nil, ""
+	}
+	return func(r *row) bool {
+		types, _ := r.vals["object_types"].([]string)
+		return slices.Contains(types, v)
+	}, ""
 }
 
 // parseCustomFieldName is the name's CharField with the model field's
@@ -334,120 +374,178 @@ func (s *store) validateCustomValue(cf map[string]any, value any) string {
 		}
 		return ""
 	}
-	minimum, hasMin := cf["validation_minimum"].(int64)
-	maximum, hasMax := cf["validation_maximum"].(int64)
-	bounds := func(x *big.Float) string {
-		if hasMin && x.Cmp(new(big.Float).SetInt64(minimum)) < 0 {
-			return fmt.Sprintf("Value must be at least %d", minimum)
-		}
-		if hasMax && x.Cmp(new(big.Float).SetInt64(maximum)) > 0 {
-			return fmt.Sprintf("Value must not exceed %d", maximum)
-		}
-		return ""
-	}
 	switch cf["type"] {
 	case "text", "longtext":
-		str, ok := value.(string)
-		if !ok {
-			return "Value must be a string."
-		}
-		if re, _ := cf["validation_regex"].(string); re != "" {
-			if rx, err := pyRegexp(re); err == nil && !rx.MatchString(str) {
-				return fmt.Sprintf("Value must match regex '%s'", re)
-			}
-		}
+		return validateCustomText(cf, value)
 	case "integer":
-		n, ok := value.(json.Number)
-		if !ok || !isIntNumber(n) {
-			return "Value must be an integer."
-		}
-		x, _ := new(big.Float).SetString(string(n))
-		return bounds(x)
+		return validateCustomInteger(cf, value)
 	case "decimal":
-		switch t := value.(type) {
-		case json.Number:
-			x, _ := new(big.Float).SetString(string(t))
-			return bounds(x)
-		case bool:
-			return "" // decimal.Decimal(True) is 1; the bounds compare as 1
-		case string:
-			if _, ok := new(big.Float).SetString(strings.TrimSpace(t)); !ok {
-				return "Value must be a decimal."
-			}
-			if hasMin || hasMax {
-				return fault("TypeError", "'<' not supported between instances of 'str' and 'int'")
-			}
-		default:
-			return fault("TypeError", "conversion from "+pyType(value)+" to Decimal is not supported")
-		}
+		return validateCustomDecimal(cf, value)
 	case "boolean":
-		switch t := value.(type) {
-		case bool:
-		case json.Number:
-			if x, err := t.Float64(); err != nil || x != 0 && x != 1 {
-				return "Value must be true or false."
-			}
-		default:
-			return "Value must be true or false."
-		}
+		return validateCustomBoolean(value)
 	case "date":
-		str, ok := value.(string)
-		if !ok {
-			return fault("TypeError", "fromisoformat: argument must be str")
-		}
-		if !isoDate(str) {
-			return "Date values must be in ISO 8601 format (YYYY-MM-DD)."
-		}
+		return validateCustomDate(value)
 	case "datetime":
-		str, ok := value.(string)
-		if !ok {
-			return fault("TypeError", "fromisoformat: argument must be str")
-		}
-		if strings.HasSuffix(str, "Z") {
-			str = str[:len(str)-1] + "+00:00"
-		}
-		if !isoDateTime(str) {
-			return "Date and time values must be in ISO 8601 format (YYYY-MM-DD HH:MM:SS)."
-		}
+		return validateCustomDateTime(value)
 	case "select":
 		if !slices.Contains(s.choiceValues(cf), pyHashable(value)) {
 			return fmt.Sprintf("Invalid choice (%s) for choice set %s.", pyStr(value),
 				s.display("extras.customfieldchoiceset", ref0(cf["choice_set"])))
 		}
 	case "multiselect":
-		var items []string
-		switch t := value.(type) {
-		case string: // set("ab") is its characters
-			for _, r := range t {
-				items = append(items, string(r))
-			}
-		case []any:
-			for _, x := range t {
-				items = append(items, pyHashable(x))
-			}
-		default:
-			return fault("TypeError", "'"+pyType(value)+"' object is not iterable")
-		}
-		choices := s.choiceValues(cf)
-		for _, x := range items {
-			if !slices.Contains(choices, x) {
-				return fmt.Sprintf("Invalid choice(s) (%s) for choice set %s.", pyStr(value),
-					s.display("extras.customfieldchoiceset", ref0(cf["choice_set"])))
-			}
-		}
+		return s.validateCustomMultiselect(cf, value)
 	case "object":
 		if n, isNum := value.(json.Number); !isNum || !isIntNumber(n) {
 			return "Value must be an object ID, not " + pyType(value)
 		}
 	case "multiobject":
-		list, ok := value.([]any)
-		if !ok {
-			return "Value must be a list of object IDs, not " + pyType(value)
+		return validateCustomObjectIDs(value)
+	}
+	return ""
+}
+
+// customBounds are a numeric custom field's validation_minimum and
+// validation_maximum.
+type customBounds struct {
+	minimum, maximum int64
+	hasMin, hasMax   bool
+}
+
+func boundsOf(cf map[string]any) customBounds {
+	var b customBounds
+	b.minimum, b.hasMin = cf["validation_minimum"].(int64)
+	b.maximum, b.hasMax = cf["validation_maximum"].(int64)
+	return b
+}
+
+func (b customBounds) check(x *big.Float) string {
+	if b.hasMin && x.Cmp(new(big.Float).SetInt64(b.minimum)) < 0 {
+		return fmt.Sprintf("Value must be at least %d", b.minimum)
+	}
+	if b.hasMax && x.Cmp(new(big.Float).SetInt64(b.maximum)) > 0 {
+		return fmt.Sprintf("Value must not exceed %d", b.maximum)
+	}
+	return ""
+}
+
+func validateCustomText(cf map[string]any, value any) string {
+	str, ok := value.(string)
+	if !ok {
+		return "Value must be a string."
+	}
+	if re, _ := cf["validation_regex"].(string); re != "" {
+		if rx, err := pyRegexp(re); err == nil && !rx.MatchString(str) {
+			return fmt.Sprintf("Value must match regex '%s'", re)
 		}
-		for _, id := range list {
-			if n, isNum := id.(json.Number); !isNum || !isIntNumber(n) {
-				return "Found invalid object ID: " + pyStr(id)
-			}
+	}
+	return ""
+}
+
+func validateCustomInteger(cf map[string]any, value any) string {
+	n, ok := value.(json.Number)
+	if !ok || !isIntNumber(n) {
+		return "Value must be an integer."
+	}
+	x, _ := new(big.Float).SetString(string(n))
+	return boundsOf(cf).check(x)
+}
+
+// validateCustomDecimal follows what decimal.Decimal() and the bounds'
+// comparison do with each JSON type, faults included.
+func validateCustomDecimal(cf map[string]any, value any) string {
+	bounds := boundsOf(cf)
+	switch t := value.(type) {
+	case json.Number:
+		x, _ := new(big.Float).SetString(string(t))
+		return bounds.check(x)
+	case bool:
+		return "" // decimal.Decimal(True) is 1; the bounds compare as 1
+	case string:
+		if _, ok := new(big.Float).SetString(strings.TrimSpace(t)); !ok {
+			return "Value must be a decimal."
+		}
+		if bounds.hasMin || bounds.hasMax {
+			return fault("TypeError", "'<' not supported between instances of 'str' and 'int'")
+		}
+		return ""
+	default:
+		return fault("TypeError", "conversion from "+pyType(value)+" to Decimal is not supported")
+	}
+}
+
+func validateCustomBoolean(value any) string {
+	switch t := value.(type) {
+	case bool:
+		return ""
+	case json.Number:
+		if x, err := t.Float64(); err != nil || x != 0 && x != 1 {
+			return "Value must be true or false."
+		}
+		return ""
+	default:
+		return "Value must be true or false."
+	}
+}
+
+func validateCustomDate(value any) string {
+	str, ok := value.(string)
+	if !ok {
+		return fault("TypeError", "fromisoformat: argument must be str")
+	}
+	if !isoDate(str) {
+		return "Date values must be in ISO 8601 format (YYYY-MM-DD)."
+	}
+	return ""
+}
+
+func validateCustomDateTime(value any) string {
+	str, ok := value.(string)
+	if !ok {
+		return fault("TypeError", "fromisoformat: argument must be str")
+	}
+	if strings.HasSuffix(str, "Z") {
+		str = str[:len(str)-1] + "+00:00"
+	}
+	if !isoDateTime(str) {
+		return "Date and time values must be in ISO 8601 format (YYYY-MM-DD HH:MM:SS)."
+	}
+	return ""
+}
+
+// validateCustomMultiselect checks each item against the choice set, as
+// set(value) sees the items.
+func (s *store) validateCustomMultiselect(cf map[string]any, value any) string {
+	var items []string
+	switch t := value.(type) {
+	case string: // set("ab") is its characters
+		for _, r := range t {
+			items = append(items, string(r))
+		}
+	case []any:
+		for _, x := range t {
+			items = append(items, pyHashable(x))
+		}
+	default:
+		return fault("TypeError", "'"+pyType(value)+"' object is not iterable")
+	}
+	choices := s.choiceValues(cf)
+	for _, x := range items {
+		if !slices.Contains(choices, x) {
+			return fmt.Sprintf("Invalid choice(s) (%s) for choice set %s.", pyStr(value),
+				s.display("extras.customfieldchoiceset", ref0(cf["choice_set"])))
+		}
+	}
+	return ""
+}
+
+func validateCustomObjectIDs(value any) string {
+	list, ok := value.([]any)
+	if !ok {
+		return "Value must be a list of object IDs, not " + pyType(value)
+	}
+	for _, id := range list {
+		if n, isNum := id.(json.Number); !isNum || !isIntNumber(n) {
+			return "Found invalid object ID: " + pyStr(id)
 		}
 	}
 	return ""

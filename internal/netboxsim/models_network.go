@@ -204,19 +204,67 @@ var (
 func interfaceModel() *model {
 	m := &model{label: "dcim.interface", objectName: "Interface", verbose: "interface", appVerbose: "DCIM",
 		route: "dcim/interfaces", journaling: true}
-	m.fields = []*field{
+	m.fields = slices.Concat(
+		interfacePlacementFields(),
+		interfaceIdentityFields(),
+		interfaceRelationFields(),
+		interfaceAttributeFields(),
+		interfaceModeFields(),
+		interfaceRadioFields(),
+		interfaceVLANFields(),
+		interfaceConnectionFields(),
+		[]*field{fTags(), fCustomFields()},
+	)
+	occupied := oFunc("_occupied", func(rc *rctx, r *row) any { return interfaceOccupied(rc.s, r) }) // models_cable.go
+	m.full = interfaceRepresentation(m, occupied)
+	m.brief = join(head(m), []out{oFK("device", "dcim.device"), oVal("name"), oVal("description"),
+		oInterfaceCable(), occupied})
+	m.display = displayComponent
+	m.order = interfaceOrder
+	// UniqueConstraint(fields=('device', 'name')): ValidatedModelSerializer
+	// leaves it to full_clean(), which reports unique_error_message().
+	m.uniques = []unique{{kind: uModel, fields: []string{"device", "name"},
+		msg: "Interface with this Device and Name already exists."}}
+	m.clean = cleanInterface
+	m.search = []string{"name", "label", "description"}
+	m.filters = interfaceFilters()
+	return m
+}
+
+// interfacePlacementFields say where the interface sits: its device,
+// virtual device contexts and module.
+func interfacePlacementFields() []*field {
+	return []*field{
 		fReqFK("device", "dcim.device", cascade),
 		{name: "vdcs", kind: kPKList, target: "dcim.virtualdevicecontext", initial: emptyIDs},
 		fFK("module", "dcim.module", cascade),
+	}
+}
+
+func interfaceIdentityFields() []*field {
+	return []*field{
 		fName("name", 64, false),
 		fText("label", 64),
 		{name: "type", kind: kChoice, required: true, choices: interfaceTypes},
 		fBool("enabled", true),
+	}
+}
+
+// interfaceRelationFields are the other interfaces of the device this one
+// hangs from: its parent, its bridge and its LAG.
+func interfaceRelationFields() []*field {
+	return []*field{
 		// parent is on_delete=RESTRICT: it blocks deleting the parent
 		// alone, not deleting both (the device); protect does that here.
 		fFK("parent", "dcim.interface", protect),
 		fFK("bridge", "dcim.interface", setNull),
 		fFK("lag", "dcim.interface", setNull),
+	}
+}
+
+// interfaceAttributeFields are the link's own properties.
+func interfaceAttributeFields() []*field {
+	return []*field{
 		fInt("mtu", 1, 65536, true, nil),
 		fFK("primary_mac_address", "dcim.macaddress", setNull),
 		fInt("speed", 0, 2147483647, true, nil),
@@ -226,47 +274,54 @@ func interfaceModel() *model {
 		resetting(&field{name: "wwn", kind: kString, null: true, blank: true, initial: always(nil), parse: parseWWN}),
 		fBool("mgmt_only", false),
 		fText("description", 200),
+	}
+}
+
+// interfaceModeFields are the optional choices: 802.1Q mode, wireless role
+// and channel, PoE mode and type.
+func interfaceModeFields() []*field {
+	return []*field{
 		optChoice("mode", interfaceModes), optChoice("rf_role", wirelessRoles),
 		optChoice("rf_channel", wirelessChannels), optChoice("poe_mode", poeModes), optChoice("poe_type", poeTypes),
+	}
+}
+
+// interfaceRadioFields are the wireless numbers a channel implies or a
+// user sets: frequency, width and transmit power.
+func interfaceRadioFields() []*field {
+	return []*field{
 		fFloat("rf_channel_frequency", nil, nil), fFloat("rf_channel_width", nil, nil),
 		fInt("tx_power", 0, 127, true, nil),
+	}
+}
+
+func interfaceVLANFields() []*field {
+	return []*field{
 		fFK("untagged_vlan", "ipam.vlan", setNull),
 		{name: "tagged_vlans", kind: kPKList, target: "ipam.vlan", initial: emptyIDs},
 		fFK("qinq_svlan", "ipam.vlan", setNull),
 		fFK("vlan_translation_policy", "ipam.vlantranslationpolicy", protect),
+	}
+}
+
+// interfaceConnectionFields are what the interface reaches beyond its
+// device: a cable it is marked as having, wireless LANs, a VRF.
+func interfaceConnectionFields() []*field {
+	return []*field{
 		fBool("mark_connected", false),
 		{name: "wireless_lans", kind: kPKList, target: "wireless.wirelesslan", initial: emptyIDs},
 		fFK("vrf", "ipam.vrf", setNull),
-		fTags(), fCustomFields(),
 	}
-	occupied := func(rc *rctx, r *row) any { return interfaceOccupied(rc.s, r) } // models_cable.go
-	m.full = join(fullHead(m), []out{
+}
+
+// interfaceRepresentation is InterfaceSerializer's full representation.
+func interfaceRepresentation(m *model, occupied out) []out {
+	return join(fullHead(m), []out{
 		oFK("device", "dcim.device"), oFunc("vdcs", emptyList), oFK("module", "dcim.module"),
 		oVal("name"), oVal("label"), oChoice("type", interfaceTypes), oVal("enabled"),
 		oNestedInterface("parent"), oNestedInterface("bridge"), oNestedInterface("lag"), oVal("mtu"),
-		// mac_address is read-only since 4.2: the primary MAC object's value.
-		oFunc("mac_address", func(rc *rctx, r *row) any {
-			if mac := rc.s.get("dcim.macaddress", r.ref("primary_mac_address")); mac != nil {
-				return mac.str("mac_address")
-			}
-			return nil
-		}),
-		oFK("primary_mac_address", "dcim.macaddress"),
-		oFunc("mac_addresses", func(rc *rctx, r *row) any {
-			mm := rc.s.models["dcim.macaddress"]
-			var macs []*row
-			for _, mac := range rc.s.rows(mm.label) {
-				if id, ok := assignedInterface(mac); ok && id == r.id {
-					macs = append(macs, mac)
-				}
-			}
-			slices.SortFunc(macs, func(a, b *row) int { return cmp.Or(mm.order(rc.s, a, b), cmp.Compare(a.id, b.id)) })
-			list := []any{}
-			for _, mac := range macs {
-				list = append(list, rc.nested().render(mm, mac, true))
-			}
-			return list
-		}),
+		oFunc("mac_address", interfaceMACAddress), oFK("primary_mac_address", "dcim.macaddress"),
+		oFunc("mac_addresses", interfaceMACAddresses),
 		oVal("speed"), oChoice("duplex", interfaceDuplexes), oVal("wwn"), oVal("mgmt_only"), oVal("description"),
 		oChoice("mode", interfaceModes), oChoice("rf_role", wirelessRoles), oChoice("rf_channel", wirelessChannels),
 		oChoice("poe_mode", poeModes), oChoice("poe_type", poeTypes),
@@ -284,42 +339,66 @@ func interfaceModel() *model {
 		oConnectedEndpointsType(), oConnectedEndpointsReachable(),
 	}, netboxTail(), []out{
 		// Model properties, so present in every representation.
-		oCounter("count_ipaddresses", func(s *store, r *row) int {
-			n := 0
-			for _, ip := range s.rows("ipam.ipaddress") {
-				if id, ok := assignedInterface(ip); ok && id == r.id {
-					n++
-				}
-			}
-			return n
-		}),
-		oCounter("count_fhrp_groups", zero), oFunc("_occupied", occupied),
+		oCounter("count_ipaddresses", interfaceIPCount),
+		oCounter("count_fhrp_groups", zero), occupied,
 	})
-	m.brief = join(head(m), []out{oFK("device", "dcim.device"), oVal("name"), oVal("description"),
-		oInterfaceCable(), oFunc("_occupied", occupied)})
-	m.display = displayComponent
-	m.order = func(s *store, a, b *row) int {
-		// ('device', CollateAsChar('_name')): the device's own ordering,
-		// then the naturalized name byte by byte.
-		if a.ref("device") != b.ref("device") {
-			dm := s.models["dcim.device"]
-			da, db := s.get(dm.label, a.ref("device")), s.get(dm.label, b.ref("device"))
-			if da != nil && db != nil {
-				if c := dm.order(s, da, db); c != 0 {
-					return c
-				}
-			}
-			return cmp.Compare(a.ref("device"), b.ref("device"))
-		}
-		return strings.Compare(naturalizeInterface(a.str("name"), 100), naturalizeInterface(b.str("name"), 100))
+}
+
+// interfaceMACAddress is mac_address, read-only since 4.2: the primary MAC
+// object's value.
+func interfaceMACAddress(rc *rctx, r *row) any {
+	if mac := rc.s.get("dcim.macaddress", r.ref("primary_mac_address")); mac != nil {
+		return mac.str("mac_address")
 	}
-	// UniqueConstraint(fields=('device', 'name')): ValidatedModelSerializer
-	// leaves it to full_clean(), which reports unique_error_message().
-	m.uniques = []unique{{kind: uModel, fields: []string{"device", "name"},
-		msg: "Interface with this Device and Name already exists."}}
-	m.clean = cleanInterface
-	m.search = []string{"name", "label", "description"}
-	m.filters = baseFilters(map[string]*filter{
+	return nil
+}
+
+// interfaceMACAddresses are the MAC objects assigned to the interface, in
+// their model's order.
+func interfaceMACAddresses(rc *rctx, r *row) any {
+	mm := rc.s.models["dcim.macaddress"]
+	var macs []*row
+	for _, mac := range rc.s.rows(mm.label) {
+		if id, ok := assignedInterface(mac); ok && id == r.id {
+			macs = append(macs, mac)
+		}
+	}
+	slices.SortFunc(macs, func(a, b *row) int { return cmp.Or(mm.order(rc.s, a, b), cmp.Compare(a.id, b.id)) })
+	list := []any{}
+	for _, mac := range macs {
+		list = append(list, rc.nested().render(mm, mac, true))
+	}
+	return list
+}
+
+func interfaceIPCount(s *store, r *row) int {
+	n := 0
+	for _, ip := range s.rows("ipam.ipaddress") {
+		if id, ok := assignedInterface(ip); ok && id == r.id {
+			n++
+		}
+	}
+	return n
+}
+
+// interfaceOrder is ('device', CollateAsChar('_name')): the device's own
+// ordering, then the naturalized name byte by byte.
+func interfaceOrder(s *store, a, b *row) int {
+	if a.ref("device") != b.ref("device") {
+		dm := s.models["dcim.device"]
+		da, db := s.get(dm.label, a.ref("device")), s.get(dm.label, b.ref("device"))
+		if da != nil && db != nil {
+			if c := dm.order(s, da, db); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(a.ref("device"), b.ref("device"))
+	}
+	return strings.Compare(naturalizeInterface(a.str("name"), 100), naturalizeInterface(b.str("name"), 100))
+}
+
+func interfaceFilters() map[string]*filter {
+	fs := baseFilters(map[string]*filter{
 		"name":                   {kind: qString, path: []string{"name"}, lookups: true},
 		"label":                  {kind: qString, path: []string{"label"}, lookups: true},
 		"type":                   {kind: qChoice, path: []string{"type"}, choices: interfaceTypes},
@@ -347,9 +426,9 @@ func interfaceModel() *model {
 		"kind":                   {kind: qCustom, pred: interfaceKindPred},
 	})
 	for k, f := range interfaceCableFilters() { // models_cable.go
-		m.filters[k] = f
+		fs[k] = f
 	}
-	return m
+	return fs
 }
 
 // displayComponent is ComponentModel.__str__.
@@ -416,7 +495,6 @@ func channelAttr(channel string, attr int) (float64, bool) {
 // It then does what Interface.save() does before writing: a channel fills
 // in the frequency and width.
 func cleanInterface(s *store, v map[string]any, old *row) errBody {
-	one := func(field, msg string) errBody { return errBody{field: []string{msg}} }
 	var self int64
 	if old != nil {
 		self = old.id
@@ -426,30 +504,55 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 	if errs := cleanInterfaceCable(s, v, self, true); errs != nil { // models_cable.go
 		return errs
 	}
-	// "self.primary_mac_address.assigned_object != self": an unsaved
-	// interface equals nothing, so a create can never name one.
-	if id, ok := v["primary_mac_address"].(int64); ok {
-		if mac := s.get("dcim.macaddress", id); mac != nil {
-			on, ok := assignedInterface(mac)
-			if self == 0 || !ok || on != self {
-				return one("primary_mac_address",
-					fmt.Sprintf("MAC address %s is not assigned to this interface.", mac.str("mac_address")))
-			}
-		}
+	if errs := cleanPrimaryMAC(s, v, self); errs != nil {
+		return errs
 	}
 	if old != nil && old.ref("device") != device {
-		return one("device", "Components cannot be moved to a different device.")
+		return oneError("device", "Components cannot be moved to a different device.")
 	}
 
 	if errs := cleanInterfaceCable(s, v, self, false); errs != nil {
 		return errs
 	}
 	typ, _ := v["type"].(string)
-	virtual := slices.Contains(virtualInterfaceTypes, typ)
-	wireless := slices.Contains(wirelessInterfaceTypes, typ)
-	if virtual && v["mark_connected"] == true {
-		return one("mark_connected", choiceLabel(interfaceTypes, typ)+" interfaces cannot be marked as connected.")
+	if slices.Contains(virtualInterfaceTypes, typ) && v["mark_connected"] == true {
+		return oneError("mark_connected", choiceLabel(interfaceTypes, typ)+" interfaces cannot be marked as connected.")
 	}
+	if errs := cleanInterfaceRelations(s, v, self, device, typ); errs != nil {
+		return errs
+	}
+	if errs := cleanInterfaceCapabilities(v, typ); errs != nil {
+		return errs
+	}
+	fillChannelAttrs(v)
+	return nil
+}
+
+// oneError is a clean() error with one message for one field.
+func oneError(field, msg string) errBody { return errBody{field: []string{msg}} }
+
+// cleanPrimaryMAC is BaseInterface.clean: "self.primary_mac_address.assigned_object
+// != self". An unsaved interface equals nothing, so a create can never
+// name one.
+func cleanPrimaryMAC(s *store, v map[string]any, self int64) errBody {
+	id, ok := v["primary_mac_address"].(int64)
+	if !ok {
+		return nil
+	}
+	if mac := s.get("dcim.macaddress", id); mac != nil {
+		on, ok := assignedInterface(mac)
+		if self == 0 || !ok || on != self {
+			return oneError("primary_mac_address",
+				fmt.Sprintf("MAC address %s is not assigned to this interface.", mac.str("mac_address")))
+		}
+	}
+	return nil
+}
+
+// cleanInterfaceRelations checks the parent, bridge and LAG interfaces:
+// another interface of the same device, and a parent only for virtual
+// interfaces, a LAG only for physical ones.
+func cleanInterfaceRelations(s *store, v map[string]any, self, device int64, typ string) errBody {
 	related := func(field string) *row {
 		id, _ := v[field].(int64)
 		return s.get("dcim.interface", id)
@@ -460,45 +563,54 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 	if p := related("parent"); p != nil {
 		switch {
 		case self != 0 && p.id == self:
-			return one("parent", "An interface cannot be its own parent.")
+			return oneError("parent", "An interface cannot be its own parent.")
 		case typ != "virtual":
-			return one("parent", "Only virtual interfaces may be assigned to a parent interface.")
+			return oneError("parent", "Only virtual interfaces may be assigned to a parent interface.")
 		case p.ref("device") != device:
 			i, d := elsewhere(p)
-			return one("parent", fmt.Sprintf("The selected parent interface (%s) belongs to a different device (%s)", i, d))
+			return oneError("parent", fmt.Sprintf("The selected parent interface (%s) belongs to a different device (%s)", i, d))
 		}
 	}
 	if b := related("bridge"); b != nil {
 		switch {
 		case self != 0 && b.id == self:
-			return one("bridge", "An interface cannot be bridged to itself.")
+			return oneError("bridge", "An interface cannot be bridged to itself.")
 		case b.ref("device") != device:
 			i, d := elsewhere(b)
-			return one("bridge", fmt.Sprintf("The selected bridge interface (%s) belongs to a different device (%s).", i, d))
+			return oneError("bridge", fmt.Sprintf("The selected bridge interface (%s) belongs to a different device (%s).", i, d))
 		}
 	}
 	if l := related("lag"); l != nil {
 		switch {
 		case typ == "virtual":
-			return one("lag", "Virtual interfaces cannot have a parent LAG interface.")
+			return oneError("lag", "Virtual interfaces cannot have a parent LAG interface.")
 		case self != 0 && l.id == self:
-			return one("lag", "A LAG interface cannot be its own parent.")
+			return oneError("lag", "A LAG interface cannot be its own parent.")
 		case l.ref("device") != device:
 			i, d := elsewhere(l)
-			return one("lag", fmt.Sprintf("The selected LAG interface (%s) belongs to a different device (%s).", i, d))
+			return oneError("lag", fmt.Sprintf("The selected LAG interface (%s) belongs to a different device (%s).", i, d))
 		}
 	}
+	return nil
+}
+
+// cleanInterfaceCapabilities checks that PoE is set only on physical
+// interfaces and wireless settings only on wireless ones, and that a
+// channel's frequency and width are not overridden.
+func cleanInterfaceCapabilities(v map[string]any, typ string) errBody {
+	virtual := slices.Contains(virtualInterfaceTypes, typ)
+	wireless := slices.Contains(wirelessInterfaceTypes, typ)
 	switch {
 	case truthy(v["poe_mode"]) && virtual:
-		return one("poe_mode", "Virtual interfaces cannot have a PoE mode.")
+		return oneError("poe_mode", "Virtual interfaces cannot have a PoE mode.")
 	case truthy(v["poe_type"]) && virtual:
-		return one("poe_type", "Virtual interfaces cannot have a PoE type.")
+		return oneError("poe_type", "Virtual interfaces cannot have a PoE type.")
 	case truthy(v["poe_type"]) && !truthy(v["poe_mode"]):
-		return one("poe_type", "Must specify PoE mode when designating a PoE type.")
+		return oneError("poe_type", "Must specify PoE mode when designating a PoE type.")
 	case truthy(v["rf_role"]) && !wireless:
-		return one("rf_role", "Wireless role may be set only on wireless interfaces.")
+		return oneError("rf_role", "Wireless role may be set only on wireless interfaces.")
 	case truthy(v["rf_channel"]) && !wireless:
-		return one("rf_channel", "Channel may be set only on wireless interfaces.")
+		return oneError("rf_channel", "Channel may be set only on wireless interfaces.")
 	}
 	channel, _ := v["rf_channel"].(string)
 	for _, a := range []struct {
@@ -513,22 +625,28 @@ func cleanInterface(s *store, v map[string]any, old *row) errBody {
 			if a.name == "width" {
 				what = "Channel width"
 			}
-			return one(a.field, what+" may be set only on wireless interfaces.")
+			return oneError(a.field, what+" may be set only on wireless interfaces.")
 		}
 		if want, ok := channelAttr(channel, a.attr); channel != "" && ok && v[a.field] != want {
-			return one(a.field, "Cannot specify custom "+a.name+" with channel selected.")
-		}
-	}
-	// save()
-	if channel != "" {
-		if f, ok := channelAttr(channel, 2); ok && !truthy(v["rf_channel_frequency"]) {
-			v["rf_channel_frequency"] = f
-		}
-		if w, ok := channelAttr(channel, 3); ok && !truthy(v["rf_channel_width"]) {
-			v["rf_channel_width"] = w
+			return oneError(a.field, "Cannot specify custom "+a.name+" with channel selected.")
 		}
 	}
 	return nil
+}
+
+// fillChannelAttrs is Interface.save(): a channel fills in the frequency
+// and width left empty.
+func fillChannelAttrs(v map[string]any) {
+	channel, _ := v["rf_channel"].(string)
+	if channel == "" {
+		return
+	}
+	if f, ok := channelAttr(channel, 2); ok && !truthy(v["rf_channel_frequency"]) {
+		v["rf_channel_frequency"] = f
+	}
+	if w, ok := channelAttr(channel, 3); ok && !truthy(v["rf_channel_width"]) {
+		v["rf_channel_width"] = w
+	}
 }
 
 // interfaceMACPred is the interfaces' mac_address filter
@@ -717,42 +835,17 @@ var (
 func ipAddressModel() *model {
 	m := &model{label: "ipam.ipaddress", objectName: "IPAddress", verbose: "IP address", appVerbose: "IPAM",
 		route: "ipam/ip-addresses", journaling: true}
-	m.fields = []*field{
-		{name: "address", kind: kString, required: true, parse: parseAddress},
-		fFK("vrf", "ipam.vrf", protect),
-		fFK("tenant", "tenancy.tenant", protect),
-		fChoice("status", ipStatuses, "active"),
-		optChoice("role", ipRoles),
-		{name: "assigned_object_type", kind: kContentType, null: true, initial: always(nil),
-			parse: contentTypeIn("dcim.interface", "ipam.fhrpgroup", "virtualization.vminterface")},
-		fInt("assigned_object_id", 0, 9223372036854775807, true, nil),
-		fFK("nat_inside", "ipam.ipaddress", setNull),
-		// save() lower-cases dns_name.
-		{name: "dns_name", kind: kString, blank: true, maxLen: 255, pattern: dnsNameRE, badMsg: dnsNameMsg,
-			initial: always(""), parse: parseDNSName},
-		fText("description", 200), fText("comments", 0), fTags(), fCustomFields(),
-	}
-	family := oFunc("family", func(_ *rctx, r *row) any {
-		n, _ := storedIP(r.vals["address"])
-		return object{{"value", n.family()}, {"label", choiceLabel(ipFamilies, itoa(int64(n.family())))}}
-	})
+	m.fields = slices.Concat(
+		ipAddressIdentityFields(),
+		ipAddressStateFields(),
+		ipAddressAssignmentFields(),
+		ipAddressNamingFields(),
+		[]*field{fTags(), fCustomFields()},
+	)
+	family := oFunc("family", ipFamily)
 	m.full = join(fullHead(m), []out{family, oVal("address"), oFK("vrf", "ipam.vrf"), oFK("tenant", "tenancy.tenant"),
 		oChoice("status", ipStatuses), oChoice("role", ipRoles), oVal("assigned_object_type"),
-		oVal("assigned_object_id"), oAssignedObject(), oNestedIP("nat_inside"),
-		oFunc("nat_outside", func(rc *rctx, r *row) any {
-			var outside []*row
-			for _, o := range rc.s.rows(m.label) {
-				if o.ref("nat_inside") == r.id {
-					outside = append(outside, o)
-				}
-			}
-			slices.SortFunc(outside, func(a, b *row) int { return cmp.Or(m.order(rc.s, a, b), cmp.Compare(a.id, b.id)) })
-			list := []any{}
-			for _, o := range outside {
-				list = append(list, nestedIP(rc, o))
-			}
-			return list
-		}),
+		oVal("assigned_object_id"), oAssignedObject(), oNestedIP("nat_inside"), oFunc("nat_outside", ipNATOutside),
 		oVal("dns_name"), oVal("description"), oVal("comments")}, netboxTail())
 	m.brief = join(head(m), []out{family, oVal("address"), oVal("description")})
 	m.display = func(_ *store, r *row) string { return r.str("address") }
@@ -767,7 +860,72 @@ func ipAddressModel() *model {
 			return slices.Contains([]string{"dcim.interface", "virtualization.vminterface", "ipam.fhrpgroup"}, t.label)
 		}}}
 	m.searchFn = ipSearch
-	m.filters = baseFilters(map[string]*filter{
+	m.filters = ipAddressFilters()
+	return m
+}
+
+// ipAddressIdentityFields are the address and the space it lives in.
+func ipAddressIdentityFields() []*field {
+	return []*field{
+		{name: "address", kind: kString, required: true, parse: parseAddress},
+		fFK("vrf", "ipam.vrf", protect),
+		fFK("tenant", "tenancy.tenant", protect),
+	}
+}
+
+func ipAddressStateFields() []*field {
+	return []*field{
+		fChoice("status", ipStatuses, "active"),
+		optChoice("role", ipRoles),
+	}
+}
+
+// ipAddressAssignmentFields are the object the address is assigned to (an
+// interface or FHRP group, by content type and id) and its NAT inside.
+func ipAddressAssignmentFields() []*field {
+	return []*field{
+		{name: "assigned_object_type", kind: kContentType, null: true, initial: always(nil),
+			parse: contentTypeIn("dcim.interface", "ipam.fhrpgroup", "virtualization.vminterface")},
+		fInt("assigned_object_id", 0, 9223372036854775807, true, nil),
+		fFK("nat_inside", "ipam.ipaddress", setNull),
+	}
+}
+
+func ipAddressNamingFields() []*field {
+	return []*field{
+		// save() lower-cases dns_name.
+		{name: "dns_name", kind: kString, blank: true, maxLen: 255, pattern: dnsNameRE, badMsg: dnsNameMsg,
+			initial: always(""), parse: parseDNSName},
+		fText("description", 200), fText("comments", 0),
+	}
+}
+
+// ipFamily is the address's family as a choice value.
+func ipFamily(_ *rctx, r *row) any {
+	n, _ := storedIP(r.vals["address"])
+	return object{{"value", n.family()}, {"label", choiceLabel(ipFamilies, itoa(int64(n.family())))}}
+}
+
+// ipNATOutside lists the addresses whose NAT inside is this one, in the
+// model's order.
+func ipNATOutside(rc *rctx, r *row) any {
+	m := rc.s.models["ipam.ipaddress"]
+	var outside []*row
+	for _, o := range rc.s.rows(m.label) {
+		if o.ref("nat_inside") == r.id {
+			outside = append(outside, o)
+		}
+	}
+	slices.SortFunc(outside, func(a, b *row) int { return cmp.Or(m.order(rc.s, a, b), cmp.Compare(a.id, b.id)) })
+	list := []any{}
+	for _, o := range outside {
+		list = append(list, nestedIP(rc, o))
+	}
+	return list
+}
+
+func ipAddressFilters() map[string]*filter {
+	return baseFilters(map[string]*filter{
 		"address":              {kind: qCustom, pred: addressPred},
 		"parent":               {kind: qCustom, pred: parentPrefixPred},
 		"family":               {kind: qCustom, pred: familyPred},
@@ -797,7 +955,6 @@ func ipAddressModel() *model {
 			return r.vals["assigned_object_type"] != nil || r.vals["assigned_object_id"] != nil
 		})},
 	})
-	return m
 }
 
 // ipSearch is IPAddressFilterSet.search: the DNS name or description

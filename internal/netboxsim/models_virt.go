@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -244,52 +245,16 @@ func oAnnotated(name string, fn func(s *store, r *row) any) out {
 func virtualMachineModel() *model {
 	m := &model{label: "virtualization.virtualmachine", objectName: "VirtualMachine", verbose: "virtual machine",
 		appVerbose: "Virtualization", route: "virtualization/virtual-machines", journaling: true}
-	m.fields = []*field{
-		fName("name", 64, false),
-		fChoice("status", vmStatuses, "active"),
-		resetting(fFK("site", "dcim.site", protect)),
-		resetting(fFK("cluster", "virtualization.cluster", protect)),
-		resetting(fFK("device", "dcim.device", protect)),
-		fText("serial", 50),
-		fFK("role", "dcim.devicerole", protect),
-		resetting(fFK("tenant", "tenancy.tenant", protect)),
-		fFK("platform", "dcim.platform", setNull),
-		fFK("primary_ip4", "ipam.ipaddress", setNull), fFK("primary_ip6", "ipam.ipaddress", setNull),
-		{name: "vcpus", kind: kFloat, null: true, initial: always(nil), parse: parseVCPUs},
-		fInt("memory", 0, 2147483647, true, nil), fInt("disk", 0, 2147483647, true, nil),
-		fText("description", 200), fText("comments", 0),
-		resetting(fFK("config_template", "extras.configtemplate", protect)),
-		{name: "local_context_data", kind: kJSON, null: true, initial: always(nil)},
-		fTags(), fCustomFields(),
-	}
-	m.full = join(fullHead(m), []out{oVal("name"), oChoice("status", vmStatuses), oFK("site", "dcim.site"),
-		oFK("cluster", "virtualization.cluster"), oFK("device", "dcim.device"), oVal("serial"),
-		oFK("role", "dcim.devicerole"), oFK("tenant", "tenancy.tenant"), oFK("platform", "dcim.platform"),
-		out{"primary_ip", func(rc *rctx, r *row) (any, bool) {
-			// VirtualMachine.primary_ip: IPv6 first unless PREFER_IPV4.
-			name := "primary_ip6"
-			if r.vals[name] == nil {
-				name = "primary_ip4"
-			}
-			return oFK(name, "ipam.ipaddress").fn(rc, r)
-		}},
-		oFK("primary_ip4", "ipam.ipaddress"), oFK("primary_ip6", "ipam.ipaddress"),
-		oVal("vcpus"), oVal("memory"), oVal("disk"), oVal("description"), oVal("comments"),
-		oFK("config_template", "extras.configtemplate"),
-		out{"local_context_data", func(_ *rctx, r *row) (any, bool) { return jsonValue(r.vals["local_context_data"]), true }},
-		oTags(), oCustomFields(),
-		// VirtualMachineWithConfigContextSerializer; no config contexts
-		// exist, so the rendered context is the local context data.
-		oFunc("config_context", func(_ *rctx, r *row) any {
-			if o, ok := r.vals["local_context_data"].(*jobj); ok {
-				return jsonValue(o)
-			}
-			return object{}
-		}),
-		oCreated(), oUpdated(),
-		// CounterCacheFields; VM interfaces and disks are not simulated.
-		oCounter("interface_count", zero), oCounter("virtual_disk_count", zero),
-	})
+	m.fields = slices.Concat(
+		vmIdentityFields(),
+		vmPlacementFields(),
+		vmClassificationFields(),
+		vmAddressFields(),
+		vmResourceFields(),
+		vmConfigFields(),
+		[]*field{fTags(), fCustomFields()},
+	)
+	m.full = vmRepresentation(m)
 	m.brief = join(head(m), vals("name", "description"))
 	m.display = displayName
 	m.order = byName(true) // ('name', 'pk'), natural_sort collation
@@ -304,7 +269,81 @@ func virtualMachineModel() *model {
 	}}
 	m.clean = cleanVirtualMachine
 	m.search = []string{"name", "description", "comments", "serial"}
-	m.filters = baseFilters(map[string]*filter{
+	m.filters = vmFilters()
+	return m
+}
+
+func vmIdentityFields() []*field {
+	return []*field{
+		fName("name", 64, false),
+		fChoice("status", vmStatuses, "active"),
+	}
+}
+
+// vmPlacementFields say where the VM runs: its site, its cluster and the
+// device within the cluster.
+func vmPlacementFields() []*field {
+	return []*field{
+		resetting(fFK("site", "dcim.site", protect)),
+		resetting(fFK("cluster", "virtualization.cluster", protect)),
+		resetting(fFK("device", "dcim.device", protect)),
+	}
+}
+
+func vmClassificationFields() []*field {
+	return []*field{
+		fText("serial", 50),
+		fFK("role", "dcim.devicerole", protect),
+		resetting(fFK("tenant", "tenancy.tenant", protect)),
+		fFK("platform", "dcim.platform", setNull),
+	}
+}
+
+func vmAddressFields() []*field {
+	return []*field{fFK("primary_ip4", "ipam.ipaddress", setNull), fFK("primary_ip6", "ipam.ipaddress", setNull)}
+}
+
+// vmResourceFields are the VM's sizes: virtual CPUs, memory and disk.
+func vmResourceFields() []*field {
+	return []*field{
+		{name: "vcpus", kind: kFloat, null: true, initial: always(nil), parse: parseVCPUs},
+		fInt("memory", 0, 2147483647, true, nil), fInt("disk", 0, 2147483647, true, nil),
+	}
+}
+
+// vmConfigFields are the free text and the configuration rendering's
+// inputs.
+func vmConfigFields() []*field {
+	return []*field{
+		fText("description", 200), fText("comments", 0),
+		resetting(fFK("config_template", "extras.configtemplate", protect)),
+		{name: "local_context_data", kind: kJSON, null: true, initial: always(nil)},
+	}
+}
+
+// vmRepresentation is VirtualMachineWithConfigContextSerializer's full
+// representation.
+func vmRepresentation(m *model) []out {
+	return join(fullHead(m), []out{oVal("name"), oChoice("status", vmStatuses), oFK("site", "dcim.site"),
+		oFK("cluster", "virtualization.cluster"), oFK("device", "dcim.device"), oVal("serial"),
+		oFK("role", "dcim.devicerole"), oFK("tenant", "tenancy.tenant"), oFK("platform", "dcim.platform"),
+		oPrimaryIP(), // models.go
+		oFK("primary_ip4", "ipam.ipaddress"), oFK("primary_ip6", "ipam.ipaddress"),
+		oVal("vcpus"), oVal("memory"), oVal("disk"), oVal("description"), oVal("comments"),
+		oFK("config_template", "extras.configtemplate"),
+		oLocalContextData(),
+		oTags(), oCustomFields(),
+		// No config contexts exist, so the rendered context is the local
+		// context data.
+		oFunc("config_context", localConfigContext),
+		oCreated(), oUpdated(),
+		// CounterCacheFields; VM interfaces and disks are not simulated.
+		oCounter("interface_count", zero), oCounter("virtual_disk_count", zero),
+	})
+}
+
+func vmFilters() map[string]*filter {
+	return baseFilters(map[string]*filter{
 		"name":               {kind: qStringI, path: []string{"name"}, lookups: true},
 		"serial":             {kind: qString, path: []string{"serial"}, lookups: true},
 		"status":             {kind: qChoice, path: []string{"status"}, choices: vmStatuses},
@@ -335,7 +374,6 @@ func virtualMachineModel() *model {
 			return r.vals["primary_ip4"] != nil || r.vals["primary_ip6"] != nil
 		})},
 	})
-	return m
 }
 
 // cleanVirtualMachine is VirtualMachine.clean (with ConfigContextModel's

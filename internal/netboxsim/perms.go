@@ -302,118 +302,161 @@ func (s *store) lookupPred(m *model, key string, want any) (func(*row) bool, str
 	if n := len(parts); n > 1 && lookups[parts[n-1]] {
 		op, parts = parts[n-1], parts[:n-1]
 	}
-	fieldErr := func(name string, m *model) string { return fault("FieldError", fieldError(name, m)) }
-	// Each step maps the rows reached so far to the next ones, or (at
-	// the end) to the values compared.
-	type step func(rows []*row) []*row
-	var steps []step
-	cur := m
-	var last func(r *row) []any
-	for i, part := range parts {
-		end := i == len(parts)-1
-		if part == "id" || part == "pk" {
-			if !end {
-				return nil, fieldErr(parts[i+1], cur)
-			}
-			last = func(r *row) []any { return []any{r.id} }
-			break
-		}
-		if target, ok := genericRelations[cur.label][part]; ok {
-			tm := s.models[target]
-			steps = append(steps, func(rows []*row) []*row {
-				var out []*row
-				for _, r := range rows {
-					if r.str("assigned_object_type") == target {
-						if o := s.get(target, r.ref("assigned_object_id")); o != nil {
-							out = append(out, o)
-						}
-					}
-				}
-				return out
-			})
-			cur = tm
-			if end {
-				last = func(r *row) []any { return []any{r.id} }
-			}
-			continue
-		}
-		f := cur.field(part)
-		if f == nil {
-			return nil, fieldErr(part, cur)
-		}
-		switch f.kind {
-		case kFK:
-			if end {
-				last = func(r *row) []any { return []any{r.vals[part]} }
-				break
-			}
-			target, name := f.target, part
-			steps = append(steps, func(rows []*row) []*row {
-				var out []*row
-				for _, r := range rows {
-					if o := s.get(target, r.ref(name)); o != nil {
-						out = append(out, o)
-					}
-				}
-				return out
-			})
-			cur = s.models[f.target]
-		case kTags, kPKList:
-			target := f.target
-			if f.kind == kTags {
-				target = "extras.tag"
-			}
-			name := part
-			fetch := func(r *row) []*row {
-				ids, _ := r.vals[name].([]int64)
-				var out []*row
-				for _, id := range ids {
-					if o := s.get(target, id); o != nil {
-						out = append(out, o)
-					}
-				}
-				return out
-			}
-			if end {
-				last = func(r *row) []any {
-					var out []any
-					for _, o := range fetch(r) {
-						out = append(out, o.id)
-					}
-					return out
-				}
-				break
-			}
-			steps = append(steps, func(rows []*row) []*row {
-				var out []*row
-				for _, r := range rows {
-					out = append(out, fetch(r)...)
-				}
-				return out
-			})
-			cur = s.models[target]
-		case kString, kSlug, kInt, kFloat, kBool, kChoice:
-			if !end {
-				return nil, fault("FieldError", fmt.Sprintf(
-					"Unsupported lookup '%s' for %s or join on the field not permitted.",
-					strings.Join(parts[i+1:], "__"), part))
-			}
-			last = func(r *row) []any { return []any{r.vals[part]} }
-		default:
-			return nil, fault("FieldError", "the simulator does not evaluate constraints on "+key)
-		}
+	path, msg := s.compileLookupPath(m, key, parts)
+	if msg != "" {
+		return nil, msg
 	}
 	match, msg := lookupMatch(op, want)
 	if msg != "" {
 		return nil, msg
 	}
+	return path.test(op, match), ""
+}
+
+// lookupPath is a constraint key without its lookup: each step maps the
+// rows reached so far to the next ones, and last maps the rows at the end
+// to the values compared.
+type lookupPath struct {
+	steps []func(rows []*row) []*row
+	last  func(r *row) []any
+}
+
+// compileLookupPath walks the key's parts from model m: ids, generic
+// relations, foreign keys and lists of them, and plain values at the end.
+func (s *store) compileLookupPath(m *model, key string, parts []string) (lookupPath, string) {
+	var p lookupPath
+	cur := m
+	for i, part := range parts {
+		end := i == len(parts)-1
+		if part == "id" || part == "pk" {
+			if !end {
+				return p, fault("FieldError", fieldError(parts[i+1], cur))
+			}
+			p.last = rowID
+			break
+		}
+		if target, ok := genericRelations[cur.label][part]; ok {
+			p.steps = append(p.steps, s.genericStep(target))
+			cur = s.models[target]
+			if end {
+				p.last = rowID
+			}
+			continue
+		}
+		f := cur.field(part)
+		if f == nil {
+			return p, fault("FieldError", fieldError(part, cur))
+		}
+		next, msg := s.addFieldStep(&p, f, parts[i+1:], key)
+		if msg != "" {
+			return p, msg
+		}
+		cur = next
+	}
+	return p, ""
+}
+
+func rowID(r *row) []any { return []any{r.id} }
+
+// genericStep follows the rows' assigned objects of type target.
+func (s *store) genericStep(target string) func(rows []*row) []*row {
+	return func(rows []*row) []*row {
+		var out []*row
+		for _, r := range rows {
+			if r.str("assigned_object_type") == target {
+				if o := s.get(target, r.ref("assigned_object_id")); o != nil {
+					out = append(out, o)
+				}
+			}
+		}
+		return out
+	}
+}
+
+// addFieldStep adds field f to path p, with rest the parts of the key
+// after it: a step to the related rows when rest goes on, else the values
+// compared. It returns the model the path goes on from.
+func (s *store) addFieldStep(p *lookupPath, f *field, rest []string, key string) (*model, string) {
+	end := len(rest) == 0
+	name := f.name
+	switch f.kind {
+	case kFK:
+		if end {
+			p.last = func(r *row) []any { return []any{r.vals[name]} }
+			return nil, ""
+		}
+		target := f.target
+		p.steps = append(p.steps, func(rows []*row) []*row {
+			var out []*row
+			for _, r := range rows {
+				if o := s.get(target, r.ref(name)); o != nil {
+					out = append(out, o)
+				}
+			}
+			return out
+		})
+		return s.models[target], ""
+	case kTags, kPKList:
+		target := f.target
+		if f.kind == kTags {
+			target = "extras.tag"
+		}
+		fetch := s.listedRows(name, target)
+		if end {
+			p.last = func(r *row) []any {
+				var out []any
+				for _, o := range fetch(r) {
+					out = append(out, o.id)
+				}
+				return out
+			}
+			return nil, ""
+		}
+		p.steps = append(p.steps, func(rows []*row) []*row {
+			var out []*row
+			for _, r := range rows {
+				out = append(out, fetch(r)...)
+			}
+			return out
+		})
+		return s.models[target], ""
+	case kString, kSlug, kInt, kFloat, kBool, kChoice:
+		if !end {
+			return nil, fault("FieldError", fmt.Sprintf(
+				"Unsupported lookup '%s' for %s or join on the field not permitted.",
+				strings.Join(rest, "__"), name))
+		}
+		p.last = func(r *row) []any { return []any{r.vals[name]} }
+		return nil, ""
+	}
+	return nil, fault("FieldError", "the simulator does not evaluate constraints on "+key)
+}
+
+// listedRows reads a list field (tags, primary keys) as the rows of
+// target it names.
+func (s *store) listedRows(name, target string) func(r *row) []*row {
+	return func(r *row) []*row {
+		ids, _ := r.vals[name].([]int64)
+		var out []*row
+		for _, id := range ids {
+			if o := s.get(target, id); o != nil {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+}
+
+// test is the path's predicate: any value reached matches, and isnull
+// matches a row whose path reaches no value.
+func (p lookupPath) test(op string, match func(any) bool) func(*row) bool {
 	return func(r *row) bool {
 		rows := []*row{r}
-		for _, st := range steps {
+		for _, st := range p.steps {
 			rows = st(rows)
 		}
 		for _, x := range rows {
-			vals := last(x)
+			vals := p.last(x)
 			if len(vals) == 0 && op == "isnull" {
 				return match(nil)
 			}
@@ -424,7 +467,7 @@ func (s *store) lookupPred(m *model, key string, want any) (func(*row) bool, str
 			}
 		}
 		return false
-	}, ""
+	}
 }
 
 // lookupMatch compiles a lookup and its value into a test of a stored

@@ -118,6 +118,9 @@ func nonEmpty(values []string) []string {
 	return out
 }
 
+// filterPred compiles one filter with its lookup suffix and the query's
+// values into a test; nil when the filter does not apply, and the message
+// for a value the filter refuses.
 func (s *store) filterPred(m *model, f *filter, lookup string, values []string) (func(*row) bool, string) {
 	if lookup == "n" && f.kind != qString && f.kind != qStringI {
 		// exclude() of the filter's values: what matches none of them,
@@ -131,63 +134,13 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 	get := func(r *row) any { return s.lookup(m, r, f.path) }
 	switch f.kind {
 	case qNumber:
-		want, bad := wholeNumbers(values)
-		if bad != "" || len(want) == 0 {
-			return nil, bad
-		}
-		cmp := numberLookups[lookup]
-		return func(r *row) bool {
-			n, ok := get(r).(int64)
-			return ok && slices.ContainsFunc(want, func(w int64) bool { return cmp(n, w) })
-		}, ""
+		return numberFilterPred(lookup, values, get)
 	case qString, qStringI:
-		want := nonEmpty(values)
-		if len(want) == 0 {
-			return nil, ""
-		}
-		match := func(h, w string) bool { return h == w }
-		if f.kind == qStringI {
-			match = strings.EqualFold
-		}
-		negate := false
-		if lookup != "" {
-			match = stringLookups[lookup]
-			negate = strings.HasPrefix(lookup, "n")
-		}
-		return func(r *row) bool {
-			h, _ := get(r).(string)
-			if negate {
-				// Negated lookups exclude every given value.
-				for _, w := range want {
-					if !match(h, w) {
-						return false
-					}
-				}
-				return true
-			}
-			for _, w := range want {
-				if match(h, w) {
-					return true
-				}
-			}
-			return false
-		}, ""
+		return stringFilterPred(f, lookup, values, get)
 	case qFK, qFKSlug:
 		return s.fkPred(f, values, get)
 	case qChoice:
-		want := nonEmpty(values)
-		for _, v := range want {
-			if choiceLabel(f.choices, v) == "" {
-				return nil, fmt.Sprintf("Select a valid choice. %s is not one of the available choices.", v)
-			}
-		}
-		if len(want) == 0 {
-			return nil, ""
-		}
-		return func(r *row) bool {
-			h, _ := get(r).(string)
-			return slices.Contains(want, h)
-		}, ""
+		return choiceFilterPred(f, values, get)
 	case qBool:
 		want, ok := nullBoolean(values)
 		if !ok {
@@ -206,6 +159,73 @@ func (s *store) filterPred(m *model, f *filter, lookup string, values []string) 
 		return f.pred(s, values)
 	}
 	return nil, ""
+}
+
+// numberFilterPred is a NumberFilter with its lookup: any of the whole numbers
+// given.
+func numberFilterPred(lookup string, values []string, get func(*row) any) (func(*row) bool, string) {
+	want, bad := wholeNumbers(values)
+	if bad != "" || len(want) == 0 {
+		return nil, bad
+	}
+	cmp := numberLookups[lookup]
+	return func(r *row) bool {
+		n, ok := get(r).(int64)
+		return ok && slices.ContainsFunc(want, func(w int64) bool { return cmp(n, w) })
+	}, ""
+}
+
+// stringFilterPred is a string filter with its lookup: any of the non-empty
+// values matches, and a negated lookup must hold for all of them.
+func stringFilterPred(f *filter, lookup string, values []string, get func(*row) any) (func(*row) bool, string) {
+	want := nonEmpty(values)
+	if len(want) == 0 {
+		return nil, ""
+	}
+	match := func(h, w string) bool { return h == w }
+	if f.kind == qStringI {
+		match = strings.EqualFold
+	}
+	negate := false
+	if lookup != "" {
+		match = stringLookups[lookup]
+		negate = strings.HasPrefix(lookup, "n")
+	}
+	return func(r *row) bool {
+		h, _ := get(r).(string)
+		if negate {
+			// Negated lookups exclude every given value.
+			for _, w := range want {
+				if !match(h, w) {
+					return false
+				}
+			}
+			return true
+		}
+		for _, w := range want {
+			if match(h, w) {
+				return true
+			}
+		}
+		return false
+	}, ""
+}
+
+// choiceFilterPred is a MultipleChoiceFilter: every value must be a choice.
+func choiceFilterPred(f *filter, values []string, get func(*row) any) (func(*row) bool, string) {
+	want := nonEmpty(values)
+	for _, v := range want {
+		if choiceLabel(f.choices, v) == "" {
+			return nil, fmt.Sprintf("Select a valid choice. %s is not one of the available choices.", v)
+		}
+	}
+	if len(want) == 0 {
+		return nil, ""
+	}
+	return func(r *row) bool {
+		h, _ := get(r).(string)
+		return slices.Contains(want, h)
+	}, ""
 }
 
 // nullBoolean reads a django-filter BooleanFilter's value as Django's

@@ -368,6 +368,9 @@ func (rt route) allowed() []string {
 	return []string{"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 }
 
+// serve answers one API request in NetBox's order: the route, content
+// negotiation, admission (authentication, permissions, method), then the
+// endpoint's handler.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// NetBox's request.id: the X-Request-ID header and the request_id of
 	// the request's change records.
@@ -375,20 +378,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-ID", reqID)
 	rt := s.route(r.URL.Path)
 	if rt.kind == noRoute {
-		// Django's APPEND_SLASH redirects to the slashed URL when it exists.
-		if !strings.HasSuffix(r.URL.Path, "/") && s.route(r.URL.Path+"/").kind != noRoute {
-			target := r.URL.Path + "/"
-			if r.URL.RawQuery != "" {
-				target += "?" + r.URL.RawQuery
-			}
-			http.Redirect(w, r, target, http.StatusMovedPermanently)
-			return
-		}
-		// Django's HTML 404 page, not a DRF response.
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, "<!doctype html>\n<html lang=\"en\">\n<head><title>Not Found</title></head>\n"+
-			"<body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body>\n</html>\n")
+		s.noRoute(w, r)
 		return
 	}
 	w.Header().Set("API-Version", s.apiVersion)
@@ -401,32 +391,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusNotAcceptable, msg)
 		return
 	}
-
-	// DRF's order: authentication, permissions, then the method.
-	s.mu.RLock()
-	p, fail := s.authenticate(r)
-	write := !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, r.Method)
-	permitted := true
-	if fail == "" && rt.kind != statusRoute {
-		// TokenPermissions: the token's write ability, then the model
-		// permission of the method's action (perms.go).
-		label := "core.objectchange"
-		if rt.model != nil {
-			label = rt.model.label
-		}
-		permitted = (!write || p.writeEnabled) && s.st.hasPerm(p, label, actionOf(r.Method))
-	}
-	s.mu.RUnlock()
-	if fail != "" {
-		writeDetail(w, http.StatusForbidden, fail)
-		return
-	}
-	if !permitted {
-		writeForbidden(w)
-		return
-	}
-	if !slices.Contains(rt.allowed(), r.Method) {
-		writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method \"%s\" not allowed.", r.Method))
+	p, ok := s.admit(w, r, rt)
+	if !ok {
 		return
 	}
 	if r.Method == http.MethodOptions {
@@ -437,7 +403,65 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.status())
 		return
 	}
+	s.handle(w, r, rt, p, reqID)
+}
 
+// noRoute answers a path that names no endpoint: Django's APPEND_SLASH
+// redirects to the slashed URL when it exists, else Django's HTML 404
+// page, not a DRF response.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/") && s.route(r.URL.Path+"/").kind != noRoute {
+		target := r.URL.Path + "/"
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, "<!doctype html>\n<html lang=\"en\">\n<head><title>Not Found</title></head>\n"+
+		"<body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body>\n</html>\n")
+}
+
+// isWrite says whether the method changes objects.
+func isWrite(method string) bool {
+	return !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, method)
+}
+
+// admit is DRF's order: authentication, permissions, then the method. It
+// answers a request it refuses and returns its principal otherwise.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt route) (principal, bool) {
+	s.mu.RLock()
+	p, fail := s.authenticate(r)
+	permitted := true
+	if fail == "" && rt.kind != statusRoute {
+		// TokenPermissions: the token's write ability, then the model
+		// permission of the method's action (perms.go).
+		label := "core.objectchange"
+		if rt.model != nil {
+			label = rt.model.label
+		}
+		permitted = (!isWrite(r.Method) || p.writeEnabled) && s.st.hasPerm(p, label, actionOf(r.Method))
+	}
+	s.mu.RUnlock()
+	switch {
+	case fail != "":
+		writeDetail(w, http.StatusForbidden, fail)
+	case !permitted:
+		writeForbidden(w)
+	case !slices.Contains(rt.allowed(), r.Method):
+		writeDetail(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method \"%s\" not allowed.", r.Method))
+	default:
+		return p, true
+	}
+	return p, false
+}
+
+// handle reads an admitted request's body and runs its handler under the
+// store's lock: the write lock for writes, whose actor is the principal.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt route, p principal, reqID string) {
+	write := isWrite(r.Method)
 	var data any
 	// A detail DELETE reads its body from 4.4 on, for changelog_message
 	// (NetBoxModelViewSet.destroy).
@@ -452,7 +476,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if v, _ := lastValue(q, "exclude"); strings.Contains(v, "config_context") {
 		rc.exclude = map[string]bool{"config_context": true}
 	}
-	m := rt.model
 	if write {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -463,7 +486,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		defer s.mu.RUnlock()
 	}
 	rc.s = s.st
-	h := handler{st: s.st, m: m, rc: rc, w: w, r: r, q: q, reqID: reqID, who: p}
+	h := handler{st: s.st, m: rt.model, rc: rc, w: w, r: r, q: q, reqID: reqID, who: p}
+	h.dispatch(rt, data)
+}
+
+// dispatch runs the handler of the route's kind and the request's method.
+func (h *handler) dispatch(rt route, data any) {
 	switch rt.kind {
 	case changeListRoute:
 		h.listChanges() // changelog.go
@@ -472,14 +500,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		h.getChange(rt.id)
 		return
 	}
+	method := h.r.Method
 	if rt.kind == listRoute {
-		switch r.Method {
+		switch method {
 		case "GET", "HEAD":
 			h.list()
 		case "POST":
 			h.create(data)
 		case "PUT", "PATCH":
-			h.bulkUpdate(data, r.Method == "PATCH")
+			h.bulkUpdate(data, method == "PATCH")
 		case "DELETE":
 			h.bulkDelete(data)
 		}
@@ -489,12 +518,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if obj == nil || !h.precondition(obj) { // profiles.go: ETag, If-Match (4.6)
 		return
 	}
-	switch r.Method {
+	switch method {
 	case "GET", "HEAD":
-		rc.annotated = true
-		writeJSON(w, http.StatusOK, pick(rc.render(m, obj, h.brief()), h.fields()))
+		h.rc.annotated = true
+		writeJSON(h.w, http.StatusOK, pick(h.rc.render(h.m, obj, h.brief()), h.fields()))
 	case "PUT", "PATCH":
-		h.update(obj, data, r.Method == "PATCH")
+		h.update(obj, data, method == "PATCH")
 	case "DELETE":
 		h.delete(obj, data)
 	}
@@ -857,6 +886,7 @@ func (h *handler) insert(t *tx, vals map[string]any, item any) *row {
 	return r
 }
 
+// create is a POST to a list endpoint: one object, or a list of them.
 func (h *handler) create(data any) {
 	allow, ok := h.restricted("add")
 	if !ok {
@@ -864,77 +894,18 @@ func (h *handler) create(data any) {
 	}
 	list, bulk := data.([]any)
 	if !bulk {
-		vals, errs := h.st.prepare(h.m, data, nil, false)
-		if errs != nil {
-			writeJSON(h.w, http.StatusBadRequest, errs)
-			return
-		}
-		t := h.st.begin()
-		r := h.insert(t, vals, data)
-		if !permits(allow, r) { // _validate_objects
-			t.rollback()
-			writeForbidden(h.w)
-			return
-		}
-		h.setETag(r) // profiles.go (4.6)
-		body := h.rc.render(h.m, r, false)
-		h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
-		writeJSON(h.w, http.StatusCreated, body)
+		h.createOne(allow, data)
 		return
 	}
 	t := h.st.begin()
 	var created []*row
 	if h.m.sequentialCreate {
-		// SequentialBulkCreatesMixin: each object sees the ones before it,
-		// and the first invalid one fails the request with its own errors.
-		for _, item := range list {
-			vals, errs := h.st.prepare(h.m, item, nil, false)
-			if errs != nil {
-				t.rollback()
-				writeJSON(h.w, http.StatusBadRequest, errs)
-				return
-			}
-			r := h.insert(t, vals, item)
-			if !permits(allow, r) {
-				t.rollback()
-				writeForbidden(h.w)
-				return
-			}
-			created = append(created, r)
-		}
+		created, ok = h.createSequential(t, allow, list)
 	} else {
-		// DRF's ListSerializer: every object is validated against the state
-		// before the request; errors come back as a list aligned by index.
-		bodies := make([]any, len(list))
-		failed := false
-		for i, item := range list {
-			bodies[i] = object{}
-			if _, errs := h.st.prepare(h.m, item, nil, false); errs != nil {
-				bodies[i], failed = errs, true
-			}
-		}
-		if failed {
-			writeJSON(h.w, http.StatusBadRequest, bodies)
-			return
-		}
-		for i, item := range list {
-			vals, errs := h.st.prepare(h.m, item, nil, false)
-			if errs != nil {
-				// Two objects of the batch collide with each other. NetBox
-				// lets the database reject that (a 500); the simulator
-				// reports it like any other validation error.
-				t.rollback()
-				bodies[i] = errs
-				writeJSON(h.w, http.StatusBadRequest, bodies)
-				return
-			}
-			created = append(created, h.insert(t, vals, item))
-		}
-		if !permits(allow, created...) {
-			t.rollback()
-			writeForbidden(h.w)
-			return
-		}
+		created, ok = h.createBatch(t, allow, list)
+	}
+	if !ok {
+		return
 	}
 	out := make([]any, len(created))
 	for i, r := range created {
@@ -944,6 +915,86 @@ func (h *handler) create(data any) {
 		h.w.Header().Set("Location", h.rc.apiURL(h.m, created[len(created)-1].id))
 	}
 	writeJSON(h.w, http.StatusCreated, out)
+}
+
+func (h *handler) createOne(allow func(*row) bool, data any) {
+	vals, errs := h.st.prepare(h.m, data, nil, false)
+	if errs != nil {
+		writeJSON(h.w, http.StatusBadRequest, errs)
+		return
+	}
+	t := h.st.begin()
+	r := h.insert(t, vals, data)
+	if !permits(allow, r) { // _validate_objects
+		t.rollback()
+		writeForbidden(h.w)
+		return
+	}
+	h.setETag(r) // profiles.go (4.6)
+	body := h.rc.render(h.m, r, false)
+	h.w.Header().Set("Location", h.rc.apiURL(h.m, r.id))
+	writeJSON(h.w, http.StatusCreated, body)
+}
+
+// createSequential is SequentialBulkCreatesMixin: each object sees the
+// ones before it, and the first invalid one fails the request with its
+// own errors. It answers a failed request itself and reports false.
+func (h *handler) createSequential(t *tx, allow func(*row) bool, list []any) ([]*row, bool) {
+	var created []*row
+	for _, item := range list {
+		vals, errs := h.st.prepare(h.m, item, nil, false)
+		if errs != nil {
+			t.rollback()
+			writeJSON(h.w, http.StatusBadRequest, errs)
+			return nil, false
+		}
+		r := h.insert(t, vals, item)
+		if !permits(allow, r) {
+			t.rollback()
+			writeForbidden(h.w)
+			return nil, false
+		}
+		created = append(created, r)
+	}
+	return created, true
+}
+
+// createBatch is DRF's ListSerializer: every object is validated against
+// the state before the request; errors come back as a list aligned by
+// index. It answers a failed request itself and reports false.
+func (h *handler) createBatch(t *tx, allow func(*row) bool, list []any) ([]*row, bool) {
+	bodies := make([]any, len(list))
+	failed := false
+	for i, item := range list {
+		bodies[i] = object{}
+		if _, errs := h.st.prepare(h.m, item, nil, false); errs != nil {
+			bodies[i], failed = errs, true
+		}
+	}
+	if failed {
+		writeJSON(h.w, http.StatusBadRequest, bodies)
+		return nil, false
+	}
+	var created []*row
+	for i, item := range list {
+		vals, errs := h.st.prepare(h.m, item, nil, false)
+		if errs != nil {
+			// Two objects of the batch collide with each other. NetBox
+			// lets the database reject that (a 500); the simulator
+			// reports it like any other validation error.
+			t.rollback()
+			bodies[i] = errs
+			writeJSON(h.w, http.StatusBadRequest, bodies)
+			return nil, false
+		}
+		created = append(created, h.insert(t, vals, item))
+	}
+	if !permits(allow, created...) {
+		t.rollback()
+		writeForbidden(h.w)
+		return nil, false
+	}
+	return created, true
 }
 
 func (h *handler) save(t *tx, old *row, vals map[string]any, item any) *row {

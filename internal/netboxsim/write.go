@@ -22,6 +22,30 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 		return nil, errBody{"non_field_errors": []string{
 			"Invalid data. Expected a dictionary, but got " + pyType(data) + "."}}
 	}
+	vals, errs := s.prepareFields(m, obj, old, partial)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if errs := s.uniqueTogether(m, vals, old); len(errs) > 0 {
+		return nil, errs
+	}
+	if m.validate != nil {
+		if msgs := m.validate(s, vals, old); len(msgs) > 0 {
+			return nil, errBody{"non_field_errors": msgs}
+		}
+	}
+	if errs := s.fullClean(m, vals, old); len(errs) > 0 {
+		return nil, errs
+	}
+	if _, hasCustom := vals["custom_fields"]; hasCustom { // CustomFieldsMixin.save
+		vals["custom_fields"] = s.fillCustomDefaults(m.label, customData(vals["custom_fields"]))
+	}
+	return vals, nil
+}
+
+// prepareFields runs each writable field's conversion and validators: the
+// values to store (old's values with obj's on top) and the fields' errors.
+func (s *store) prepareFields(m *model, obj *jobj, old *row, partial bool) (map[string]any, errBody) {
 	vals := map[string]any{}
 	if old != nil {
 		for k, v := range old.vals {
@@ -31,71 +55,78 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 	errs := errBody{}
 	for _, f := range m.fields {
 		raw, present := obj.get(f.name)
-		if f.kind == kCustom {
-			// CustomFieldsDataField (models_customfields.go): a create
-			// without it gets every field's default; an update keeps
-			// the object's data and merges what is given.
-			switch {
-			case !present && old == nil:
-				vals[f.name] = s.defaultCustomData(m.label)
-			case !present:
-			case raw == nil:
-				errs.add(f.name, "This field may not be null.")
-			default:
-				data, detail := s.convertCustomData(m, raw, old)
-				if detail != nil {
-					errs[f.name] = detail
-					continue
-				}
-				vals[f.name] = data
-			}
-			continue
-		}
-		if !present {
-			if (old == nil || !partial) && f.required {
-				errs.add(f.name, "This field is required.")
+		switch {
+		case f.kind == kCustom:
+			s.prepareCustomData(m, f, raw, present, old, vals, errs)
+		case !present:
+			s.prepareAbsent(f, old, partial, vals, errs)
+		default:
+			v, detail := s.convert(f, raw)
+			if detail != nil {
+				errs[f.name] = detail
 				continue
 			}
-			if old == nil || (!partial && f.reset) {
-				vals[f.name] = initial(f)
-				if f.kind == kUser && old == nil { // CurrentUserDefault
-					vals[f.name] = s.actorID()
-				}
+			if msgs := s.fieldValidators(m, f, v, old); len(msgs) > 0 {
+				errs[f.name] = msgs
+				continue
 			}
-			continue
+			vals[f.name] = v
 		}
-		v, detail := s.convert(f, raw)
+	}
+	return vals, errs
+}
+
+// prepareCustomData is CustomFieldsDataField (models_customfields.go): a
+// create without it gets every field's default; an update keeps the
+// object's data and merges what is given.
+func (s *store) prepareCustomData(m *model, f *field, raw any, present bool, old *row, vals map[string]any, errs errBody) {
+	switch {
+	case !present && old == nil:
+		vals[f.name] = s.defaultCustomData(m.label)
+	case !present:
+	case raw == nil:
+		errs.add(f.name, "This field may not be null.")
+	default:
+		data, detail := s.convertCustomData(m, raw, old)
 		if detail != nil {
 			errs[f.name] = detail
-			continue
+			return
 		}
-		if msgs := s.fieldValidators(m, f, v, old); len(msgs) > 0 {
-			errs[f.name] = msgs
-			continue
-		}
-		vals[f.name] = v
+		vals[f.name] = data
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
+}
 
+// prepareAbsent handles a field the request leaves out: required on a
+// create or a full update, its initial value on a create, reset to it by
+// a full update where the field says so, else kept.
+func (s *store) prepareAbsent(f *field, old *row, partial bool, vals map[string]any, errs errBody) {
+	if (old == nil || !partial) && f.required {
+		errs.add(f.name, "This field is required.")
+		return
+	}
+	if old == nil || (!partial && f.reset) {
+		vals[f.name] = initial(f)
+		if f.kind == kUser && old == nil { // CurrentUserDefault
+			vals[f.name] = s.actorID()
+		}
+	}
+}
+
+// uniqueTogether is the serializer's unique-together validators.
+func (s *store) uniqueTogether(m *model, vals map[string]any, old *row) errBody {
+	errs := errBody{}
 	for _, u := range m.uniques {
 		if u.kind == uTogether && s.violates(m, u, vals, old) {
 			errs.add("non_field_errors", fmt.Sprintf("The fields %s must make a unique set.", strings.Join(u.fields, ", ")))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
+	return errs
+}
 
-	if m.validate != nil {
-		if msgs := m.validate(s, vals, old); len(msgs) > 0 {
-			return nil, errBody{"non_field_errors": msgs}
-		}
-	}
-
-	// full_clean(): clean() (custom fields first: it is the base class's
-	// clean), then the constraints whose fields passed.
+// fullClean is the model's full_clean(): clean() (custom fields first: it
+// is the base class's clean), then the constraints whose fields passed.
+func (s *store) fullClean(m *model, vals map[string]any, old *row) errBody {
+	errs := errBody{}
 	_, hasCustom := vals["custom_fields"]
 	if msg := s.cleanCustomData(m, customData(vals["custom_fields"]), old); hasCustom && msg != "" {
 		errs.add("__all__", msg)
@@ -112,13 +143,7 @@ func (s *store) prepare(m *model, data any, old *row, partial bool) (map[string]
 			errs.add("__all__", u.msg)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if hasCustom { // CustomFieldsMixin.save
-		vals["custom_fields"] = s.fillCustomDefaults(m.label, customData(vals["custom_fields"]))
-	}
-	return vals, nil
+	return errs
 }
 
 func initial(f *field) any {
@@ -238,149 +263,195 @@ func (s *store) convert(f *field, raw any) (any, any) {
 		}
 		return v, nil
 	}
-	bad := func(msg string) (any, any) { return nil, []string{msg} }
 	switch f.kind {
 	case kString, kSlug:
-		var str string
-		switch t := raw.(type) {
-		case string:
-			str = t
-		case json.Number:
-			str = pyStr(t)
-		default:
-			return bad("Not a valid string.")
-		}
-		str = strings.TrimSpace(str)
-		if str == "" && !f.blank {
-			return bad("This field may not be blank.")
-		}
-		return str, nil
+		return convertString(f, raw)
 	case kInt:
 		n, ok := pyInt(raw)
 		if !ok {
-			return bad("A valid integer is required.")
+			return invalid("A valid integer is required.")
 		}
 		return n, nil
 	case kFloat:
-		var x float64
-		var err error
-		switch t := raw.(type) {
-		case json.Number:
-			x, err = t.Float64()
-		case string:
-			x, err = strconv.ParseFloat(strings.TrimSpace(t), 64)
-		default:
-			err = fmt.Errorf("not a number")
-		}
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return bad("A valid number is required.")
-		}
-		return x, nil
+		return convertFloat(raw)
 	case kBool:
-		switch t := raw.(type) {
-		case bool:
-			return t, nil
-		case json.Number:
-			if x, err := t.Float64(); err == nil && (x == 0 || x == 1) {
-				return x == 1, nil
-			}
-		case string:
-			switch t {
-			case "t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1":
-				return true, nil
-			case "f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0":
-				return false, nil
-			}
-		}
-		return bad("Must be a valid boolean.")
+		return convertBool(raw)
 	case kChoice:
 		return convertChoice(f, raw)
 	case kFK:
 		id, msg := s.resolve(f.target, raw)
 		if msg != "" {
-			return bad(msg)
+			return invalid(msg)
 		}
 		return id, nil
 	case kTags:
-		list, ok := raw.([]any)
-		if !ok {
-			return nil, notAList(raw)
-		}
-		ids := []int64{}
-		for _, item := range list {
-			id, msg := s.resolve("extras.tag", item)
-			if msg != "" {
-				return bad(msg)
-			}
-			if !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
-		}
-		return ids, nil
+		return s.convertTags(raw)
 	case kJSON:
 		return raw, nil
 	case kContentType:
 		label, msg := s.contentType(raw)
 		if msg != "" {
-			return bad(msg)
+			return invalid(msg)
 		}
 		return label, nil
 	case kContentTypes:
-		list, ok := raw.([]any)
-		if !ok {
-			return bad(fmt.Sprintf("Expected a list of items but got type \"%s\".", pyType(raw)))
-		}
-		labels := []string{}
-		for _, item := range list {
-			label, msg := s.contentType(item)
-			if msg == "" && f.feature == "custom_fields" && !hasCustomFields(s.models[label]) {
-				msg = "Invalid content type: " + label
-			}
-			if msg != "" {
-				return bad(msg)
-			}
-			if !slices.Contains(labels, label) {
-				labels = append(labels, label)
-			}
-		}
-		return labels, nil
+		return s.convertContentTypes(f, raw)
 	case kPKList:
-		list, ok := raw.([]any)
-		if !ok {
-			return bad(fmt.Sprintf("Expected a list of items but got type \"%s\".", pyType(raw)))
-		}
-		ids := []int64{}
-		for _, item := range list {
-			id, msg := s.pk(f.target, item)
-			if msg != "" {
-				return bad(msg)
-			}
-			ids = append(ids, id)
-		}
-		return ids, nil
+		return s.convertPKList(f, raw)
 	case kTerminations:
 		return s.convertTerminations(raw) // models_cable.go
 	case kUser:
-		if _, ok := raw.(json.Number); !ok {
-			if _, ok := raw.(string); !ok {
-				return bad("Incorrect type. Expected pk value, received " + pyType(raw) + ".")
-			}
-		}
-		id, ok := pyInt(raw)
-		if !ok || s.get("users.user", id) == nil {
-			return bad(fmt.Sprintf("Invalid pk \"%s\" - object does not exist.", pyStr(raw)))
-		}
-		return id, nil
+		return s.convertUser(raw)
 	case kDateTime:
-		str, ok := raw.(string)
-		t, valid := parseDateTime(str)
-		if !ok || !valid {
-			return bad("Datetime has wrong format. Use one of these formats instead: " +
-				"YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
-		}
-		return t, nil
+		return convertDateTime(raw)
 	}
 	return nil, []string{"unsupported field"}
+}
+
+// invalid is a conversion's failure with one message.
+func invalid(msg string) (any, any) { return nil, []string{msg} }
+
+// convertString is CharField (and SlugField before its validators): a
+// number is taken as its text, the value is stripped.
+func convertString(f *field, raw any) (any, any) {
+	var str string
+	switch t := raw.(type) {
+	case string:
+		str = t
+	case json.Number:
+		str = pyStr(t)
+	default:
+		return invalid("Not a valid string.")
+	}
+	str = strings.TrimSpace(str)
+	if str == "" && !f.blank {
+		return invalid("This field may not be blank.")
+	}
+	return str, nil
+}
+
+// convertFloat is FloatField: a number or numeric text, finite.
+func convertFloat(raw any) (any, any) {
+	var x float64
+	var err error
+	switch t := raw.(type) {
+	case json.Number:
+		x, err = t.Float64()
+	case string:
+		x, err = strconv.ParseFloat(strings.TrimSpace(t), 64)
+	default:
+		err = fmt.Errorf("not a number")
+	}
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		return invalid("A valid number is required.")
+	}
+	return x, nil
+}
+
+// convertBool is BooleanField: true and false, 0 and 1, and DRF's words
+// for them.
+func convertBool(raw any) (any, any) {
+	switch t := raw.(type) {
+	case bool:
+		return t, nil
+	case json.Number:
+		if x, err := t.Float64(); err == nil && (x == 0 || x == 1) {
+			return x == 1, nil
+		}
+	case string:
+		switch t {
+		case "t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1":
+			return true, nil
+		case "f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0":
+			return false, nil
+		}
+	}
+	return invalid("Must be a valid boolean.")
+}
+
+// convertTags is the tags list: each tag by id or attributes, each once.
+func (s *store) convertTags(raw any) (any, any) {
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, notAList(raw)
+	}
+	ids := []int64{}
+	for _, item := range list {
+		id, msg := s.resolve("extras.tag", item)
+		if msg != "" {
+			return invalid(msg)
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// convertContentTypes is a list of content types, each once; a custom
+// field's object types must be models with custom fields.
+func (s *store) convertContentTypes(f *field, raw any) (any, any) {
+	list, ok := raw.([]any)
+	if !ok {
+		return invalid(fmt.Sprintf("Expected a list of items but got type \"%s\".", pyType(raw)))
+	}
+	labels := []string{}
+	for _, item := range list {
+		label, msg := s.contentType(item)
+		if msg == "" && f.feature == "custom_fields" && !hasCustomFields(s.models[label]) {
+			msg = "Invalid content type: " + label
+		}
+		if msg != "" {
+			return invalid(msg)
+		}
+		if !slices.Contains(labels, label) {
+			labels = append(labels, label)
+		}
+	}
+	return labels, nil
+}
+
+// convertPKList is a PrimaryKeyRelatedField(many=True).
+func (s *store) convertPKList(f *field, raw any) (any, any) {
+	list, ok := raw.([]any)
+	if !ok {
+		return invalid(fmt.Sprintf("Expected a list of items but got type \"%s\".", pyType(raw)))
+	}
+	ids := []int64{}
+	for _, item := range list {
+		id, msg := s.pk(f.target, item)
+		if msg != "" {
+			return invalid(msg)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// convertUser is a PrimaryKeyRelatedField to a user: a number or numeric
+// text naming an existing user.
+func (s *store) convertUser(raw any) (any, any) {
+	if _, ok := raw.(json.Number); !ok {
+		if _, ok := raw.(string); !ok {
+			return invalid("Incorrect type. Expected pk value, received " + pyType(raw) + ".")
+		}
+	}
+	id, ok := pyInt(raw)
+	if !ok || s.get("users.user", id) == nil {
+		return invalid(fmt.Sprintf("Invalid pk \"%s\" - object does not exist.", pyStr(raw)))
+	}
+	return id, nil
+}
+
+// convertDateTime is DateTimeField with ISO 8601 input.
+func convertDateTime(raw any) (any, any) {
+	str, ok := raw.(string)
+	t, valid := parseDateTime(str)
+	if !ok || !valid {
+		return invalid("Datetime has wrong format. Use one of these formats instead: " +
+			"YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+	}
+	return t, nil
 }
 
 // notAList is a ListSerializer's error for a non-list value.
@@ -391,14 +462,13 @@ func notAList(raw any) any {
 
 // convertChoice is NetBox's ChoiceField.to_internal_value.
 func convertChoice(f *field, raw any) (any, any) {
-	bad := func(msg string) (any, any) { return nil, []string{msg} }
 	switch t := raw.(type) {
 	case string:
 		if t == "" {
 			if f.blank {
 				return "", nil
 			}
-			return bad("This field may not be blank.")
+			return invalid("This field may not be blank.")
 		}
 		switch strings.ToLower(t) {
 		case "true":
@@ -411,7 +481,7 @@ func convertChoice(f *field, raw any) (any, any) {
 			}
 		}
 	case []any, *jobj:
-		return bad(`Value must be passed directly (e.g. "foo": 123); do not use a dictionary or list.`)
+		return invalid(`Value must be passed directly (e.g. "foo": 123); do not use a dictionary or list.`)
 	}
 	if v, ok := raw.(string); ok {
 		for _, c := range f.choices {
@@ -420,7 +490,7 @@ func convertChoice(f *field, raw any) (any, any) {
 			}
 		}
 	}
-	return bad(pyStr(raw) + " is not a valid choice.")
+	return invalid(pyStr(raw) + " is not a valid choice.")
 }
 
 // pyInt converts like DRF's IntegerField: int(str(value)) after dropping a

@@ -137,27 +137,13 @@ func writeJSONRPCError(w http.ResponseWriter, status int, reqID json.RawMessage,
 	_, _ = w.Write(append(body, '\n'))
 }
 
+// servePost serves a POST: a batch, or one message, which on a revision
+// with sessions needs a live session, held while the message is served.
 func (f *streamableFront) servePost(w http.ResponseWriter, r *http.Request, modern bool, id string) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSONRPCError(w, http.StatusRequestEntityTooLarge, nil, mcp.INVALID_REQUEST,
-				fmt.Sprintf("Request body too large: an MCP message here is at most %d bytes", tooBig.Limit))
-			return
-		}
-		// A body that does not arrive in time (the server's read
-		// timeout) or a dropped connection: nothing to answer.
-		w.Header().Set("Connection", "close")
-		w.WriteHeader(http.StatusRequestTimeout)
+	body, ok := readPostBody(w, r)
+	if !ok {
 		return
 	}
-	// The body is read; from here a request may run as long as its work
-	// takes (an apply), bounded by the write timeout, not the read one.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		f.serveBatch(w, r, trimmed, modern, id)
@@ -185,6 +171,39 @@ func (f *streamableFront) servePost(w http.ResponseWriter, r *http.Request, mode
 	} else {
 		id = ""
 	}
+	f.serveMessage(w, r, env, trimmed, modern, id)
+}
+
+// readPostBody reads the whole body and puts it back on r for mcp-go. It
+// answers a body too large or one that does not arrive, and reports
+// whether the request goes on.
+func readPostBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSONRPCError(w, http.StatusRequestEntityTooLarge, nil, mcp.INVALID_REQUEST,
+				fmt.Sprintf("Request body too large: an MCP message here is at most %d bytes", tooBig.Limit))
+			return nil, false
+		}
+		// A body that does not arrive in time (the server's read
+		// timeout) or a dropped connection: nothing to answer.
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestTimeout)
+		return nil, false
+	}
+	// The body is read; from here a request may run as long as its work
+	// takes (an apply), bounded by the write timeout, not the read one.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return body, true
+}
+
+// serveMessage passes one message of a live session (or a sessionless
+// modern one) on: a cancellation also cancels what it names, and a request
+// that fails the precheck is answered here.
+func (f *streamableFront) serveMessage(w http.ResponseWriter, r *http.Request, env envelope, msg []byte, modern bool, id string) {
 	if env.Method == string(mcp.MethodNotificationCancelled) {
 		f.cancel(id, env.Params.RequestID)
 	}
@@ -192,7 +211,7 @@ func (f *streamableFront) servePost(w http.ResponseWriter, r *http.Request, mode
 		f.inner.ServeHTTP(w, r)
 		return
 	}
-	if pre, ok := f.precheck(r, env, trimmed, id, modern); ok {
+	if pre, ok := f.precheck(r, env, msg, id, modern); ok {
 		status := http.StatusOK
 		if modern {
 			status = http.StatusBadRequest // what mcp-go answers -32602 with on 2026-07-28
@@ -202,6 +221,13 @@ func (f *streamableFront) servePost(w http.ResponseWriter, r *http.Request, mode
 		_, _ = w.Write(append(pre, '\n'))
 		return
 	}
+	f.serveInflight(w, r, env, id)
+}
+
+// serveInflight runs a request while it is in flight: cancellable by a
+// cancellation notification, its progress notifications written in order
+// before its answer.
+func (f *streamableFront) serveInflight(w http.ResponseWriter, r *http.Request, env envelope, id string) {
 	out := newOrderedWriter(w, true)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
