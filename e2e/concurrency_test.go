@@ -75,7 +75,7 @@ func raceStart(t *testing.T, round int, latency time.Duration) (*netBox, string)
 	}
 	require.NotEmpty(t, first.Name, "this host has no interface with a MAC to race for")
 	if round%2 == 0 {
-		_, err := nb.admin.CreateInterfaces(context.Background(), []netbox.InterfaceCreate{{Device: nb.deviceID, Name: first.Name, Type: first.Type}})
+		_, err := nb.admin.CreateInterfaces(context.Background(), []netbox.InterfaceCreate{{Device: nb.deviceID, Name: first.Name, Type: first.Type}}, netbox.WriteOptions{})
 		require.NoError(t, err)
 		return nb, first.Name + " without its MAC object"
 	}

@@ -509,7 +509,7 @@ func TestTokenPartsEchoed(t *testing.T) {
 	nb.extraEnv = append(nb.extraEnv, netbox.EnvToken+"="+nb.V2Token)
 	key, secret := v2Parts()
 	// The data: a serial NetBox holds that happens to be the key.
-	_, err := nb.admin.UpdateDevice(context.Background(), nb.deviceID, netbox.DeviceUpdate{Serial: &key})
+	_, err := nb.admin.UpdateDevice(context.Background(), nb.deviceID, netbox.DeviceUpdate{Serial: &key}, netbox.WriteOptions{})
 	require.NoError(t, err)
 
 	echo := func(status int, message string) {

@@ -52,25 +52,27 @@ type Result struct {
 
 // NetBox is what apply needs from a NetBox client; *netbox.Client has it.
 // Every list call is one bulk request, all or nothing, answered in order
-// (isolate.go finds what NetBox refused of one).
+// (isolate.go finds what NetBox refused of one). Every write carries the
+// apply's netbox.WriteOptions: its changelog message, TakeExisting, and the
+// caller's request log.
 type NetBox interface {
-	CreatePlatform(ctx context.Context, p netbox.PlatformCreate) (record.Platform, error)
-	UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error)
-	CreateJournalEntry(ctx context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error)
+	CreatePlatform(ctx context.Context, p netbox.PlatformCreate, w netbox.WriteOptions) (record.Platform, error)
+	UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate, w netbox.WriteOptions) (record.Device, error)
+	CreateJournalEntry(ctx context.Context, e netbox.JournalEntry, w netbox.WriteOptions) (netbox.JournalEntry, error)
 
-	CreateInterfaces(ctx context.Context, in []netbox.InterfaceCreate) ([]record.Interface, error)
-	UpdateInterfaces(ctx context.Context, in []netbox.InterfaceUpdate) ([]record.Interface, error)
-	CreateMACAddresses(ctx context.Context, in []netbox.MACAddressCreate) ([]record.MACAddress, error)
-	UpdateMACAddresses(ctx context.Context, in []netbox.MACAddressUpdate) ([]record.MACAddress, error)
-	CreateIPAddresses(ctx context.Context, in []netbox.IPAddressCreate) ([]record.IPAddress, error)
-	UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate) ([]record.IPAddress, error)
+	CreateInterfaces(ctx context.Context, in []netbox.InterfaceCreate, w netbox.WriteOptions) ([]record.Interface, error)
+	UpdateInterfaces(ctx context.Context, in []netbox.InterfaceUpdate, w netbox.WriteOptions) ([]record.Interface, error)
+	CreateMACAddresses(ctx context.Context, in []netbox.MACAddressCreate, w netbox.WriteOptions) ([]record.MACAddress, error)
+	UpdateMACAddresses(ctx context.Context, in []netbox.MACAddressUpdate, w netbox.WriteOptions) ([]record.MACAddress, error)
+	CreateIPAddresses(ctx context.Context, in []netbox.IPAddressCreate, w netbox.WriteOptions) ([]record.IPAddress, error)
+	UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate, w netbox.WriteOptions) ([]record.IPAddress, error)
 
-	CreateDeviceRoles(ctx context.Context, in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error)
-	CreateClusterType(ctx context.Context, in netbox.ClusterTypeCreate) (record.ClusterType, error)
-	CreateClusterGroup(ctx context.Context, in netbox.ClusterGroupCreate) (record.ClusterGroup, error)
-	CreateClusters(ctx context.Context, in []netbox.ClusterCreate) ([]record.Cluster, error)
-	CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error)
-	UpdateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error)
+	CreateDeviceRoles(ctx context.Context, in []netbox.DeviceRoleCreate, w netbox.WriteOptions) ([]record.DeviceRole, error)
+	CreateClusterType(ctx context.Context, in netbox.ClusterTypeCreate, w netbox.WriteOptions) (record.ClusterType, error)
+	CreateClusterGroup(ctx context.Context, in netbox.ClusterGroupCreate, w netbox.WriteOptions) (record.ClusterGroup, error)
+	CreateClusters(ctx context.Context, in []netbox.ClusterCreate, w netbox.WriteOptions) ([]record.Cluster, error)
+	CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate, w netbox.WriteOptions) ([]record.VirtualMachine, error)
+	UpdateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineUpdate, w netbox.WriteOptions) ([]record.VirtualMachine, error)
 }
 
 // Progress is told about each step as apply makes it, with done counting up
@@ -84,13 +86,20 @@ var ErrNotApplicable = errors.New("plan cannot be applied")
 // Option tunes one Apply.
 type Option func(*options)
 
-type options struct{ interrupted string }
+type options struct {
+	interrupted string
+	requestIDs  *netbox.RequestLog
+}
 
 // WithInterrupted tells the journal entry about an earlier apply of the
 // device that was interrupted before its own entry: text says what it had
 // written, one line or more. The entry is then a warning, and is written
 // even when the plan changes nothing.
 func WithInterrupted(text string) Option { return func(o *options) { o.interrupted = text } }
+
+// WithRequestLog collects in log the request ids of every write the apply
+// makes: the ids NetBox's change records of those writes carry.
+func WithRequestLog(log *netbox.RequestLog) Option { return func(o *options) { o.requestIDs = log } }
 
 // Apply executes the plan in the order NetBox accepts, one bulk request per
 // step, so the number of requests does not grow with the number of objects.
@@ -125,19 +134,22 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts 
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
-	// NetBox 4.4+ keeps it as the message of every change this apply makes.
-	ctx = netbox.WithChangelogMessage(ctx, ChangelogMessage(p.ID))
-	// A platform, role or cluster type another host made since the diff
-	// is the one this plan meant to make.
-	ctx = netbox.TakeExisting(ctx)
+	w := netbox.WriteOptions{
+		// NetBox 4.4+ keeps it as the message of every change this apply makes.
+		ChangelogMessage: ChangelogMessage(p.ID),
+		// A platform, role or cluster type another host made since the diff
+		// is the one this plan meant to make.
+		TakeExisting: true,
+		RequestIDs:   o.requestIDs,
+	}
 	tr := &tracker{progress: progress}
 	if p.Applicable() == 0 {
 		// Every change is blocked: nothing to write, nor to journal.
-		r := newRun(nb, p, tr)
+		r := newRun(nb, w, p, tr)
 		r.unblocked(p.Changes)
 		return r.res, nil
 	}
-	network, containers := newRun(nb, p, tr), newRun(nb, p, tr)
+	network, containers := newRun(nb, w, p, tr), newRun(nb, w, p, tr)
 	lanes := []struct {
 		r     *run
 		steps []step
@@ -166,7 +178,7 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts 
 	}
 	wg.Wait()
 
-	all := newRun(nb, p, tr)
+	all := newRun(nb, w, p, tr)
 	for _, l := range lanes {
 		all.res.Changes = append(all.res.Changes, l.r.res.Changes...)
 		all.res.Applied += l.r.res.Applied
@@ -202,7 +214,9 @@ func (t *tracker) step(msg string) {
 // run is the state of one lane of an Apply. The lanes share no object
 // references: each has its own ids.
 type run struct {
-	nb      NetBox
+	nb NetBox
+	// writes is what every write of the apply carries.
+	writes  netbox.WriteOptions
 	plan    diff.Plan
 	tracker *tracker
 	res     Result
@@ -221,8 +235,8 @@ type run struct {
 	sends int
 }
 
-func newRun(nb NetBox, p diff.Plan, tr *tracker) *run {
-	return &run{nb: nb, plan: p, tracker: tr, ids: map[string]int64{}, failed: map[string]string{},
+func newRun(nb NetBox, w netbox.WriteOptions, p diff.Plan, tr *tracker) *run {
+	return &run{nb: nb, writes: w, plan: p, tracker: tr, ids: map[string]int64{}, failed: map[string]string{},
 		res: Result{PlanID: p.ID, Device: p.Device, Changes: make([]ChangeResult, 0, len(p.Changes))}}
 }
 

@@ -37,7 +37,7 @@ type fakeNetBox struct {
 	vmUpdates      []netbox.VirtualMachineUpdate
 }
 
-func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (record.Platform, error) {
+func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate, w netbox.WriteOptions) (record.Platform, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST platform "+p.Slug)
@@ -48,7 +48,7 @@ func (f *fakeNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) 
 	return record.Platform{ID: 100 + f.nextPlatformID, Name: p.Name, Slug: p.Slug}, nil
 }
 
-func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
+func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUpdate, w netbox.WriteOptions) (record.Device, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "PATCH device")
@@ -56,7 +56,7 @@ func (f *fakeNetBox) UpdateDevice(_ context.Context, id int64, u netbox.DeviceUp
 	return record.Device{ID: id}, f.failDevice
 }
 
-func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error) {
+func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry, w netbox.WriteOptions) (netbox.JournalEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST journal")
@@ -65,7 +65,7 @@ func (f *fakeNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry
 	return e, f.failJournal
 }
 
-func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCreate) ([]record.Interface, error) {
+func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCreate, w netbox.WriteOptions) ([]record.Interface, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST interfaces x%d", len(in)))
@@ -76,7 +76,7 @@ func (f *fakeNetBox) CreateInterfaces(_ context.Context, in []netbox.InterfaceCr
 	return out, f.failInterfaces
 }
 
-func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUpdate) ([]record.Interface, error) {
+func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUpdate, w netbox.WriteOptions) ([]record.Interface, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH interfaces x%d", len(in)))
@@ -84,7 +84,7 @@ func (f *fakeNetBox) UpdateInterfaces(_ context.Context, in []netbox.InterfaceUp
 	return make([]record.Interface, len(in)), nil
 }
 
-func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddressCreate) ([]record.MACAddress, error) {
+func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddressCreate, w netbox.WriteOptions) ([]record.MACAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST macs x%d", len(in)))
@@ -96,14 +96,14 @@ func (f *fakeNetBox) CreateMACAddresses(_ context.Context, in []netbox.MACAddres
 	return out, nil
 }
 
-func (f *fakeNetBox) UpdateMACAddresses(_ context.Context, in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
+func (f *fakeNetBox) UpdateMACAddresses(_ context.Context, in []netbox.MACAddressUpdate, w netbox.WriteOptions) ([]record.MACAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH macs x%d", len(in)))
 	return make([]record.MACAddress, len(in)), nil
 }
 
-func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
+func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate, w netbox.WriteOptions) ([]record.IPAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST ips x%d", len(in)))
@@ -115,7 +115,7 @@ func (f *fakeNetBox) CreateIPAddresses(_ context.Context, in []netbox.IPAddressC
 	return out, nil
 }
 
-func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressUpdate) ([]record.IPAddress, error) {
+func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressUpdate, w netbox.WriteOptions) ([]record.IPAddress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH ips x%d", len(in)))
@@ -123,7 +123,7 @@ func (f *fakeNetBox) UpdateIPAddresses(_ context.Context, in []netbox.IPAddressU
 	return make([]record.IPAddress, len(in)), nil
 }
 
-func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error) {
+func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRoleCreate, w netbox.WriteOptions) ([]record.DeviceRole, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST roles x%d", len(in)))
@@ -134,21 +134,21 @@ func (f *fakeNetBox) CreateDeviceRoles(_ context.Context, in []netbox.DeviceRole
 	return out, nil
 }
 
-func (f *fakeNetBox) CreateClusterType(_ context.Context, _ netbox.ClusterTypeCreate) (record.ClusterType, error) {
+func (f *fakeNetBox) CreateClusterType(_ context.Context, _ netbox.ClusterTypeCreate, w netbox.WriteOptions) (record.ClusterType, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST cluster type")
 	return record.ClusterType{ID: 900}, nil
 }
 
-func (f *fakeNetBox) CreateClusterGroup(_ context.Context, _ netbox.ClusterGroupCreate) (record.ClusterGroup, error) {
+func (f *fakeNetBox) CreateClusterGroup(_ context.Context, _ netbox.ClusterGroupCreate, w netbox.WriteOptions) (record.ClusterGroup, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "POST cluster group")
 	return record.ClusterGroup{ID: 901}, f.failGroup
 }
 
-func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate) ([]record.Cluster, error) {
+func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate, w netbox.WriteOptions) ([]record.Cluster, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST clusters x%d", len(in)))
@@ -159,7 +159,7 @@ func (f *fakeNetBox) CreateClusters(_ context.Context, in []netbox.ClusterCreate
 	return out, nil
 }
 
-func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error) {
+func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.VirtualMachineCreate, w netbox.WriteOptions) ([]record.VirtualMachine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("POST vms x%d", len(in)))
@@ -167,7 +167,7 @@ func (f *fakeNetBox) CreateVirtualMachines(_ context.Context, in []netbox.Virtua
 	return make([]record.VirtualMachine, len(in)), nil
 }
 
-func (f *fakeNetBox) UpdateVirtualMachines(_ context.Context, in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error) {
+func (f *fakeNetBox) UpdateVirtualMachines(_ context.Context, in []netbox.VirtualMachineUpdate, w netbox.WriteOptions) ([]record.VirtualMachine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("PATCH vms x%d", len(in)))

@@ -25,7 +25,7 @@ func (r *run) containerSteps() []step {
 
 func (r *run) createClusterType(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
-		t, err := r.nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: c.New, Slug: c.Slug, CustomFields: customFields([]diff.Change{c})})
+		t, err := r.nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: c.New, Slug: c.Slug, CustomFields: customFields([]diff.Change{c})}, r.writes)
 		if err == nil {
 			r.ids[c.Key] = t.ID
 		}
@@ -36,7 +36,7 @@ func (r *run) createClusterType(ctx context.Context, cs []diff.Change) {
 func (r *run) createClusterGroup(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
 		g, err := r.nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: c.New, Slug: c.Slug, Description: "Docker containers of " + r.plan.Device.Name + ", kept by cmdb-mcp",
-			CustomFields: customFields([]diff.Change{c})})
+			CustomFields: customFields([]diff.Change{c})}, r.writes)
 		if err == nil {
 			r.ids[c.Key] = g.ID
 		}
@@ -48,7 +48,7 @@ func (r *run) createRoles(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.DeviceRoleCreate, string, bool) {
 		return netbox.DeviceRoleCreate{Name: c.New, Slug: c.Slug, Color: attrs(c).Description, VMRole: true, CustomFields: customFields([]diff.Change{c})}, "", true
 	}, func(in []netbox.DeviceRoleCreate) ([]record.DeviceRole, error) {
-		return r.nb.CreateDeviceRoles(ctx, in)
+		return r.nb.CreateDeviceRoles(ctx, in, r.writes)
 	}, func(d record.DeviceRole) int64 { return d.ID })
 }
 
@@ -62,7 +62,7 @@ func (r *run) createClusters(ctx context.Context, cs []diff.Change) {
 		group, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		return netbox.ClusterCreate{Name: c.New, Type: typ, Group: group, Status: a.Status, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.ClusterCreate) ([]record.Cluster, error) {
-		return r.nb.CreateClusters(ctx, in)
+		return r.nb.CreateClusters(ctx, in, r.writes)
 	}, func(c record.Cluster) int64 { return c.ID })
 }
 
@@ -86,7 +86,7 @@ func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
 		}
 		return vm, "", true
 	}, func(in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error) {
-		return r.nb.CreateVirtualMachines(ctx, in)
+		return r.nb.CreateVirtualMachines(ctx, in, r.writes)
 	}, func(v record.VirtualMachine) int64 { return v.ID })
 }
 
@@ -147,6 +147,6 @@ func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
 		}
 		return u
 	}, func(in []netbox.VirtualMachineUpdate) ([]record.VirtualMachine, error) {
-		return r.nb.UpdateVirtualMachines(ctx, in)
+		return r.nb.UpdateVirtualMachines(ctx, in, r.writes)
 	}, nil)
 }

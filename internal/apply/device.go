@@ -12,7 +12,7 @@ import (
 
 func (r *run) createPlatforms(ctx context.Context, cs []diff.Change) {
 	for _, c := range cs {
-		p, err := r.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: c.New, Slug: c.Slug, CustomFields: customFields([]diff.Change{c})})
+		p, err := r.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: c.New, Slug: c.Slug, CustomFields: customFields([]diff.Change{c})}, r.writes)
 		if err == nil {
 			r.ids[c.Key] = p.ID
 		}
@@ -75,7 +75,7 @@ func (r *run) updateDevice(ctx context.Context, cs []diff.Change) {
 	}
 	n := len(r.res.Changes)
 	writeObjects(r, [][]diff.Change{sent}, build, func(us []netbox.DeviceUpdate) ([]record.Device, error) {
-		d, err := r.nb.UpdateDevice(ctx, r.plan.Device.ID, us[0])
+		d, err := r.nb.UpdateDevice(ctx, r.plan.Device.ID, us[0], r.writes)
 		if err != nil {
 			return nil, err
 		}

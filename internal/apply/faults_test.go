@@ -16,7 +16,7 @@ import (
 // deniedIPs is fakeNetBox whose IP creates are refused.
 type deniedIPs struct{ *fakeNetBox }
 
-func (f deniedIPs) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
+func (f deniedIPs) CreateIPAddresses(_ context.Context, in []netbox.IPAddressCreate, w netbox.WriteOptions) ([]record.IPAddress, error) {
 	f.calls = append(f.calls, fmt.Sprintf("POST ips x%d", len(in)))
 	return nil, &netbox.Error{Kind: netbox.KindPermission, Method: "POST", Path: "/api/ipam/ip-addresses/",
 		StatusCode: 403, Message: "You do not have permission to perform this action."}

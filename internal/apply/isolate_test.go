@@ -206,7 +206,7 @@ func TestIsolateCost(t *testing.T) {
 // are written, and so is the refused interface's other change.
 func TestWriteObjectsSplitsRefusedFields(t *testing.T) {
 	plan := diff.Plan{ID: "p", DeviceFound: true, Device: diff.DeviceRef{ID: 7}}
-	r := newRun(nil, plan, &tracker{progress: func(int, int, string) {}})
+	r := newRun(nil, netbox.WriteOptions{}, plan, &tracker{progress: func(int, int, string) {}})
 	objs := [][]diff.Change{
 		{{ObjectType: diff.ObjectInterface, ObjectID: 1, Object: "eth0", Field: diff.FieldType, New: "virtual", Action: diff.ActionUpdate},
 			{ObjectType: diff.ObjectInterface, ObjectID: 1, Object: "eth0", Field: diff.FieldMAC, New: "aa:bb:cc:00:00:01", NewID: 9, Action: diff.ActionUpdate}},
@@ -284,8 +284,8 @@ func TestBlameFieldsNamesOnlyTheFieldsOfTheChange(t *testing.T) {
 // Device.clean).
 type refusedPlatform struct{ *fakeNetBox }
 
-func (f refusedPlatform) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
-	d, _ := f.fakeNetBox.UpdateDevice(ctx, id, u)
+func (f refusedPlatform) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate, w netbox.WriteOptions) (record.Device, error) {
+	d, _ := f.fakeNetBox.UpdateDevice(ctx, id, u, w)
 	if u.Platform != nil {
 		return record.Device{}, &netbox.Error{Kind: netbox.KindValidation, StatusCode: 400, Method: "PATCH", Path: "/api/dcim/devices/7/",
 			Fields:  map[string][]string{"platform": {"The assigned platform is limited to Dell device types, but this device's type belongs to Supermicro."}},
@@ -325,8 +325,8 @@ func TestDeviceAttributesFailAlone(t *testing.T) {
 // device was to make primary stays where it was.
 type refusedMove struct{ *fakeNetBox }
 
-func (f refusedMove) UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate) ([]record.IPAddress, error) {
-	_, _ = f.fakeNetBox.UpdateIPAddresses(ctx, in)
+func (f refusedMove) UpdateIPAddresses(ctx context.Context, in []netbox.IPAddressUpdate, w netbox.WriteOptions) ([]record.IPAddress, error) {
+	_, _ = f.fakeNetBox.UpdateIPAddresses(ctx, in, w)
 	return nil, &netbox.Error{Kind: netbox.KindValidation, StatusCode: 400, Method: "PATCH", Path: "/api/ipam/ip-addresses/",
 		Fields: map[string][]string{"address": {"Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24."}}, Message: "address: Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24."}
 }

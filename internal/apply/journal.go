@@ -46,7 +46,7 @@ func (r *run) journal(ctx context.Context, interrupted string) {
 		Kind:               kind,
 		Comments:           comments,
 		CustomFields:       cf,
-	})
+	}, r.writes)
 	if err != nil {
 		r.res.JournalError = err.Error()
 		var nbErr *netbox.Error

@@ -52,7 +52,7 @@ func (r *run) createInterfaces(ctx context.Context, cs []diff.Change) {
 		return netbox.InterfaceCreate{Device: r.plan.Device.ID, Name: c.Object, Type: a.Type, Enabled: a.Enabled, MTU: a.MTU,
 			CustomFields: customFields([]diff.Change{c})}, "", true
 	}, func(in []netbox.InterfaceCreate) ([]record.Interface, error) {
-		return r.nb.CreateInterfaces(ctx, in)
+		return r.nb.CreateInterfaces(ctx, in, r.writes)
 	}, func(i record.Interface) int64 { return i.ID })
 }
 
@@ -61,7 +61,7 @@ func (r *run) createMACs(ctx context.Context, cs []diff.Change) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		return netbox.MACAddressCreate{MAC: attrs(c).MAC, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.MACAddressCreate) ([]record.MACAddress, error) {
-		return r.nb.CreateMACAddresses(ctx, in)
+		return r.nb.CreateMACAddresses(ctx, in, r.writes)
 	}, func(m record.MACAddress) int64 { return m.ID })
 }
 
@@ -70,7 +70,7 @@ func (r *run) assignMACs(ctx context.Context, cs []diff.Change) {
 		iface, why, ok := r.resolve(c.ParentID, c.ParentKey)
 		return netbox.MACAddressUpdate{ID: c.ObjectID, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
-		return r.nb.UpdateMACAddresses(ctx, in)
+		return r.nb.UpdateMACAddresses(ctx, in, r.writes)
 	}, func(m record.MACAddress) int64 { return m.ID })
 }
 
@@ -78,7 +78,7 @@ func (r *run) unassignMACs(ctx context.Context, cs []diff.Change) {
 	bulk(r, cs, func(c diff.Change) (netbox.MACAddressUpdate, string, bool) {
 		return netbox.MACAddressUpdate{ID: c.ObjectID, Unassign: true}, "", true
 	}, func(in []netbox.MACAddressUpdate) ([]record.MACAddress, error) {
-		return r.nb.UpdateMACAddresses(ctx, in)
+		return r.nb.UpdateMACAddresses(ctx, in, r.writes)
 	}, nil)
 }
 
@@ -130,7 +130,7 @@ func (r *run) updateInterfaces(ctx context.Context, cs []diff.Change) {
 		}
 		return u
 	}, func(in []netbox.InterfaceUpdate) ([]record.Interface, error) {
-		return r.nb.UpdateInterfaces(ctx, in)
+		return r.nb.UpdateInterfaces(ctx, in, r.writes)
 	}, nil)
 }
 
@@ -140,7 +140,7 @@ func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 		a := attrs(c)
 		return netbox.IPAddressCreate{Address: a.Address, Status: a.Status, InterfaceID: iface, CustomFields: customFields([]diff.Change{c})}, why, ok
 	}, func(in []netbox.IPAddressCreate) ([]record.IPAddress, error) {
-		return r.nb.CreateIPAddresses(ctx, in)
+		return r.nb.CreateIPAddresses(ctx, in, r.writes)
 	}, func(ip record.IPAddress) int64 { return ip.ID })
 }
 
@@ -189,7 +189,7 @@ func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
 		}
 		return u
 	}, func(in []netbox.IPAddressUpdate) ([]record.IPAddress, error) {
-		return r.nb.UpdateIPAddresses(ctx, in)
+		return r.nb.UpdateIPAddresses(ctx, in, r.writes)
 	}, func(c diff.Change, _ record.IPAddress) {
 		if c.Key != "" {
 			r.ids[c.Key] = c.ObjectID

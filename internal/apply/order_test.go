@@ -181,18 +181,18 @@ type laneFake struct {
 	once    sync.Once
 }
 
-func (f *laneFake) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
+func (f *laneFake) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate, w netbox.WriteOptions) (record.Device, error) {
 	select {
 	case <-f.vmsMade:
 	case <-time.After(10 * time.Second):
 		return record.Device{}, errors.New("the container lane did not run beside the network lane")
 	}
-	return f.fakeNetBox.UpdateDevice(ctx, id, u)
+	return f.fakeNetBox.UpdateDevice(ctx, id, u, w)
 }
 
-func (f *laneFake) CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate) ([]record.VirtualMachine, error) {
+func (f *laneFake) CreateVirtualMachines(ctx context.Context, in []netbox.VirtualMachineCreate, w netbox.WriteOptions) ([]record.VirtualMachine, error) {
 	defer f.once.Do(func() { close(f.vmsMade) })
-	return f.fakeNetBox.CreateVirtualMachines(ctx, in)
+	return f.fakeNetBox.CreateVirtualMachines(ctx, in, w)
 }
 
 // TestApplyLanes: the network and the container writes depend on nothing

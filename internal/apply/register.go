@@ -18,10 +18,10 @@ const RegisterJournalHeader = "Device registered via /cmdb register command"
 // with it.
 const JournalMarker = "via /cmdb "
 
-// JournalRegister records on the device what a register created: lines
-// are one each ("device web01 (CREATE): site Berlin, ..."). The first
-// sync records its own changes in an entry of its own.
-func JournalRegister(ctx context.Context, nb NetBox, deviceID int64, lines []string) (int64, error) {
+// JournalRegister records on the device what a register created, written
+// as w says: lines are one each ("device web01 (CREATE): site Berlin,
+// ..."). The first sync records its own changes in an entry of its own.
+func JournalRegister(ctx context.Context, nb NetBox, w netbox.WriteOptions, deviceID int64, lines []string) (int64, error) {
 	var b strings.Builder
 	b.WriteString(RegisterJournalHeader + "\n\nCreated:\n")
 	for _, l := range lines {
@@ -33,6 +33,6 @@ func JournalRegister(ctx context.Context, nb NetBox, deviceID int64, lines []str
 		AssignedObjectID:   deviceID,
 		Kind:               "success",
 		Comments:           b.String(),
-	})
+	}, w)
 	return e.ID, err
 }

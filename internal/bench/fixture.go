@@ -169,7 +169,7 @@ func (s State) buildDevice(ctx context.Context, nb *netbox.Client) (int64, error
 	}
 	platforms := map[string]int64{}
 	for _, p := range s.Platforms {
-		got, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: p, Slug: diff.Slugify(p)})
+		got, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: p, Slug: diff.Slugify(p)}, netbox.WriteOptions{})
 		if err != nil {
 			return 0, fmt.Errorf("platform %s: %w", p, err)
 		}
@@ -200,7 +200,7 @@ func (s State) buildInterfaces(ctx context.Context, nb *netbox.Client, devID int
 	for i, f := range s.Interfaces {
 		in[i] = netbox.InterfaceCreate{Device: devID, Name: f.Name, Type: f.Type, Enabled: ptr(f.Enabled), Description: f.Description}
 	}
-	got, err := nb.CreateInterfaces(ctx, in)
+	got, err := nb.CreateInterfaces(ctx, in, netbox.WriteOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("interfaces: %w", err)
 	}
@@ -222,7 +222,7 @@ func (s State) buildMACs(ctx context.Context, nb *netbox.Client, ifaceID map[str
 	if len(macs) == 0 {
 		return nil
 	}
-	got, err := nb.CreateMACAddresses(ctx, macs)
+	got, err := nb.CreateMACAddresses(ctx, macs, netbox.WriteOptions{})
 	if err != nil {
 		return fmt.Errorf("MAC addresses: %w", err)
 	}
@@ -230,7 +230,7 @@ func (s State) buildMACs(ctx context.Context, nb *netbox.Client, ifaceID map[str
 	for i, m := range got {
 		primary[i] = netbox.InterfaceUpdate{ID: macs[i].InterfaceID, PrimaryMAC: ptr(m.ID)}
 	}
-	if _, err := nb.UpdateInterfaces(ctx, primary); err != nil {
+	if _, err := nb.UpdateInterfaces(ctx, primary, netbox.WriteOptions{}); err != nil {
 		return fmt.Errorf("primary MACs: %w", err)
 	}
 	return nil
@@ -249,7 +249,7 @@ func (s State) buildIPs(ctx context.Context, nb *netbox.Client, devID int64, ifa
 			}
 			in[i] = netbox.IPAddressCreate{Address: ip.Address, Status: "active", InterfaceID: id}
 		}
-		got, err := nb.CreateIPAddresses(ctx, in)
+		got, err := nb.CreateIPAddresses(ctx, in, netbox.WriteOptions{})
 		if err != nil {
 			return fmt.Errorf("IP addresses: %w", err)
 		}
@@ -264,7 +264,7 @@ func (s State) buildIPs(ctx context.Context, nb *netbox.Client, devID int64, ifa
 	if !ok {
 		return fmt.Errorf("primary IPv4 %s is not among the fixture's IPs", s.PrimaryIP4)
 	}
-	if _, err := nb.UpdateDevice(ctx, devID, netbox.DeviceUpdate{PrimaryIP4: &id}); err != nil {
+	if _, err := nb.UpdateDevice(ctx, devID, netbox.DeviceUpdate{PrimaryIP4: &id}, netbox.WriteOptions{}); err != nil {
 		return fmt.Errorf("primary IPv4: %w", err)
 	}
 	return nil
@@ -275,7 +275,7 @@ func (s State) buildIPs(ctx context.Context, nb *netbox.Client, devID int64, ifa
 func (s State) buildClusters(ctx context.Context, nb *netbox.Client, devID int64) (map[string]int64, error) {
 	var typeID, groupID int64
 	if s.ClusterType {
-		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
+		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, netbox.WriteOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("cluster type: %w", err)
 		}
@@ -283,7 +283,7 @@ func (s State) buildClusters(ctx context.Context, nb *netbox.Client, devID int64
 	}
 	if s.ClusterGroup {
 		g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{
-			Name: record.HostClusterGroupName(s.Device.Name, devID), Slug: record.HostClusterGroupSlug(devID)})
+			Name: record.HostClusterGroupName(s.Device.Name, devID), Slug: record.HostClusterGroupSlug(devID)}, netbox.WriteOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("cluster group: %w", err)
 		}
@@ -300,7 +300,7 @@ func (s State) buildClusters(ctx context.Context, nb *netbox.Client, devID int64
 	for i, c := range s.Clusters {
 		in[i] = netbox.ClusterCreate{Name: c, Type: typeID, Group: groupID, Status: "active"}
 	}
-	got, err := nb.CreateClusters(ctx, in)
+	got, err := nb.CreateClusters(ctx, in, netbox.WriteOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("clusters: %w", err)
 	}
@@ -321,7 +321,7 @@ func (s State) buildVMRoles(ctx context.Context, nb *netbox.Client) (map[string]
 	for i, r := range s.VMRoles {
 		in[i] = netbox.DeviceRoleCreate{Name: r, Slug: diff.Slugify(r), Color: "607d8b", VMRole: true}
 	}
-	got, err := nb.CreateDeviceRoles(ctx, in)
+	got, err := nb.CreateDeviceRoles(ctx, in, netbox.WriteOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("VM roles: %w", err)
 	}
@@ -351,7 +351,7 @@ func (s State) buildVMs(ctx context.Context, nb *netbox.Client, roleID, clusterI
 		}
 		in[i] = vm
 	}
-	if _, err := nb.CreateVirtualMachines(ctx, in); err != nil {
+	if _, err := nb.CreateVirtualMachines(ctx, in, netbox.WriteOptions{}); err != nil {
 		return fmt.Errorf("VMs: %w", err)
 	}
 	return nil

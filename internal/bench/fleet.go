@@ -351,7 +351,7 @@ func registerFleet(ctx context.Context, nb *netbox.Client, n int) error {
 	for i := range n {
 		devices[i] = map[string]any{"name": FleetHost(i).Hostname, "site": site, "device_type": devType, "role": role, "status": "planned"}
 	}
-	return nb.BulkCreate(ctx, "/api/dcim/devices/", devices, nil)
+	return nb.BulkCreate(ctx, "/api/dcim/devices/", devices, nil, netbox.WriteOptions{})
 }
 
 func (p *printer) fleet(f FleetResult) {

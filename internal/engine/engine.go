@@ -244,14 +244,14 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	}
 	slog.Debug("plan is current", "plan", sp.plan.ID, "checked_by", how)
 	ar, interrupted := e.beginApply(ctx, sp.plan)
-	ctx, sent := netbox.WithRequestLog(ctx)
+	sent := &netbox.RequestLog{}
 	progress := func(done, total int, msg string) {
 		ar.step(msg, sent.IDs())
 		if cfg.progress != nil {
 			cfg.progress(done, total, msg)
 		}
 	}
-	res, err := apply.Apply(ctx, e.nb, sp.plan, progress, apply.WithInterrupted(interrupted))
+	res, err := apply.Apply(ctx, e.nb, sp.plan, progress, apply.WithInterrupted(interrupted), apply.WithRequestLog(sent))
 	e.rememberWrites(sent.IDs())
 	ar.end()
 	return res, err

@@ -43,7 +43,7 @@ func (m *memNetBox) WebURL(kind string, id int64) string {
 	return fmt.Sprintf("https://netbox.test/%s/%d/", kind, id)
 }
 
-func (m *memNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (record.Platform, error) {
+func (m *memNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate, w netbox.WriteOptions) (record.Platform, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.writes.Add(1)
@@ -52,7 +52,7 @@ func (m *memNetBox) CreatePlatform(_ context.Context, p netbox.PlatformCreate) (
 	return np, nil
 }
 
-func (m *memNetBox) UpdateDevice(_ context.Context, _ int64, u netbox.DeviceUpdate) (record.Device, error) {
+func (m *memNetBox) UpdateDevice(_ context.Context, _ int64, u netbox.DeviceUpdate, w netbox.WriteOptions) (record.Device, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.writes.Add(1)
@@ -72,7 +72,7 @@ func (m *memNetBox) UpdateDevice(_ context.Context, _ int64, u netbox.DeviceUpda
 	return m.dev, nil
 }
 
-func (m *memNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry) (netbox.JournalEntry, error) {
+func (m *memNetBox) CreateJournalEntry(_ context.Context, e netbox.JournalEntry, w netbox.WriteOptions) (netbox.JournalEntry, error) {
 	m.writes.Add(1)
 	e.ID = 1
 	return e, nil

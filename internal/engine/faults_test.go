@@ -144,38 +144,38 @@ func faultNetBox(t *testing.T, w simWorld) (dev, neighbour record.Device) {
 	t.Helper()
 	ctx := context.Background()
 	nb := w.nb
-	old, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"})
+	old, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	dev = w.device(t, "homelab", "planned", old.ID)
 	ifs, err := nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{
 		{Device: dev.ID, Name: "eth0", Type: "other"},
 		{Device: dev.ID, Name: "eth1", Type: "1000base-t"},
 		{Device: dev.ID, Name: "wlan0", Type: "ieee802.11ax"},
-	})
+	}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	macs, err := nb.CreateMACAddresses(ctx, []netbox.MACAddressCreate{{MAC: "aa:bb:cc:00:00:00", InterfaceID: ifs[0].ID}, {MAC: "aa:bb:cc:33:33:33"}})
+	macs, err := nb.CreateMACAddresses(ctx, []netbox.MACAddressCreate{{MAC: "aa:bb:cc:00:00:00", InterfaceID: ifs[0].ID}, {MAC: "aa:bb:cc:33:33:33"}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: ifs[0].ID, PrimaryMAC: &macs[0].ID}})
+	_, err = nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: ifs[0].ID, PrimaryMAC: &macs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	ips, err := nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{
 		{Address: "192.168.1.100/24", Status: "active", InterfaceID: ifs[0].ID},
 		{Address: "192.168.2.1/24", Status: "active", InterfaceID: ifs[1].ID},
 		{Address: "10.9.9.9/24", Status: "active"},
-	})
+	}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = nb.UpdateDevice(ctx, dev.ID, netbox.DeviceUpdate{PrimaryIP4: &ips[0].ID})
+	_, err = nb.UpdateDevice(ctx, dev.ID, netbox.DeviceUpdate{PrimaryIP4: &ips[0].ID}, netbox.WriteOptions{})
 	require.NoError(t, err)
 
 	neighbour = w.device(t, "neighbour", "active", old.ID)
-	nifs, err := nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: neighbour.ID, Name: "eth0", Type: "1000base-t"}, {Device: neighbour.ID, Name: "eth2", Type: "1000base-t"}})
+	nifs, err := nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: neighbour.ID, Name: "eth0", Type: "1000base-t"}, {Device: neighbour.ID, Name: "eth2", Type: "1000base-t"}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	nmacs, err := nb.CreateMACAddresses(ctx, []netbox.MACAddressCreate{{MAC: "aa:bb:cc:99:99:99", InterfaceID: nifs[0].ID}})
+	nmacs, err := nb.CreateMACAddresses(ctx, []netbox.MACAddressCreate{{MAC: "aa:bb:cc:99:99:99", InterfaceID: nifs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: nifs[0].ID, PrimaryMAC: &nmacs[0].ID}})
+	_, err = nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: nifs[0].ID, PrimaryMAC: &nmacs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	nips, err := nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "192.168.1.200/24", Status: "active", InterfaceID: nifs[0].ID}})
+	nips, err := nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "192.168.1.200/24", Status: "active", InterfaceID: nifs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = nb.UpdateDevice(ctx, neighbour.ID, netbox.DeviceUpdate{PrimaryIP4: &nips[0].ID, Serial: ptr("SN-NEIGHBOUR")})
+	_, err = nb.UpdateDevice(ctx, neighbour.ID, netbox.DeviceUpdate{PrimaryIP4: &nips[0].ID, Serial: ptr("SN-NEIGHBOUR")}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	return dev, neighbour
 }

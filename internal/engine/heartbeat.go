@@ -47,7 +47,7 @@ func (e *Engine) Confirm(ctx context.Context, plan diff.Plan, every time.Duratio
 		AssignedObjectID:   plan.Device.ID,
 		Kind:               "success",
 		Comments:           apply.JournalHeader + "\n\n" + InSyncLine + "\n\n" + apply.ChangelogMessage(plan.ID),
-	})
+	}, netbox.WriteOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("journal that %q is in sync: %w", plan.Device.Name, err)
 	}

@@ -46,9 +46,9 @@ func TestInvalidDataAndForeignPlatformFailAlone(t *testing.T) {
 	require.NoError(t, w.nb.DoJSON(ctx, http.MethodPost, "/api/dcim/platforms/", nil,
 		map[string]any{"name": "Debian 13", "slug": "debian-13", "manufacturer": other.ManufacturerID}, &plat))
 	d := w.device(t, "partial", "planned", 0)
-	ifs, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: d.ID, Name: "eth0", Type: "1000base-t"}})
+	ifs, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: d.ID, Name: "eth0", Type: "1000base-t"}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "192.0.2.10/24", Status: "active", InterfaceID: ifs[0].ID}})
+	_, err = w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "192.0.2.10/24", Status: "active", InterfaceID: ifs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
 
 	longName := strings.Repeat("n", 70)
@@ -187,10 +187,10 @@ func TestRefusalsFailAlone(t *testing.T) {
 		{Device: d.ID, Name: "eth0", Type: "virtual", CustomFields: owner},
 		{Device: d.ID, Name: "eth1", Type: "1000base-t", CustomFields: owner},
 		{Device: d.ID, Name: "eth3", Type: "1000base-t", CustomFields: owner},
-	})
+	}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	n := w.device(t, "refused-neighbour", "active", 0)
-	peer, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: n.ID, Name: "eth9", Type: "1000base-t", CustomFields: owner}})
+	peer, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: n.ID, Name: "eth9", Type: "1000base-t", CustomFields: owner}}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	w.srv.Cable(t, ifs[1].ID, peer[0].ID)
 	w.srv.PopulatedRange(t, "192.0.2.40/24", "192.0.2.60/24")
@@ -279,7 +279,7 @@ func TestCustomFieldValues(t *testing.T) {
 	ctx := context.Background()
 	w := newSimWorld(t)
 	d := w.device(t, "fields", "active", 0)
-	_, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: d.ID, Name: "eth0", Type: "other"}})
+	_, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: d.ID, Name: "eth0", Type: "other"}}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	w.srv.RequiredCustomField(t, "owner", "dcim.interface") // eth0 now has none
 	w.srv.Create(t, "extras/custom-fields", map[string]any{"name": "rack", "type": "text", "object_types": []string{"dcim.interface"},

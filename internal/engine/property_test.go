@@ -136,7 +136,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 	d := c.w.device(t, c.name, rapid.SampledFrom([]string{"active", "planned", "offline", "failed"}).Draw(t, "nb status"),
 		platforms[rapid.SampledFrom(platformPool).Draw(t, "nb platform")])
 	if rapid.Bool().Draw(t, "nb serial") {
-		_, err := nb.UpdateDevice(ctx, d.ID, netbox.DeviceUpdate{Serial: ptr(rapid.SampledFrom([]string{"SN1", "SN2"}).Draw(t, "nb serial value"))})
+		_, err := nb.UpdateDevice(ctx, d.ID, netbox.DeviceUpdate{Serial: ptr(rapid.SampledFrom([]string{"SN1", "SN2"}).Draw(t, "nb serial value"))}, netbox.WriteOptions{})
 		must(err)
 	}
 	var creates []netbox.InterfaceCreate
@@ -149,7 +149,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 			creates = append(creates, netbox.InterfaceCreate{Device: d.ID, Name: p.name, Type: typ, Enabled: ptr(rapid.IntRange(0, 3).Draw(t, "disabled") != 0)})
 		}
 	}
-	ifs, err := nb.CreateInterfaces(ctx, creates)
+	ifs, err := nb.CreateInterfaces(ctx, creates, netbox.WriteOptions{})
 	must(err)
 	var offline []netbox.InterfaceUpdate
 	for _, i := range ifs {
@@ -157,7 +157,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 			offline = append(offline, netbox.InterfaceUpdate{ID: i.ID, Description: ptr("Marked offline by cmdb-sync")})
 		}
 	}
-	_, err = nb.UpdateInterfaces(ctx, offline)
+	_, err = nb.UpdateInterfaces(ctx, offline, netbox.WriteOptions{})
 	must(err)
 
 	// MAC objects: some on interfaces (some primary), some assigned nowhere.
@@ -169,7 +169,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 			macs = append(macs, netbox.MACAddressCreate{MAC: c.mac(m), InterfaceID: i.ID})
 		}
 	}
-	made, err := nb.CreateMACAddresses(ctx, macs)
+	made, err := nb.CreateMACAddresses(ctx, macs, netbox.WriteOptions{})
 	must(err)
 	var primaries []netbox.InterfaceUpdate
 	for _, m := range made {
@@ -177,7 +177,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 			primaries = append(primaries, netbox.InterfaceUpdate{ID: m.InterfaceID, PrimaryMAC: ptr(m.ID)})
 		}
 	}
-	_, err = nb.UpdateInterfaces(ctx, primaries)
+	_, err = nb.UpdateInterfaces(ctx, primaries, netbox.WriteOptions{})
 	must(err)
 	if m := rapid.IntRange(0, 9).Draw(t, "free mac"); m < 8 && !usedMAC[m] {
 		must(nb.DoJSON(ctx, "POST", "/api/dcim/mac-addresses/", nil, map[string]any{"mac_address": c.mac(m)}, nil))
@@ -202,7 +202,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 			}
 		}
 	}
-	madeIPs, err := nb.CreateIPAddresses(ctx, ips)
+	madeIPs, err := nb.CreateIPAddresses(ctx, ips, netbox.WriteOptions{})
 	must(err)
 	if a := rapid.IntRange(1, 16).Draw(t, "free ip"); a <= 12 && !usedAddr[a] {
 		must(nb.DoJSON(ctx, "POST", "/api/ipam/ip-addresses/", nil, map[string]any{"address": netip.PrefixFrom(c.addr4(a), 24).String()}, nil))
@@ -218,7 +218,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 		}
 	}
 	if u.PrimaryIP4 != nil || u.PrimaryIP6 != nil {
-		_, err = nb.UpdateDevice(ctx, d.ID, u)
+		_, err = nb.UpdateDevice(ctx, d.ID, u, netbox.WriteOptions{})
 		must(err)
 	}
 	genContainers(t, c, d)
@@ -241,10 +241,10 @@ func genContainers(t *rapid.T, c propCase, d record.Device) {
 	var typ record.ClusterType
 	if len(types) > 0 {
 		typ = types[0]
-	} else if typ, err = nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}); err != nil {
+	} else if typ, err = nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, netbox.WriteOptions{}); err != nil {
 		t.Fatalf("cluster type: %v", err)
 	}
-	g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: record.HostClusterGroupName(d.Name, d.ID), Slug: record.HostClusterGroupSlug(d.ID)})
+	g, err := nb.CreateClusterGroup(ctx, netbox.ClusterGroupCreate{Name: record.HostClusterGroupName(d.Name, d.ID), Slug: record.HostClusterGroupSlug(d.ID)}, netbox.WriteOptions{})
 	if err != nil {
 		t.Fatalf("cluster group: %v", err)
 	}
@@ -254,7 +254,7 @@ func genContainers(t *rapid.T, c propCase, d record.Device) {
 			creates = append(creates, netbox.ClusterCreate{Name: name, Type: typ.ID, Group: g.ID, Status: "active"})
 		}
 	}
-	clusters, err := nb.CreateClusters(ctx, creates)
+	clusters, err := nb.CreateClusters(ctx, creates, netbox.WriteOptions{})
 	if err != nil {
 		t.Fatalf("clusters: %v", err)
 	}
@@ -280,7 +280,7 @@ func genContainers(t *rapid.T, c propCase, d record.Device) {
 		}
 		vms = append(vms, vm)
 	}
-	if _, err := nb.CreateVirtualMachines(ctx, vms); err != nil {
+	if _, err := nb.CreateVirtualMachines(ctx, vms, netbox.WriteOptions{}); err != nil {
 		t.Fatalf("vms: %v", err)
 	}
 }
@@ -535,7 +535,7 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		w := newSimWorld(t)
 		platforms := map[string]int64{}
 		for i, name := range platformPool[1:] {
-			p, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: name, Slug: fmt.Sprintf("p-%d", i)})
+			p, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: name, Slug: fmt.Sprintf("p-%d", i)}, netbox.WriteOptions{})
 			if err != nil {
 				t.Fatalf("platform: %v", err)
 			}
@@ -561,7 +561,7 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 		// The host may have this address too: NetBox then holds it for
 		// another device, and the sync must leave it be.
 		if ifs := snapshotOf(t, w.nb, neighbour.name).Interfaces; len(ifs) > 0 {
-			if _, err := w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: netip.PrefixFrom(c.addr4(13), 24).String(), InterfaceID: ifs[0].ID}}); err != nil {
+			if _, err := w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: netip.PrefixFrom(c.addr4(13), 24).String(), InterfaceID: ifs[0].ID}}, netbox.WriteOptions{}); err != nil {
 				t.Fatalf("seeding the neighbour: %v", err)
 			}
 		}

@@ -30,9 +30,9 @@ import (
 type RegisterNetBox interface {
 	NetBox
 	Registry(ctx context.Context, q netbox.SnapshotQuery, serial string) (record.Registry, error)
-	CreateManufacturer(ctx context.Context, in netbox.ManufacturerCreate) (record.Manufacturer, error)
-	CreateDeviceType(ctx context.Context, in netbox.DeviceTypeCreate) (record.DeviceType, error)
-	CreateDevice(ctx context.Context, in netbox.DeviceCreate) (record.Device, error)
+	CreateManufacturer(ctx context.Context, in netbox.ManufacturerCreate, w netbox.WriteOptions) (record.Manufacturer, error)
+	CreateDeviceType(ctx context.Context, in netbox.DeviceTypeCreate, w netbox.WriteOptions) (record.DeviceType, error)
+	CreateDevice(ctx context.Context, in netbox.DeviceCreate, w netbox.WriteOptions) (record.Device, error)
 }
 
 // Registrar plans and applies registers of the engine's host. It is safe
@@ -376,38 +376,38 @@ func (r *Registrar) Register(ctx context.Context, planID string, opts ...ApplyOp
 		return RegisterResult{}, ErrStaleRegisterPlan
 	}
 
-	ctx, sent := netbox.WithRequestLog(ctx)
+	sent := &netbox.RequestLog{}
 	defer func() { r.eng.rememberWrites(sent.IDs()) }()
-	ctx = netbox.WithChangelogMessage(ctx, "cmdb-mcp register "+p.ID)
+	w := netbox.WriteOptions{ChangelogMessage: "cmdb-mcp register " + p.ID, RequestIDs: sent}
 	res := RegisterResult{PlanID: p.ID, Created: []string{}}
-	mfr, dt, err := r.createDeviceType(ctx, p, &res)
+	mfr, dt, err := r.createDeviceType(ctx, p, w, &res)
 	if err != nil {
 		return res, err
 	}
-	dev, err := r.createDevice(ctx, p, dt, &res)
+	dev, err := r.createDevice(ctx, p, dt, w, &res)
 	if err != nil {
 		return res, err
 	}
-	if res.JournalEntryID, err = apply.JournalRegister(ctx, r.nb, dev.ID, registerJournal(p, mfr, dt, dev)); err != nil {
+	if res.JournalEntryID, err = apply.JournalRegister(ctx, r.nb, w, dev.ID, registerJournal(p, mfr, dt, dev)); err != nil {
 		res.JournalError = err.Error()
 	}
-	r.firstSync(ctx, sp, dev, cfg, &res)
+	r.firstSync(ctx, sp, dev, cfg, sent, &res)
 	return res, nil
 }
 
 // createDeviceType creates the manufacturer and the device type when the
 // plan says so, and returns those the device gets.
-func (r *Registrar) createDeviceType(ctx context.Context, p diff.RegisterPlan, res *RegisterResult) (record.Manufacturer, record.DeviceType, error) {
+func (r *Registrar) createDeviceType(ctx context.Context, p diff.RegisterPlan, w netbox.WriteOptions, res *RegisterResult) (record.Manufacturer, record.DeviceType, error) {
 	mfr, dt := p.Manufacturer, p.DeviceType
 	var err error
 	if p.NewDeviceType() && p.NewManufacturer() {
-		if mfr, err = r.nb.CreateManufacturer(ctx, netbox.ManufacturerCreate{Name: mfr.Name, Slug: mfr.Slug}); err != nil {
+		if mfr, err = r.nb.CreateManufacturer(ctx, netbox.ManufacturerCreate{Name: mfr.Name, Slug: mfr.Slug}, w); err != nil {
 			return mfr, dt, &CreateError{Err: fmt.Errorf("create manufacturer %q: %w", p.Manufacturer.Name, err)}
 		}
 		res.Created = append(res.Created, fmt.Sprintf("manufacturer %s (slug %s)", mfr.Name, mfr.Slug))
 	}
 	if p.NewDeviceType() {
-		if dt, err = r.nb.CreateDeviceType(ctx, netbox.DeviceTypeCreate{Manufacturer: mfr.ID, Model: dt.Model, Slug: dt.Slug}); err != nil {
+		if dt, err = r.nb.CreateDeviceType(ctx, netbox.DeviceTypeCreate{Manufacturer: mfr.ID, Model: dt.Model, Slug: dt.Slug}, w); err != nil {
 			return mfr, dt, &CreateError{Created: res.Created, Err: fmt.Errorf("create device type %q: %w", p.DeviceType.Model, err)}
 		}
 		res.Created = append(res.Created, fmt.Sprintf("device type %s (slug %s)", dt.Model, dt.Slug))
@@ -416,13 +416,13 @@ func (r *Registrar) createDeviceType(ctx context.Context, p diff.RegisterPlan, r
 }
 
 // createDevice creates the plan's device, of device type dt.
-func (r *Registrar) createDevice(ctx context.Context, p diff.RegisterPlan, dt record.DeviceType, res *RegisterResult) (record.Device, error) {
+func (r *Registrar) createDevice(ctx context.Context, p diff.RegisterPlan, dt record.DeviceType, w netbox.WriteOptions, res *RegisterResult) (record.Device, error) {
 	create := netbox.DeviceCreate{Name: p.Device.Name, Site: p.Site.ID, Role: p.Role.ID, DeviceType: dt.ID,
 		Status: p.Device.Status, Serial: p.Device.Serial}
 	if p.Device.Platform != nil {
 		create.Platform = &p.Device.Platform.ID
 	}
-	dev, err := r.nb.CreateDevice(ctx, create)
+	dev, err := r.nb.CreateDevice(ctx, create, w)
 	if err != nil {
 		return dev, &CreateError{Created: res.Created, Err: fmt.Errorf("create device %q: %w", p.Device.Name, err)}
 	}
@@ -452,10 +452,10 @@ func registerJournal(p diff.RegisterPlan, mfr record.Manufacturer, dt record.Dev
 	return append(journal, line)
 }
 
-// firstSync is the first sync, of the device as NetBox made it. Its
-// outcome, or why it did not run, goes in res: the device is registered
-// either way.
-func (r *Registrar) firstSync(ctx context.Context, sp storedRegister, dev record.Device, cfg applyConfig, res *RegisterResult) {
+// firstSync is the first sync, of the device as NetBox made it, its
+// writes' request ids collected in sent. Its outcome, or why it did not
+// run, goes in res: the device is registered either way.
+func (r *Registrar) firstSync(ctx context.Context, sp storedRegister, dev record.Device, cfg applyConfig, sent *netbox.RequestLog, res *RegisterResult) {
 	p, h := sp.plan, sp.host
 	snap, err := r.nb.SnapshotFor(ctx, LookupQuery(h, r.options(sp.req)))
 	if err != nil || !snap.Found || snap.Device.ID != dev.ID {
@@ -471,7 +471,7 @@ func (r *Registrar) firstSync(ctx context.Context, sp storedRegister, dev record
 		res.Sync = apply.Result{PlanID: p.ID, Device: first.Device, Changes: []apply.ChangeResult{}}
 		return
 	}
-	if res.Sync, err = apply.Apply(ctx, r.nb, first, cfg.progress); err != nil {
+	if res.Sync, err = apply.Apply(ctx, r.nb, first, cfg.progress, apply.WithRequestLog(sent)); err != nil {
 		res.SyncError = "the first sync failed: " + err.Error()
 	}
 }

@@ -186,7 +186,7 @@ func TestRegisterRefused(t *testing.T) {
 	w := newSimWorld(t)
 	ctx := context.Background()
 	other := w.device(t, "old-name", "active", 0)
-	_, err := w.nb.UpdateDevice(ctx, other.ID, netboxPatchSerial("sn-reg-1"))
+	_, err := w.nb.UpdateDevice(ctx, other.ID, netboxPatchSerial("sn-reg-1"), netbox.WriteOptions{})
 	require.NoError(t, err)
 	w.device(t, "DB01", "active", 0)
 	w.srv.Sim.ResetRequests()

@@ -40,7 +40,7 @@ func raceHost() host.Host {
 func raceNetBox(t *testing.T, w simWorld) int64 {
 	t.Helper()
 	dev := w.device(t, "racer", "planned", 0)
-	_, err := w.nb.CreateInterfaces(context.Background(), []netbox.InterfaceCreate{{Device: dev.ID, Name: "eth0", Type: "1000base-t"}})
+	_, err := w.nb.CreateInterfaces(context.Background(), []netbox.InterfaceCreate{{Device: dev.ID, Name: "eth0", Type: "1000base-t"}}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	return dev.ID
 }
@@ -132,8 +132,9 @@ func TestInterruptedApplyIsJournaled(t *testing.T) {
 
 	// What a killed apply leaves: eth1 made by one of its requests, and
 	// the record of the step it finished.
-	logged, sent := netbox.WithRequestLog(netbox.WithChangelogMessage(ctx, apply.ChangelogMessage("plan-dead")))
-	made, err := w.nb.CreateInterfaces(logged, []netbox.InterfaceCreate{{Device: dev, Name: "eth1", Type: "1000base-t"}})
+	sent := &netbox.RequestLog{}
+	made, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: dev, Name: "eth1", Type: "1000base-t"}},
+		netbox.WriteOptions{ChangelogMessage: apply.ChangelogMessage("plan-dead"), RequestIDs: sent})
 	require.NoError(t, err)
 	key := e.deviceKey(p.Device)
 	require.NoError(t, run.WriteRecord(key, applyRecord{PlanID: "plan-dead", Device: p.Device, Started: time.Now().Add(-time.Second),
@@ -167,8 +168,9 @@ func TestInterruptedApplyIsJournaled(t *testing.T) {
 
 	// A record whose apply got as far as its journal entry (killed just
 	// after it) is not reported.
-	logged, sent = netbox.WithRequestLog(ctx)
-	_, err = w.nb.CreateJournalEntry(logged, netbox.JournalEntry{AssignedObjectType: diff.ObjectDevice, AssignedObjectID: dev, Comments: "x"})
+	sent = &netbox.RequestLog{}
+	_, err = w.nb.CreateJournalEntry(ctx, netbox.JournalEntry{AssignedObjectType: diff.ObjectDevice, AssignedObjectID: dev, Comments: "x"},
+		netbox.WriteOptions{RequestIDs: sent})
 	require.NoError(t, err)
 	require.NoError(t, run.WriteRecord(key, applyRecord{PlanID: "plan-done", Device: p.Device, Started: time.Now(), RequestIDs: sent.IDs()}))
 	assert.Empty(t, e.whatItWrote(ctx, applyRecord{PlanID: "plan-done", Started: time.Now(), RequestIDs: sent.IDs()}))

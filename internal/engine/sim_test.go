@@ -78,21 +78,21 @@ func (w simWorld) deletes() int {
 func seedExampleInSim(t *testing.T, w simWorld) record.Device {
 	t.Helper()
 	ctx := context.Background()
-	p, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"})
+	p, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Ubuntu 22.04", Slug: "ubuntu-22-04"}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	d := w.device(t, "homelab", "active", p.ID)
 	ifs, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{
 		{Device: d.ID, Name: "eth0", Type: "1000base-t"},
 		{Device: d.ID, Name: "eth1", Type: "1000base-t"},
-	})
+	}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	macs, err := w.nb.CreateMACAddresses(ctx, []netbox.MACAddressCreate{{MAC: "aa:bb:cc:00:00:00", InterfaceID: ifs[0].ID}})
+	macs, err := w.nb.CreateMACAddresses(ctx, []netbox.MACAddressCreate{{MAC: "aa:bb:cc:00:00:00", InterfaceID: ifs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = w.nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: ifs[0].ID, PrimaryMAC: &macs[0].ID}})
+	_, err = w.nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: ifs[0].ID, PrimaryMAC: &macs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	ips, err := w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "192.168.1.100/24", Status: "active", InterfaceID: ifs[0].ID}})
+	ips, err := w.nb.CreateIPAddresses(ctx, []netbox.IPAddressCreate{{Address: "192.168.1.100/24", Status: "active", InterfaceID: ifs[0].ID}}, netbox.WriteOptions{})
 	require.NoError(t, err)
-	_, err = w.nb.UpdateDevice(ctx, d.ID, netbox.DeviceUpdate{PrimaryIP4: &ips[0].ID})
+	_, err = w.nb.UpdateDevice(ctx, d.ID, netbox.DeviceUpdate{PrimaryIP4: &ips[0].ID}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	return d
 }
@@ -179,7 +179,7 @@ func TestRequestCountDoesNotGrowWithInterfaces(t *testing.T) {
 	w := newSimWorld(t)
 	// The platform exists already, so that both hosts plan the same kinds
 	// of write.
-	_, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Debian 12", Slug: "debian-12"})
+	_, err := w.nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: "Debian 12", Slug: "debian-12"}, netbox.WriteOptions{})
 	require.NoError(t, err)
 	count := func(h host.Host) (first, full int) {
 		w.device(t, h.Hostname, "planned", 0)
@@ -220,7 +220,7 @@ func TestStalePlanAgainstSimulator(t *testing.T) {
 
 	snap, err := w.nb.SnapshotFor(ctx, netbox.SnapshotQuery{Hostname: "homelab"})
 	require.NoError(t, err)
-	_, err = w.nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: snap.Interfaces[1].ID, Description: ptr("edited by a person")}})
+	_, err = w.nb.UpdateInterfaces(ctx, []netbox.InterfaceUpdate{{ID: snap.Interfaces[1].ID, Description: ptr("edited by a person")}}, netbox.WriteOptions{})
 	require.NoError(t, err)
 
 	w.srv.Sim.ResetRequests()

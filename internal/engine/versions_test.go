@@ -92,11 +92,11 @@ type editsBeforeDevicePatch struct {
 	other *netbox.Client
 }
 
-func (n editsBeforeDevicePatch) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate) (record.Device, error) {
-	if _, err := n.other.UpdateDevice(ctx, id, netbox.DeviceUpdate{Serial: ptr("set by a person")}); err != nil {
+func (n editsBeforeDevicePatch) UpdateDevice(ctx context.Context, id int64, u netbox.DeviceUpdate, w netbox.WriteOptions) (record.Device, error) {
+	if _, err := n.other.UpdateDevice(ctx, id, netbox.DeviceUpdate{Serial: ptr("set by a person")}, w); err != nil {
 		return record.Device{}, err
 	}
-	return n.Client.UpdateDevice(ctx, id, u)
+	return n.Client.UpdateDevice(ctx, id, u, w)
 }
 
 // TestDeviceEditDuringApply: on 4.6 the device PATCH carries the If-Match

@@ -25,13 +25,13 @@ const maxBulkObjects = 1000
 // is not: when a chunk fails, the objects of earlier chunks were written;
 // they are returned with the error. The error's Fields are indexed by
 // position in in, not in the chunk ("1000.name" for in[1000]).
-func bulkWrite[In, W, T any](ctx context.Context, send func(ctx context.Context, path string, objs, out any) error, method, path string,
-	in []In, conv func(*W) T, match func(chunk []In, got []T) ([]T, *Error)) ([]T, error) {
+func bulkWrite[In, W, T any](ctx context.Context, send func(ctx context.Context, path string, objs, out any, w WriteOptions) error, method, path string,
+	in []In, w WriteOptions, conv func(*W) T, match func(chunk []In, got []T) ([]T, *Error)) ([]T, error) {
 	out := make([]T, 0, len(in))
 	for start := 0; start < len(in); start += maxBulkObjects {
 		chunk := in[start:min(start+maxBulkObjects, len(in))]
 		var wire []W
-		if err := send(ctx, path, chunk, &wire); err != nil {
+		if err := send(ctx, path, chunk, &wire, w); err != nil {
 			return out, offsetBulkIndexes(err, start)
 		}
 		got := make([]T, len(wire))
@@ -49,8 +49,8 @@ func bulkWrite[In, W, T any](ctx context.Context, send func(ctx context.Context,
 }
 
 // bulkCreate: NetBox answers a bulk create in the order sent.
-func bulkCreate[In, W, T any](ctx context.Context, c *Client, path string, in []In, conv func(*W) T) ([]T, error) {
-	return bulkWrite(ctx, c.BulkCreate, http.MethodPost, path, in, conv, func(chunk []In, got []T) ([]T, *Error) {
+func bulkCreate[In, W, T any](ctx context.Context, c *Client, path string, in []In, w WriteOptions, conv func(*W) T) ([]T, error) {
+	return bulkWrite(ctx, c.BulkCreate, http.MethodPost, path, in, w, conv, func(chunk []In, got []T) ([]T, *Error) {
 		if len(got) != len(chunk) {
 			// Results are matched to inputs by position; a short answer
 			// cannot be matched.
@@ -64,7 +64,7 @@ func bulkCreate[In, W, T any](ctx context.Context, c *Client, path string, in []
 // (BulkUpdateModelMixin re-reads the objects with pk__in), so the answer
 // is put back in input order by id. Two updates of one id are refused
 // before sending: NetBox would apply only the last.
-func bulkUpdate[In, W, T any](ctx context.Context, c *Client, path string, in []In, inID func(In) int64, conv func(*W) T, outID func(T) int64) ([]T, error) {
+func bulkUpdate[In, W, T any](ctx context.Context, c *Client, path string, in []In, w WriteOptions, inID func(In) int64, conv func(*W) T, outID func(T) int64) ([]T, error) {
 	seen := make(map[int64]bool, len(in))
 	for _, u := range in {
 		id := inID(u)
@@ -73,7 +73,7 @@ func bulkUpdate[In, W, T any](ctx context.Context, c *Client, path string, in []
 		}
 		seen[id] = true
 	}
-	return bulkWrite(ctx, c.BulkUpdate, http.MethodPatch, path, in, conv, func(chunk []In, got []T) ([]T, *Error) {
+	return bulkWrite(ctx, c.BulkUpdate, http.MethodPatch, path, in, w, conv, func(chunk []In, got []T) ([]T, *Error) {
 		byID := make(map[int64]T, len(got))
 		for _, v := range got {
 			byID[outID(v)] = v
@@ -123,9 +123,9 @@ func offsetBulkIndexes(err error, offset int) error {
 
 // createOne POSTs one object through the JSON path, for the endpoints
 // cmdb-mcp creates one object of at a time, checked like BulkCreate.
-func createOne[W, T any](ctx context.Context, c *Client, path string, in any, conv func(*W) T) (T, error) {
+func createOne[W, T any](ctx context.Context, c *Client, path string, in any, w WriteOptions, conv func(*W) T) (T, error) {
 	var got W
-	if err := c.createChecked(ctx, path, in, false, &got); err != nil {
+	if err := c.createChecked(ctx, path, in, false, &got, w); err != nil {
 		var zero T
 		return zero, err
 	}

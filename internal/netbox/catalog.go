@@ -51,7 +51,7 @@ func listPage[W, T any](ctx context.Context, c *Client, path string, q url.Value
 		return Page[T]{}, fmt.Errorf("netbox: GET %s: %w", path, err)
 	}
 	var body wireList[W]
-	if err := c.DoJSON(ctx, http.MethodGet, path, q, nil, &body); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q, out: &body}); err != nil {
 		return Page[T]{}, err
 	}
 	out := Page[T]{Count: body.Count, Items: make([]T, len(body.Results))}
@@ -64,7 +64,7 @@ func listPage[W, T any](ctx context.Context, c *Client, path string, q url.Value
 // getOne reads path<id>/ through the JSON path.
 func getOne[W, T any](ctx context.Context, c *Client, path string, id int64, conv func(*W) T) (T, error) {
 	var got W
-	if err := c.DoJSON(ctx, http.MethodGet, objectPath(path, id), nil, nil, &got); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: objectPath(path, id), out: &got}); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -74,9 +74,9 @@ func getOne[W, T any](ctx context.Context, c *Client, path string, id int64, con
 // patchOne PATCHes one object at path<id>/. The body is the bulk-update
 // object, whose id NetBox ignores on a single-object PATCH; unlike a bulk
 // request, NetBox's errors then name fields without an index.
-func patchOne[W, T any](ctx context.Context, c *Client, path string, id int64, body any, conv func(*W) T) (T, error) {
+func patchOne[W, T any](ctx context.Context, c *Client, path string, id int64, body any, w WriteOptions, conv func(*W) T) (T, error) {
 	var got W
-	if err := c.DoJSON(ctx, http.MethodPatch, objectPath(path, id), nil, body, &got); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodPatch, path: objectPath(path, id), body: body, out: &got, write: w}); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -155,13 +155,13 @@ func (c *Client) GetInterface(ctx context.Context, id int64) (record.Interface, 
 }
 
 // CreateInterface creates one interface.
-func (c *Client) CreateInterface(ctx context.Context, in InterfaceCreate) (record.Interface, error) {
-	return createOne(ctx, c, interfacesPath, in, interfaceFrom)
+func (c *Client) CreateInterface(ctx context.Context, in InterfaceCreate, w WriteOptions) (record.Interface, error) {
+	return createOne(ctx, c, interfacesPath, in, w, interfaceFrom)
 }
 
 // UpdateInterface PATCHes the non-nil fields of u on interface u.ID.
-func (c *Client) UpdateInterface(ctx context.Context, u InterfaceUpdate) (record.Interface, error) {
-	return patchOne(ctx, c, interfacesPath, u.ID, u, interfaceFrom)
+func (c *Client) UpdateInterface(ctx context.Context, u InterfaceUpdate, w WriteOptions) (record.Interface, error) {
+	return patchOne(ctx, c, interfacesPath, u.ID, u, w, interfaceFrom)
 }
 
 // MACAddressQuery selects MAC objects for MACAddressesPage.
@@ -184,13 +184,13 @@ func (c *Client) MACAddressesPage(ctx context.Context, q MACAddressQuery, p Page
 }
 
 // CreateMACAddress creates one MAC object, on in.InterfaceID unless 0.
-func (c *Client) CreateMACAddress(ctx context.Context, in MACAddressCreate) (record.MACAddress, error) {
-	return createOne(ctx, c, macAddressesPath, in, macAddressFrom)
+func (c *Client) CreateMACAddress(ctx context.Context, in MACAddressCreate, w WriteOptions) (record.MACAddress, error) {
+	return createOne(ctx, c, macAddressesPath, in, w, macAddressFrom)
 }
 
 // UpdateMACAddress assigns MAC object u.ID to u.InterfaceID.
-func (c *Client) UpdateMACAddress(ctx context.Context, u MACAddressUpdate) (record.MACAddress, error) {
-	return patchOne(ctx, c, macAddressesPath, u.ID, u, macAddressFrom)
+func (c *Client) UpdateMACAddress(ctx context.Context, u MACAddressUpdate, w WriteOptions) (record.MACAddress, error) {
+	return patchOne(ctx, c, macAddressesPath, u.ID, u, w, macAddressFrom)
 }
 
 // IPAddressQuery selects IP addresses for IPAddressesPage.
@@ -217,15 +217,15 @@ func (c *Client) GetIPAddress(ctx context.Context, id int64) (record.IPAddress, 
 }
 
 // CreateIPAddress creates one IP address, on in.InterfaceID unless 0.
-func (c *Client) CreateIPAddress(ctx context.Context, in IPAddressCreate) (record.IPAddress, error) {
-	return createOne(ctx, c, ipAddressesPath, in, ipAddressFrom)
+func (c *Client) CreateIPAddress(ctx context.Context, in IPAddressCreate, w WriteOptions) (record.IPAddress, error) {
+	return createOne(ctx, c, ipAddressesPath, in, w, ipAddressFrom)
 }
 
 // UpdateIPAddress PATCHes IP address u.ID: a new address, a move to
 // u.InterfaceID, or u.Unassign. NetBox refuses to unassign or move its
 // device's primary IP.
-func (c *Client) UpdateIPAddress(ctx context.Context, u IPAddressUpdate) (record.IPAddress, error) {
-	return patchOne(ctx, c, ipAddressesPath, u.ID, u, ipAddressFrom)
+func (c *Client) UpdateIPAddress(ctx context.Context, u IPAddressUpdate, w WriteOptions) (record.IPAddress, error) {
+	return patchOne(ctx, c, ipAddressesPath, u.ID, u, w, ipAddressFrom)
 }
 
 // ClusterQuery selects clusters for ClustersPage.
@@ -251,8 +251,8 @@ func (c *Client) GetCluster(ctx context.Context, id int64) (record.Cluster, erro
 }
 
 // CreateCluster creates one cluster.
-func (c *Client) CreateCluster(ctx context.Context, in ClusterCreate) (record.Cluster, error) {
-	return createOne(ctx, c, clustersPath, in, clusterFrom)
+func (c *Client) CreateCluster(ctx context.Context, in ClusterCreate, w WriteOptions) (record.Cluster, error) {
+	return createOne(ctx, c, clustersPath, in, w, clusterFrom)
 }
 
 // ClusterTypesPage reads one page of the cluster types q selects.
@@ -281,13 +281,13 @@ func (c *Client) GetVirtualMachine(ctx context.Context, id int64) (record.Virtua
 }
 
 // CreateVirtualMachine creates one VM.
-func (c *Client) CreateVirtualMachine(ctx context.Context, in VirtualMachineCreate) (record.VirtualMachine, error) {
-	return createOne(ctx, c, virtualMachinesPath, in, virtualMachineFrom)
+func (c *Client) CreateVirtualMachine(ctx context.Context, in VirtualMachineCreate, w WriteOptions) (record.VirtualMachine, error) {
+	return createOne(ctx, c, virtualMachinesPath, in, w, virtualMachineFrom)
 }
 
 // UpdateVirtualMachine PATCHes the non-nil fields of u on VM u.ID.
-func (c *Client) UpdateVirtualMachine(ctx context.Context, u VirtualMachineUpdate) (record.VirtualMachine, error) {
-	return patchOne(ctx, c, virtualMachinesPath, u.ID, u, virtualMachineFrom)
+func (c *Client) UpdateVirtualMachine(ctx context.Context, u VirtualMachineUpdate, w WriteOptions) (record.VirtualMachine, error) {
+	return patchOne(ctx, c, virtualMachinesPath, u.ID, u, w, virtualMachineFrom)
 }
 
 // DeviceRolesPage reads one page of the device roles q selects.

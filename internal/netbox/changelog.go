@@ -61,7 +61,7 @@ func (c *Client) ListObjectChanges(ctx context.Context, since time.Time, limit i
 		"offset":     {"0"},
 	}
 	var body wireList[wireObjectChange]
-	if err := c.DoJSON(ctx, http.MethodGet, objectChangesPath, q, nil, &body); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: objectChangesPath, query: q, out: &body}); err != nil {
 		return nil, false, err
 	}
 	out := make([]ObjectChange, len(body.Results))
@@ -72,43 +72,13 @@ func (c *Client) ListObjectChanges(ctx context.Context, since time.Time, limit i
 	return out, body.Count > len(out), nil
 }
 
-// ServerTime is when NetBox answered a request, by its own clock: the
-// response's Date header, to the second.
-type ServerTime struct{ At time.Time }
-
-type serverTimeKey struct{}
-
-// capturingServerTime makes DoJSON store the Date of the responses it gets
-// (the last one wins) in the returned value; zero when none had one.
-func capturingServerTime(ctx context.Context) (context.Context, *ServerTime) {
-	t := new(ServerTime)
-	return context.WithValue(ctx, serverTimeKey{}, t), t
-}
-
-func observeServerTime(ctx context.Context, resp *http.Response) {
-	p, ok := ctx.Value(serverTimeKey{}).(*ServerTime)
-	if !ok || resp == nil {
-		return
-	}
-	if at, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		p.At = at
-	}
-}
-
 // RequestLog collects the X-Request-ID of every answer NetBox gives the
-// requests made with a context from WithRequestLog: the ids its change
-// records of those requests carry. Safe for concurrent use.
+// writes that name it in their WriteOptions: the ids its change records of
+// those writes carry. The zero value is ready to use; it is safe for
+// concurrent use.
 type RequestLog struct {
 	mu  sync.Mutex
 	ids []string
-}
-
-type requestLogKey struct{}
-
-// WithRequestLog returns a context whose requests' ids the log collects.
-func WithRequestLog(ctx context.Context) (context.Context, *RequestLog) {
-	l := &RequestLog{}
-	return context.WithValue(ctx, requestLogKey{}, l), l
 }
 
 // IDs returns the ids collected so far, in the order of the answers.
@@ -118,14 +88,12 @@ func (l *RequestLog) IDs() []string {
 	return slices.Clone(l.ids)
 }
 
-func observeRequestID(ctx context.Context, resp *http.Response) {
-	l, ok := ctx.Value(requestLogKey{}).(*RequestLog)
-	if !ok || resp == nil {
+// add keeps id; a nil log or an empty id keeps nothing.
+func (l *RequestLog) add(id string) {
+	if l == nil || id == "" {
 		return
 	}
-	if id := resp.Header.Get("X-Request-ID"); id != "" {
-		l.mu.Lock()
-		l.ids = append(l.ids, id)
-		l.mu.Unlock()
-	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = append(l.ids, id)
 }

@@ -31,8 +31,8 @@ func TestSimChangeLog(t *testing.T) {
 	assert.Empty(t, changes, "the seeding is an hour old")
 	assert.False(t, more)
 
-	wctx, sent := WithRequestLog(ctx)
-	ifs, err := c.CreateInterfaces(wctx, []InterfaceCreate{{Device: id, Name: "eth0", Type: "1000base-t"}, {Device: id, Name: "eth1", Type: "1000base-t"}})
+	sent := &RequestLog{}
+	ifs, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: id, Name: "eth0", Type: "1000base-t"}, {Device: id, Name: "eth1", Type: "1000base-t"}}, WriteOptions{RequestIDs: sent})
 	require.NoError(t, err)
 	require.Len(t, sent.IDs(), 1, "one bulk request")
 

@@ -161,13 +161,13 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	takeRequests(t, s)
 
 	// Phase 5: a platform, then the device update.
-	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"})
+	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "Ubuntu 24.04", p.Name)
 	assert.Equal(t, "ubuntu-24-04", p.Slug)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/platforms/", http.StatusCreated)
 
-	_, err = c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"})
+	_, err = c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04", Slug: "ubuntu-24-04"}, WriteOptions{})
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	var e *Error
@@ -176,7 +176,7 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/platforms/", http.StatusBadRequest)
 
 	offline, serial := "offline", "SN-42"
-	d, err := c.UpdateDevice(ctx, id, DeviceUpdate{Status: &offline, Platform: &p.ID, Serial: &serial})
+	d, err := c.UpdateDevice(ctx, id, DeviceUpdate{Status: &offline, Platform: &p.ID, Serial: &serial}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "offline", d.Status)
 	assert.Equal(t, "SN-42", d.Serial)
@@ -190,14 +190,14 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	assertOneRequest(t, s, http.MethodGet, fmt.Sprintf("/api/dcim/devices/%d/", id), http.StatusOK)
 
 	none := int64(0)
-	d, err = c.UpdateDevice(ctx, id, DeviceUpdate{Platform: &none})
+	d, err = c.UpdateDevice(ctx, id, DeviceUpdate{Platform: &none}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Nil(t, d.Platform, "0 clears")
 	assert.Equal(t, "offline", d.Status, "fields not sent stay")
 	assertOneRequest(t, s, http.MethodPatch, fmt.Sprintf("/api/dcim/devices/%d/", id), http.StatusOK)
 
 	bad := "foo"
-	_, err = c.UpdateDevice(ctx, id, DeviceUpdate{Status: &bad})
+	_, err = c.UpdateDevice(ctx, id, DeviceUpdate{Status: &bad}, WriteOptions{})
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	require.ErrorAs(t, err, &e)
@@ -213,7 +213,7 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	// Phase 6: the journal.
 	j, err := c.CreateJournalEntry(ctx, JournalEntry{
 		AssignedObjectType: "dcim.device", AssignedObjectID: id, Kind: "success", Comments: "Device synced via cmdb-mcp",
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assert.NotZero(t, j.ID)
 	assert.Equal(t, JournalEntry{ID: j.ID, AssignedObjectType: "dcim.device", AssignedObjectID: id, Kind: "success", Comments: "Device synced via cmdb-mcp"}, j)
@@ -259,7 +259,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 		objs[i] = PlatformCreate{Name: fmt.Sprintf("OS %04d", i), Slug: fmt.Sprintf("os-%04d", i)}
 	}
 	var created []record.Platform
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", objs, &created))
+	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", objs, &created, WriteOptions{}))
 	require.Len(t, created, n)
 	assert.Equal(t, "OS 0000", created[0].Name, "in the order sent")
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/platforms/", http.StatusCreated)
@@ -288,13 +288,13 @@ func TestSimPagingAndBulk(t *testing.T) {
 	}
 	var updated []map[string]any
 	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/",
-		[]patch{{created[0].ID, "first"}, {created[1].ID, "second"}}, &updated))
+		[]patch{{created[0].ID, "first"}, {created[1].ID, "second"}}, &updated, WriteOptions{}))
 	require.Len(t, updated, 2)
 	assert.Equal(t, "first", updated[0]["description"])
 	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/platforms/", http.StatusOK)
 
 	// All or nothing, errors aligned by index.
-	err = c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "New", Slug: "new"}, {Name: "OS 0001", Slug: "os-0001"}}, &created)
+	err = c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "New", Slug: "new"}, {Name: "OS 0001", Slug: "os-0001"}}, &created, WriteOptions{})
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	var e *Error
@@ -326,14 +326,20 @@ func TestSimTokens(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"update device", func() error { _, err := ro.UpdateDevice(ctx, id, DeviceUpdate{Status: &status}); return err }},
-		{"create platform", func() error { _, err := ro.CreatePlatform(ctx, PlatformCreate{Name: "x", Slug: "x"}); return err }},
+		{"update device", func() error {
+			_, err := ro.UpdateDevice(ctx, id, DeviceUpdate{Status: &status}, WriteOptions{})
+			return err
+		}},
+		{"create platform", func() error {
+			_, err := ro.CreatePlatform(ctx, PlatformCreate{Name: "x", Slug: "x"}, WriteOptions{})
+			return err
+		}},
 		{"journal", func() error {
-			_, err := ro.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: id, Comments: "x"})
+			_, err := ro.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: id, Comments: "x"}, WriteOptions{})
 			return err
 		}},
 		{"bulk create", func() error {
-			return ro.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "x", Slug: "x"}}, nil)
+			return ro.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "x", Slug: "x"}}, nil, WriteOptions{})
 		}},
 	}
 	for _, w := range writes {
@@ -406,7 +412,7 @@ func TestSimNetwork(t *testing.T) {
 		{Device: dev, Name: "eth0", Type: "1000base-t"},
 		{Device: dev, Name: "eth1", Type: "10gbase-x-sfpp", MTU: 9000},
 		{Device: dev, Name: "docker0", Type: "bridge", Enabled: ptr(false)},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/interfaces/", http.StatusCreated)
 	require.Len(t, ifaces, 3)
@@ -421,7 +427,7 @@ func TestSimNetwork(t *testing.T) {
 	assert.False(t, ifaces[2].Enabled)
 	eth0, eth1 := ifaces[0].ID, ifaces[1].ID
 
-	_, err = c.CreateInterfaces(ctx, []InterfaceCreate{{Device: dev, Name: "eth2", Type: "virtual"}, {Device: dev, Name: "eth0", Type: "virtual"}})
+	_, err = c.CreateInterfaces(ctx, []InterfaceCreate{{Device: dev, Name: "eth2", Type: "virtual"}, {Device: dev, Name: "eth0", Type: "virtual"}}, WriteOptions{})
 	require.Error(t, err, "name unique per device")
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/interfaces/", http.StatusBadRequest)
@@ -430,7 +436,7 @@ func TestSimNetwork(t *testing.T) {
 		{MAC: "02:42:ac:11:00:02", InterfaceID: eth0},
 		{MAC: "02:42:ac:11:00:03", InterfaceID: eth1},
 		{MAC: "02:42:ac:11:00:04"}, // free, for reuse
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/mac-addresses/", http.StatusCreated)
 	require.Len(t, macs, 3)
@@ -438,20 +444,20 @@ func TestSimNetwork(t *testing.T) {
 	assert.Equal(t, record.MACAddress{ID: macs[2].ID, MAC: "02:42:AC:11:00:04"}, macs[2])
 
 	// The free MAC moves onto eth1; then both interfaces get a primary.
-	moved, err := c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: macs[2].ID, InterfaceID: eth1}})
+	moved, err := c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: macs[2].ID, InterfaceID: eth1}}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/mac-addresses/", http.StatusOK)
 	assert.Equal(t, eth1, moved[0].InterfaceID)
 	assert.Equal(t, dev, moved[0].DeviceID)
 
-	ifaces, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[0].ID}, {ID: eth1, PrimaryMAC: &macs[1].ID}})
+	ifaces, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[0].ID}, {ID: eth1, PrimaryMAC: &macs[1].ID}}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/interfaces/", http.StatusOK)
 	require.Len(t, ifaces, 2)
 	assert.Equal(t, &record.Ref{ID: macs[0].ID, Name: "02:42:AC:11:00:02"}, ifaces[0].PrimaryMAC)
 	assert.Equal(t, &record.Ref{ID: macs[1].ID, Name: "02:42:AC:11:00:03"}, ifaces[1].PrimaryMAC)
 
-	_, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[1].ID}})
+	_, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: eth0, PrimaryMAC: &macs[1].ID}}, WriteOptions{})
 	require.Error(t, err, "a MAC of another interface cannot be primary")
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	assert.Contains(t, err.Error(), "is not assigned to this interface")
@@ -461,7 +467,7 @@ func TestSimNetwork(t *testing.T) {
 		{Address: "192.0.2.10/24", Status: "active", InterfaceID: eth0},
 		{Address: "2001:db8::10/64", InterfaceID: eth0},
 		{Address: "198.51.100.5/24", InterfaceID: eth1, Description: "storage"},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/ipam/ip-addresses/", http.StatusCreated)
 	require.Len(t, ips, 3)
@@ -470,7 +476,7 @@ func TestSimNetwork(t *testing.T) {
 	assert.Equal(t, "storage", ips[2].Description)
 	assert.Equal(t, eth1, ips[2].InterfaceID())
 
-	d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{PrimaryIP4: &ips[0].ID, PrimaryIP6: &ips[1].ID})
+	d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{PrimaryIP4: &ips[0].ID, PrimaryIP6: &ips[1].ID}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, simtest.Path("dcim/devices", dev), http.StatusOK)
 	require.NotNil(t, d.PrimaryIP4)
@@ -479,7 +485,7 @@ func TestSimNetwork(t *testing.T) {
 	// The primary guard: NetBox refuses to unassign a primary IP or move it
 	// to another device, and the whole bulk request with it.
 	other := createDevice(t, c, fx, "web02")
-	otherIfaces, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: other, Name: "eth0", Type: "1000base-t"}})
+	otherIfaces, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: other, Name: "eth0", Type: "1000base-t"}}, WriteOptions{})
 	require.NoError(t, err)
 	takeRequests(t, s)
 	for _, tc := range []struct {
@@ -491,7 +497,7 @@ func TestSimNetwork(t *testing.T) {
 	} {
 		u := tc.u
 		t.Run("primary guard "+tc.name, func(t *testing.T) {
-			_, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: ips[2].ID, Unassign: true}, u})
+			_, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: ips[2].ID, Unassign: true}, u}, WriteOptions{})
 			require.Error(t, err)
 			assert.True(t, IsKind(err, KindValidation), "%v", err)
 			var e *Error
@@ -510,14 +516,14 @@ func TestSimNetwork(t *testing.T) {
 	takeRequests(t, s)
 
 	// Within the device the primary may move.
-	movedIPs, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: ips[0].ID, InterfaceID: eth1}})
+	movedIPs, err := c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: ips[0].ID, InterfaceID: eth1}}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, eth1, movedIPs[0].InterfaceID())
 	assertOneRequest(t, s, http.MethodPatch, "/api/ipam/ip-addresses/", http.StatusOK)
 
 	// Clear the primary first, as apply does, then move and unassign.
 	none := int64(0)
-	d, err = c.UpdateDevice(ctx, dev, DeviceUpdate{PrimaryIP4: &none})
+	d, err = c.UpdateDevice(ctx, dev, DeviceUpdate{PrimaryIP4: &none}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Nil(t, d.PrimaryIP4)
 	assert.NotNil(t, d.PrimaryIP6, "left alone")
@@ -526,7 +532,7 @@ func TestSimNetwork(t *testing.T) {
 		{ID: ips[0].ID, InterfaceID: otherIfaces[0].ID},
 		{ID: ips[2].ID, Unassign: true},
 		{ID: ips[1].ID, Address: ptr("2001:db8::10/48")},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, "/api/ipam/ip-addresses/", http.StatusOK)
 	require.Len(t, updated, 3)
@@ -561,24 +567,24 @@ func TestSimVirtualization(t *testing.T) {
 	dev := createDevice(t, c, fx, "web01")
 	takeRequests(t, s)
 
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, record.ClusterType{ID: ct.ID, Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, ct)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/cluster-types/", http.StatusCreated)
 
-	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: record.HostClusterGroupName("web01", dev), Slug: record.HostClusterGroupSlug(dev), Description: "Docker containers of web01"})
+	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: record.HostClusterGroupName("web01", dev), Slug: record.HostClusterGroupSlug(dev), Description: "Docker containers of web01"}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, record.HostClusterGroupSlug(dev), cg.Slug)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/cluster-groups/", http.StatusCreated)
 
-	_, err = c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "other", Slug: record.HostClusterGroupSlug(dev)})
+	_, err = c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "other", Slug: record.HostClusterGroupSlug(dev)}, WriteOptions{})
 	assert.True(t, IsKind(err, KindValidation), "slug taken: %v", err)
 	takeRequests(t, s)
 
 	roles, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{
 		{Name: "Docker container", Slug: "docker-container", Color: "2496ed", VMRole: true},
 		{Name: "Database", Slug: "database", VMRole: true},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/device-roles/", http.StatusCreated)
 	require.Len(t, roles, 2)
@@ -587,7 +593,7 @@ func TestSimVirtualization(t *testing.T) {
 	clusters, err := c.CreateClusters(ctx, []ClusterCreate{
 		{Name: "media", Type: ct.ID, Group: cg.ID, Status: "active"},
 		{Name: record.StandaloneClusterName, Type: ct.ID, Group: cg.ID},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/clusters/", http.StatusCreated)
 	require.Len(t, clusters, 2)
@@ -600,7 +606,7 @@ func TestSimVirtualization(t *testing.T) {
 		{Name: "jellyfin", Cluster: media, Status: "active", Role: roles[0].ID, VCPUs: ptr(2.0), MemoryMB: ptr[int64](2048), Description: "jellyfin/jellyfin:10.9"},
 		{Name: "postgres", Cluster: media, Status: "active", Role: roles[1].ID, VCPUs: ptr(0.5)},
 		{Name: "watchtower", Cluster: standalone, Status: "offline"},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/virtual-machines/", http.StatusCreated)
 	require.Len(t, vms, 3)
@@ -611,7 +617,7 @@ func TestSimVirtualization(t *testing.T) {
 	assert.Zero(t, vms[1].MemoryMB, "not sent, not set")
 	assert.Equal(t, "offline", vms[2].Status)
 
-	_, err = c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "new", Cluster: media, Status: "active"}, {Name: "JELLYFIN", Cluster: media, Status: "active"}})
+	_, err = c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "new", Cluster: media, Status: "active"}, {Name: "JELLYFIN", Cluster: media, Status: "active"}}, WriteOptions{})
 	require.Error(t, err, "VM names are unique per cluster, case-insensitively")
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	assertOneRequest(t, s, http.MethodPost, "/api/virtualization/virtual-machines/", http.StatusBadRequest)
@@ -619,7 +625,7 @@ func TestSimVirtualization(t *testing.T) {
 	vms, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{
 		{ID: vms[0].ID, MemoryMB: ptr[int64](4096), VCPUs: ptr(0.0), Description: ptr("jellyfin/jellyfin:10.10")},
 		{ID: vms[2].ID, Status: ptr("active"), Cluster: &media, Role: &roles[0].ID},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assertOneRequest(t, s, http.MethodPatch, "/api/virtualization/virtual-machines/", http.StatusOK)
 	require.Len(t, vms, 2)
@@ -661,7 +667,7 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 	requireServed(t, s, append(networkRoutes, virtualizationRoutes...)...)
 	ctx := context.Background()
 	fx := s.Seed(t)
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, WriteOptions{})
 	require.NoError(t, err)
 
 	// host builds a device with n interfaces (one MAC each), ips IPs
@@ -674,35 +680,35 @@ func TestSimSnapshotRequestCount(t *testing.T) {
 		for i := range in {
 			in[i] = InterfaceCreate{Device: dev, Name: fmt.Sprintf("eth%d", i), Type: "1000base-t"}
 		}
-		ifaces, err := c.CreateInterfaces(ctx, in)
+		ifaces, err := c.CreateInterfaces(ctx, in, WriteOptions{})
 		require.NoError(t, err)
 		macs := make([]MACAddressCreate, n)
 		for i, iface := range ifaces {
 			macs[i] = MACAddressCreate{MAC: fmt.Sprintf("02:00:00:%02x:00:%02x", net, i), InterfaceID: iface.ID}
 			q.MACs[iface.Name] = macs[i].MAC
 		}
-		_, err = c.CreateMACAddresses(ctx, macs)
+		_, err = c.CreateMACAddresses(ctx, macs, WriteOptions{})
 		require.NoError(t, err)
 		addrs := make([]IPAddressCreate, ips)
 		for i := range addrs {
 			addrs[i] = IPAddressCreate{Address: fmt.Sprintf("10.%d.%d.%d/24", net, i/200, i%200+1), InterfaceID: ifaces[i%n].ID}
 			q.Addresses = append(q.Addresses, strings.Split(addrs[i].Address, "/")[0])
 		}
-		_, err = c.CreateIPAddresses(ctx, addrs)
+		_, err = c.CreateIPAddresses(ctx, addrs, WriteOptions{})
 		require.NoError(t, err)
-		cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: record.HostClusterGroupName(name, dev), Slug: record.HostClusterGroupSlug(dev)})
+		cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: record.HostClusterGroupName(name, dev), Slug: record.HostClusterGroupSlug(dev)}, WriteOptions{})
 		require.NoError(t, err)
 		var clusters []ClusterCreate
 		for i := 0; i*6 < vms; i++ {
 			clusters = append(clusters, ClusterCreate{Name: fmt.Sprintf("project%d", i), Type: ct.ID, Group: cg.ID})
 		}
-		made, err := c.CreateClusters(ctx, clusters)
+		made, err := c.CreateClusters(ctx, clusters, WriteOptions{})
 		require.NoError(t, err)
 		vmIn := make([]VirtualMachineCreate, vms)
 		for i := range vmIn {
 			vmIn[i] = VirtualMachineCreate{Name: fmt.Sprintf("c%d", i), Cluster: made[i/6].ID, Status: "active"}
 		}
-		_, err = c.CreateVirtualMachines(ctx, vmIn)
+		_, err = c.CreateVirtualMachines(ctx, vmIn, WriteOptions{})
 		require.NoError(t, err)
 		return q
 	}

@@ -139,7 +139,7 @@ func TestGetAndUpdateDevice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(f.requests())
-			_, err := c.UpdateDevice(ctx, 7, tt.update)
+			_, err := c.UpdateDevice(ctx, 7, tt.update, WriteOptions{})
 			require.NoError(t, err)
 			reqs := f.requests()[before:]
 			require.Len(t, reqs, 1)
@@ -248,11 +248,11 @@ func TestCreatePlatformAndJournal(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "os-00042", Slug: "os-00042"})
+	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "os-00042", Slug: "os-00042"}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, record.Platform{ID: 42, Name: "os-00042", Slug: "os-00042"}, p)
 
-	j, err := c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: 7, Kind: "success", Comments: "synced"})
+	j, err := c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: 7, Kind: "success", Comments: "synced"}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, JournalEntry{ID: 3, AssignedObjectType: "dcim.device", AssignedObjectID: 7, Kind: "success", Comments: "synced"}, j)
 
@@ -270,9 +270,9 @@ func TestBulk(t *testing.T) {
 	ctx := context.Background()
 
 	var out []record.Platform
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out))
+	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out, WriteOptions{}))
 	assert.Len(t, out, 2)
-	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1, "description": "x"}, {"id": 2}}, &out))
+	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1, "description": "x"}, {"id": 2}}, &out, WriteOptions{}))
 	reqs := f.requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, http.MethodPost, reqs[0].Method)
@@ -281,12 +281,12 @@ func TestBulk(t *testing.T) {
 	assert.JSONEq(t, `[{"id":1,"description":"x"},{"id":2}]`, reqs[1].Body)
 
 	// Caught before any request.
-	err := c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1}, {"name": "x"}}, &out)
+	err := c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1}, {"name": "x"}}, &out, WriteOptions{})
 	assert.ErrorContains(t, err, "element 1 has no id")
-	err = c.BulkCreate(ctx, "/api/dcim/platforms/", PlatformCreate{Name: "a", Slug: "a"}, &out)
+	err = c.BulkCreate(ctx, "/api/dcim/platforms/", PlatformCreate{Name: "a", Slug: "a"}, &out, WriteOptions{})
 	assert.ErrorContains(t, err, "must be a slice")
 	out = nil
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{}, &out))
+	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{}, &out, WriteOptions{}))
 	assert.NotNil(t, out)
 	assert.Empty(t, out)
 	err = c.DoJSON(ctx, http.MethodGet, "https://elsewhere.example/api/", nil, nil, nil)

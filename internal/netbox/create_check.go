@@ -69,7 +69,7 @@ import (
 // with the slug and name it asked for as its own (the winner's object),
 // and sends again only what is still missing. An object that holds the
 // slug under another name is a real conflict and stays an error. Only the
-// creates made with a context from TakeExisting do so (a sync's): anyone
+// creates whose WriteOptions say TakeExisting do so (a sync's): anyone
 // else asking to create an object that exists hears that it does.
 
 // naturalKey finds the object a create of item would have made.
@@ -265,10 +265,12 @@ func sameAssignment(it map[string]any, got *keyedObject) bool {
 // into out; for an outcome it cannot know it checks and re-sends as the
 // comment at the top of this file says. out receives, in input order, the
 // objects created or found.
-func (c *Client) createChecked(ctx context.Context, path string, body any, list bool, out any) error {
+func (c *Client) createChecked(ctx context.Context, path string, body any, list bool, out any, w WriteOptions) error {
+	post := request{method: http.MethodPost, path: path, body: body, out: out, write: w}
 	key, checked := naturalKeys[path]
 	if !checked {
-		return c.DoJSON(ctx, http.MethodPost, path, nil, body, out)
+		_, err := c.do(ctx, post)
+		return err
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
@@ -288,7 +290,8 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 			return fmt.Errorf("netbox: POST %s: element %d must encode as a JSON object: %w", path, i, err)
 		}
 		if key.has != nil && !key.has(decoded[i]) {
-			return c.DoJSON(ctx, http.MethodPost, path, nil, body, out)
+			_, err := c.do(ctx, post)
+			return err
 		}
 	}
 
@@ -322,7 +325,7 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 	races := 0
 send:
 	for attempt := 0; ; attempt++ {
-		sendErr := c.sendCreate(ctx, path, items, pending, list, results)
+		sendErr := c.sendCreate(ctx, path, items, pending, list, results, w)
 		if sendErr == nil {
 			break
 		}
@@ -330,7 +333,7 @@ send:
 		if !errors.As(sendErr, &e) || ctx.Err() != nil {
 			return sendErr
 		}
-		if key.shared && takesExisting(ctx) && onlyTaken(e) && races < len(items) {
+		if key.shared && w.TakeExisting && onlyTaken(e) && races < len(items) {
 			// Another client made some of these objects since they were
 			// looked up: take them, and send the rest again. Each round
 			// takes at least one object or ends, so len(items) rounds
@@ -397,21 +400,6 @@ send:
 	return nil
 }
 
-type takeExistingKey struct{}
-
-// TakeExisting returns a context whose creates of shared objects
-// (platforms, device roles, cluster types, cluster groups) take the object
-// NetBox refuses them for, when it has the slug and name asked for: the
-// object another host syncing at the same time made first.
-func TakeExisting(ctx context.Context) context.Context {
-	return context.WithValue(ctx, takeExistingKey{}, true)
-}
-
-func takesExisting(ctx context.Context) bool {
-	v, _ := ctx.Value(takeExistingKey{}).(bool)
-	return v
-}
-
 // onlyTaken reports whether NetBox refused a create only because unique
 // values are taken: every message is a unique validator's ("platform with
 // this slug already exists.", "The fields manufacturer, slug must make a
@@ -436,10 +424,10 @@ func outcomeUnknown(e *Error) bool {
 }
 
 // sendCreate POSTs the pending items and stores NetBox's answer for each.
-func (c *Client) sendCreate(ctx context.Context, path string, items []json.RawMessage, pending []int, list bool, results []json.RawMessage) error {
+func (c *Client) sendCreate(ctx context.Context, path string, items []json.RawMessage, pending []int, list bool, results []json.RawMessage, w WriteOptions) error {
 	if !list {
 		var got json.RawMessage
-		if err := c.DoJSON(ctx, http.MethodPost, path, nil, items[0], &got); err != nil {
+		if _, err := c.do(ctx, request{method: http.MethodPost, path: path, body: items[0], out: &got, write: w}); err != nil {
 			return err
 		}
 		results[0] = got
@@ -450,7 +438,7 @@ func (c *Client) sendCreate(ctx context.Context, path string, items []json.RawMe
 		send[k] = items[i]
 	}
 	var got []json.RawMessage
-	if err := c.DoJSON(ctx, http.MethodPost, path, nil, send, &got); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: path, body: send, out: &got, write: w}); err != nil {
 		return remapBulkIndexes(err, pending)
 	}
 	if len(got) != len(send) {

@@ -44,58 +44,58 @@ func countOf(path string) func(t *testing.T, s *simtest.Server) int {
 
 var createCases = []createCase{
 	{"platform", platformsPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Debian 13", Slug: "debian-13"})
+		p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Debian 13", Slug: "debian-13"}, WriteOptions{})
 		return b2i(p.ID != 0), err
 	}, countOf(platformsPath)},
 	{"interfaces", interfacesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		out, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: w.dev, Name: "eth1", Type: "1000base-t"}, {Device: w.dev, Name: "eth2", Type: "virtual"}})
+		out, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: w.dev, Name: "eth1", Type: "1000base-t"}, {Device: w.dev, Name: "eth2", Type: "virtual"}}, WriteOptions{})
 		return len(out), err
 	}, countOf(interfacesPath)},
 	{"MAC addresses", macAddressesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		out, err := c.CreateMACAddresses(ctx, []MACAddressCreate{{MAC: "02:00:00:00:00:01", InterfaceID: w.iface}, {MAC: "02:00:00:00:00:02", InterfaceID: w.iface}})
+		out, err := c.CreateMACAddresses(ctx, []MACAddressCreate{{MAC: "02:00:00:00:00:01", InterfaceID: w.iface}, {MAC: "02:00:00:00:00:02", InterfaceID: w.iface}}, WriteOptions{})
 		return len(out), err
 	}, countOf(macAddressesPath)},
 	{"IP addresses", ipAddressesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		out, err := c.CreateIPAddresses(ctx, []IPAddressCreate{{Address: "192.0.2.1/24", Status: "active", InterfaceID: w.iface}, {Address: "2001:db8::1/64", InterfaceID: w.iface}})
+		out, err := c.CreateIPAddresses(ctx, []IPAddressCreate{{Address: "192.0.2.1/24", Status: "active", InterfaceID: w.iface}, {Address: "2001:db8::1/64", InterfaceID: w.iface}}, WriteOptions{})
 		return len(out), err
 	}, countOf(ipAddressesPath)},
 	{"device roles", deviceRolesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		out, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{{Name: "Database", Slug: "database", Color: "aa1409", VMRole: true}})
+		out, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{{Name: "Database", Slug: "database", Color: "aa1409", VMRole: true}}, WriteOptions{})
 		return len(out), err
 	}, countOf(deviceRolesPath)},
 	{"cluster type", clusterTypesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: "Podman", Slug: "podman"})
+		ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: "Podman", Slug: "podman"}, WriteOptions{})
 		return b2i(ct.ID != 0), err
 	}, countOf(clusterTypesPath)},
 	{"cluster group", clusterGroupsPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		g, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "Other", Slug: "other"})
+		g, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "Other", Slug: "other"}, WriteOptions{})
 		return b2i(g.ID != 0), err
 	}, countOf(clusterGroupsPath)},
 	{"clusters", clustersPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		out, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "web", Type: w.ctype, Group: w.group, Status: "active"}, {Name: "db", Type: w.ctype, Group: w.group}})
+		out, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "web", Type: w.ctype, Group: w.group, Status: "active"}, {Name: "db", Type: w.ctype, Group: w.group}}, WriteOptions{})
 		return len(out), err
 	}, countOf(clustersPath)},
 	{"journal entry of a sync", journalPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
 		// The plan id shares no 12 characters with testToken, which every
 		// answer is redacted of.
 		e, err := c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: w.dev, Kind: "success",
-			Comments: "Device synced via /cmdb sync command\n\nChanges applied:\n- x\n\n" + SyncMarker("plan-fedcba9876543210")})
+			Comments: "Device synced via /cmdb sync command\n\nChanges applied:\n- x\n\n" + SyncMarker("plan-fedcba9876543210")}, WriteOptions{})
 		return b2i(e.ID != 0), err
 	}, countOf(journalPath)},
 	{"virtual machines", virtualMachinesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		out, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "nginx", Cluster: w.cluster, Status: "active"}, {Name: "redis", Cluster: w.cluster}})
+		out, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{{Name: "nginx", Cluster: w.cluster, Status: "active"}, {Name: "redis", Cluster: w.cluster}}, WriteOptions{})
 		return len(out), err
 	}, countOf(virtualMachinesPath)},
 	{"manufacturer", manufacturersPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		m, err := c.CreateManufacturer(ctx, ManufacturerCreate{Name: "Dell", Slug: "dell"})
+		m, err := c.CreateManufacturer(ctx, ManufacturerCreate{Name: "Dell", Slug: "dell"}, WriteOptions{})
 		return b2i(m.ID != 0), err
 	}, countOf(manufacturersPath)},
 	{"device type", deviceTypesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		dt, err := c.CreateDeviceType(ctx, DeviceTypeCreate{Manufacturer: w.fx.ManufacturerID, Model: "PowerEdge R640", Slug: "poweredge-r640"})
+		dt, err := c.CreateDeviceType(ctx, DeviceTypeCreate{Manufacturer: w.fx.ManufacturerID, Model: "PowerEdge R640", Slug: "poweredge-r640"}, WriteOptions{})
 		return b2i(dt.ID != 0), err
 	}, countOf(deviceTypesPath)},
 	{"device", devicesPath, func(ctx context.Context, c *Client, w createWorld) (int, error) {
-		d, err := c.CreateDevice(ctx, DeviceCreate{Name: "db01", Site: w.fx.SiteID, Role: w.fx.RoleID, DeviceType: w.fx.DeviceTypeID, Status: "active", Serial: "SN-1"})
+		d, err := c.CreateDevice(ctx, DeviceCreate{Name: "db01", Site: w.fx.SiteID, Role: w.fx.RoleID, DeviceType: w.fx.DeviceTypeID, Status: "active", Serial: "SN-1"}, WriteOptions{})
 		return b2i(d.ID != 0), err
 	}, countOf(devicesPath)},
 }
@@ -112,14 +112,14 @@ func newCreateWorld(t *testing.T, s *simtest.Server, c *Client) createWorld {
 	ctx := context.Background()
 	fx := s.Seed(t)
 	w := createWorld{dev: createDevice(t, c, fx, "web01"), fx: fx}
-	ifs, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: w.dev, Name: "eth0", Type: "1000base-t"}})
+	ifs, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: w.dev, Name: "eth0", Type: "1000base-t"}}, WriteOptions{})
 	require.NoError(t, err)
 	w.iface = ifs[0].ID
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, WriteOptions{})
 	require.NoError(t, err)
-	g, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "web01 containers", Slug: record.HostClusterGroupSlug(w.dev)})
+	g, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "web01 containers", Slug: record.HostClusterGroupSlug(w.dev)}, WriteOptions{})
 	require.NoError(t, err)
-	cl, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "base", Type: ct.ID, Group: g.ID}})
+	cl, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "base", Type: ct.ID, Group: g.ID}}, WriteOptions{})
 	require.NoError(t, err)
 	w.ctype, w.group, w.cluster = ct.ID, g.ID, cl[0].ID
 	return w
@@ -262,7 +262,7 @@ func TestCreateResendsOnlyWhatIsMissing(t *testing.T) {
 	}))
 	got, err := newTestClient(t, f).CreateInterfaces(context.Background(), []InterfaceCreate{
 		{Device: 7, Name: "eth1", Type: "1000base-t"}, {Device: 7, Name: "eth2", Type: "virtual"},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, []int64{11, 12}, []int64{got[0].ID, got[1].ID})
@@ -288,7 +288,7 @@ func TestCreateResendErrorIndexes(t *testing.T) {
 	}))
 	_, err := newTestClient(t, f).CreateInterfaces(context.Background(), []InterfaceCreate{
 		{Device: 7, Name: "eth1", Type: "1000base-t"}, {Device: 7, Name: "bad name", Type: "virtual"},
-	})
+	}, WriteOptions{})
 	require.Error(t, err)
 	var e *Error
 	require.ErrorAs(t, err, &e)
@@ -302,7 +302,7 @@ func TestCreateUncheckable(t *testing.T) {
 	f := newFake(t, answerStatus(status(502, "<h1>502 Bad Gateway</h1>")))
 	c, err := New(fastRetries(Config{URL: f.URL, Token: testToken, MaxRetries: 1}))
 	require.NoError(t, err)
-	_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "x", Slug: "x"})
+	_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "x", Slug: "x"}, WriteOptions{})
 	require.Error(t, err)
 	var e *Error
 	require.ErrorAs(t, err, &e)
@@ -360,7 +360,7 @@ func TestCreateLandsAfterItsCheck(t *testing.T) {
 	}))
 	c, err := New(fastRetries(Config{URL: f.URL, Token: testToken, Timeout: 100 * time.Millisecond}))
 	require.NoError(t, err)
-	p, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Debian 13", Slug: "debian-13"})
+	p, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Debian 13", Slug: "debian-13"}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, record.Platform{ID: 1, Name: "Debian 13", Slug: "debian-13"}, p)
 	<-firstDone

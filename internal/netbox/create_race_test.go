@@ -29,16 +29,16 @@ func TestCreateLostRaceTakesTheWinner(t *testing.T) {
 	t.Parallel()
 	s := simtest.Start(t, netboxsim.Options{})
 	c := simClient(t, s)
-	ctx := TakeExisting(context.Background())
+	ctx, take := context.Background(), WriteOptions{TakeExisting: true}
 
-	_, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Taken", Slug: "taken"})
+	_, err := c.CreatePlatform(context.Background(), PlatformCreate{Name: "Taken", Slug: "taken"}, WriteOptions{})
 	require.NoError(t, err)
-	_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "Taken", Slug: "taken"})
+	_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "Taken", Slug: "taken"}, WriteOptions{})
 	require.Error(t, err, "without TakeExisting, an existing object is an error, as NetBox says")
 
 	winner := s.Create(t, "dcim/platforms", map[string]any{"name": "Ubuntu 24.04 LTS", "slug": "ubuntu-24-04-lts"})
 	s.Sim.ResetRequests()
-	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"})
+	p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"}, take)
 	require.NoError(t, err)
 	assert.Equal(t, record.Platform{ID: winner, Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"}, p)
 	var got []string
@@ -48,7 +48,7 @@ func TestCreateLostRaceTakesTheWinner(t *testing.T) {
 	assert.Equal(t, []string{"POST /api/dcim/platforms/ Bad Request", "GET /api/dcim/platforms/ OK"}, got)
 
 	s.Create(t, "dcim/platforms", map[string]any{"name": "Debian 13", "slug": "debian-13-x"})
-	_, err = c.CreatePlatform(ctx, PlatformCreate{Name: "Debian Trixie", Slug: "debian-13-x"})
+	_, err = c.CreatePlatform(ctx, PlatformCreate{Name: "Debian Trixie", Slug: "debian-13-x"}, take)
 	require.Error(t, err, "the slug is another platform's: a conflict, not a race")
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	assert.Contains(t, err.Error(), "platform with this slug already exists.")
@@ -60,7 +60,7 @@ func TestCreateLostRaceTakesTheWinner(t *testing.T) {
 		{Name: "Container", Slug: "container", Color: "607d8b", VMRole: true},
 		{Name: "Database", Slug: "database", Color: "aa1409", VMRole: true},
 		{Name: "Web Application", Slug: "web-application", Color: "2196f3", VMRole: true},
-	})
+	}, take)
 	require.NoError(t, err)
 	require.Len(t, roles, 3)
 	assert.Equal(t, []string{"Container", "Database", "Web Application"}, []string{roles[0].Name, roles[1].Name, roles[2].Name})
@@ -88,14 +88,14 @@ func TestConcurrentCreatesOfSharedObjects(t *testing.T) {
 		c := simClient(t, s)
 		wg.Go(func() {
 			<-start
-			ctx := TakeExisting(context.Background())
+			ctx, take := context.Background(), WriteOptions{TakeExisting: true}
 			r := &results[i]
-			p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"})
+			p, err := c.CreatePlatform(ctx, PlatformCreate{Name: "Ubuntu 24.04 LTS", Slug: "ubuntu-24-04-lts"}, take)
 			if err != nil {
 				r.err = err
 				return
 			}
-			ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: "Docker Compose", Slug: "docker-compose"})
+			ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: "Docker Compose", Slug: "docker-compose"}, take)
 			if err != nil {
 				r.err = err
 				return
@@ -103,7 +103,7 @@ func TestConcurrentCreatesOfSharedObjects(t *testing.T) {
 			roles, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{
 				{Name: "Container", Slug: "container", Color: "607d8b", VMRole: true},
 				{Name: "Database", Slug: "database", Color: "aa1409", VMRole: true},
-			})
+			}, take)
 			if err != nil {
 				r.err = err
 				return

@@ -22,7 +22,15 @@ const devicesPath = "/api/dcim/devices/"
 // go-netbox, whose 4.3 models reject a body that lacks a field 4.3
 // requires or holds a choice 4.3 does not know (version.go).
 func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]record.Device, error) {
-	return fetchAll(ctx, devicesPath, f.Limit, func(ctx context.Context, limit, offset int32) (page[record.Device], error) {
+	devices, _, err := c.listDevices(ctx, f)
+	return devices, err
+}
+
+// listDevices is ListDevices that also returns when NetBox answered the
+// last page, by its clock (zero when it sent no Date).
+func (c *Client) listDevices(ctx context.Context, f DeviceFilter) ([]record.Device, time.Time, error) {
+	var answered time.Time
+	devices, err := fetchAll(ctx, devicesPath, f.Limit, func(ctx context.Context, limit, offset int32) (page[record.Device], error) {
 		q := url.Values{"limit": {strconv.Itoa(int(limit))}, "offset": {strconv.Itoa(int(offset))}}
 		if f.Name != "" {
 			q.Set("name", f.Name)
@@ -31,29 +39,43 @@ func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]record.Devi
 			q.Set("name__isw", f.NamePrefix)
 		}
 		var body wireList[wireDevice]
-		if err := c.DoJSON(ctx, http.MethodGet, devicesPath, q, nil, &body); err != nil {
+		ans, err := c.do(ctx, request{method: http.MethodGet, path: devicesPath, query: q, out: &body})
+		if err != nil {
 			return page[record.Device]{}, err
 		}
+		answered = ans.date
 		out := make([]record.Device, len(body.Results))
 		for i := range body.Results {
 			out[i] = deviceFrom(&body.Results[i])
 		}
 		return page[record.Device]{items: out, count: body.Count, more: body.Next != nil && *body.Next != ""}, nil
 	})
+	return devices, answered, err
 }
 
 // GetDevice reads one device. On NetBox 4.6+ the client keeps the
 // device's ETag for the If-Match of a later UpdateDevice.
 func (c *Client) GetDevice(ctx context.Context, id int64) (record.Device, error) {
+	d, etag, err := c.readDevice(ctx, id)
+	if err != nil {
+		return record.Device{}, err
+	}
+	c.ver.setETag(id, etag)
+	return d, nil
+}
+
+// readDevice reads one device and the ETag of the state read ("" before
+// NetBox 4.6).
+func (c *Client) readDevice(ctx context.Context, id int64) (record.Device, string, error) {
 	if _, err := objectID(id); err != nil {
-		return record.Device{}, fmt.Errorf("netbox: GET %s%d/: %w", devicesPath, id, err)
+		return record.Device{}, "", fmt.Errorf("netbox: GET %s%d/: %w", devicesPath, id, err)
 	}
-	ctx, tag := capturingETag(ctx)
-	d, err := getOne(ctx, c, devicesPath, id, deviceFrom)
-	if err == nil {
-		c.ver.setETag(id, *tag)
+	var got wireDevice
+	ans, err := c.do(ctx, request{method: http.MethodGet, path: objectPath(devicesPath, id), out: &got})
+	if err != nil {
+		return record.Device{}, "", err
 	}
-	return d, err
+	return deviceFrom(&got), ans.etag, nil
 }
 
 // UpdateDevice PATCHes the non-nil fields of u and returns the device as
@@ -68,26 +90,17 @@ func (c *Client) GetDevice(ctx context.Context, id int64) (record.Device, error)
 // client's own write (a retried PATCH whose first answer was lost) is not
 // a conflict: when the device already has every value of u, UpdateDevice
 // returns it.
-func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (record.Device, error) {
-	path := fmt.Sprintf("%s%d/", devicesPath, id)
+func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate, w WriteOptions) (record.Device, error) {
 	if u == (DeviceUpdate{}) {
 		return c.GetDevice(ctx, id)
 	}
-	if _, err := objectID(id); err != nil {
-		return record.Device{}, fmt.Errorf("netbox: PATCH %s: %w", path, err)
+	var ifMatch string
+	if c.serverVersion().atLeast(4, 6) {
+		ifMatch = c.ver.etag(id)
 	}
-	body := deviceUpdateBody{Status: u.Status, Serial: u.Serial, Platform: nullIDPtr(u.Platform),
-		PrimaryIP4: nullIDPtr(u.PrimaryIP4), PrimaryIP6: nullIDPtr(u.PrimaryIP6), CustomFields: u.CustomFields}
-	sendCtx := ctx
-	if c.serverVersion(ctx).atLeast(4, 6) {
-		if tag := c.ver.etag(id); tag != "" {
-			sendCtx = withIfMatch(ctx, tag)
-		}
-	}
-	sendCtx, tag := capturingETag(sendCtx)
-	d, err := patchOne(sendCtx, c, devicesPath, id, body, deviceFrom)
+	d, etag, err := c.patchDevice(ctx, id, u, ifMatch, w)
 	if err == nil {
-		c.ver.setETag(id, *tag)
+		c.ver.setETag(id, etag)
 		return d, nil
 	}
 	var e *Error
@@ -101,6 +114,24 @@ func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate) (re
 		c.ver.setETag(id, stale)
 	}
 	return record.Device{}, err
+}
+
+// patchDevice PATCHes u onto the device on the condition that it still
+// has the ETag ifMatch (no condition when empty), and returns the device
+// as saved and its new ETag.
+func (c *Client) patchDevice(ctx context.Context, id int64, u DeviceUpdate, ifMatch string, w WriteOptions) (record.Device, string, error) {
+	path := objectPath(devicesPath, id)
+	if _, err := objectID(id); err != nil {
+		return record.Device{}, "", fmt.Errorf("netbox: PATCH %s: %w", path, err)
+	}
+	body := deviceUpdateBody{Status: u.Status, Serial: u.Serial, Platform: nullIDPtr(u.Platform),
+		PrimaryIP4: nullIDPtr(u.PrimaryIP4), PrimaryIP6: nullIDPtr(u.PrimaryIP6), CustomFields: u.CustomFields}
+	var got wireDevice
+	ans, err := c.do(ctx, request{method: http.MethodPatch, path: path, body: body, out: &got, write: w, ifMatch: ifMatch})
+	if err != nil {
+		return record.Device{}, "", err
+	}
+	return deviceFrom(&got), ans.etag, nil
 }
 
 // deviceUpdateBody is DeviceUpdate on the wire: nil fields are left out, a

@@ -26,7 +26,7 @@ var callPaths = []struct {
 	}},
 	{"go-netbox PATCH", http.MethodPatch, "/api/dcim/devices/7/", func(ctx context.Context, c *Client) error {
 		s := "foo"
-		_, err := c.UpdateDevice(ctx, 7, DeviceUpdate{Status: &s})
+		_, err := c.UpdateDevice(ctx, 7, DeviceUpdate{Status: &s}, WriteOptions{})
 		return err
 	}},
 	{"go-netbox list", http.MethodGet, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
@@ -35,7 +35,7 @@ var callPaths = []struct {
 	}},
 	{"JSON bulk create", http.MethodPost, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
 		var out []record.Platform
-		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out)
+		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out, WriteOptions{})
 	}},
 }
 
@@ -131,7 +131,7 @@ func TestErrorString(t *testing.T) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"status": []string{`"foo" is not a valid choice.`}})
 	})
 	s := "foo"
-	_, err := newTestClient(t, f).UpdateDevice(context.Background(), 7, DeviceUpdate{Status: &s})
+	_, err := newTestClient(t, f).UpdateDevice(context.Background(), 7, DeviceUpdate{Status: &s}, WriteOptions{})
 	assert.EqualError(t, err, `netbox: PATCH /api/dcim/devices/7/: validation: status: "foo" is not a valid choice.`)
 }
 

@@ -25,16 +25,16 @@ func (c *Client) ListInterfaces(ctx context.Context, deviceID int64) ([]record.I
 // CreateInterfaces creates the interfaces in one bulk request and returns
 // them as NetBox saved them, in the order of in. NetBox creates all or
 // none. An empty in makes no request; above 1000 see bulkWrite.
-func (c *Client) CreateInterfaces(ctx context.Context, in []InterfaceCreate) ([]record.Interface, error) {
-	return bulkCreate(ctx, c, interfacesPath, in, interfaceFrom)
+func (c *Client) CreateInterfaces(ctx context.Context, in []InterfaceCreate, w WriteOptions) ([]record.Interface, error) {
+	return bulkCreate(ctx, c, interfacesPath, in, w, interfaceFrom)
 }
 
 // UpdateInterfaces PATCHes the interfaces in one bulk request, each with
 // only its non-nil fields, and returns them as saved, in the order of in.
 // A PrimaryMAC pointing to 0 clears primary_mac_address (sends null), which
 // a MAC must be freed of before it can move to another interface.
-func (c *Client) UpdateInterfaces(ctx context.Context, in []InterfaceUpdate) ([]record.Interface, error) {
-	return bulkUpdate(ctx, c, interfacesPath, in, func(u InterfaceUpdate) int64 { return u.ID }, interfaceFrom, func(i record.Interface) int64 { return i.ID })
+func (c *Client) UpdateInterfaces(ctx context.Context, in []InterfaceUpdate, w WriteOptions) ([]record.Interface, error) {
+	return bulkUpdate(ctx, c, interfacesPath, in, w, func(u InterfaceUpdate) int64 { return u.ID }, interfaceFrom, func(i record.Interface) int64 { return i.ID })
 }
 
 // MarshalJSON writes the bulk-update object: id and the non-nil fields,

@@ -56,8 +56,8 @@ func hostPart(s string) string {
 // its InterfaceID (none when 0), and returns them as saved, in the order
 // of in. NetBox creates all or none. An empty in makes no request; above
 // 1000 see bulkWrite.
-func (c *Client) CreateIPAddresses(ctx context.Context, in []IPAddressCreate) ([]record.IPAddress, error) {
-	return bulkCreate(ctx, c, ipAddressesPath, in, ipAddressFrom)
+func (c *Client) CreateIPAddresses(ctx context.Context, in []IPAddressCreate, w WriteOptions) ([]record.IPAddress, error) {
+	return bulkCreate(ctx, c, ipAddressesPath, in, w, ipAddressFrom)
 }
 
 // UpdateIPAddresses PATCHes the IPs in one bulk request (a new address, a
@@ -66,8 +66,8 @@ func (c *Client) CreateIPAddresses(ctx context.Context, in []IPAddressCreate) ([
 // device's primary_ip4/6 ("Cannot reassign IP address while it is
 // designated as the primary IP for the parent object", a KindValidation
 // *Error): change the device's primary first.
-func (c *Client) UpdateIPAddresses(ctx context.Context, in []IPAddressUpdate) ([]record.IPAddress, error) {
-	return bulkUpdate(ctx, c, ipAddressesPath, in, func(u IPAddressUpdate) int64 { return u.ID }, ipAddressFrom, func(ip record.IPAddress) int64 { return ip.ID })
+func (c *Client) UpdateIPAddresses(ctx context.Context, in []IPAddressUpdate, w WriteOptions) ([]record.IPAddress, error) {
+	return bulkUpdate(ctx, c, ipAddressesPath, in, w, func(u IPAddressUpdate) int64 { return u.ID }, ipAddressFrom, func(ip record.IPAddress) int64 { return ip.ID })
 }
 
 // MarshalJSON writes address, status, description and the interface as

@@ -10,10 +10,10 @@ const journalPath = "/api/extras/journal-entries/"
 // saved, with its id. An empty Kind leaves NetBox's default (info). It
 // goes through the JSON path, so that it carries the changelog message on
 // NetBox 4.4+ like the sync's other writes (version.go).
-func (c *Client) CreateJournalEntry(ctx context.Context, e JournalEntry) (JournalEntry, error) {
+func (c *Client) CreateJournalEntry(ctx context.Context, e JournalEntry, w WriteOptions) (JournalEntry, error) {
 	in := e
 	in.ID = 0
-	return createOne(ctx, c, journalPath, in, func(w *wireJournalEntry) JournalEntry {
+	return createOne(ctx, c, journalPath, in, w, func(w *wireJournalEntry) JournalEntry {
 		return JournalEntry{ID: w.ID, AssignedObjectType: w.AssignedObjectType, AssignedObjectID: w.AssignedObjectID,
 			Kind: string(w.Kind), Comments: w.Comments}
 	})

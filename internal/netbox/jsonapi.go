@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // maxResponseBytes bounds what DoJSON reads. A page of 1000 devices with
@@ -26,38 +27,94 @@ const maxResponseBytes = 256 << 20
 // seeding; prefer the typed methods, which convert to the domain types.
 // DoJSON does not page: a list request returns one page.
 func (c *Client) DoJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	_, err := c.do(ctx, request{method: method, path: path, query: query, body: body, out: out})
+	return err
+}
+
+// request is one call on the JSON path: what it sends, where its answer
+// goes, and what a write carries besides its body.
+type request struct {
+	method, path string
+	query        url.Values
+	// body is sent as JSON unless nil; a success answer is decoded into
+	// out unless nil.
+	body, out any
+	// write gives a POST, PUT or PATCH body its changelog_message (NetBox
+	// 4.4+), and names the log the answer's request id goes to.
+	write WriteOptions
+	// ifMatch, when not empty, is sent as If-Match: NetBox 4.6+ then
+	// refuses the write with 412 unless the object still has that ETag.
+	ifMatch string
+}
+
+// answer is what a response tells besides its body.
+type answer struct {
+	// etag is the version of the object read or written (NetBox 4.6+,
+	// ETag); "" when the response has none.
+	etag string
+	// date is when NetBox answered by its own clock (Date, to the
+	// second); zero when the response has none.
+	date time.Time
+}
+
+// do sends one request and decodes its answer. Failures are *Error values
+// classified like those of the typed methods. It does not page: a list
+// request returns one page.
+func (c *Client) do(ctx context.Context, r request) (answer, error) {
+	method, path := r.method, r.path
 	u, err := c.endpoint(path)
 	if err != nil {
-		return err
+		return answer{}, err
 	}
-	if len(query) > 0 {
-		u.RawQuery = query.Encode()
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
 	}
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
 		if err != nil {
-			return fmt.Errorf("netbox: %s %s: encoding the request body: %w", method, path, err)
+			return answer{}, fmt.Errorf("netbox: %s %s: encoding the request body: %w", method, path, err)
 		}
-		b = c.withChangelog(ctx, method, b) // version.go: changelog_message on NetBox 4.4+
+		b = c.withChangelog(r.write, method, b) // version.go: changelog_message on NetBox 4.4+
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return fmt.Errorf("netbox: %s %s: %w", method, path, err)
+		return answer{}, fmt.Errorf("netbox: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	beforeSend(ctx, req) // version.go: If-Match
+	if r.ifMatch != "" {
+		req.Header.Set("If-Match", r.ifMatch) // version.go: NetBox 4.6+
+	}
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.transportError(method, path, err)
+		return answer{}, c.transportError(method, path, err)
 	}
-	c.afterSend(ctx, resp) // version.go: API-Version, ETag
 	defer resp.Body.Close()
+	ans := c.observe(resp, r.write.RequestIDs)
+	return ans, c.decode(method, path, resp, r.out)
+}
+
+// observe learns what any response tells the client (the version), logs
+// its request id where the write asked for it, and returns its ETag and
+// Date.
+func (c *Client) observe(resp *http.Response, log *RequestLog) answer {
+	c.ver.observe(resp)                      // version.go
+	log.add(resp.Header.Get("X-Request-ID")) // changelog.go
+	ans := answer{etag: resp.Header.Get("ETag")}
+	if at, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		ans.date = at
+	}
+	return ans
+}
+
+// decode reads a response's body, bounded, into out unless nil; an error
+// status becomes an *Error.
+func (c *Client) decode(method, path string, resp *http.Response, out any) error {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return c.newError(&Error{Kind: KindNetwork, Method: method, Path: path, StatusCode: resp.StatusCode,
@@ -103,7 +160,7 @@ func (c *Client) endpoint(path string) (*url.URL, error) {
 // in out. A 400 carries index-prefixed Fields ("1.name"). A create whose
 // outcome is unknown (timeout, lost connection, 5xx) is checked before
 // anything is sent again (create_check.go).
-func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any) error {
+func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any, w WriteOptions) error {
 	n, err := sliceLen(objs)
 	if err != nil {
 		return fmt.Errorf("netbox: bulk create %s: %w", path, err)
@@ -111,13 +168,13 @@ func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any)
 	if n == 0 {
 		return emptyList(out)
 	}
-	return c.createChecked(ctx, path, objs, true, out)
+	return c.createChecked(ctx, path, objs, true, out, w)
 }
 
 // BulkUpdate PATCHes objs, a slice of objects each with an "id", to path in
 // one request and decodes the updated objects into out. NetBox updates all
 // or none. Only the keys present in each object change.
-func (c *Client) BulkUpdate(ctx context.Context, path string, objs any, out any) error {
+func (c *Client) BulkUpdate(ctx context.Context, path string, objs any, out any, w WriteOptions) error {
 	if _, err := sliceLen(objs); err != nil {
 		return fmt.Errorf("netbox: bulk update %s: %w", path, err)
 	}
@@ -139,7 +196,8 @@ func (c *Client) BulkUpdate(ctx context.Context, path string, objs any, out any)
 			return fmt.Errorf("netbox: bulk update %s: element %d has no id: every object in a bulk update needs the id of the object it changes", path, i)
 		}
 	}
-	return c.DoJSON(ctx, http.MethodPatch, path, nil, json.RawMessage(raw), out)
+	_, err = c.do(ctx, request{method: http.MethodPatch, path: path, body: json.RawMessage(raw), out: out, write: w})
+	return err
 }
 
 func sliceLen(v any) (int, error) {

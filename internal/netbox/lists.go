@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // maxFilterValues is how many values of one repeated filter parameter
@@ -21,12 +22,19 @@ type wireList[W any] struct {
 	Results []W     `json:"results"`
 }
 
-// listJSON reads every page of path?query through DoJSON and converts
-// each object with conv. Like the go-netbox reads it pages with
-// limit=1000 and never follows next links (see fetchAll). The result is
-// never nil.
+// listJSON reads every page of path?query and converts each object with
+// conv. Like the go-netbox reads it pages with limit=1000 and never
+// follows next links (see fetchAll). The result is never nil.
 func listJSON[W, T any](ctx context.Context, c *Client, path string, query url.Values, conv func(*W) T) ([]T, error) {
-	return fetchAll(ctx, path, 0, func(ctx context.Context, limit, offset int32) (page[T], error) {
+	out, _, err := listAnswered(ctx, c, path, query, conv)
+	return out, err
+}
+
+// listAnswered is listJSON that also returns when NetBox answered the
+// last page, by its clock (zero when it sent no Date).
+func listAnswered[W, T any](ctx context.Context, c *Client, path string, query url.Values, conv func(*W) T) ([]T, time.Time, error) {
+	var answered time.Time
+	out, err := fetchAll(ctx, path, 0, func(ctx context.Context, limit, offset int32) (page[T], error) {
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v
@@ -34,15 +42,18 @@ func listJSON[W, T any](ctx context.Context, c *Client, path string, query url.V
 		q.Set("limit", strconv.Itoa(int(limit)))
 		q.Set("offset", strconv.Itoa(int(offset)))
 		var body wireList[W]
-		if err := c.DoJSON(ctx, http.MethodGet, path, q, nil, &body); err != nil {
+		ans, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q, out: &body})
+		if err != nil {
 			return page[T]{}, err
 		}
+		answered = ans.date
 		out := make([]T, len(body.Results))
 		for i := range body.Results {
 			out[i] = conv(&body.Results[i])
 		}
 		return page[T]{items: out, count: body.Count, more: body.Next != nil && *body.Next != ""}, nil
 	})
+	return out, answered, err
 }
 
 // listJSONAnyOf is listJSON for the objects whose key parameter is any of

@@ -56,15 +56,15 @@ func CanonicalMAC(s string) string {
 // assigned to its InterfaceID (none when 0), and returns them as saved, in
 // the order of in. NetBox creates all or none. An empty in makes no
 // request; above 1000 see bulkWrite.
-func (c *Client) CreateMACAddresses(ctx context.Context, in []MACAddressCreate) ([]record.MACAddress, error) {
-	return bulkCreate(ctx, c, macAddressesPath, in, macAddressFrom)
+func (c *Client) CreateMACAddresses(ctx context.Context, in []MACAddressCreate, w WriteOptions) ([]record.MACAddress, error) {
+	return bulkCreate(ctx, c, macAddressesPath, in, w, macAddressFrom)
 }
 
 // UpdateMACAddresses assigns the MAC objects to their InterfaceID in one
 // bulk request and returns them as saved, in the order of in. NetBox
 // refuses to move a MAC that is its interface's primary.
-func (c *Client) UpdateMACAddresses(ctx context.Context, in []MACAddressUpdate) ([]record.MACAddress, error) {
-	return bulkUpdate(ctx, c, macAddressesPath, in, func(u MACAddressUpdate) int64 { return u.ID }, macAddressFrom, func(m record.MACAddress) int64 { return m.ID })
+func (c *Client) UpdateMACAddresses(ctx context.Context, in []MACAddressUpdate, w WriteOptions) ([]record.MACAddress, error) {
+	return bulkUpdate(ctx, c, macAddressesPath, in, w, func(u MACAddressUpdate) int64 { return u.ID }, macAddressFrom, func(m record.MACAddress) int64 { return m.ID })
 }
 
 // MarshalJSON writes mac_address with the interface as

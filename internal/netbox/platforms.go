@@ -18,8 +18,8 @@ func (c *Client) ListPlatforms(ctx context.Context) ([]record.Platform, error) {
 // CreatePlatform creates one platform. NetBox never generates slugs: p.Slug
 // is required. It goes through the JSON path, whose creates are checked
 // by slug when their outcome is unknown (create_check.go).
-func (c *Client) CreatePlatform(ctx context.Context, p PlatformCreate) (record.Platform, error) {
-	return createOne(ctx, c, platformsPath, p, platformFrom)
+func (c *Client) CreatePlatform(ctx context.Context, p PlatformCreate, w WriteOptions) (record.Platform, error) {
+	return createOne(ctx, c, platformsPath, p, w, platformFrom)
 }
 
 type wirePlatform struct {

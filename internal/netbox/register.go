@@ -120,8 +120,8 @@ type ManufacturerCreate struct {
 
 // CreateManufacturer creates one manufacturer; a create whose outcome is
 // unknown is checked by slug (create_check.go).
-func (c *Client) CreateManufacturer(ctx context.Context, in ManufacturerCreate) (record.Manufacturer, error) {
-	return createOne(ctx, c, manufacturersPath, in, manufacturerFrom)
+func (c *Client) CreateManufacturer(ctx context.Context, in ManufacturerCreate, w WriteOptions) (record.Manufacturer, error) {
+	return createOne(ctx, c, manufacturersPath, in, w, manufacturerFrom)
 }
 
 // DeviceTypeCreate is the body of a device type's creation: model and
@@ -134,8 +134,8 @@ type DeviceTypeCreate struct {
 
 // CreateDeviceType creates one device type; a create whose outcome is
 // unknown is checked by manufacturer and slug.
-func (c *Client) CreateDeviceType(ctx context.Context, in DeviceTypeCreate) (record.DeviceType, error) {
-	return createOne(ctx, c, deviceTypesPath, in, deviceTypeFrom)
+func (c *Client) CreateDeviceType(ctx context.Context, in DeviceTypeCreate, w WriteOptions) (record.DeviceType, error) {
+	return createOne(ctx, c, deviceTypesPath, in, w, deviceTypeFrom)
 }
 
 // DeviceCreate is the body of a device's creation: what a register
@@ -154,8 +154,8 @@ type DeviceCreate struct {
 // (NetBox may add what its device type implies: a default platform,
 // interfaces from templates). A create whose outcome is unknown is checked
 // by name, ignoring case, in its site.
-func (c *Client) CreateDevice(ctx context.Context, in DeviceCreate) (record.Device, error) {
-	return createOne(ctx, c, devicesPath, in, deviceFrom)
+func (c *Client) CreateDevice(ctx context.Context, in DeviceCreate, w WriteOptions) (record.Device, error) {
+	return createOne(ctx, c, devicesPath, in, w, deviceFrom)
 }
 
 func manufacturerFrom(w *wireSlugged) record.Manufacturer {

@@ -103,7 +103,7 @@ func TestRetryPATCHResendsTheBody(t *testing.T) {
 	})
 	f := newFake(t, h)
 	s := "active"
-	_, err := newTestClient(t, f).UpdateDevice(context.Background(), 7, DeviceUpdate{Status: &s})
+	_, err := newTestClient(t, f).UpdateDevice(context.Background(), 7, DeviceUpdate{Status: &s}, WriteOptions{})
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, n.Load())
 	reqs := withoutStatus(f.requests())
@@ -242,7 +242,7 @@ func TestNoRetryAfterCallerGaveUp(t *testing.T) {
 func TestJournalEntryNeverResent(t *testing.T) {
 	for _, fail := range []http.HandlerFunc{status(503, ""), status(429, ""), func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }} {
 		h, n := flaky(1, fail, func(w http.ResponseWriter, r *http.Request) { t.Error("sent twice") })
-		_, err := newTestClient(t, newFake(t, h)).CreateJournalEntry(context.Background(), JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: 7, Comments: "x"})
+		_, err := newTestClient(t, newFake(t, h)).CreateJournalEntry(context.Background(), JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: 7, Comments: "x"}, WriteOptions{})
 		require.Error(t, err)
 		assert.EqualValues(t, 1, n.Load())
 	}

@@ -17,8 +17,8 @@ func (c *Client) ListDeviceRoles(ctx context.Context) ([]record.DeviceRole, erro
 // CreateDeviceRoles creates the roles in one bulk request and returns them
 // as saved, in the order of in. NetBox never generates slugs: each needs
 // one. An empty in makes no request; above 1000 see bulkWrite.
-func (c *Client) CreateDeviceRoles(ctx context.Context, in []DeviceRoleCreate) ([]record.DeviceRole, error) {
-	return bulkCreate(ctx, c, deviceRolesPath, in, deviceRoleFrom)
+func (c *Client) CreateDeviceRoles(ctx context.Context, in []DeviceRoleCreate, w WriteOptions) ([]record.DeviceRole, error) {
+	return bulkCreate(ctx, c, deviceRolesPath, in, w, deviceRoleFrom)
 }
 
 type wireDeviceRole struct {

@@ -76,8 +76,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		// An empty name filter would select every device.
 		return record.Snapshot{}, errors.New("netbox: snapshot: empty host name: pass the host's name as NetBox knows it")
 	}
-	lookupCtx, answered := capturingServerTime(ctx)
-	devices, err := c.ListDevices(lookupCtx, DeviceFilter{Name: q.Hostname})
+	devices, answered, err := c.listDevices(ctx, DeviceFilter{Name: q.Hostname})
 	if err != nil {
 		return record.Snapshot{}, err
 	}
@@ -85,12 +84,12 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		return record.Snapshot{}, &AmbiguousNameError{Name: q.Hostname, Devices: devices}
 	}
 
-	s := record.Snapshot{ReadAt: answered.At}
+	s := record.Snapshot{ReadAt: answered}
 	if len(devices) == 0 {
 		return c.snapshotNotFound(ctx, q, s)
 	}
 	s.Found, s.Device = true, devices[0]
-	s.PlatformSlugPerManufacturer = c.serverVersion(ctx).atLeast(4, 4)
+	s.PlatformSlugPerManufacturer = c.serverVersion().atLeast(4, 4)
 	id := s.Device.ID
 	un := &unread{}
 	customFields := func(ctx context.Context) (err error) {
@@ -102,7 +101,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	// Each read fills its own variable, so that the reads share no memory.
 	var reads []func(context.Context) error
 	var detail *record.Device
-	if c.serverVersion(ctx).atLeast(4, 6) {
+	if c.serverVersion().atLeast(4, 6) {
 		reads = append(reads, func(ctx context.Context) error {
 			d, err := c.GetDevice(ctx, id)
 			detail = &d

@@ -19,15 +19,17 @@ import (
 //
 //   - 4.4+: every write carries "changelog_message", which NetBox keeps as
 //     the message of the change records it makes (the sync sends
-//     "cmdb-mcp sync <plan id>", see WithChangelogMessage). 4.3 has no such
+//     "cmdb-mcp sync <plan id>", see WriteOptions). 4.3 has no such
 //     field; it is not sent there.
 //   - 4.5+: v2 tokens ("nbt_<key>.<token>") go as "Authorization: Bearer",
 //     v1 tokens as "Token" (config.go: the token decides, not the version).
 //   - 4.6+: a device PATCH carries If-Match with the ETag this client last
 //     read for the device, so that a change made in between fails with 412
 //     (KindConflict) instead of being overwritten. SnapshotFor reads the
-//     device's detail for its ETag (lists carry none). Bulk writes take no
-//     If-Match in NetBox (BulkUpdateModelMixin).
+//     device's detail for its ETag (lists carry none); readDevice returns
+//     it, the client keeps it by device id, and UpdateDevice sends it
+//     (devices.go). Bulk writes take no If-Match in NetBox
+//     (BulkUpdateModelMixin).
 //   - Every read and write but /api/status/ goes through the JSON path into
 //     our own types (devices.go, platforms.go, journal.go), which ignore
 //     what newer releases add (owner, counts) and do not reject choices
@@ -148,7 +150,7 @@ func (s *versionState) setETag(deviceID int64, tag string) {
 
 // serverVersion returns NetBox's version as far as an answer told it;
 // zero (act as for 4.3) before any did.
-func (c *Client) serverVersion(context.Context) serverVersion {
+func (c *Client) serverVersion() serverVersion {
 	v, _ := c.ver.get()
 	return v
 }
@@ -182,26 +184,41 @@ func (c *Client) ServerVersion(ctx context.Context) string {
 
 // Change log messages (4.4+).
 
-// DefaultChangelogMessage is the changelog_message of writes made without
-// WithChangelogMessage (MCP tools that write one object, say).
+// DefaultChangelogMessage is the changelog_message of writes whose
+// WriteOptions name none (MCP tools that write one object, say).
 const DefaultChangelogMessage = "cmdb-mcp"
 
 // maxChangelogMessage is ObjectChange.message's max_length
 // (core/models/change_logging.py): a longer message fails in the database.
 const maxChangelogMessage = 200
 
-type changelogKey struct{}
-
-// WithChangelogMessage makes the writes made with ctx record msg as the
-// message of NetBox's change records (NetBox 4.4 and later; ignored
-// before). A sync uses "cmdb-mcp sync <plan id>".
-func WithChangelogMessage(ctx context.Context, msg string) context.Context {
-	return context.WithValue(ctx, changelogKey{}, msg)
+// WriteOptions is what a write carries besides its body. Every write
+// method takes one; the zero value writes as "cmdb-mcp" and collects no
+// request ids.
+type WriteOptions struct {
+	// ChangelogMessage is the message NetBox 4.4 and later record on the
+	// change records the write makes (ignored before): a sync sends
+	// SyncMarker(plan id). Empty is DefaultChangelogMessage; blank (only
+	// spaces) sends none.
+	ChangelogMessage string
+	// TakeExisting makes a create of shared objects (platforms, device
+	// roles, cluster types, cluster groups, manufacturers) that NetBox
+	// refuses because the slug is taken take the object that holds it,
+	// when it has the slug and name asked for: the object another host
+	// syncing at the same time made first (create_check.go). Without it
+	// the refusal is the create's error.
+	TakeExisting bool
+	// RequestIDs, when not nil, collects the X-Request-ID of every answer
+	// to the write's requests: the ids NetBox's change records of the
+	// write carry (changelog.go).
+	RequestIDs *RequestLog
 }
 
-func changelogMessage(ctx context.Context) string {
-	msg, ok := ctx.Value(changelogKey{}).(string)
-	if !ok {
+// changelogMessage is the message a write sends: trimmed, cut to what
+// NetBox stores; "" for none.
+func (w WriteOptions) changelogMessage() string {
+	msg := w.ChangelogMessage
+	if msg == "" {
 		msg = DefaultChangelogMessage
 	}
 	msg = strings.TrimSpace(msg)
@@ -215,12 +232,12 @@ func changelogMessage(ctx context.Context) string {
 // list of objects for bulk writes) on NetBox 4.4+. Objects that name a
 // message already keep theirs. A blank message is not sent: a bulk write
 // would be refused ("This field may not be blank.").
-func (c *Client) withChangelog(ctx context.Context, method string, body []byte) []byte {
+func (c *Client) withChangelog(w WriteOptions, method string, body []byte) []byte {
 	if method != http.MethodPost && method != http.MethodPut && method != http.MethodPatch {
 		return body
 	}
-	msg := changelogMessage(ctx)
-	if msg == "" || !c.serverVersion(ctx).atLeast(4, 4) {
+	msg := w.changelogMessage()
+	if msg == "" || !c.serverVersion().atLeast(4, 4) {
 		return body
 	}
 	quoted, err := json.Marshal(msg)
@@ -266,40 +283,4 @@ func addMessage(obj, quoted []byte) []byte {
 	out = append(out, `"changelog_message":`...)
 	out = append(out, quoted...)
 	return append(out, '}')
-}
-
-// ETags and If-Match (4.6+).
-
-type ifMatchKey struct{}
-
-type etagKey struct{}
-
-// withIfMatch makes DoJSON send If-Match: tag.
-func withIfMatch(ctx context.Context, tag string) context.Context {
-	return context.WithValue(ctx, ifMatchKey{}, tag)
-}
-
-// capturingETag makes DoJSON store the response's ETag (none: "") in the
-// returned string.
-func capturingETag(ctx context.Context) (context.Context, *string) {
-	tag := new(string)
-	return context.WithValue(ctx, etagKey{}, tag), tag
-}
-
-// beforeSend is what DoJSON adds to a request for the version: If-Match.
-func beforeSend(ctx context.Context, req *http.Request) {
-	if tag, _ := ctx.Value(ifMatchKey{}).(string); tag != "" {
-		req.Header.Set("If-Match", tag)
-	}
-}
-
-// afterSend is what DoJSON learns from any response: the version, and the
-// ETag when the caller asked for it.
-func (c *Client) afterSend(ctx context.Context, resp *http.Response) {
-	c.ver.observe(resp)
-	observeServerTime(ctx, resp) // changelog.go
-	observeRequestID(ctx, resp)  // changelog.go
-	if p, ok := ctx.Value(etagKey{}).(*string); ok && resp != nil {
-		*p = resp.Header.Get("ETag")
-	}
 }

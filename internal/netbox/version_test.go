@@ -43,7 +43,7 @@ func TestParseVersion(t *testing.T) {
 func TestChangelogBodies(t *testing.T) {
 	c := &Client{ver: newVersionState()}
 	c.ver.set(serverVersion{4, 4})
-	ctx := WithChangelogMessage(context.Background(), "cmdb-mcp sync plan-1")
+	sync := WriteOptions{ChangelogMessage: "cmdb-mcp sync plan-1"}
 	for _, tc := range []struct{ name, method, in, want string }{
 		{"object", "PATCH", `{"a":1}`, `{"a":1,"changelog_message":"cmdb-mcp sync plan-1"}`},
 		{"empty object", "POST", `{}`, `{"changelog_message":"cmdb-mcp sync plan-1"}`},
@@ -54,19 +54,19 @@ func TestChangelogBodies(t *testing.T) {
 		{"nor a DELETE", "DELETE", `[{"id":1}]`, `[{"id":1}]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, string(c.withChangelog(ctx, tc.method, []byte(tc.in))))
+			assert.Equal(t, tc.want, string(c.withChangelog(sync, tc.method, []byte(tc.in))))
 		})
 	}
 	t.Run("default message", func(t *testing.T) {
-		got := c.withChangelog(context.Background(), "POST", []byte(`{"a":1}`))
+		got := c.withChangelog(WriteOptions{}, "POST", []byte(`{"a":1}`))
 		assert.JSONEq(t, `{"a":1,"changelog_message":"cmdb-mcp"}`, string(got))
 	})
 	t.Run("blank message is not sent", func(t *testing.T) {
-		got := c.withChangelog(WithChangelogMessage(context.Background(), "  "), "POST", []byte(`{"a":1}`))
+		got := c.withChangelog(WriteOptions{ChangelogMessage: "  "}, "POST", []byte(`{"a":1}`))
 		assert.Equal(t, `{"a":1}`, string(got))
 	})
 	t.Run("long message is cut to NetBox's 200 characters", func(t *testing.T) {
-		got := c.withChangelog(WithChangelogMessage(context.Background(), strings.Repeat("é", 300)), "POST", []byte(`{}`))
+		got := c.withChangelog(WriteOptions{ChangelogMessage: strings.Repeat("é", 300)}, "POST", []byte(`{}`))
 		var body struct {
 			Message string `json:"changelog_message"`
 		}
@@ -76,7 +76,7 @@ func TestChangelogBodies(t *testing.T) {
 	t.Run("not before 4.4", func(t *testing.T) {
 		old := &Client{ver: newVersionState()}
 		old.ver.set(serverVersion{4, 3})
-		assert.Equal(t, `{"a":1}`, string(old.withChangelog(ctx, "POST", []byte(`{"a":1}`))))
+		assert.Equal(t, `{"a":1}`, string(old.withChangelog(sync, "POST", []byte(`{"a":1}`))))
 	})
 }
 
@@ -110,7 +110,7 @@ func TestVersionSources(t *testing.T) {
 	ctx := context.Background()
 	create := func(t *testing.T, c *Client, slug string) {
 		t.Helper()
-		_, err := c.CreatePlatform(ctx, PlatformCreate{Name: slug, Slug: slug})
+		_, err := c.CreatePlatform(ctx, PlatformCreate{Name: slug, Slug: slug}, WriteOptions{})
 		require.NoError(t, err)
 	}
 
@@ -200,16 +200,16 @@ func TestClientAdaptsToProfiles(t *testing.T) {
 			t.Run("changelog messages", func(t *testing.T) {
 				dev := createDevice(t, c, fx, "log-"+p)
 				before := len(s.Sim.ObjectChanges())
-				sync := WithChangelogMessage(ctx, "cmdb-mcp sync plan-"+p)
-				ifs, err := c.CreateInterfaces(sync, []InterfaceCreate{{Device: dev, Name: "eth0", Type: "1000base-t"}})
+				sync := WriteOptions{ChangelogMessage: "cmdb-mcp sync plan-" + p}
+				ifs, err := c.CreateInterfaces(ctx, []InterfaceCreate{{Device: dev, Name: "eth0", Type: "1000base-t"}}, sync)
 				require.NoError(t, err)
-				_, err = c.UpdateInterfaces(sync, []InterfaceUpdate{{ID: ifs[0].ID, Description: ptr("x")}})
+				_, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: ifs[0].ID, Description: ptr("x")}}, sync)
 				require.NoError(t, err)
-				_, err = c.UpdateDevice(sync, dev, DeviceUpdate{Serial: ptr("S-" + p)})
+				_, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("S-" + p)}, sync)
 				require.NoError(t, err)
-				_, err = c.CreateJournalEntry(sync, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: dev, Comments: "synced"})
+				_, err = c.CreateJournalEntry(ctx, JournalEntry{AssignedObjectType: "dcim.device", AssignedObjectID: dev, Comments: "synced"}, sync)
 				require.NoError(t, err)
-				_, err = c.CreatePlatform(ctx, PlatformCreate{Name: "P " + p, Slug: "p-" + strings.ReplaceAll(p, ".", "-")})
+				_, err = c.CreatePlatform(ctx, PlatformCreate{Name: "P " + p, Slug: "p-" + strings.ReplaceAll(p, ".", "-")}, WriteOptions{})
 				require.NoError(t, err)
 
 				var got []string
@@ -233,10 +233,10 @@ func TestClientAdaptsToProfiles(t *testing.T) {
 				// Someone else changes the device after this client read it.
 				other, err := New(Config{URL: s.URL, Token: s.Token})
 				require.NoError(t, err)
-				_, err = other.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("theirs")})
+				_, err = other.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("theirs")}, WriteOptions{})
 				require.NoError(t, err)
 
-				_, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine")})
+				_, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine")}, WriteOptions{})
 				now, readErr := other.GetDevice(ctx, dev)
 				require.NoError(t, readErr)
 				if !profileAtLeast(p, 6) {
@@ -252,18 +252,18 @@ func TestClientAdaptsToProfiles(t *testing.T) {
 				assert.Equal(t, "Precondition failed.", e.Message)
 				assert.Equal(t, "theirs", now.Serial, "nothing was overwritten")
 
-				_, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine")})
+				_, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine")}, WriteOptions{})
 				assert.True(t, IsKind(err, KindConflict), "a plain retry does not overwrite either: %v", err)
 
 				// After reading again the write goes through.
 				_, err = c.GetDevice(ctx, dev)
 				require.NoError(t, err)
-				d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine")})
+				d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine")}, WriteOptions{})
 				require.NoError(t, err)
 				assert.Equal(t, "mine", d.Serial)
 				// The PATCH's answer carries the next ETag: a second write
 				// needs no read in between.
-				d, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine again")})
+				d, err = c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("mine again")}, WriteOptions{})
 				require.NoError(t, err)
 				assert.Equal(t, "mine again", d.Serial)
 			})
@@ -302,7 +302,7 @@ func TestV2TokensByProfile(t *testing.T) {
 			_, err := c.Status(context.Background())
 			if profileAtLeast(p, 5) {
 				require.NoError(t, err)
-				_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "P", Slug: "p"})
+				_, err = c.CreatePlatform(context.Background(), PlatformCreate{Name: "P", Slug: "p"}, WriteOptions{})
 				require.NoError(t, err, "v2 tokens write")
 				return
 			}
@@ -328,7 +328,7 @@ func TestIfMatchAfterOwnLostAnswer(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Sim.AddFault(netboxsim.Fault{Method: "PATCH", Path: "/api/dcim/devices/*/", Count: 1, Drop: true, AfterCommit: true}))
 
-	d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("S1")})
+	d, err := c.UpdateDevice(ctx, dev, DeviceUpdate{Serial: ptr("S1")}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "S1", d.Serial)
 	var statuses []int

@@ -69,21 +69,21 @@ func (c *Client) ListVirtualMachines(ctx context.Context, clusterIDs []int64) ([
 
 // CreateClusterType creates one cluster type. NetBox never generates
 // slugs: in.Slug is required.
-func (c *Client) CreateClusterType(ctx context.Context, in ClusterTypeCreate) (record.ClusterType, error) {
-	return createOne(ctx, c, clusterTypesPath, in, clusterTypeFrom)
+func (c *Client) CreateClusterType(ctx context.Context, in ClusterTypeCreate, w WriteOptions) (record.ClusterType, error) {
+	return createOne(ctx, c, clusterTypesPath, in, w, clusterTypeFrom)
 }
 
 // CreateClusterGroup creates one cluster group. NetBox never generates
 // slugs: in.Slug is required (HostClusterGroupSlug for a host's group).
-func (c *Client) CreateClusterGroup(ctx context.Context, in ClusterGroupCreate) (record.ClusterGroup, error) {
-	return createOne(ctx, c, clusterGroupsPath, in, clusterGroupFrom)
+func (c *Client) CreateClusterGroup(ctx context.Context, in ClusterGroupCreate, w WriteOptions) (record.ClusterGroup, error) {
+	return createOne(ctx, c, clusterGroupsPath, in, w, clusterGroupFrom)
 }
 
 // CreateClusters creates the clusters in one bulk request and returns them
 // as saved, in the order of in. NetBox creates all or none. An empty in
 // makes no request; above 1000 see bulkWrite.
-func (c *Client) CreateClusters(ctx context.Context, in []ClusterCreate) ([]record.Cluster, error) {
-	return bulkCreate(ctx, c, clustersPath, in, clusterFrom)
+func (c *Client) CreateClusters(ctx context.Context, in []ClusterCreate, w WriteOptions) ([]record.Cluster, error) {
+	return bulkCreate(ctx, c, clustersPath, in, w, clusterFrom)
 }
 
 // CreateVirtualMachines creates the VMs in one bulk request and returns
@@ -91,16 +91,16 @@ func (c *Client) CreateClusters(ctx context.Context, in []ClusterCreate) ([]reco
 // and MemoryMB of 0 and an empty Status are not sent (NetBox leaves vcpus
 // and memory empty and makes the VM active). An empty in makes no request;
 // above 1000 see bulkWrite.
-func (c *Client) CreateVirtualMachines(ctx context.Context, in []VirtualMachineCreate) ([]record.VirtualMachine, error) {
-	return bulkCreate(ctx, c, virtualMachinesPath, in, virtualMachineFrom)
+func (c *Client) CreateVirtualMachines(ctx context.Context, in []VirtualMachineCreate, w WriteOptions) ([]record.VirtualMachine, error) {
+	return bulkCreate(ctx, c, virtualMachinesPath, in, w, virtualMachineFrom)
 }
 
 // UpdateVirtualMachines PATCHes the VMs in one bulk request, each with only
 // its non-nil fields, and returns them as saved, in the order of in. For
 // Cluster, Role, VCPUs and MemoryMB a pointer to 0 clears the field (sends
 // null).
-func (c *Client) UpdateVirtualMachines(ctx context.Context, in []VirtualMachineUpdate) ([]record.VirtualMachine, error) {
-	return bulkUpdate(ctx, c, virtualMachinesPath, in, func(u VirtualMachineUpdate) int64 { return u.ID }, virtualMachineFrom, func(v record.VirtualMachine) int64 { return v.ID })
+func (c *Client) UpdateVirtualMachines(ctx context.Context, in []VirtualMachineUpdate, w WriteOptions) ([]record.VirtualMachine, error) {
+	return bulkUpdate(ctx, c, virtualMachinesPath, in, w, func(u VirtualMachineUpdate) int64 { return u.ID }, virtualMachineFrom, func(v record.VirtualMachine) int64 { return v.ID })
 }
 
 // MarshalJSON leaves out vcpus and memory of 0 ("not set" in the domain

@@ -155,14 +155,14 @@ func TestBulkInterfaces(t *testing.T) {
 	got, err := c.CreateInterfaces(ctx, []InterfaceCreate{
 		{Device: 1, Name: "eth0", Type: "1000base-t"},
 		{Device: 1, Name: "eth1", Type: "1000base-t", Enabled: ptr(false)},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.Interface{
 		{ID: 100, DeviceID: 1, Name: "eth0", Type: "1000base-t", Enabled: true},
 		{ID: 101, DeviceID: 1, Name: "eth1", Type: "1000base-t", Enabled: true},
 	}, got)
 
-	got, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: 7, PrimaryMAC: ptr[int64](3)}})
+	got, err = c.UpdateInterfaces(ctx, []InterfaceUpdate{{ID: 7, PrimaryMAC: ptr[int64](3)}}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.Interface{{ID: 7, DeviceID: 1, Name: "eth7", Type: "1000base-t", Enabled: true, MTU: 1500,
 		PrimaryMAC: &record.Ref{ID: 3, Name: "02:42:AC:11:00:02"}}}, got)
@@ -213,26 +213,26 @@ func TestBulkAddresses(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	macs, err := c.CreateMACAddresses(ctx, []MACAddressCreate{{MAC: "02:42:ac:11:00:02", InterfaceID: 12}, {MAC: "02:42:ac:11:00:03"}})
+	macs, err := c.CreateMACAddresses(ctx, []MACAddressCreate{{MAC: "02:42:ac:11:00:02", InterfaceID: 12}, {MAC: "02:42:ac:11:00:03"}}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.MACAddress{
 		{ID: 200, MAC: "02:42:AC:11:00:02", InterfaceID: 12, DeviceID: 1},
 		{ID: 201, MAC: "02:42:AC:11:00:03"},
 	}, macs)
 
-	ips, err := c.CreateIPAddresses(ctx, []IPAddressCreate{{Address: "192.0.2.10/24", Status: "active", InterfaceID: 12}})
+	ips, err := c.CreateIPAddresses(ctx, []IPAddressCreate{{Address: "192.0.2.10/24", Status: "active", InterfaceID: 12}}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.IPAddress{{ID: 200, Address: "192.0.2.10/24", Status: "active",
 		AssignedObjectType: "dcim.interface", AssignedObjectID: 12, DeviceID: 1}}, ips)
 	assert.Equal(t, int64(12), ips[0].InterfaceID())
 
-	ips, err = c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: 9, Unassign: true}, {ID: 10, InterfaceID: 13}})
+	ips, err = c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: 9, Unassign: true}, {ID: 10, InterfaceID: 13}}, WriteOptions{})
 	require.NoError(t, err)
 	require.Len(t, ips, 2)
 	assert.Equal(t, record.IPAddress{ID: 9, Address: "192.0.2.10/24", Status: "active"}, ips[0], "unassigned: no type, id or device")
 	assert.Equal(t, int64(13), ips[1].InterfaceID())
 
-	_, err = c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: 4, InterfaceID: 12}})
+	_, err = c.UpdateMACAddresses(ctx, []MACAddressUpdate{{ID: 4, InterfaceID: 12}}, WriteOptions{})
 	require.NoError(t, err)
 
 	reqs := f.requests()
@@ -246,7 +246,7 @@ func TestBulkAddresses(t *testing.T) {
 	assert.Equal(t, `[{"id":4,"assigned_object_type":"dcim.interface","assigned_object_id":12}]`, reqs[3].Body)
 
 	// A contradictory update is refused before anything is sent.
-	_, err = c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: 9, Unassign: true, InterfaceID: 3}})
+	_, err = c.UpdateIPAddresses(ctx, []IPAddressUpdate{{ID: 9, Unassign: true, InterfaceID: 3}}, WriteOptions{})
 	assert.ErrorContains(t, err, "pick one")
 	assert.Len(t, f.requests(), 4)
 }
@@ -294,29 +294,29 @@ func TestBulkVirtualization(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug})
+	ct, err := c.CreateClusterType(ctx, ClusterTypeCreate{Name: record.ClusterTypeName, Slug: record.ClusterTypeSlug}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, record.ClusterType{ID: 8, Name: "Docker Compose", Slug: "docker-compose"}, ct)
-	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "g", Slug: "cmdb-host-1", Description: "d"})
+	cg, err := c.CreateClusterGroup(ctx, ClusterGroupCreate{Name: "g", Slug: "cmdb-host-1", Description: "d"}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, record.ClusterGroup{ID: 8, Name: "g", Slug: "cmdb-host-1"}, cg)
-	roles, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{{Name: "a", Slug: "a", VMRole: true}, {Name: "b", Slug: "b"}})
+	roles, err := c.CreateDeviceRoles(ctx, []DeviceRoleCreate{{Name: "a", Slug: "a", VMRole: true}, {Name: "b", Slug: "b"}}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.DeviceRole{{ID: 30, Name: "a", Slug: "a", VMRole: true}, {ID: 31, Name: "b", Slug: "b"}}, roles)
-	clusters, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "media", Type: 8, Group: 9, Status: "active"}})
+	clusters, err := c.CreateClusters(ctx, []ClusterCreate{{Name: "media", Type: 8, Group: 9, Status: "active"}}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.Cluster{{ID: 40, Name: "media", Type: record.Ref{ID: 8, Name: "Docker Compose", Slug: "docker-compose"},
 		Group: &record.Ref{ID: 9, Name: "g", Slug: "cmdb-host-1"}, Status: "active"}}, clusters)
 	vms, err := c.CreateVirtualMachines(ctx, []VirtualMachineCreate{
 		{Name: "vm50", Cluster: 40, Status: "active", Role: 30, VCPUs: ptr(0.5), MemoryMB: ptr[int64](512)},
 		{Name: "vm51", Cluster: 40, Status: "active"},
-	})
+	}, WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.VirtualMachine{
 		{ID: 50, Name: "vm50", Status: "active", ClusterID: 40, Role: &record.Ref{ID: 30, Name: "r", Slug: "r"}, VCPUs: 0.5, MemoryMB: 512, Description: "nginx"},
 		{ID: 51, Name: "vm51", Status: "active", ClusterID: 40, Role: &record.Ref{ID: 30, Name: "r", Slug: "r"}, Description: "nginx"},
 	}, vms)
-	vms, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{{ID: 50, MemoryMB: ptr[int64](1024), VCPUs: ptr(2.0)}})
+	vms, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{{ID: 50, MemoryMB: ptr[int64](1024), VCPUs: ptr(2.0)}}, WriteOptions{})
 	require.NoError(t, err)
 	require.Len(t, vms, 1)
 	assert.Equal(t, int64(1024), vms[0].MemoryMB)
@@ -345,16 +345,19 @@ func TestBulkEmpty(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 	calls := map[string]func() (int, error){
-		"CreateInterfaces":      func() (int, error) { v, err := c.CreateInterfaces(ctx, nil); return len(v), err },
-		"UpdateInterfaces":      func() (int, error) { v, err := c.UpdateInterfaces(ctx, []InterfaceUpdate{}); return len(v), err },
-		"CreateMACAddresses":    func() (int, error) { v, err := c.CreateMACAddresses(ctx, nil); return len(v), err },
-		"UpdateMACAddresses":    func() (int, error) { v, err := c.UpdateMACAddresses(ctx, nil); return len(v), err },
-		"CreateIPAddresses":     func() (int, error) { v, err := c.CreateIPAddresses(ctx, nil); return len(v), err },
-		"UpdateIPAddresses":     func() (int, error) { v, err := c.UpdateIPAddresses(ctx, nil); return len(v), err },
-		"CreateDeviceRoles":     func() (int, error) { v, err := c.CreateDeviceRoles(ctx, nil); return len(v), err },
-		"CreateClusters":        func() (int, error) { v, err := c.CreateClusters(ctx, nil); return len(v), err },
-		"CreateVirtualMachines": func() (int, error) { v, err := c.CreateVirtualMachines(ctx, nil); return len(v), err },
-		"UpdateVirtualMachines": func() (int, error) { v, err := c.UpdateVirtualMachines(ctx, nil); return len(v), err },
+		"CreateInterfaces": func() (int, error) { v, err := c.CreateInterfaces(ctx, nil, WriteOptions{}); return len(v), err },
+		"UpdateInterfaces": func() (int, error) {
+			v, err := c.UpdateInterfaces(ctx, []InterfaceUpdate{}, WriteOptions{})
+			return len(v), err
+		},
+		"CreateMACAddresses":    func() (int, error) { v, err := c.CreateMACAddresses(ctx, nil, WriteOptions{}); return len(v), err },
+		"UpdateMACAddresses":    func() (int, error) { v, err := c.UpdateMACAddresses(ctx, nil, WriteOptions{}); return len(v), err },
+		"CreateIPAddresses":     func() (int, error) { v, err := c.CreateIPAddresses(ctx, nil, WriteOptions{}); return len(v), err },
+		"UpdateIPAddresses":     func() (int, error) { v, err := c.UpdateIPAddresses(ctx, nil, WriteOptions{}); return len(v), err },
+		"CreateDeviceRoles":     func() (int, error) { v, err := c.CreateDeviceRoles(ctx, nil, WriteOptions{}); return len(v), err },
+		"CreateClusters":        func() (int, error) { v, err := c.CreateClusters(ctx, nil, WriteOptions{}); return len(v), err },
+		"CreateVirtualMachines": func() (int, error) { v, err := c.CreateVirtualMachines(ctx, nil, WriteOptions{}); return len(v), err },
+		"UpdateVirtualMachines": func() (int, error) { v, err := c.UpdateVirtualMachines(ctx, nil, WriteOptions{}); return len(v), err },
 		"ListVirtualMachines":   func() (int, error) { v, err := c.ListVirtualMachines(ctx, nil); return len(v), err },
 	}
 	for name, call := range calls {
@@ -388,7 +391,7 @@ func TestBulkChunks(t *testing.T) {
 			for i := range in {
 				in[i] = InterfaceCreate{Device: 1, Name: fmt.Sprintf("veth%04d", i), Type: "virtual"}
 			}
-			got, err := c.CreateInterfaces(context.Background(), in)
+			got, err := c.CreateInterfaces(context.Background(), in, WriteOptions{})
 			require.NoError(t, err)
 			require.Len(t, got, tt.n)
 			for i, iface := range got {
@@ -429,7 +432,7 @@ func TestBulkChunkFails(t *testing.T) {
 	for i := range in {
 		in[i] = InterfaceCreate{Device: 1, Name: fmt.Sprint(i), Type: "virtual"}
 	}
-	got, err := c.CreateInterfaces(context.Background(), in)
+	got, err := c.CreateInterfaces(context.Background(), in, WriteOptions{})
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	var e *Error
@@ -460,7 +463,7 @@ func TestBulkUpdateOrder(t *testing.T) {
 	ctx := context.Background()
 	in := []VirtualMachineUpdate{{ID: 3, MemoryMB: ptr[int64](300)}, {ID: 1, MemoryMB: ptr[int64](100)}, {ID: 2, MemoryMB: ptr[int64](200)}}
 
-	got, err := c.UpdateVirtualMachines(ctx, in)
+	got, err := c.UpdateVirtualMachines(ctx, in, WriteOptions{})
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	for i, vm := range got {
@@ -469,12 +472,12 @@ func TestBulkUpdateOrder(t *testing.T) {
 	}
 
 	drop.Store(true)
-	got, err = c.UpdateVirtualMachines(ctx, in)
+	got, err = c.UpdateVirtualMachines(ctx, in, WriteOptions{})
 	assert.True(t, IsKind(err, KindNotFound), "%v", err)
 	assert.ErrorContains(t, err, "did not return the objects with id 3")
 	assert.Equal(t, []int64{1, 2}, []int64{got[0].ID, got[1].ID}, "the updated ones, in input order")
 
-	_, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{{ID: 3, MemoryMB: ptr[int64](1)}, {ID: 3, VCPUs: ptr(1.0)}})
+	_, err = c.UpdateVirtualMachines(ctx, []VirtualMachineUpdate{{ID: 3, MemoryMB: ptr[int64](1)}, {ID: 3, VCPUs: ptr(1.0)}}, WriteOptions{})
 	assert.ErrorContains(t, err, "id 3 appears twice")
 	assert.Len(t, f.requests(), 2, "refused before sending")
 }
@@ -484,7 +487,7 @@ func TestBulkShortAnswer(t *testing.T) {
 		writeJSON(w, http.StatusCreated, []any{map[string]any{"id": 1, "address": "192.0.2.1/24"}})
 	})
 	c := newTestClient(t, f)
-	_, err := c.CreateIPAddresses(context.Background(), []IPAddressCreate{{Address: "192.0.2.1/24"}, {Address: "192.0.2.2/24"}})
+	_, err := c.CreateIPAddresses(context.Background(), []IPAddressCreate{{Address: "192.0.2.1/24"}, {Address: "192.0.2.2/24"}}, WriteOptions{})
 	assert.True(t, IsKind(err, KindDecode), "%v", err)
 	assert.ErrorContains(t, err, "sent 2 objects, NetBox answered with 1")
 }

@@ -208,7 +208,7 @@ func updateDevice(nb *netbox.Client) Tool {
 		if u == (netbox.DeviceUpdate{}) {
 			return Device{}, userErrorf("Nothing to update: pass at least one of status, platform, serial, primary_ip4, primary_ip6.")
 		}
-		d, err := nb.UpdateDevice(ctx, in.ID, u)
+		d, err := nb.UpdateDevice(ctx, in.ID, u, toolWrites)
 		if err != nil {
 			return Device{}, notFound(err, "No device with id %d in NetBox: find it with dcim_list_devices name=<hostname>.", in.ID)
 		}
@@ -315,7 +315,7 @@ func createInterface(nb *netbox.Client) Tool {
 		}
 		created, err := nb.CreateInterface(ctx, netbox.InterfaceCreate{
 			Device: in.Device, Name: in.Name, Type: in.Type, Enabled: in.Enabled, MTU: in.MTU, Description: in.Description,
-		})
+		}, toolWrites)
 		if err != nil {
 			return Interface{}, err
 		}
@@ -361,7 +361,7 @@ func updateInterface(nb *netbox.Client) Tool {
 		}
 		var got record.Interface
 		if u != (netbox.InterfaceUpdate{ID: in.ID}) {
-			got, err = nb.UpdateInterface(ctx, u)
+			got, err = nb.UpdateInterface(ctx, u, toolWrites)
 		} else {
 			got, err = nb.GetInterface(ctx, in.ID)
 		}
@@ -415,7 +415,7 @@ func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i record.Interface, m
 		for k := range found.Items {
 			m := &found.Items[k]
 			if m.InterfaceID == 0 && m.DeviceID == 0 {
-				moved, err := nb.UpdateMACAddress(ctx, netbox.MACAddressUpdate{ID: m.ID, InterfaceID: i.ID})
+				moved, err := nb.UpdateMACAddress(ctx, netbox.MACAddressUpdate{ID: m.ID, InterfaceID: i.ID}, toolWrites)
 				if err != nil {
 					return i, fmt.Errorf("assign MAC object %d to interface %d: %w", m.ID, i.ID, err)
 				}
@@ -425,14 +425,14 @@ func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i record.Interface, m
 		}
 	}
 	if obj == nil {
-		created, err := nb.CreateMACAddress(ctx, netbox.MACAddressCreate{MAC: mac, InterfaceID: i.ID})
+		created, err := nb.CreateMACAddress(ctx, netbox.MACAddressCreate{MAC: mac, InterfaceID: i.ID}, toolWrites)
 		if err != nil {
 			return i, fmt.Errorf("create MAC object %s on interface %d: %w", mac, i.ID, err)
 		}
 		obj = &created
 	}
 	id := obj.ID
-	updated, err := nb.UpdateInterface(ctx, netbox.InterfaceUpdate{ID: i.ID, PrimaryMAC: &id})
+	updated, err := nb.UpdateInterface(ctx, netbox.InterfaceUpdate{ID: i.ID, PrimaryMAC: &id}, toolWrites)
 	if err != nil {
 		return i, fmt.Errorf("make MAC object %d the primary MAC of interface %d: %w", id, i.ID, err)
 	}
@@ -517,7 +517,7 @@ func createMACAddress(nb *netbox.Client) Tool {
 		if err != nil {
 			return MACAddress{}, err
 		}
-		m, err := nb.CreateMACAddress(ctx, netbox.MACAddressCreate{MAC: mac, InterfaceID: ifaceID})
+		m, err := nb.CreateMACAddress(ctx, netbox.MACAddressCreate{MAC: mac, InterfaceID: ifaceID}, toolWrites)
 		if err != nil {
 			return MACAddress{}, err
 		}
@@ -738,7 +738,7 @@ func createPlatform(nb *netbox.Client) Tool {
 		if err != nil {
 			return Slugged{}, err
 		}
-		p, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: name, Slug: slug})
+		p, err := nb.CreatePlatform(ctx, netbox.PlatformCreate{Name: name, Slug: slug}, toolWrites)
 		if err != nil {
 			return Slugged{}, err
 		}

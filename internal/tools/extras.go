@@ -39,7 +39,7 @@ func createJournalEntry(nb *netbox.Client) Tool {
 		}
 		e, err := nb.CreateJournalEntry(ctx, netbox.JournalEntry{
 			AssignedObjectType: in.AssignedObjectType, AssignedObjectID: in.AssignedObjectID, Comments: in.Comments, Kind: in.Kind,
-		})
+		}, toolWrites)
 		if err != nil {
 			return JournalEntry{}, err
 		}

@@ -96,7 +96,7 @@ func createIPAddress(nb *netbox.Client) Tool {
 		if err != nil {
 			return IPAddress{}, err
 		}
-		ip, err := nb.CreateIPAddress(ctx, netbox.IPAddressCreate{Address: addr, Status: in.Status, Description: in.Description, InterfaceID: ifaceID})
+		ip, err := nb.CreateIPAddress(ctx, netbox.IPAddressCreate{Address: addr, Status: in.Status, Description: in.Description, InterfaceID: ifaceID}, toolWrites)
 		if err != nil {
 			return IPAddress{}, duplicateIP(err, addr)
 		}
@@ -173,7 +173,7 @@ func updateIPAddress(nb *netbox.Client) Tool {
 		if u.Address == nil && !u.Unassign && u.InterfaceID == 0 {
 			return IPAddress{}, userErrorf("Nothing to update: pass address, or assigned_object_type and assigned_object_id (null to unassign).")
 		}
-		ip, err := nb.UpdateIPAddress(ctx, u)
+		ip, err := nb.UpdateIPAddress(ctx, u, toolWrites)
 		if err != nil {
 			if isPrimaryGuard(err) {
 				return IPAddress{}, primaryAdvice(ctx, nb, in.ID)

@@ -185,7 +185,7 @@ func TestPrimaryGuardFromNetBox(t *testing.T) {
 	ip := decode[tools.IPAddress](t, h.call(t, "ipam_create_ip_address", map[string]any{"address": "192.0.2.10/24", "assigned_object_type": "dcim.interface", "assigned_object_id": eth0.ID}))
 	h.patch(t, fmt.Sprintf("/api/dcim/devices/%d/", dev), map[string]any{"primary_ip4": ip.ID})
 
-	_, err := h.nb.UpdateIPAddress(context.Background(), netbox.IPAddressUpdate{ID: ip.ID, Unassign: true})
+	_, err := h.nb.UpdateIPAddress(context.Background(), netbox.IPAddressUpdate{ID: ip.ID, Unassign: true}, netbox.WriteOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "primary IP", "the simulator enforces NetBox's guard")
 }

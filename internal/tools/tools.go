@@ -46,6 +46,11 @@ type Deps struct {
 	NetBoxUnavailable string
 }
 
+// toolWrites is what the writes of the NetBox tools carry: the default
+// changelog message, and no TakeExisting (a tool asked to create an object
+// that exists says that it does). The sync tools' writes are the engine's.
+var toolWrites = netbox.WriteOptions{}
+
 // Tool is one MCP tool: the definition the model sees and its handler.
 type Tool struct {
 	Definition mcp.Tool

@@ -88,7 +88,7 @@ func createCluster(nb *netbox.Client) Tool {
 		if strings.TrimSpace(in.Name) == "" || in.Type <= 0 {
 			return Cluster{}, userErrorf("name and type are required: find the type id with virt_list_cluster_types, or create it with virt_create_cluster_type.")
 		}
-		c, err := nb.CreateCluster(ctx, netbox.ClusterCreate{Name: strings.TrimSpace(in.Name), Type: in.Type, Group: in.Group, Status: in.Status, Description: in.Description})
+		c, err := nb.CreateCluster(ctx, netbox.ClusterCreate{Name: strings.TrimSpace(in.Name), Type: in.Type, Group: in.Group, Status: in.Status, Description: in.Description}, toolWrites)
 		if err != nil {
 			return Cluster{}, err
 		}
@@ -147,7 +147,7 @@ func createClusterType(nb *netbox.Client) Tool {
 		if err != nil {
 			return Slugged{}, err
 		}
-		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: name, Slug: slug})
+		t, err := nb.CreateClusterType(ctx, netbox.ClusterTypeCreate{Name: name, Slug: slug}, toolWrites)
 		if err != nil {
 			return Slugged{}, err
 		}
@@ -236,7 +236,7 @@ func createVM(nb *netbox.Client) Tool {
 		v, err := nb.CreateVirtualMachine(ctx, netbox.VirtualMachineCreate{
 			Name: strings.TrimSpace(in.Name), Cluster: in.Cluster, Status: in.Status, Role: in.Role,
 			VCPUs: in.VCPUs, MemoryMB: in.MemoryMB, Description: in.Description,
-		})
+		}, toolWrites)
 		if err != nil {
 			return VM{}, err
 		}
@@ -280,7 +280,7 @@ func updateVM(nb *netbox.Client) Tool {
 		if u == (netbox.VirtualMachineUpdate{ID: in.ID}) {
 			return VM{}, userErrorf("Nothing to update: pass at least one of status, cluster, role, vcpus, memory, description, comments.")
 		}
-		v, err := nb.UpdateVirtualMachine(ctx, u)
+		v, err := nb.UpdateVirtualMachine(ctx, u, toolWrites)
 		if err != nil {
 			return VM{}, notFound(err, "No VM with id %d in NetBox: find it with virt_list_vms cluster=<cluster id>.", in.ID)
 		}
