@@ -365,7 +365,7 @@ func vmChange(vm record.VirtualMachine, field, old, new, reason string, changed 
 		Field: field, Old: old, New: new, Action: ActionUpdate, Reason: reason,
 	}
 	if !changed {
-		c.Action, c.Reason = ActionRefresh, "full sync: refresh unchanged value"
+		c.Action, c.Reason = ActionRefresh, reasonRefresh
 	}
 	return c
 }

@@ -147,7 +147,7 @@ func (d *networkDiffer) changedInterface(l host.Interface, n record.Interface) {
 		d.add(c)
 	} else if d.opts.Full && l.Type != "" {
 		c := base
-		c.Field, c.Old, c.New, c.Action, c.Reason = FieldType, n.Type, l.Type, ActionRefresh, "full sync: refresh unchanged value"
+		c.Field, c.Old, c.New, c.Action, c.Reason = FieldType, n.Type, l.Type, ActionRefresh, reasonRefresh
 		d.add(c)
 	}
 	if !n.Enabled && n.Description == OfflineDescription {
@@ -534,7 +534,7 @@ func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur
 	}
 	if id != 0 && id == curID {
 		if d.opts.Full {
-			c.New, c.NewID, c.Action, c.Reason = want.String(), id, ActionRefresh, "full sync: refresh unchanged value"
+			c.New, c.NewID, c.Action, c.Reason = want.String(), id, ActionRefresh, reasonRefresh
 			d.add(c)
 		}
 		return

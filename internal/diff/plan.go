@@ -20,6 +20,9 @@ const (
 	ActionUnassign Action = "UNASSIGN" // detach, never delete
 )
 
+// reasonRefresh is the reason of every ActionRefresh.
+const reasonRefresh = "full sync: refresh unchanged value"
+
 // Section groups changes the way the seed's report does.
 type Section string
 
