@@ -304,12 +304,7 @@ func (d *containerDiffer) changedVM(c host.Container, vm record.VirtualMachine, 
 		d.add(u)
 	}
 	d.status(c, vm)
-	if vcpus := validVCPUs(c.VCPUs); vcpus > 0 {
-		d.vmField(vm, FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(vcpus), "vCPU limit changed", !sameVCPUs(vcpus, vm.VCPUs))
-	}
-	if mem := d.memory(c); mem > 0 {
-		d.vmField(vm, FieldMemory, formatMB(vm.MemoryMB), formatMB(mem), "memory limit changed", mem != vm.MemoryMB)
-	}
+	d.sizes(c, vm)
 	d.role(c, vm)
 	description, comments := imageFields(c.Image)
 	if c.Image != "" {
@@ -331,6 +326,22 @@ func (d *containerDiffer) status(c host.Container, vm record.VirtualMachine) {
 		return
 	}
 	d.vmField(vm, FieldStatus, vm.Status, want, "container running again", vm.Status != want)
+}
+
+// sizes plans a VM's vCPUs and memory, when its container has limits. The
+// values are formatted only for a change that is written: most VMs'
+// sizes match.
+func (d *containerDiffer) sizes(c host.Container, vm record.VirtualMachine) {
+	if vcpus := validVCPUs(c.VCPUs); vcpus > 0 {
+		if changed := !sameVCPUs(vcpus, vm.VCPUs); changed || d.opts.Full {
+			d.add(vmChange(vm, FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(vcpus), "vCPU limit changed", changed))
+		}
+	}
+	if mem := d.memory(c); mem > 0 {
+		if changed := mem != vm.MemoryMB; changed || d.opts.Full {
+			d.add(vmChange(vm, FieldMemory, formatMB(vm.MemoryMB), formatMB(mem), "memory limit changed", changed))
+		}
+	}
 }
 
 // role plans a VM's role, when its container has one.
