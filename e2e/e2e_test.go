@@ -30,6 +30,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -324,7 +325,7 @@ func TestCLISync(t *testing.T) {
 	assert.Equal(t, 2, code)
 	var plan struct {
 		tools.SyncDiffOutput
-		Changes []tools.PlannedChange `json:"changes"`
+		Changes []report.Change `json:"changes"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &plan))
 	assert.False(t, plan.InSync)

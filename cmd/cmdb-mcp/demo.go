@@ -148,7 +148,11 @@ func demoSync(ctx context.Context, out io.Writer, c *client.Client, hostname str
 	if err := callTool(ctx, c, "cmdb_sync_apply", tools.SyncApplyInput{PlanID: plan.PlanID, Confirm: true}, &applied); err != nil {
 		return err
 	}
-	printApplyResult(out, applied)
+	lines := make([]appliedLine, 0, len(applied.Changes))
+	for _, c := range applied.Changes {
+		lines = append(lines, appliedLine{c.Outcome, c.Change, c.Message})
+	}
+	printApplied(out, appliedCounts{applied.Applied, applied.Failed, applied.Skipped, applied.JournalEntryID, applied.JournalError}, lines)
 
 	step(out, "3. cmdb_sync_diff again: check")
 	var again tools.SyncDiffOutput

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted/hostiletest"
 )
 
@@ -108,16 +108,16 @@ func TestCLITextHostileValues(t *testing.T) {
 		printHost(&out, h)
 		return out.String()
 	}
-	applyFields := map[string]func(c *tools.AppliedChange, v string){
-		"object":  func(c *tools.AppliedChange, v string) { c.Object = v },
-		"old":     func(c *tools.AppliedChange, v string) { c.Old = v },
-		"message": func(c *tools.AppliedChange, v string) { c.Message = v },
+	applyFields := map[string]func(c *appliedLine, v string){
+		"object":  func(c *appliedLine, v string) { c.change.Object = v },
+		"old":     func(c *appliedLine, v string) { c.change.Old = v },
+		"message": func(c *appliedLine, v string) { c.message = v },
 	}
-	renderApply := func(set func(*tools.AppliedChange, string), v string) string {
-		c := tools.AppliedChange{PlannedChange: tools.PlannedChange{Action: "UPDATE", ObjectType: "dcim.interface", Object: "eth0", Field: "type", Old: "a", New: "b"}, Outcome: "failed", Message: "m"}
+	renderApply := func(set func(*appliedLine, string), v string) string {
+		c := appliedLine{outcome: "failed", change: report.Change{Action: "UPDATE", ObjectType: "dcim.interface", Object: "eth0", Field: "type", Old: "a", New: "b"}, message: "m"}
 		set(&c, v)
 		var out bytes.Buffer
-		printApplyResult(&out, tools.SyncApplyOutput{Failed: 1, JournalError: v, Changes: []tools.AppliedChange{c}})
+		printApplied(&out, appliedCounts{failed: 1, journalErr: v}, []appliedLine{c})
 		return out.String()
 	}
 	check := func(t *testing.T, benign, out string) {

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/fleet"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
 func runFleet(ctx context.Context, e env, args []string) (int, error) {
@@ -33,7 +32,7 @@ func runFleet(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, withHint(err)
 	}
-	out := tools.FleetOutput(rep)
+	out := rep.Listing()
 	if *asJSON {
 		if err := writeJSON(e.stdout, out); err != nil {
 			return exitError, err
@@ -49,7 +48,7 @@ func runFleet(ctx context.Context, e env, args []string) (int, error) {
 
 // printFleet is the fleet status for a person: the counts, then one line
 // per device that needs a look.
-func printFleet(w io.Writer, out tools.FleetStatusOutput) {
+func printFleet(w io.Writer, out fleet.Listing) {
 	c := out.Counts
 	devices := "devices"
 	if c.Devices == 1 {
@@ -58,11 +57,11 @@ func printFleet(w io.Writer, out tools.FleetStatusOutput) {
 	fmt.Fprintf(w, "%d %s: %d synced within %s, %d of them with failures last time; %d not since %s; %d never.\n",
 		c.Devices, devices, c.OK+c.Failed, out.MaxAge, c.Failed, c.Stale, out.Since, c.Never)
 	titles := map[string]string{
-		"failed": "Last sync within the age ended with failures",
-		"stale":  "Last sync older than the age",
-		"never":  "Never synced",
+		fleet.StateFailed: "Last sync within the age ended with failures",
+		fleet.StateStale:  "Last sync older than the age",
+		fleet.StateNever:  "Never synced",
 	}
-	for _, state := range []string{"failed", "stale", "never"} {
+	for _, state := range []string{fleet.StateFailed, fleet.StateStale, fleet.StateNever} {
 		tw := newTable(w)
 		n := 0
 		for _, d := range out.Devices {

@@ -13,12 +13,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/discovery"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
@@ -245,34 +246,45 @@ func runDiff(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	out := tools.DiffOutput(plan)
 	if *asJSON {
-		out.NextStep = cliNextStep(out)
-		// A script reads the changes as data; the tool leaves them to the
-		// report, which a model reads anyway.
-		full := struct {
-			tools.SyncDiffOutput
-			Changes []tools.PlannedChange `json:"changes"`
-		}{out, tools.PlannedChanges(plan)}
-		if err := writeJSON(e.stdout, full); err != nil {
+		if err := writeJSON(e.stdout, diffJSONOf(plan)); err != nil {
 			return exitError, err
 		}
 	} else {
-		fmt.Fprint(e.stdout, out.ReportMarkdown)
+		fmt.Fprint(e.stdout, report.Markdown(plan))
 	}
-	if out.InSync {
+	if plan.InSync() {
 		return exitOK, nil
 	}
 	return exitDrift, nil
 }
 
-// cliNextStep replaces the tool's next step, which names MCP tools, with the
-// command to run.
-func cliNextStep(out tools.SyncDiffOutput) string {
-	if out.InSync {
-		return "Nothing to apply: NetBox matches this host."
+// diffJSON is what diff --json prints: the fields of cmdb_sync_diff's
+// answer, with the next step a person at the shell takes, and the changes
+// as data, which a script reads and the tool leaves to the report.
+type diffJSON struct {
+	PlanID         string          `json:"plan_id,omitempty"`
+	Mode           string          `json:"mode"`
+	InSync         bool            `json:"in_sync"`
+	Device         diff.DeviceRef  `json:"device"`
+	Summary        diff.Summary    `json:"summary"`
+	Notes          []string        `json:"notes,omitempty"`
+	ReportMarkdown string          `json:"report_markdown"`
+	NextStep       string          `json:"next_step"`
+	Changes        []report.Change `json:"changes"`
+}
+
+func diffJSONOf(plan diff.Plan) diffJSON {
+	out := diffJSON{PlanID: plan.ID, Mode: "default", InSync: plan.InSync(), Device: plan.Device, Summary: plan.Summary(),
+		Notes: plan.Notes, ReportMarkdown: report.Markdown(plan), Changes: report.Changes(plan),
+		NextStep: "Review the report, then run 'cmdb-mcp apply' to write these changes."}
+	if plan.Full {
+		out.Mode = "full"
 	}
-	return "Review the report, then run 'cmdb-mcp apply' to write these changes."
+	if out.InSync {
+		out.NextStep = "Nothing to apply: NetBox matches this host."
+	}
+	return out
 }
 
 func runApply(ctx context.Context, e env, args []string) (int, error) {
@@ -306,19 +318,12 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 		return exitError, err
 	}
 	sum.PlanID, sum.Changes = plan.ID, len(plan.Changes)
-	report := tools.DiffOutput(plan).ReportMarkdown
+	md := report.Markdown(plan)
 	if !o.json {
-		fmt.Fprint(e.stdout, report)
+		fmt.Fprint(e.stdout, md)
 	}
 	if len(plan.Changes) == 0 {
-		sum.InSync = true
-		id, err := eng.Confirm(ctx, plan, o.heartbeat)
-		if err != nil {
-			sum.JournalError = err.Error()
-			return exitError, err
-		}
-		sum.JournalEntryID = id
-		return exitOK, nil
+		return o.inSync(ctx, eng, plan, sum)
 	}
 	if !o.json {
 		fmt.Fprintln(e.stdout)
@@ -331,23 +336,45 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 		sum.Error = msg
 		return exitError, nil
 	}
-
-	if !o.yes {
-		// check made sure a person is there to answer. With --json,
-		// stdout is the summary's; the report they decide on goes beside
-		// the question.
-		if o.json {
-			fmt.Fprint(e.stderr, report, "\n")
-		}
-		if !confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", plan.Applicable(), untrusted.Text(plan.Device.Name))) {
-			if !o.json {
-				fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
-			}
-			sum.Error = "declined at the prompt: nothing was written"
-			return exitError, nil
-		}
+	if !o.yes && !o.confirmed(e, plan, md) {
+		sum.Error = "declined at the prompt: nothing was written"
+		return exitError, nil
 	}
+	return o.write(ctx, e, eng, plan, sum)
+}
 
+// inSync ends a sync that found nothing to change: NetBox learns that it
+// was checked (Engine.Confirm, at most once per heartbeat).
+func (o applyOptions) inSync(ctx context.Context, eng *engine.Engine, plan diff.Plan, sum *syncSummary) (int, error) {
+	sum.InSync = true
+	id, err := eng.Confirm(ctx, plan, o.heartbeat)
+	if err != nil {
+		sum.JournalError = err.Error()
+		return exitError, err
+	}
+	sum.JournalEntryID = id
+	return exitOK, nil
+}
+
+// confirmed asks the person at the terminal (check made sure there is
+// one) whether to write the plan. With --json, stdout is the summary's;
+// the report they decide on goes beside the question.
+func (o applyOptions) confirmed(e env, plan diff.Plan, md string) bool {
+	if o.json {
+		fmt.Fprint(e.stderr, md, "\n")
+	}
+	if confirm(e, fmt.Sprintf("Write these %d changes to NetBox device %s? [y/N] ", plan.Applicable(), untrusted.Text(plan.Device.Name))) {
+		return true
+	}
+	if !o.json {
+		fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
+	}
+	return false
+}
+
+// write applies the plan and says what became of it; any change not
+// written, or a missing journal entry, makes the exit code 1.
+func (o applyOptions) write(ctx context.Context, e env, eng *engine.Engine, plan diff.Plan, sum *syncSummary) (int, error) {
 	var opts []engine.ApplyOption
 	if !o.json {
 		opts = append(opts, engine.WithProgress(func(done, total int, msg string) {
@@ -370,9 +397,9 @@ func (o applyOptions) applyOnce(ctx context.Context, e env, sum *syncSummary) (i
 	sum.Applied, sum.Failed, sum.Skipped = res.Applied, res.Failed, res.Skipped
 	sum.JournalEntryID, sum.JournalError = res.JournalEntryID, res.JournalError
 	if !o.json {
-		printApplyResult(e.stdout, tools.ApplyOutput(res)) // the report above lists what was applied
+		printApplyResult(e.stdout, res) // the report above lists what was applied
 	}
-	if denied := tools.WriteDenied(res); denied != "" {
+	if denied := res.WriteDenied(); denied != "" {
 		fmt.Fprintln(e.stderr, denied)
 	}
 	if res.Failed > 0 || res.Skipped > 0 {
@@ -402,26 +429,64 @@ func confirm(e env, question string) bool {
 	return false
 }
 
-// printApplyResult says what happened: the counts, then one line per
-// failed or skipped change, its values and NetBox's words shown as text.
-func printApplyResult(w io.Writer, res tools.SyncApplyOutput) {
-	fmt.Fprintf(w, "Applied %d, failed %d, skipped %d", res.Applied, res.Failed, res.Skipped)
+// appliedCounts and appliedLine are what printApplied shows of an apply,
+// whether it ran here (apply.Result) or behind cmdb_sync_apply (the demo).
+type appliedCounts struct {
+	applied, failed, skipped int
+	journalID                int64
+	journalErr               string
+}
+
+type appliedLine struct {
+	outcome apply.Outcome
+	change  report.Change
+	message string
+}
+
+// maxPrintedProblems bounds the failed and skipped changes printed: a
+// NetBox that refuses every VM of a host with hundreds of containers would
+// otherwise fill the terminal; the journal entry lists them all.
+const maxPrintedProblems = 50
+
+// printApplyResult says what an apply did: the counts, then one line per
+// failed or skipped change, failures first.
+func printApplyResult(w io.Writer, res apply.Result) {
+	var lines []appliedLine
+	for _, outcome := range []apply.Outcome{apply.OutcomeFailed, apply.OutcomeSkipped} {
+		for _, cr := range res.Changes {
+			if cr.Outcome == outcome {
+				lines = append(lines, appliedLine{cr.Outcome, report.ChangeOf(cr.Change), cr.Message})
+			}
+		}
+	}
+	printApplied(w, appliedCounts{res.Applied, res.Failed, res.Skipped, res.JournalEntryID, res.JournalError}, lines)
+}
+
+// printApplied prints the counts, then the lines, NetBox's and the host's
+// words shown as text.
+func printApplied(w io.Writer, n appliedCounts, lines []appliedLine) {
+	fmt.Fprintf(w, "Applied %d, failed %d, skipped %d", n.applied, n.failed, n.skipped)
 	switch {
-	case res.JournalEntryID != 0:
-		fmt.Fprintf(w, "; journal entry %d records the sync.\n", res.JournalEntryID)
-	case res.JournalError != "":
-		fmt.Fprintf(w, "; the journal entry failed: %s\n", untrusted.Message(res.JournalError))
+	case n.journalID != 0:
+		fmt.Fprintf(w, "; journal entry %d records the sync.\n", n.journalID)
+	case n.journalErr != "":
+		fmt.Fprintf(w, "; the journal entry failed: %s\n", untrusted.Message(n.journalErr))
 	default:
 		fmt.Fprintln(w, ".")
 	}
 	show := untrusted.Text
-	for _, c := range res.Changes {
-		line := fmt.Sprintf("  %-8s %s %s %q", c.Outcome, c.Action, c.ObjectType, show(c.Object))
+	for i, l := range lines {
+		if i == maxPrintedProblems {
+			fmt.Fprintf(w, "  ... and %d more (the journal entry lists them all)\n", len(lines)-i)
+			break
+		}
+		c := l.change
+		line := fmt.Sprintf("  %-8s %s %s %q", l.outcome, c.Action, c.ObjectType, show(c.Object))
 		if c.Field != "" {
 			line += fmt.Sprintf(" %s: %s -> %s", show(c.Field), dash(show(c.Old)), dash(show(c.New)))
 		}
-		if c.Message != "" {
-			line += " (" + untrusted.Message(c.Message) + ")"
+		if l.message != "" {
+			line += " (" + untrusted.Message(l.message) + ")"
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/testenv"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
@@ -192,7 +193,7 @@ func checkInSync(t *testing.T, n *nb, d *docker, env, args []string) {
 	again := runBinary(t, env, append([]string{"diff", "--json"}, args...)...)
 	var out struct {
 		tools.SyncDiffOutput
-		Changes []tools.PlannedChange `json:"changes"` // the CLI's --json adds them
+		Changes []report.Change `json:"changes"` // the CLI's --json adds them
 	}
 	require.NoError(t, json.Unmarshal([]byte(again.stdout), &out), "diff --json\nstdout:\n%s\nstderr:\n%s", again.stdout, again.stderr)
 	if again.code == 0 {

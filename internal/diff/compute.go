@@ -161,7 +161,7 @@ func (d deviceDiffer) platform() {
 	}
 	c := d.deviceChange("platform", old, want, ActionUpdate, "OS version changed")
 	if same {
-		c.Action, c.Reason = ActionRefresh, "full sync: refresh unchanged value"
+		c.Action, c.Reason = ActionRefresh, reasonRefresh
 		c.NewID = d.nb.Device.Platform.ID
 		d.plan.Changes = append(d.plan.Changes, c)
 		return
@@ -227,7 +227,7 @@ func (d deviceDiffer) status() {
 	old := d.nb.Device.Status
 	if old == StatusActive {
 		if d.full {
-			d.plan.Changes = append(d.plan.Changes, d.deviceChange("status", old, StatusActive, ActionRefresh, "full sync: refresh unchanged value"))
+			d.plan.Changes = append(d.plan.Changes, d.deviceChange("status", old, StatusActive, ActionRefresh, reasonRefresh))
 		}
 		return
 	}
@@ -244,7 +244,7 @@ func (d deviceDiffer) serial() {
 	old := d.nb.Device.Serial
 	if old == want {
 		if d.full {
-			d.plan.Changes = append(d.plan.Changes, d.deviceChange("serial", old, want, ActionRefresh, "full sync: refresh unchanged value"))
+			d.plan.Changes = append(d.plan.Changes, d.deviceChange("serial", old, want, ActionRefresh, reasonRefresh))
 		}
 		return
 	}

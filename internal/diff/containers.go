@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -53,10 +52,6 @@ type containerDiffer struct {
 
 func (d *containerDiffer) add(c Change) { d.plan.Changes = append(d.plan.Changes, c) }
 
-func (d *containerDiffer) note(format string, args ...any) {
-	d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(format, args...))
-}
-
 // clusterName is the cluster a container belongs in.
 func clusterName(c host.Container) string {
 	if c.ComposeProject != "" {
@@ -83,11 +78,11 @@ func (d *containerDiffer) run() {
 		if reason == "" {
 			reason = "Docker not available"
 		}
-		d.note("Docker containers: skipped: %s.", reason)
+		d.plan.note("Docker containers: skipped: %s.", reason)
 		return
 	}
 	if u, ok := d.nb.IsUnread(record.PartContainers); ok {
-		d.note("Docker containers: not synced: the NetBox token's user may not view %s objects. The rest of the sync goes on; to sync containers, grant it view permission on virtualization objects and on dcim.devicerole (NetBox: Admin > Permissions), or leave them out with no_containers.", u.ObjectType)
+		d.plan.note("Docker containers: not synced: the NetBox token's user may not view %s objects. The rest of the sync goes on; to sync containers, grant it view permission on virtualization objects and on dcim.devicerole (NetBox: Admin > Permissions), or leave them out with no_containers.", u.ObjectType)
 		return
 	}
 	if d.opts.ContainerInScope != nil {
@@ -141,7 +136,7 @@ func (d *containerDiffer) scaffolding() bool {
 		}
 	}
 	if len(missing) > 0 && d.opts.NoCreateClusters {
-		d.note("Docker containers: skipped: NetBox lacks %s and creating clusters is turned off (no_create_clusters).", strings.Join(missing, ", "))
+		d.plan.note("Docker containers: skipped: NetBox lacks %s and creating clusters is turned off (no_create_clusters).", strings.Join(missing, ", "))
 		return false
 	}
 	if t := d.nb.ClusterType; t != nil {
@@ -243,95 +238,153 @@ func formatMB(v int64) string {
 // beyond what NetBox can store is left out, with a note.
 func (d *containerDiffer) memory(c host.Container) int64 {
 	if c.MemoryMB > MaxMemoryMB {
-		d.note("Container %s: its memory limit of %d MB is more than NetBox can store (%d MB); its VM's memory is left empty.", c.Name, c.MemoryMB, int64(MaxMemoryMB))
+		d.plan.note("Container %s: its memory limit of %d MB is more than NetBox can store (%d MB); its VM's memory is left empty.", c.Name, c.MemoryMB, int64(MaxMemoryMB))
 		return 0
 	}
 	return c.MemoryMB
 }
 
+// vms plans a VM for each container: made when this host's clusters have
+// no VM of its name, else compared with the container.
 func (d *containerDiffer) vms() {
-	clusterOf := map[int64]string{}
+	clusterOf, byName := d.existingVMs()
+	present := map[string]bool{}
+	for _, c := range d.host.Containers {
+		present[strings.ToLower(c.Name)] = true
+		if vm, ok := byName[strings.ToLower(c.Name)]; ok {
+			d.changedVM(c, vm, clusterOf)
+		} else {
+			d.newVM(c)
+		}
+	}
+	d.goneVMs(byName, present)
+}
+
+// existingVMs are the names of this host's clusters by id, and their VMs
+// by lower-case name.
+func (d *containerDiffer) existingVMs() (clusterOf map[int64]string, byName map[string]record.VirtualMachine) {
+	clusterOf = map[int64]string{}
 	for _, c := range d.nb.Clusters {
 		clusterOf[c.ID] = c.Name
 	}
-	byName := map[string]record.VirtualMachine{}
+	byName = map[string]record.VirtualMachine{}
 	for _, vm := range d.nb.VMs {
 		if _, mine := clusterOf[vm.ClusterID]; mine {
 			byName[strings.ToLower(vm.Name)] = vm
 		}
 	}
-	present := map[string]bool{}
-	for _, c := range d.host.Containers {
-		present[strings.ToLower(c.Name)] = true
-		cl := strings.ToLower(clusterName(c))
-		vm, ok := byName[strings.ToLower(c.Name)]
-		description, comments := imageFields(c.Image)
-		vcpus := validVCPUs(c.VCPUs)
-		if !ok {
-			a := &Attrs{Status: vmStatus(c), VCPUs: vcpus, MemoryMB: d.memory(c), Image: c.Image, Description: description, Comments: comments,
-				Role: c.Role, RoleID: d.roleID[strings.ToLower(c.Role)], RoleKey: d.roleKey[strings.ToLower(c.Role)]}
-			d.add(Change{
-				Section: SectionContainers, ObjectType: ObjectVM, Object: c.Name, New: clusterName(c),
-				Action: ActionCreate, Reason: "Running locally but no VM in cluster", Key: "vm:" + strings.ToLower(c.Name),
-				ParentID: d.clusterID[cl], ParentKey: d.clusterKey[cl], Attrs: a,
-				Blocked: tooLong("the container name", c.Name, MaxVMName, "rename the container, or leave it out with exclude_containers"),
-			})
-			if !c.Running {
-				d.plan.Changes[len(d.plan.Changes)-1].Reason = "Exists locally (stopped) but no VM in cluster"
-			}
-			continue
-		}
-		base := Change{Section: SectionContainers, ObjectType: ObjectVM, ObjectID: vm.ID, Object: vm.Name}
-		update := func(field, old, new, reason string, changed bool) Change {
-			c := base
-			c.Field, c.Old, c.New, c.Reason = field, old, new, reason
-			c.Action = ActionUpdate
-			if !changed {
-				c.Action, c.Reason = ActionRefresh, "full sync: refresh unchanged value"
-			}
-			return c
-		}
-		if want := clusterName(c); !strings.EqualFold(clusterOf[vm.ClusterID], want) {
-			u := update(FieldCluster, clusterOf[vm.ClusterID], want, "compose project changed", true)
-			u.NewID, u.NewKey = d.clusterID[cl], d.clusterKey[cl]
-			d.add(u)
-		}
-		want := vmStatus(c)
-		switch {
-		case vm.Status != want && want == VMOffline:
-			u := update(FieldStatus, vm.Status, want, "VM exists but container not running", true)
-			u.Action = ActionOffline
-			d.add(u)
-		case vm.Status != want:
-			d.add(update(FieldStatus, vm.Status, want, "container running again", true))
-		case d.opts.Full:
-			d.add(update(FieldStatus, vm.Status, want, "", false))
-		}
-		if vcpus > 0 && (!sameVCPUs(vcpus, vm.VCPUs) || d.opts.Full) {
-			d.add(update(FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(vcpus), "vCPU limit changed", !sameVCPUs(vcpus, vm.VCPUs)))
-		}
-		if mem := d.memory(c); mem > 0 && (mem != vm.MemoryMB || d.opts.Full) {
-			d.add(update(FieldMemory, formatMB(vm.MemoryMB), formatMB(mem), "memory limit changed", mem != vm.MemoryMB))
-		}
-		if c.Role != "" {
-			cur := ""
-			if vm.Role != nil {
-				cur = vm.Role.Name
-			}
-			if changed := !strings.EqualFold(cur, c.Role); changed || d.opts.Full {
-				u := update(FieldRole, cur, c.Role, "role differs", changed)
-				u.NewID, u.NewKey = d.roleID[strings.ToLower(c.Role)], d.roleKey[strings.ToLower(c.Role)]
-				d.add(u)
-			}
-		}
-		if c.Image != "" && (description != vm.Description || d.opts.Full) {
-			d.add(update(FieldDescription, vm.Description, description, "image changed", description != vm.Description))
-		}
-		if comments != "" && (comments != vm.Comments || d.opts.Full) {
-			d.add(update(FieldComments, vm.Comments, comments, "the whole image, too long for the description", comments != vm.Comments))
+	return clusterOf, byName
+}
+
+// newVM plans the create of a container's VM in its cluster.
+func (d *containerDiffer) newVM(c host.Container) {
+	cl := strings.ToLower(clusterName(c))
+	description, comments := imageFields(c.Image)
+	a := &Attrs{Status: vmStatus(c), VCPUs: validVCPUs(c.VCPUs), MemoryMB: d.memory(c), Image: c.Image, Description: description, Comments: comments,
+		Role: c.Role, RoleID: d.roleID[strings.ToLower(c.Role)], RoleKey: d.roleKey[strings.ToLower(c.Role)]}
+	reason := "Running locally but no VM in cluster"
+	if !c.Running {
+		reason = "Exists locally (stopped) but no VM in cluster"
+	}
+	d.add(Change{
+		Section: SectionContainers, ObjectType: ObjectVM, Object: c.Name, New: clusterName(c),
+		Action: ActionCreate, Reason: reason, Key: "vm:" + strings.ToLower(c.Name),
+		ParentID: d.clusterID[cl], ParentKey: d.clusterKey[cl], Attrs: a,
+		Blocked: tooLong("the container name", c.Name, MaxVMName, "rename the container, or leave it out with exclude_containers"),
+	})
+}
+
+// changedVM plans the fields of a container's VM that differ from the
+// container, and in a full sync the ones that do not.
+func (d *containerDiffer) changedVM(c host.Container, vm record.VirtualMachine, clusterOf map[int64]string) {
+	if want := clusterName(c); !strings.EqualFold(clusterOf[vm.ClusterID], want) {
+		cl := strings.ToLower(want)
+		u := vmChange(vm, FieldCluster, clusterOf[vm.ClusterID], want, "compose project changed", true)
+		u.NewID, u.NewKey = d.clusterID[cl], d.clusterKey[cl]
+		d.add(u)
+	}
+	d.status(c, vm)
+	d.sizes(c, vm)
+	d.role(c, vm)
+	description, comments := imageFields(c.Image)
+	if c.Image != "" {
+		d.vmField(vm, FieldDescription, vm.Description, description, "image changed", description != vm.Description)
+	}
+	if comments != "" {
+		d.vmField(vm, FieldComments, vm.Comments, comments, "the whole image, too long for the description", comments != vm.Comments)
+	}
+}
+
+// status plans a VM's status: offline when its container is not running,
+// active when it runs again.
+func (d *containerDiffer) status(c host.Container, vm record.VirtualMachine) {
+	want := vmStatus(c)
+	if vm.Status != want && want == VMOffline {
+		u := vmChange(vm, FieldStatus, vm.Status, want, "VM exists but container not running", true)
+		u.Action = ActionOffline
+		d.add(u)
+		return
+	}
+	d.vmField(vm, FieldStatus, vm.Status, want, "container running again", vm.Status != want)
+}
+
+// sizes plans a VM's vCPUs and memory, when its container has limits. The
+// values are formatted only for a change that is written: most VMs'
+// sizes match.
+func (d *containerDiffer) sizes(c host.Container, vm record.VirtualMachine) {
+	if vcpus := validVCPUs(c.VCPUs); vcpus > 0 {
+		if changed := !sameVCPUs(vcpus, vm.VCPUs); changed || d.opts.Full {
+			d.add(vmChange(vm, FieldVCPUs, formatVCPUs(vm.VCPUs), formatVCPUs(vcpus), "vCPU limit changed", changed))
 		}
 	}
-	// VMs whose container is gone: offline with a note, never deleted.
+	if mem := d.memory(c); mem > 0 {
+		if changed := mem != vm.MemoryMB; changed || d.opts.Full {
+			d.add(vmChange(vm, FieldMemory, formatMB(vm.MemoryMB), formatMB(mem), "memory limit changed", changed))
+		}
+	}
+}
+
+// role plans a VM's role, when its container has one.
+func (d *containerDiffer) role(c host.Container, vm record.VirtualMachine) {
+	if c.Role == "" {
+		return
+	}
+	cur := ""
+	if vm.Role != nil {
+		cur = vm.Role.Name
+	}
+	if changed := !strings.EqualFold(cur, c.Role); changed || d.opts.Full {
+		u := vmChange(vm, FieldRole, cur, c.Role, "role differs", changed)
+		u.NewID, u.NewKey = d.roleID[strings.ToLower(c.Role)], d.roleKey[strings.ToLower(c.Role)]
+		d.add(u)
+	}
+}
+
+// vmField plans one field of a VM: an update when its value changed, and
+// in a full sync a refresh of the unchanged value.
+func (d *containerDiffer) vmField(vm record.VirtualMachine, field, old, new, reason string, changed bool) {
+	if changed || d.opts.Full {
+		d.add(vmChange(vm, field, old, new, reason, changed))
+	}
+}
+
+// vmChange is an update of one field of a VM, or with changed false a
+// full sync's refresh of its unchanged value.
+func vmChange(vm record.VirtualMachine, field, old, new, reason string, changed bool) Change {
+	c := Change{
+		Section: SectionContainers, ObjectType: ObjectVM, ObjectID: vm.ID, Object: vm.Name,
+		Field: field, Old: old, New: new, Action: ActionUpdate, Reason: reason,
+	}
+	if !changed {
+		c.Action, c.Reason = ActionRefresh, reasonRefresh
+	}
+	return c
+}
+
+// goneVMs plans the VMs whose container is gone: offline with a reason
+// that says so, never deleted. VMs out of scope, or offline already, are
+// left alone.
+func (d *containerDiffer) goneVMs(byName map[string]record.VirtualMachine, present map[string]bool) {
 	gone := make([]record.VirtualMachine, 0)
 	for name, vm := range byName {
 		if !d.opts.ContainerSynced(vm.Name) {

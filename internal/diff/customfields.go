@@ -68,83 +68,118 @@ func ParseCustomFields(s string) (map[string]map[string]any, error) {
 // A note says which field blocks which changes.
 func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[string]any) {
 	if u, ok := nb.IsUnread(record.PartCustomFields); ok {
-		p.Notes = append(p.Notes, fmt.Sprintf("Custom fields: not read: the NetBox token's user may not view %s objects, so a create or update that NetBox refuses for a required custom field shows up only when applied (each alone; the rest is written). Grant it view permission on them to see such blocks here.", u.ObjectType))
+		p.note("Custom fields: not read: the NetBox token's user may not view %s objects, so a create or update that NetBox refuses for a required custom field shows up only when applied (each alone; the rest is written). Grant it view permission on them to see such blocks here.", u.ObjectType)
 	}
-	required := map[string][]record.CustomField{}
-	defaults := map[string][]record.CustomField{}
-	known := map[string]map[string]bool{}
-	for _, f := range nb.CustomFields {
+	r := customFieldsByType(nb.CustomFields)
+	r.usable = r.usableValues(p, nb.CustomFieldsRead, values)
+	r.requireOnChanges(p, nb).note(p)
+	r.requireOnJournal(p)
+}
+
+// customFieldRules are NetBox's custom fields by the object type they are
+// on, and the configured values a write may carry.
+type customFieldRules struct {
+	required map[string][]record.CustomField
+	defaults map[string][]record.CustomField
+	known    map[string]map[string]bool
+	usable   map[string]map[string]any
+}
+
+// customFieldsByType sorts NetBox's custom fields by the object types
+// they are on.
+func customFieldsByType(fields []record.CustomField) customFieldRules {
+	r := customFieldRules{
+		required: map[string][]record.CustomField{},
+		defaults: map[string][]record.CustomField{},
+		known:    map[string]map[string]bool{},
+	}
+	for _, f := range fields {
 		for _, t := range f.ObjectTypes {
-			if known[t] == nil {
-				known[t] = map[string]bool{}
-			}
-			known[t][f.Name] = true
+			setIn(r.known, t, f.Name, true)
 			if f.Required {
-				required[t] = append(required[t], f)
+				r.required[t] = append(r.required[t], f)
 			}
 			if f.HasDefault {
-				defaults[t] = append(defaults[t], f)
+				r.defaults[t] = append(r.defaults[t], f)
 			}
 		}
 	}
-	// Configured values NetBox does not know would make it refuse every
-	// write that carries them ("Unknown field name"): left out, with a note.
+	return r
+}
+
+// usableValues are the configured values a write may carry. Those NetBox
+// does not know (when the custom fields were read) would make it refuse
+// every write that carries them ("Unknown field name"): left out, with a
+// note.
+func (r customFieldRules) usableValues(p *Plan, read bool, values map[string]map[string]any) map[string]map[string]any {
 	usable := map[string]map[string]any{}
 	for _, t := range sortedKeys(values) {
 		for _, name := range sortedKeys(values[t]) {
-			if nb.CustomFieldsRead && !known[t][name] {
-				p.Notes = append(p.Notes, fmt.Sprintf("Custom field values: NetBox has no custom field %q on %s; that value (%s) is not sent.", name, t, EnvCustomFields))
+			if read && !r.known[t][name] {
+				p.note("Custom field values: NetBox has no custom field %q on %s; that value (%s) is not sent.", name, t, EnvCustomFields)
 				continue
 			}
-			if usable[t] == nil {
-				usable[t] = map[string]any{}
-			}
-			usable[t][name] = values[t][name]
+			setIn(usable, t, name, values[t][name])
 		}
 	}
+	return usable
+}
 
-	blocked := map[string][]string{} // "type field" -> objects
-	var blockOrder []string
-	need := func(t string, create bool, has record.CustomFieldValues) (map[string]any, []string) {
-		out := map[string]any{}
-		if create {
-			for k, v := range usable[t] {
-				out[k] = v
-			}
+// valuesFor are the custom field values a write of an object of type t
+// carries, and the required fields it has no value for. A create carries
+// every configured value; an update carries what fills the required
+// fields that has, the object's custom fields, leaves empty.
+func (r customFieldRules) valuesFor(t string, create bool, has record.CustomFieldValues) (map[string]any, []string) {
+	out := map[string]any{}
+	if create {
+		for k, v := range r.usable[t] {
+			out[k] = v
 		}
-		var missing []string
-		for _, f := range required[t] {
-			switch {
-			case create && (f.HasDefault || usable[t][f.Name] != nil):
-			case !create && (has == nil || has[f.Name]):
-				// An object read without its custom fields (a MAC nested
-				// in its interface) is taken as NetBox keeps it: valid.
-			case usable[t][f.Name] != nil:
-				out[f.Name] = usable[t][f.Name]
-			case f.HasDefault:
-				// An object older than the field's default: the value
-				// NetBox gives new objects.
-				out[f.Name] = f.Default
-			default:
-				missing = append(missing, f.Name)
-			}
-		}
-		if len(out) == 0 {
-			return nil, missing
-		}
-		if create {
-			// NetBox fills the defaults only when a create leaves out
-			// custom_fields altogether (extras/api/customfields.py
-			// CustomFieldDefaultValues); one that carries some must carry
-			// them too, or clean() finds a required one missing.
-			for _, f := range defaults[t] {
-				if _, given := out[f.Name]; !given {
-					out[f.Name] = f.Default
-				}
-			}
-		}
-		return out, missing
 	}
+	var missing []string
+	for _, f := range r.required[t] {
+		switch {
+		case create && (f.HasDefault || r.usable[t][f.Name] != nil):
+		case !create && (has == nil || has[f.Name]):
+			// An object read without its custom fields (a MAC nested
+			// in its interface) is taken as NetBox keeps it: valid.
+		case r.usable[t][f.Name] != nil:
+			out[f.Name] = r.usable[t][f.Name]
+		case f.HasDefault:
+			// An object older than the field's default: the value
+			// NetBox gives new objects.
+			out[f.Name] = f.Default
+		default:
+			missing = append(missing, f.Name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, missing
+	}
+	if create {
+		r.fillDefaults(t, out)
+	}
+	return out, missing
+}
+
+// fillDefaults adds the defaults of type t's fields that a create's values
+// leave out. NetBox fills the defaults only when a create leaves out
+// custom_fields altogether (extras/api/customfields.py
+// CustomFieldDefaultValues); one that carries some must carry them too,
+// or clean() finds a required one missing.
+func (r customFieldRules) fillDefaults(t string, out map[string]any) {
+	for _, f := range r.defaults[t] {
+		if _, given := out[f.Name]; !given {
+			out[f.Name] = f.Default
+		}
+	}
+}
+
+// requireOnChanges gives each change not yet blocked its custom field
+// values, or blocks it for the required fields it has no value for. It
+// returns which changes each field blocks.
+func (r customFieldRules) requireOnChanges(p *Plan, nb record.Snapshot) *fieldBlocks {
+	blocks := &fieldBlocks{objects: map[customFieldRef][]string{}}
 	objectValues := existingCustomFields(nb)
 	for i := range p.Changes {
 		c := &p.Changes[i]
@@ -160,7 +195,7 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 				has = nb.Device.CustomFields
 			}
 		}
-		cf, missing := need(t, create, has)
+		cf, missing := r.valuesFor(t, create, has)
 		c.CustomFields = cf
 		if len(missing) == 0 {
 			continue
@@ -168,24 +203,58 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 		c.Blocked = fmt.Sprintf("NetBox requires custom field %s on %s, and this %s has no value for it: set one in %s (or --custom-fields), e.g. {%q: {%q: ...}}",
 			quoteAll(missing), t, objectKind(t), EnvCustomFields, t, missing[0])
 		for _, m := range missing {
-			k := t + " " + m
-			if _, seen := blocked[k]; !seen {
-				blockOrder = append(blockOrder, k)
-			}
-			what := strings.ToLower(string(c.Action)) + " " + c.Object
-			if c.Field != "" && !create {
-				what += " " + c.Field
-			}
-			if !c.Supporting {
-				blocked[k] = append(blocked[k], what)
-			} else if blocked[k] == nil {
-				blocked[k] = []string{}
-			}
+			blocks.add(customFieldRef{t, m}, *c)
 		}
 	}
-	for _, k := range blockOrder {
-		t, name, _ := strings.Cut(k, " ")
-		objs := blocked[k]
+	return blocks
+}
+
+// requireOnJournal gives the journal entry, which every apply writes, its
+// custom field values, or blocks it.
+func (r customFieldRules) requireOnJournal(p *Plan) {
+	cf, missing := r.valuesFor(ObjectJournalEntry, true, nil)
+	p.JournalCustomFields = cf
+	if len(missing) > 0 {
+		p.JournalBlocked = fmt.Sprintf("NetBox requires custom field %s on journal entries, and this sync has no value for it: set one in %s, e.g. {%q: {%q: ...}}", quoteAll(missing), EnvCustomFields, ObjectJournalEntry, missing[0])
+	}
+}
+
+// customFieldRef names a custom field on one object type.
+type customFieldRef struct {
+	objectType string
+	name       string
+}
+
+// fieldBlocks are the changes each required custom field without a value
+// blocks, in the order the fields were first found missing.
+type fieldBlocks struct {
+	order []customFieldRef
+	// objects are the blocked changes a report row shows, by field; a
+	// field that blocks only supporting steps has none.
+	objects map[customFieldRef][]string
+}
+
+// add records that field f blocks change c.
+func (b *fieldBlocks) add(f customFieldRef, c Change) {
+	if _, seen := b.objects[f]; !seen {
+		b.order = append(b.order, f)
+		b.objects[f] = nil
+	}
+	if c.Supporting {
+		return
+	}
+	what := strings.ToLower(string(c.Action)) + " " + c.Object
+	if c.Field != "" && c.Action != ActionCreate {
+		what += " " + c.Field
+	}
+	b.objects[f] = append(b.objects[f], what)
+}
+
+// note says, for each field, which changes it blocks (the first ten by
+// name) and where to set a value.
+func (b *fieldBlocks) note(p *Plan) {
+	for _, f := range b.order {
+		objs := b.objects[f]
 		const most = 10
 		list := strings.Join(objs[:min(len(objs), most)], ", ")
 		if len(objs) > most {
@@ -194,13 +263,7 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 		if list == "" {
 			list = "steps that support other changes"
 		}
-		p.Notes = append(p.Notes, fmt.Sprintf("Custom field %q is required on %s and has no value here: it blocks %s. Set it in %s (or --custom-fields), e.g. {%q: {%q: ...}}; everything else applies.", name, t, list, EnvCustomFields, t, name))
-	}
-	// The journal entry is written by every apply.
-	cf, missing := need(ObjectJournalEntry, true, nil)
-	p.JournalCustomFields = cf
-	if len(missing) > 0 {
-		p.JournalBlocked = fmt.Sprintf("NetBox requires custom field %s on journal entries, and this sync has no value for it: set one in %s, e.g. {%q: {%q: ...}}", quoteAll(missing), EnvCustomFields, ObjectJournalEntry, missing[0])
+		p.note("Custom field %q is required on %s and has no value here: it blocks %s. Set it in %s (or --custom-fields), e.g. {%q: {%q: ...}}; everything else applies.", f.name, f.objectType, list, EnvCustomFields, f.objectType, f.name)
 	}
 }
 
@@ -286,6 +349,14 @@ func quoteAll(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// setIn sets m[outer][inner], making the inner map when it is missing.
+func setIn[V any](m map[string]map[string]V, outer, inner string, v V) {
+	if m[outer] == nil {
+		m[outer] = map[string]V{}
+	}
+	m[outer][inner] = v
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -30,6 +30,8 @@ type networkDiffer struct {
 	opts    Options
 	plan    *Plan
 	nbIface map[string]record.Interface // by name (NetBox names are case-sensitive)
+	// ifaceName are the names of the device's NetBox interfaces, by id.
+	ifaceName map[int64]string
 	// ifaceRef says how later changes point at an interface by name: its id,
 	// or the key of the change that creates it.
 	ifaceID  map[string]int64
@@ -52,15 +54,16 @@ type desiredIP struct {
 
 func (d *networkDiffer) run() {
 	if len(d.host.Interfaces) == 0 {
-		d.plan.Notes = append(d.plan.Notes, "Network: no interfaces were discovered, so interfaces and IPs were not compared (nothing is marked offline).")
+		d.plan.note("Network: no interfaces were discovered, so interfaces and IPs were not compared (nothing is marked offline).")
 		return
 	}
-	d.nbIface = map[string]record.Interface{}
+	d.nbIface, d.ifaceName = map[string]record.Interface{}, map[int64]string{}
 	d.ifaceID, d.ifaceKey = map[string]int64{}, map[string]string{}
 	d.ipID, d.ipKey = map[netip.Addr]int64{}, map[netip.Addr]string{}
 	d.unassigned = map[int64]bool{}
 	for _, i := range d.nb.Interfaces {
 		d.nbIface[i.Name] = i
+		d.ifaceName[i.ID] = i.Name
 		d.ifaceID[i.Name] = i.ID
 	}
 	d.interfaces()
@@ -68,8 +71,7 @@ func (d *networkDiffer) run() {
 	d.primary(4, FieldPrimaryIP4, d.host.PrimaryIPv4, d.nb.Device.PrimaryIP4)
 	d.primary(6, FieldPrimaryIP6, d.host.PrimaryIPv6, d.nb.Device.PrimaryIP6)
 	if d.host.RoutesUnknown != "" {
-		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
-			"Primary IPs: not compared, since this host's default routes are unknown (%s); NetBox's primary IPs are kept.", d.host.RoutesUnknown))
+		d.plan.note("Primary IPs: not compared, since this host's default routes are unknown (%s); NetBox's primary IPs are kept.", d.host.RoutesUnknown)
 	}
 }
 
@@ -109,7 +111,7 @@ func (d *networkDiffer) newInterface(l host.Interface) {
 	enabled := true
 	mtu := l.MTU
 	if mtu != 0 && (mtu < MinMTU || mtu > MaxMTU) {
-		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("Interface %s: its MTU %d is outside what NetBox accepts (%d to %d); it is created without one.", l.Name, mtu, MinMTU, MaxMTU))
+		d.plan.note("Interface %s: its MTU %d is outside what NetBox accepts (%d to %d); it is created without one.", l.Name, mtu, MinMTU, MaxMTU)
 		mtu = 0
 	}
 	d.add(Change{
@@ -131,7 +133,7 @@ func (d *networkDiffer) macsRead() bool {
 	u, unread := d.nb.IsUnread(record.PartMACs)
 	if unread && !d.macNote {
 		d.macNote = true
-		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("MAC addresses: not compared: the NetBox token's user may not view %s objects, so the sync cannot tell which MAC objects exist; grant it view permission on them (NetBox: Admin > Permissions). The rest of the sync goes on.", u.ObjectType))
+		d.plan.note("MAC addresses: not compared: the NetBox token's user may not view %s objects, so the sync cannot tell which MAC objects exist; grant it view permission on them (NetBox: Admin > Permissions). The rest of the sync goes on.", u.ObjectType)
 	}
 	return !unread
 }
@@ -145,7 +147,7 @@ func (d *networkDiffer) changedInterface(l host.Interface, n record.Interface) {
 		d.add(c)
 	} else if d.opts.Full && l.Type != "" {
 		c := base
-		c.Field, c.Old, c.New, c.Action, c.Reason = FieldType, n.Type, l.Type, ActionRefresh, "full sync: refresh unchanged value"
+		c.Field, c.Old, c.New, c.Action, c.Reason = FieldType, n.Type, l.Type, ActionRefresh, reasonRefresh
 		d.add(c)
 	}
 	if !n.Enabled && n.Description == OfflineDescription {
@@ -262,9 +264,8 @@ func (d *networkDiffer) duplicateMACs(l host.Interface, n record.Interface) {
 			Reason: fmt.Sprintf("Duplicate of MAC object %d on %s", kept.ID, n.Name),
 		})
 	}
-	d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
-		"Duplicate in NetBox: %s has %d MAC objects with %s (ids %s); all but %d are unassigned, none deleted.",
-		n.Name, len(ms), strings.ToUpper(l.MAC), strings.Join(ids, ", "), kept.ID))
+	d.plan.note("Duplicate in NetBox: %s has %d MAC objects with %s (ids %s); all but %d are unassigned, none deleted.",
+		n.Name, len(ms), strings.ToUpper(l.MAC), strings.Join(ids, ", "), kept.ID)
 }
 
 func (d *networkDiffer) desired() ([]desiredIP, []string) {
@@ -285,40 +286,67 @@ func (d *networkDiffer) desired() ([]desiredIP, []string) {
 	return out, skipped
 }
 
+// addresses plans the device's IPs: each address the host has goes on the
+// device's IP object of that address, on an unassigned one reused, or on a
+// new one (never on one that another object holds); the device's IPs the
+// host lacks, and its duplicates, are unassigned.
 func (d *networkDiffer) addresses() {
 	want, skipped := d.desired()
 	if len(skipped) > 0 {
-		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
-			"IPs on Docker-managed bridges not synced (they exist on every Docker host and NetBox rejects duplicates): %s. Turn on include_docker_bridges to sync them.",
-			strings.Join(skipped, ", ")))
+		d.plan.note("IPs on Docker-managed bridges not synced (they exist on every Docker host and NetBox rejects duplicates): %s. Turn on include_docker_bridges to sync them.",
+			strings.Join(skipped, ", "))
 	}
-	// The device's own IPs by host part; other objects with the host's
-	// addresses (unassigned, or on another device) separately. An address
-	// the device has twice keeps one object (own) and loses the others
-	// (duplicates).
-	ownAll := map[netip.Addr][]record.IPAddress{}
-	other := map[netip.Addr]record.IPAddress{}
-	ifaceName := map[int64]string{}
-	for _, i := range d.nb.Interfaces {
-		ifaceName[i.ID] = i.Name
+	ownAll, other := d.existingIPs()
+	own, duplicate := d.keptIPs(ownAll, want)
+	kept := map[int64]bool{}
+	for _, w := range want {
+		addr := w.prefix.Addr()
+		if ip, ok := own[addr]; ok {
+			kept[ip.ID] = true
+			d.ipID[addr] = ip.ID
+			d.existingIP(w, ip, d.ifaceName[ip.InterfaceID()])
+		} else if ip, ok := other[addr]; ok {
+			d.otherIP(w, ip)
+		} else {
+			d.newIP(w)
+		}
 	}
+	d.unassignIPs(ownAll, kept, duplicate)
+}
+
+// existingIPs are the IP objects the lookup read: the device's own by host
+// part, and, separately, the first other object with each of the host's
+// addresses (unassigned, or on another device). Addresses NetBox holds
+// unparsed are left out.
+func (d *networkDiffer) existingIPs() (own map[netip.Addr][]record.IPAddress, other map[netip.Addr]record.IPAddress) {
+	own = map[netip.Addr][]record.IPAddress{}
+	other = map[netip.Addr]record.IPAddress{}
 	for _, ip := range d.nb.IPs {
 		p, err := netip.ParsePrefix(ip.Address)
 		if err != nil {
 			continue
 		}
-		if _, mine := ifaceName[ip.InterfaceID()]; mine {
-			ownAll[p.Addr()] = append(ownAll[p.Addr()], ip)
+		if _, mine := d.ifaceName[ip.InterfaceID()]; mine {
+			own[p.Addr()] = append(own[p.Addr()], ip)
 		} else if _, seen := other[p.Addr()]; !seen {
 			other[p.Addr()] = ip
 		}
 	}
+	return own, other
+}
+
+// keptIPs picks the object each of the device's addresses keeps (see
+// ipKept). An address the host has that the device has twice keeps one
+// object and loses the others, its duplicates, with a note: duplicate maps
+// each by id to the object kept instead. An address the host lacks goes
+// whole.
+func (d *networkDiffer) keptIPs(ownAll map[netip.Addr][]record.IPAddress, want []desiredIP) (own map[netip.Addr]record.IPAddress, duplicate map[int64]record.IPAddress) {
 	wantOn := map[netip.Addr]desiredIP{}
 	for _, w := range want {
 		wantOn[w.prefix.Addr()] = w
 	}
-	own := map[netip.Addr]record.IPAddress{}
-	duplicate := map[int64]record.IPAddress{} // by id: the object kept instead
+	own = map[netip.Addr]record.IPAddress{}
+	duplicate = map[int64]record.IPAddress{}
 	addrs := make([]netip.Addr, 0, len(ownAll))
 	for addr := range ownAll {
 		addrs = append(addrs, addr)
@@ -327,10 +355,10 @@ func (d *networkDiffer) addresses() {
 	for _, addr := range addrs {
 		ips := ownAll[addr]
 		sort.Slice(ips, func(i, j int) bool { return ips[i].ID < ips[j].ID })
-		keep := d.ipKept(ips, wantOn[addr], ifaceName)
+		keep := d.ipKept(ips, wantOn[addr])
 		own[addr] = keep
 		if _, wanted := wantOn[addr]; len(ips) < 2 || !wanted {
-			continue // an address the host lacks goes whole
+			continue
 		}
 		var ids []string
 		for _, ip := range ips {
@@ -339,56 +367,50 @@ func (d *networkDiffer) addresses() {
 				duplicate[ip.ID] = keep
 			}
 		}
-		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
-			"Duplicate in NetBox: %s is on this device %d times (IP ids %s); all but %d are unassigned, none deleted.",
-			addr, len(ips), strings.Join(ids, ", "), keep.ID))
+		d.plan.note("Duplicate in NetBox: %s is on this device %d times (IP ids %s); all but %d are unassigned, none deleted.",
+			addr, len(ips), strings.Join(ids, ", "), keep.ID)
 	}
-	kept := map[int64]bool{}
-	for _, w := range want {
-		addr := w.prefix.Addr()
-		if ip, ok := own[addr]; ok {
-			kept[ip.ID] = true
-			d.ipID[addr] = ip.ID
-			d.existingIP(w, ip, ifaceName[ip.InterfaceID()])
-			continue
-		}
-		if ip, ok := other[addr]; ok {
-			if ip.AssignedObjectType != "" {
-				d.plan.Notes = append(d.plan.Notes, fmt.Sprintf(
-					"IP %s on %s is already assigned to another object in NetBox (IP id %d); not synced, since NetBox rejects duplicate addresses.",
-					w.prefix, w.iface, ip.ID))
-				continue
-			}
-			key := "ip:" + addr.String()
-			d.add(Change{
-				Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: w.prefix.String(),
-				Field: FieldAssignment, Old: "", New: w.iface, Action: ActionUpdate,
-				Reason: "Exists locally; an unassigned IP with this address is reused", Key: key,
-				ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
-			})
-			d.ipID[addr] = ip.ID
-			if ip.Address != w.prefix.String() {
-				d.add(Change{
-					Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: ip.Address,
-					Field: FieldAddress, Old: ip.Address, New: w.prefix.String(), Action: ActionUpdate,
-					Reason: "Prefix length differs", Supporting: true,
-				})
-			}
-			continue
-		}
-		key := "ip:" + addr.String()
-		d.add(Change{
-			Section: SectionIPs, ObjectType: ObjectIPAddress, Object: w.prefix.String(),
-			Action: ActionCreate, Reason: "Exists locally but not in NetBox", Key: key,
-			ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
-			New:   w.iface,
-			Attrs: &Attrs{Address: w.prefix.String(), Status: "active"},
-		})
-		d.ipKey[addr] = key
+	return own, duplicate
+}
+
+// otherIP handles an address NetBox has on an object that is not the
+// device's: one assigned elsewhere is not synced, since NetBox rejects
+// duplicate addresses; an unassigned one is reused.
+func (d *networkDiffer) otherIP(w desiredIP, ip record.IPAddress) {
+	if ip.AssignedObjectType != "" {
+		d.plan.note("IP %s on %s is already assigned to another object in NetBox (IP id %d); not synced, since NetBox rejects duplicate addresses.",
+			w.prefix, w.iface, ip.ID)
+		return
 	}
-	// IPs of the device the host no longer has are unassigned, never
-	// deleted, and so are duplicates; those on out-of-scope interfaces
-	// (veth*, Docker bridges when not synced) are left alone.
+	addr := w.prefix.Addr()
+	d.add(Change{
+		Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: w.prefix.String(),
+		Field: FieldAssignment, Old: "", New: w.iface, Action: ActionUpdate,
+		Reason: "Exists locally; an unassigned IP with this address is reused", Key: "ip:" + addr.String(),
+		ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
+	})
+	d.ipID[addr] = ip.ID
+	d.prefixLength(w, ip, true)
+}
+
+// newIP plans the create of an address NetBox has no object for.
+func (d *networkDiffer) newIP(w desiredIP) {
+	addr := w.prefix.Addr()
+	key := "ip:" + addr.String()
+	d.add(Change{
+		Section: SectionIPs, ObjectType: ObjectIPAddress, Object: w.prefix.String(),
+		Action: ActionCreate, Reason: "Exists locally but not in NetBox", Key: key,
+		ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
+		New:   w.iface,
+		Attrs: &Attrs{Address: w.prefix.String(), Status: "active"},
+	})
+	d.ipKey[addr] = key
+}
+
+// unassignIPs unassigns, never deletes, the device's IPs the host no
+// longer has and the duplicates; those on out-of-scope interfaces (veth*,
+// Docker bridges when not synced) are left alone.
+func (d *networkDiffer) unassignIPs(ownAll map[netip.Addr][]record.IPAddress, kept map[int64]bool, duplicate map[int64]record.IPAddress) {
 	var ids []int64
 	byID := map[int64]record.IPAddress{}
 	for _, ips := range ownAll {
@@ -400,13 +422,13 @@ func (d *networkDiffer) addresses() {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
 		ip := byID[id]
-		name := ifaceName[ip.InterfaceID()]
+		name := d.ifaceName[ip.InterfaceID()]
 		if kept[id] || !d.inScope(name) || d.dockerBridge(name) && !d.opts.IncludeDockerBridges {
 			continue
 		}
 		reason := "Not found locally"
 		if keep, dup := duplicate[id]; dup {
-			reason = fmt.Sprintf("Duplicate of IP %d (%s on %s)", keep.ID, keep.Address, ifaceName[keep.InterfaceID()])
+			reason = fmt.Sprintf("Duplicate of IP %d (%s on %s)", keep.ID, keep.Address, d.ifaceName[keep.InterfaceID()])
 		}
 		d.unassigned[id] = true
 		d.add(Change{
@@ -420,16 +442,16 @@ func (d *networkDiffer) addresses() {
 // ipKept is the one of the device's IP objects of one address that the
 // sync keeps: the device's primary, else one on the interface the host
 // has the address on (with its mask, if one has it), else the oldest.
-func (d *networkDiffer) ipKept(ips []record.IPAddress, w desiredIP, ifaceName map[int64]string) record.IPAddress {
+func (d *networkDiffer) ipKept(ips []record.IPAddress, w desiredIP) record.IPAddress {
 	best, score := ips[0], -1
 	for _, ip := range ips {
 		s := 0
 		switch {
 		case d.isPrimary(ip.ID):
 			s = 3
-		case w.iface != "" && ifaceName[ip.InterfaceID()] == w.iface && ip.Address == w.prefix.String():
+		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface && ip.Address == w.prefix.String():
 			s = 2
-		case w.iface != "" && ifaceName[ip.InterfaceID()] == w.iface:
+		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface:
 			s = 1
 		}
 		if s > score || s == score && ip.ID < best.ID {
@@ -454,13 +476,7 @@ func (d *networkDiffer) dockerBridge(name string) bool {
 // existingIP handles an address the device has in NetBox already: moved to
 // another of its interfaces, or recorded with another mask.
 func (d *networkDiffer) existingIP(w desiredIP, ip record.IPAddress, onIface string) {
-	if ip.Address != w.prefix.String() {
-		d.add(Change{
-			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: ip.Address,
-			Field: FieldAddress, Old: ip.Address, New: w.prefix.String(), Action: ActionUpdate,
-			Reason: "Prefix length differs",
-		})
-	}
+	d.prefixLength(w, ip, false)
 	if onIface != w.iface {
 		d.add(Change{
 			Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: w.prefix.String(),
@@ -469,6 +485,20 @@ func (d *networkDiffer) existingIP(w desiredIP, ip record.IPAddress, onIface str
 			ParentID: d.ifaceID[w.iface], ParentKey: d.ifaceKey[w.iface],
 		})
 	}
+}
+
+// prefixLength rewrites an IP object's address when NetBox has it with
+// another mask than the host; supporting marks the step that goes with
+// the reuse of an unassigned object.
+func (d *networkDiffer) prefixLength(w desiredIP, ip record.IPAddress, supporting bool) {
+	if ip.Address == w.prefix.String() {
+		return
+	}
+	d.add(Change{
+		Section: SectionIPs, ObjectType: ObjectIPAddress, ObjectID: ip.ID, Object: ip.Address,
+		Field: FieldAddress, Old: ip.Address, New: w.prefix.String(), Action: ActionUpdate,
+		Reason: "Prefix length differs", Supporting: supporting,
+	})
 }
 
 // primary plans the device's primary IP of one family: the address of the
@@ -499,12 +529,12 @@ func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur
 			d.add(c)
 			return
 		}
-		d.plan.Notes = append(d.plan.Notes, fmt.Sprintf("Primary IPv%d %s is not synced (see above); primary kept.", family, want))
+		d.plan.note("Primary IPv%d %s is not synced (see above); primary kept.", family, want)
 		return
 	}
 	if id != 0 && id == curID {
 		if d.opts.Full {
-			c.New, c.NewID, c.Action, c.Reason = want.String(), id, ActionRefresh, "full sync: refresh unchanged value"
+			c.New, c.NewID, c.Action, c.Reason = want.String(), id, ActionRefresh, reasonRefresh
 			d.add(c)
 		}
 		return

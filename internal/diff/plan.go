@@ -3,7 +3,10 @@
 // caller stamps the plan's ID and time.
 package diff
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Action says what applying a change does to NetBox.
 type Action string
@@ -16,6 +19,9 @@ const (
 	ActionOffline  Action = "OFFLINE"  // mark offline, never delete
 	ActionUnassign Action = "UNASSIGN" // detach, never delete
 )
+
+// reasonRefresh is the reason of every ActionRefresh.
+const reasonRefresh = "full sync: refresh unchanged value"
 
 // Section groups changes the way the seed's report does.
 type Section string
@@ -154,6 +160,11 @@ type Plan struct {
 	JournalCustomFields map[string]any `json:"journal_custom_fields,omitempty"`
 	JournalBlocked      string         `json:"journal_blocked,omitempty"`
 	Fingerprint         string         `json:"fingerprint"`
+}
+
+// note adds a note to the plan.
+func (p *Plan) note(format string, args ...any) {
+	p.Notes = append(p.Notes, fmt.Sprintf(format, args...))
 }
 
 // Summary counts a plan's changes the way the seed's report does. Blocked

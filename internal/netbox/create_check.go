@@ -403,14 +403,16 @@ send:
 // onlyTaken reports whether NetBox refused a create only because unique
 // values are taken: every message is a unique validator's ("platform with
 // this slug already exists.", "The fields manufacturer, slug must make a
-// unique set."), whatever field or bulk index it is under.
+// unique set.", or from NetBox 4.4 a named constraint's own message,
+// "Platform name must be unique."), whatever field or bulk index it is
+// under.
 func onlyTaken(e *Error) bool {
 	if e.Kind != KindValidation || e.StatusCode != http.StatusBadRequest || len(e.Fields) == 0 {
 		return false
 	}
 	for _, msgs := range e.Fields {
 		for _, m := range msgs {
-			if !strings.HasSuffix(m, "already exists.") && !strings.HasSuffix(m, "must make a unique set.") {
+			if !strings.HasSuffix(m, "already exists.") && !strings.HasSuffix(m, "must make a unique set.") && !strings.HasSuffix(m, "must be unique.") {
 				return false
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -32,7 +33,7 @@ func TestChangeListsAreBounded(t *testing.T) {
 	d := tools.DiffOutput(plan)
 	assert.Equal(t, 120, d.Summary.Creates, "the summary counts every change")
 	assert.Equal(t, 120, strings.Count(d.ReportMarkdown, "| c"), "the report lists every change, once")
-	assert.Len(t, tools.PlannedChanges(plan), 120)
+	assert.Len(t, report.Changes(plan), 120)
 
 	a := tools.ApplyOutput(res)
 	assert.Len(t, a.Changes, 50, "70 failed, 10 skipped: at most 50 listed")

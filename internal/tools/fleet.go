@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -16,31 +15,11 @@ type FleetStatusInput struct {
 	Limit  int    `json:"limit,omitempty" jsonschema:"Most devices per list (default 50, at most 1000)"`
 }
 
-// FleetDevice is a device whose syncs need a look.
-type FleetDevice struct {
-	State          string `json:"state" enum:"failed|stale|never"`
-	ID             int64  `json:"id"`
-	Name           string `json:"name"`
-	Site           string `json:"site,omitempty"`
-	URL            string `json:"url"`
-	LastSync       string `json:"last_sync,omitempty"`
-	Outcome        string `json:"outcome,omitempty" enum:"success|failures"`
-	JournalEntryID int64  `json:"journal_entry_id,omitempty"`
-}
-
-// FleetStatusOutput is the output of cmdb_fleet_status.
+// FleetStatusOutput is the output of cmdb_fleet_status: the fleet's
+// listing and what to do next.
 type FleetStatusOutput struct {
-	CheckedAt string       `json:"checked_at"`
-	MaxAge    string       `json:"max_age"`
-	Since     string       `json:"since"`
-	Counts    fleet.Counts `json:"counts"`
-	// Devices lists the failed, then the stale, then the never synced
-	// devices, by name, at most limit of each.
-	Devices []FleetDevice `json:"devices" jsonschema:"failed: last sync within max_age had failures; stale: last sync before it; never: none"`
-	// Omitted counts, by state, the devices left out of Devices.
-	Omitted  map[string]int `json:"omitted,omitempty"`
-	Notes    []string       `json:"notes,omitempty"`
-	NextStep string         `json:"next_step"`
+	fleet.Listing
+	NextStep string `json:"next_step"`
 }
 
 func fleetStatus(nb fleet.Reader) Tool {
@@ -74,29 +53,7 @@ func fleetStatus(nb fleet.Reader) Tool {
 // CLI prints the same with --json.
 func FleetOutput(rep fleet.Report) FleetStatusOutput {
 	c := rep.Counts
-	out := FleetStatusOutput{
-		CheckedAt: rep.CheckedAt.UTC().Format(time.RFC3339), MaxAge: rep.MaxAge, Since: rep.Since.UTC().Format(time.RFC3339),
-		Counts: c, Devices: []FleetDevice{}, Notes: rep.Notes,
-	}
-	for _, l := range []struct {
-		state   string
-		devices []fleet.Device
-		omitted int
-	}{{"failed", rep.Failed, rep.FailedOmitted}, {"stale", rep.Stale, rep.StaleOmitted}, {"never", rep.Never, rep.NeverOmitted}} {
-		for _, d := range l.devices {
-			fd := FleetDevice{State: l.state, ID: d.ID, Name: d.Name, Site: d.Site, URL: d.URL, Outcome: d.Outcome, JournalEntryID: d.JournalEntryID}
-			if d.LastSync != nil {
-				fd.LastSync = d.LastSync.UTC().Format(time.RFC3339)
-			}
-			out.Devices = append(out.Devices, fd)
-		}
-		if l.omitted > 0 {
-			if out.Omitted == nil {
-				out.Omitted = map[string]int{}
-			}
-			out.Omitted[l.state] = l.omitted
-		}
-	}
+	out := FleetStatusOutput{Listing: rep.Listing()}
 	switch {
 	case c.Devices == 0:
 		out.NextStep = "NetBox has no devices: register hosts with cmdb_register (or cmdb-mcp register on each)."

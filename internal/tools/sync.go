@@ -86,43 +86,6 @@ type SyncDiffOutput struct {
 	NextStep       string `json:"next_step"`
 }
 
-// PlannedChange is one change of a plan as the model reads it; the
-// bookkeeping the apply step needs (keys, slugs, ids) stays in the plan.
-type PlannedChange struct {
-	Action     diff.Action `json:"action"`
-	ObjectType string      `json:"object_type"`
-	Object     string      `json:"object"`
-	Field      string      `json:"field,omitempty"`
-	Old        string      `json:"old,omitempty"`
-	New        string      `json:"new,omitempty"`
-	Reason     string      `json:"reason"`
-}
-
-// PlannedChanges lists the changes of a plan as the user sees them: like
-// the report and the summary, what changes, not the steps that serve it
-// (the MAC object behind a new MAC).
-func PlannedChanges(plan diff.Plan) []PlannedChange {
-	out := make([]PlannedChange, 0, len(plan.Changes))
-	for _, c := range plan.Changes {
-		if !c.Supporting {
-			out = append(out, plannedChange(c))
-		}
-	}
-	return out
-}
-
-func plannedChange(c diff.Change) PlannedChange {
-	return PlannedChange{
-		Action:     c.Action,
-		ObjectType: c.ObjectType,
-		Object:     c.Object,
-		Field:      c.Field,
-		Old:        c.Old,
-		New:        c.New,
-		Reason:     c.Reason,
-	}
-}
-
 func syncDiff(eng *engine.Engine) Tool {
 	def := mcp.NewTool("cmdb_sync_diff",
 		mcp.WithDescription("Phases 1-4 of a sync: look the host's device up, discover the host, compare, and report. Changes nothing; returns the report for the user and a plan_id for cmdb_sync_apply."),
@@ -260,7 +223,7 @@ type SyncApplyOutput struct {
 
 // AppliedChange is one change of the plan and what became of it.
 type AppliedChange struct {
-	PlannedChange
+	report.Change
 	Outcome apply.Outcome `json:"outcome"`
 	// Message is NetBox's own words for a failure, or why a change was skipped.
 	Message string `json:"message,omitempty"`
@@ -340,7 +303,7 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 				out.ChangesOmitted++
 				continue
 			}
-			out.Changes = append(out.Changes, AppliedChange{PlannedChange: plannedChange(c.Change), Outcome: c.Outcome, Message: c.Message, Kind: string(c.Kind)})
+			out.Changes = append(out.Changes, AppliedChange{Change: report.ChangeOf(c.Change), Outcome: c.Outcome, Message: c.Message, Kind: string(c.Kind)})
 		}
 	}
 	journal := "no journal entry was written"
@@ -350,7 +313,7 @@ func ApplyOutput(res apply.Result) SyncApplyOutput {
 	case res.JournalError != "":
 		journal = "the journal entry failed (" + res.JournalError + ")"
 	}
-	denied := WriteDenied(res)
+	denied := res.WriteDenied()
 	switch {
 	case denied != "" && res.Applied == 0 && res.JournalEntryID == 0:
 		out.NextStep = fmt.Sprintf("Nothing was written: %d changes failed, %d skipped. %s Tell the user, then call cmdb_sync_diff again once the token is fixed.", res.Failed, res.Skipped, denied)

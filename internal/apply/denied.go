@@ -1,11 +1,10 @@
-package tools
+package apply
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 )
 
@@ -16,11 +15,11 @@ const TokenCannotWrite = "the NetBox token cannot write"
 
 // WriteDenied says, for people and models alike, which writes NetBox
 // refused with "permission denied" and what to do; "" when none.
-func WriteDenied(res apply.Result) string {
+func (res Result) WriteDenied() string {
 	n := 0
 	var types []string
 	for _, c := range res.Changes {
-		if c.Outcome != apply.OutcomeFailed || c.Kind != netbox.KindPermission {
+		if c.Outcome != OutcomeFailed || c.Kind != netbox.KindPermission {
 			continue
 		}
 		n++
