@@ -29,6 +29,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim/simtest"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
@@ -100,9 +101,9 @@ func staleNetBox(t *testing.T) *netBox {
 		ID int64 `json:"id"`
 	}
 	ctx := context.Background()
-	require.NoError(t, admin.DoJSON(ctx, http.MethodPost, "/api/dcim/platforms/", nil,
+	require.NoError(t, srv.Admin().Do(ctx, http.MethodPost, "/api/dcim/platforms/", nil,
 		map[string]string{"name": stale, "slug": diff.Slugify(stale)}, &plat))
-	require.NoError(t, admin.DoJSON(ctx, http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
+	require.NoError(t, srv.Admin().Do(ctx, http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
 		"name": h.Hostname, "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID,
 		"status": "planned", "platform": plat.ID,
 	}, &dev))
@@ -150,7 +151,7 @@ func (nb *netBox) checkSynced(t *testing.T) {
 		} `json:"results"`
 	}
 	q := url.Values{"assigned_object_type": {"dcim.device"}, "assigned_object_id": {fmt.Sprint(nb.deviceID)}}
-	require.NoError(t, nb.admin.DoJSON(ctx, http.MethodGet, "/api/extras/journal-entries/", q, nil, &journal))
+	require.NoError(t, nb.Admin().Do(ctx, http.MethodGet, "/api/extras/journal-entries/", q, nil, &journal))
 	require.GreaterOrEqual(t, journal.Count, 1, "no journal entry on the device")
 	assert.Contains(t, journal.Results[0].Comments, "Device synced")
 
@@ -441,7 +442,7 @@ func TestNetBoxSim(t *testing.T) {
 	ctx := context.Background()
 	create := func(path string, body map[string]any) int64 {
 		var obj struct{ ID int64 }
-		require.NoError(t, nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj), path)
+		require.NoError(t, (netboxsim.Admin{URL: "http://" + addr, Token: token}).Do(ctx, http.MethodPost, path, nil, body, &obj), path)
 		return obj.ID
 	}
 	site := create("/api/dcim/sites/", map[string]any{"name": "Lab", "slug": "lab"})

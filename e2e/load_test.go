@@ -76,7 +76,7 @@ func TestLoad(t *testing.T) {
 	var dev struct {
 		ID int64 `json:"id"`
 	}
-	require.NoError(t, nb.DoJSON(ctx, http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
+	require.NoError(t, srv.Admin().Do(ctx, http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
 		"name": loadHost.Hostname, "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "status": "planned",
 	}, &dev))
 	eng := engine.New(nb, engine.DiscovererFunc(func(context.Context) (host.Host, error) { return loadHost, nil }))

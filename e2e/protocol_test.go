@@ -861,5 +861,5 @@ func TestProtocolCancel(t *testing.T) {
 // patch changes a NetBox object as its admin would.
 func (nb *netBox) patch(t *testing.T, path string, body any) {
 	t.Helper()
-	require.NoError(t, nb.admin.DoJSON(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
+	require.NoError(t, nb.Admin().Do(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
 }

@@ -563,7 +563,7 @@ func TestWriteScopeOverMCP(t *testing.T) {
 		ID int64 `json:"id"`
 	}
 	fx := nb.Seed(t)
-	require.NoError(t, nb.admin.DoJSON(context.Background(), http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
+	require.NoError(t, nb.Admin().Do(context.Background(), http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
 		"name": "another-host", "site": fx.SiteID, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "status": "active",
 	}, &other))
 	decommission := func(id int64) map[string]any { return map[string]any{"id": id, "status": "decommissioning"} }

@@ -53,12 +53,12 @@ func seedExampleNetBox(t *testing.T) *netBox {
 		var obj struct {
 			ID int64 `json:"id"`
 		}
-		require.NoError(t, admin.DoJSON(context.Background(), http.MethodPost, path, nil, body, &obj), "POST %s", path)
+		require.NoError(t, srv.Admin().Do(context.Background(), http.MethodPost, path, nil, body, &obj), "POST %s", path)
 		return obj.ID
 	}
 	patch := func(path string, body any) {
 		t.Helper()
-		require.NoError(t, admin.DoJSON(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
+		require.NoError(t, srv.Admin().Do(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
 	}
 	old := post("/api/dcim/platforms/", map[string]any{"name": "Ubuntu 22.04", "slug": "ubuntu-22-04"})
 	post("/api/dcim/platforms/", map[string]any{"name": "Ubuntu 24.04", "slug": "ubuntu-24-04"})
@@ -199,7 +199,7 @@ func checkSeedExampleSynced(t *testing.T, nb *netBox, deviceID, clusterID int64)
 	assert.Equal(t, "Marked offline by cmdb-sync", byName["eth1"].Description)
 	assert.Equal(t, "virtual", byName["tailscale0"].Type)
 
-	macs, err := nb.admin.ListMACAddresses(ctx, netbox.MACAddressFilter{DeviceID: deviceID})
+	macs, err := nb.admin.ListMACAddresses(ctx, netbox.MACAddressQuery{DeviceID: deviceID})
 	require.NoError(t, err)
 	var values []string
 	for _, m := range macs {
@@ -207,7 +207,7 @@ func checkSeedExampleSynced(t *testing.T, nb *netBox, deviceID, clusterID int64)
 	}
 	assert.ElementsMatch(t, []string{"AA:BB:CC:00:00:00", "AA:BB:CC:11:11:11"}, values, "the old MAC object stays: nothing is deleted")
 
-	ips, err := nb.admin.ListIPAddresses(ctx, netbox.IPAddressFilter{Addresses: []string{"192.168.1.100", "192.168.1.150", "100.101.102.103"}})
+	ips, err := nb.admin.ListIPAddresses(ctx, netbox.IPAddressQuery{Addresses: []string{"192.168.1.100", "192.168.1.150", "100.101.102.103"}})
 	require.NoError(t, err)
 	where := map[string]int64{}
 	for _, ip := range ips {
@@ -234,7 +234,7 @@ func checkSeedExampleSynced(t *testing.T, nb *netBox, deviceID, clusterID int64)
 		} `json:"results"`
 	}
 	q := url.Values{"assigned_object_type": {"dcim.device"}, "assigned_object_id": {fmt.Sprint(deviceID)}}
-	require.NoError(t, nb.admin.DoJSON(ctx, http.MethodGet, "/api/extras/journal-entries/", q, nil, &journal))
+	require.NoError(t, nb.Admin().Do(ctx, http.MethodGet, "/api/extras/journal-entries/", q, nil, &journal))
 	require.Equal(t, 1, journal.Count)
 	assert.True(t, strings.HasPrefix(journal.Results[0].Comments, "Device synced via /cmdb sync command"))
 

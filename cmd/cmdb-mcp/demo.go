@@ -50,7 +50,7 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 	defer cancel()
 	out := e.stdout
 
-	url, nb, stop, err := startDemoNetBox(*version)
+	admin, nb, stop, err := startDemoNetBox(*version)
 	if err != nil {
 		return exitError, err
 	}
@@ -69,8 +69,8 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 		stale = demoPlatforms[1]
 	}
 
-	fmt.Fprintf(out, "cmdb-mcp demo: a NetBox simulator runs at %s; no real NetBox is touched.\n", url)
-	if err := seedDemo(ctx, nb, hostname, stale); err != nil {
+	fmt.Fprintf(out, "cmdb-mcp demo: a NetBox simulator runs at %s; no real NetBox is touched.\n", admin.URL)
+	if err := seedDemo(ctx, admin, hostname, stale); err != nil {
 		return exitError, fmt.Errorf("seed the simulator: %w", err)
 	}
 	fmt.Fprintf(out, "NetBox records this host, %q, as status \"planned\" on platform %q.\n", hostname, stale)
@@ -89,23 +89,23 @@ func runDemo(ctx context.Context, e env, args []string) (int, error) {
 }
 
 // startDemoNetBox starts the simulator of NetBox version on loopback with a
-// random token, and returns its URL, a client of it and a function that
-// stops it.
-func startDemoNetBox(version string) (string, *netbox.Client, func(), error) {
+// random token, and returns a plain client of it (its URL, to seed it), the
+// product's client of it and a function that stops it.
+func startDemoNetBox(version string) (netboxsim.Admin, *netbox.Client, func(), error) {
 	token, err := randomToken()
 	if err != nil {
-		return "", nil, nil, err
+		return netboxsim.Admin{}, nil, nil, err
 	}
 	url, stop, err := startSim(netboxsim.Options{Token: token, Version: version}, "127.0.0.1:0")
 	if err != nil {
-		return "", nil, nil, err
+		return netboxsim.Admin{}, nil, nil, err
 	}
 	nb, err := netbox.New(netbox.Config{URL: url, Token: token})
 	if err != nil {
 		stop()
-		return "", nil, nil, err
+		return netboxsim.Admin{}, nil, nil, err
 	}
-	return url, nb, stop, nil
+	return netboxsim.Admin{URL: url, Token: token}, nb, stop, nil
 }
 
 // demoClient serves the MCP tools on nb and returns an in-process client,
@@ -212,7 +212,7 @@ func callTool(ctx context.Context, c *client.Client, name string, args, out any)
 // seedDemo creates, through NetBox's ordinary REST API, what a device
 // needs (site, manufacturer, device type, role), a stale platform, and the
 // device itself as a planned machine on that platform.
-func seedDemo(ctx context.Context, nb *netbox.Client, hostname, platform string) error {
+func seedDemo(ctx context.Context, nb netboxsim.Admin, hostname, platform string) error {
 	type (
 		named struct {
 			Name   string `json:"name"`
@@ -238,7 +238,7 @@ func seedDemo(ctx context.Context, nb *netbox.Client, hostname, platform string)
 		var created struct {
 			ID int64 `json:"id"`
 		}
-		err := nb.DoJSON(ctx, http.MethodPost, path, nil, body, &created)
+		err := nb.Do(ctx, http.MethodPost, path, nil, body, &created)
 		return created.ID, err
 	}
 	site, err := post("/api/dcim/sites/", named{Name: "Demo Lab", Slug: "demo-lab", Status: "active"})

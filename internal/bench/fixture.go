@@ -10,6 +10,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -106,9 +107,11 @@ func LoadFixture(name string) (Fixture, error) {
 
 // Build creates the fixture's NetBox state through the REST API, the way
 // any client would, with bulk requests so that building even the large host
-// costs a few requests. It returns the device id.
-func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
-	devID, err := s.buildDevice(ctx, nb)
+// costs a few requests: the typed writes through nb, what the client has
+// no method for (sites, device types, the device) through admin. It
+// returns the device id.
+func (s State) Build(ctx context.Context, nb *netbox.Client, admin netboxsim.Admin) (int64, error) {
+	devID, err := s.buildDevice(ctx, nb, admin)
 	if err != nil {
 		return 0, err
 	}
@@ -137,11 +140,11 @@ func (s State) Build(ctx context.Context, nb *netbox.Client) (int64, error) {
 }
 
 // postID creates one object and returns its id.
-func postID(ctx context.Context, nb *netbox.Client, path string, body any) (int64, error) {
+func postID(ctx context.Context, nb netboxsim.Admin, path string, body any) (int64, error) {
 	var obj struct {
 		ID int64 `json:"id"`
 	}
-	err := nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj)
+	err := nb.Do(ctx, http.MethodPost, path, nil, body, &obj)
 	if err != nil {
 		return 0, fmt.Errorf("POST %s: %w", path, err)
 	}
@@ -150,20 +153,20 @@ func postID(ctx context.Context, nb *netbox.Client, path string, body any) (int6
 
 // buildDevice creates the device with what it needs first: a site, a
 // device type with its manufacturer, a role, and the platforms.
-func (s State) buildDevice(ctx context.Context, nb *netbox.Client) (int64, error) {
-	site, err := postID(ctx, nb, "/api/dcim/sites/", map[string]any{"name": "Bench Lab", "slug": "bench-lab", "status": "active"})
+func (s State) buildDevice(ctx context.Context, nb *netbox.Client, admin netboxsim.Admin) (int64, error) {
+	site, err := postID(ctx, admin, "/api/dcim/sites/", map[string]any{"name": "Bench Lab", "slug": "bench-lab", "status": "active"})
 	if err != nil {
 		return 0, err
 	}
-	mfr, err := postID(ctx, nb, "/api/dcim/manufacturers/", map[string]any{"name": "Generic", "slug": "generic"})
+	mfr, err := postID(ctx, admin, "/api/dcim/manufacturers/", map[string]any{"name": "Generic", "slug": "generic"})
 	if err != nil {
 		return 0, err
 	}
-	devType, err := postID(ctx, nb, "/api/dcim/device-types/", map[string]any{"manufacturer": mfr, "model": "Server", "slug": "server"})
+	devType, err := postID(ctx, admin, "/api/dcim/device-types/", map[string]any{"manufacturer": mfr, "model": "Server", "slug": "server"})
 	if err != nil {
 		return 0, err
 	}
-	role, err := postID(ctx, nb, "/api/dcim/device-roles/", map[string]any{"name": "Server", "slug": "server", "color": "2196f3"})
+	role, err := postID(ctx, admin, "/api/dcim/device-roles/", map[string]any{"name": "Server", "slug": "server", "color": "2196f3"})
 	if err != nil {
 		return 0, err
 	}
@@ -186,7 +189,7 @@ func (s State) buildDevice(ctx context.Context, nb *netbox.Client) (int64, error
 		}
 		dev["platform"] = id
 	}
-	return postID(ctx, nb, "/api/dcim/devices/", dev)
+	return postID(ctx, admin, "/api/dcim/devices/", dev)
 }
 
 // buildInterfaces creates the device's interfaces and returns their ids

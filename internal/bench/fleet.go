@@ -171,10 +171,7 @@ func syncFleet(ctx context.Context, n int, latency time.Duration) (FleetRun, err
 	run := FleetRun{Hosts: n, Shared: map[string]int{}}
 	nb := newFleetNetBox()
 	defer nb.hs.Close()
-	admin, err := nb.client()
-	if err != nil {
-		return run, err
-	}
+	admin := nb.admin()
 	if err := registerFleet(ctx, admin, n); err != nil {
 		return run, err
 	}
@@ -221,6 +218,12 @@ func newFleetNetBox() *fleetNetBox {
 	token := hex.EncodeToString(b[:])
 	sim := netboxsim.New(netboxsim.Options{Token: token})
 	return &fleetNetBox{sim: sim, hs: httptest.NewServer(sim), token: token}
+}
+
+// admin is a plain JSON client of the simulator, to register the fleet
+// and count what it made.
+func (f *fleetNetBox) admin() netboxsim.Admin {
+	return netboxsim.Admin{URL: f.hs.URL, Token: f.token}
 }
 
 // client is a new client of the simulator, as each host has its own.
@@ -308,10 +311,10 @@ func (r *FleetRun) countResidue(ctx context.Context, engines []*engine.Engine) e
 }
 
 // countShared counts the shared objects of each kind the fleet made.
-func (r *FleetRun) countShared(ctx context.Context, admin *netbox.Client) error {
+func (r *FleetRun) countShared(ctx context.Context, admin netboxsim.Admin) error {
 	for _, k := range sharedKinds {
 		var page struct{ Count int }
-		if err := admin.DoJSON(ctx, http.MethodGet, k.path, k.query, nil, &page); err != nil {
+		if err := admin.Do(ctx, http.MethodGet, k.path, k.query, nil, &page); err != nil {
 			return err
 		}
 		r.Shared[k.name] = page.Count
@@ -321,12 +324,12 @@ func (r *FleetRun) countShared(ctx context.Context, admin *netbox.Client) error 
 
 // registerFleet creates what a device needs once, then the n devices,
 // planned and without a platform: hosts NetBox knows by name only.
-func registerFleet(ctx context.Context, nb *netbox.Client, n int) error {
+func registerFleet(ctx context.Context, nb netboxsim.Admin, n int) error {
 	post := func(path string, body any) (int64, error) {
 		var obj struct {
 			ID int64 `json:"id"`
 		}
-		if err := nb.DoJSON(ctx, http.MethodPost, path, nil, body, &obj); err != nil {
+		if err := nb.Do(ctx, http.MethodPost, path, nil, body, &obj); err != nil {
 			return 0, fmt.Errorf("POST %s: %w", path, err)
 		}
 		return obj.ID, nil
@@ -351,7 +354,7 @@ func registerFleet(ctx context.Context, nb *netbox.Client, n int) error {
 	for i := range n {
 		devices[i] = map[string]any{"name": FleetHost(i).Hostname, "site": site, "device_type": devType, "role": role, "status": "planned"}
 	}
-	return nb.BulkCreate(ctx, "/api/dcim/devices/", devices, nil, netbox.WriteOptions{})
+	return nb.Do(ctx, http.MethodPost, "/api/dcim/devices/", nil, devices, nil)
 }
 
 func (p *printer) fleet(f FleetResult) {

@@ -54,7 +54,7 @@ func newWorldModel(ctx context.Context, fx Fixture, m LatencyModel) (*world, err
 		return nil, err
 	}
 	w := &world{fx: fx, sim: s, http: hs, nb: nb, token: token, body: body}
-	if _, err = fx.NetBox.Build(ctx, nb); err != nil {
+	if _, err = fx.NetBox.Build(ctx, nb, netboxsim.Admin{URL: hs.URL, Token: token}); err != nil {
 		hs.Close()
 		return nil, fmt.Errorf("build fixture %s: %w", fx.Name, err)
 	}

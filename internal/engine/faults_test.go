@@ -286,7 +286,7 @@ func runFaultCell(t *testing.T, c faultCell) {
 	e := w.engine(faultHost())
 	plan, err := e.Diff(ctx, DiffRequest{})
 	require.NoError(t, err)
-	before := allIDs(t, w.nb)
+	before := allIDs(t, w.srv.Admin())
 	neighbourBefore := deviceState(t, w.nb, neighbour.Name)
 
 	for _, m := range c.ep.methods {
@@ -336,7 +336,7 @@ func runFaultCell(t *testing.T, c faultCell) {
 		assert.Empty(t, res.JournalError)
 	}
 	if res.JournalEntryID != 0 {
-		comments := journalComments(t, w.nb, res.JournalEntryID)
+		comments := journalComments(t, w.srv.Admin(), res.JournalEntryID)
 		for _, cr := range notApplied {
 			assert.Contains(t, comments, "- "+apply.JournalLine(cr.Change), "the journal lists what did not apply")
 		}
@@ -348,7 +348,7 @@ func runFaultCell(t *testing.T, c faultCell) {
 	// No wrong or lost record.
 	checkNothingLost(t, w, before, dev, neighbour, neighbourBefore)
 	if c.ep.objectType == "" && c.kind.fault.AfterCommit {
-		assert.Len(t, journalEntries(t, w.nb, dev.ID), 1, "the entry went in, its answer was lost")
+		assert.Len(t, journalEntries(t, w.srv.Admin(), dev.ID), 1, "the entry went in, its answer was lost")
 	}
 	fresh, err := e.Diff(ctx, DiffRequest{})
 	require.NoError(t, err)
@@ -408,7 +408,7 @@ type listed struct {
 	Comments           string              `json:"comments"`
 }
 
-func listAll(t *testing.T, nb *netbox.Client, path string, q url.Values) []listed {
+func listAll(t *testing.T, nb netboxsim.Admin, path string, q url.Values) []listed {
 	t.Helper()
 	if q == nil {
 		q = url.Values{}
@@ -418,12 +418,12 @@ func listAll(t *testing.T, nb *netbox.Client, path string, q url.Values) []liste
 		Count   int
 		Results []listed
 	}
-	require.NoError(t, nb.DoJSON(context.Background(), http.MethodGet, path, q, nil, &page))
+	require.NoError(t, nb.Do(context.Background(), http.MethodGet, path, q, nil, &page))
 	require.Equal(t, page.Count, len(page.Results), "one page holds them all")
 	return page.Results
 }
 
-func allIDs(t *testing.T, nb *netbox.Client) map[string][]int64 {
+func allIDs(t *testing.T, nb netboxsim.Admin) map[string][]int64 {
 	t.Helper()
 	out := map[string][]int64{}
 	for _, p := range allEndpoints {
@@ -445,16 +445,16 @@ func deviceState(t *testing.T, nb *netbox.Client, name string) string {
 	return string(b)
 }
 
-func journalEntries(t *testing.T, nb *netbox.Client, deviceID int64) []listed {
+func journalEntries(t *testing.T, nb netboxsim.Admin, deviceID int64) []listed {
 	t.Helper()
 	return listAll(t, nb, "/api/extras/journal-entries/", url.Values{
 		"assigned_object_type": {"dcim.device"}, "assigned_object_id": {fmt.Sprint(deviceID)}})
 }
 
-func journalComments(t *testing.T, nb *netbox.Client, id int64) string {
+func journalComments(t *testing.T, nb netboxsim.Admin, id int64) string {
 	t.Helper()
 	var e listed
-	require.NoError(t, nb.DoJSON(context.Background(), http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/%d/", id), nil, nil, &e))
+	require.NoError(t, nb.Do(context.Background(), http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/%d/", id), nil, nil, &e))
 	return e.Comments
 }
 
@@ -462,13 +462,13 @@ func journalComments(t *testing.T, nb *netbox.Client, id int64) string {
 // twice, the neighbour and the device's description are as they were.
 func checkNothingLost(t *testing.T, w simWorld, before map[string][]int64, dev, neighbour record.Device, neighbourBefore string) {
 	t.Helper()
-	now := allIDs(t, w.nb)
+	now := allIDs(t, w.srv.Admin())
 	for p, ids := range before {
 		assert.Subset(t, now[p], ids, "nothing deleted from %s", p)
 	}
 	dup := func(path string, key func(o listed) string) {
 		seen := map[string]int{}
-		for _, o := range listAll(t, w.nb, path, nil) {
+		for _, o := range listAll(t, w.srv.Admin(), path, nil) {
 			seen[key(o)]++
 		}
 		for k, n := range seen {
@@ -491,8 +491,8 @@ func checkNothingLost(t *testing.T, w simWorld, before map[string][]int64, dev, 
 	}
 	// One journal entry per apply that wrote one; the first apply is
 	// checked by its caller, so here: at most one per run so far.
-	assert.LessOrEqual(t, len(journalEntries(t, w.nb, dev.ID)), 2)
-	assert.Empty(t, journalEntries(t, w.nb, neighbour.ID), "nothing journaled on the neighbour")
+	assert.LessOrEqual(t, len(journalEntries(t, w.srv.Admin(), dev.ID)), 2)
+	assert.Empty(t, journalEntries(t, w.srv.Admin(), neighbour.ID), "nothing journaled on the neighbour")
 
 	assert.Equal(t, neighbourBefore, deviceState(t, w.nb, neighbour.Name), "the neighbour is untouched")
 	d, err := w.nb.GetDevice(context.Background(), dev.ID)

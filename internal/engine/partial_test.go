@@ -45,7 +45,7 @@ func TestInvalidDataAndForeignPlatformFailAlone(t *testing.T) {
 	w := newSimWorld(t)
 	other := w.srv.Seed(t) // another manufacturer
 	var plat struct{ ID int64 }
-	require.NoError(t, w.nb.DoJSON(ctx, http.MethodPost, "/api/dcim/platforms/", nil,
+	require.NoError(t, w.srv.Admin().Do(ctx, http.MethodPost, "/api/dcim/platforms/", nil,
 		map[string]any{"name": "Debian 13", "slug": "debian-13", "manufacturer": other.ManufacturerID}, &plat))
 	d := w.device(t, "partial", "planned", 0)
 	ifs, err := w.nb.CreateInterfaces(ctx, []netbox.InterfaceCreate{{Device: d.ID, Name: "eth0", Type: "1000base-t"}}, netbox.WriteOptions{})
@@ -104,7 +104,7 @@ func TestInvalidDataAndForeignPlatformFailAlone(t *testing.T) {
 	for _, r := range w.srv.Sim.Requests() {
 		assert.Less(t, r.Status, 400, "nothing is sent to be refused: %s %s", r.Method, r.Path)
 	}
-	comments := journalComments(t, w.nb, res.JournalEntryID)
+	comments := journalComments(t, w.srv.Admin(), res.JournalEntryID)
 	assert.Contains(t, comments, "Changes skipped:\n")
 	if !perManufacturer {
 		assert.Contains(t, comments, "- platform: - -> Debian 13 (UPDATE) (NetBox's platform")
@@ -136,7 +136,7 @@ func TestInvalidDataAndForeignPlatformFailAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, again.Summary().Blocked, len(again.Changes), "%v", again.Changes)
 	if !perManufacturer {
-		require.NoError(t, w.nb.DoJSON(ctx, http.MethodPatch, "/api/dcim/platforms/"+strconv.FormatInt(plat.ID, 10)+"/", nil, map[string]any{"manufacturer": nil}, nil))
+		require.NoError(t, w.srv.Admin().Do(ctx, http.MethodPatch, "/api/dcim/platforms/"+strconv.FormatInt(plat.ID, 10)+"/", nil, map[string]any{"manufacturer": nil}, nil))
 	}
 	h.Containers.Containers = h.Containers.Containers[1:]
 	e = w.engine(h)
@@ -256,7 +256,7 @@ func TestRefusalsFailAlone(t *testing.T) {
 	assert.Equal(t, 3, count["PATCH /api/dcim/interfaces/"])
 	assert.Equal(t, 2, count["POST /api/ipam/ip-addresses/"])
 	assert.Equal(t, 1, count["POST /api/virtualization/cluster-types/"], "a single object is not split")
-	comments := journalComments(t, w.nb, res.JournalEntryID)
+	comments := journalComments(t, w.srv.Admin(), res.JournalEntryID)
 	assert.Contains(t, comments, "- interface eth1 type: 1000base-t -> virtual (UPDATE) (netbox: PATCH /api/dcim/interfaces/: validation: type: Virtual interfaces cannot have a cable attached.)")
 	assert.Contains(t, comments, "- ipaddress 192.0.2.50/24 (CREATE) (netbox: POST /api/ipam/ip-addresses/: validation: address: Cannot create IP address 192.0.2.50/24 inside range 192.0.2.40-60/24.)")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/netboxsim"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
 
@@ -180,7 +181,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 	_, err = nb.UpdateInterfaces(ctx, primaries, netbox.WriteOptions{})
 	must(err)
 	if m := rapid.IntRange(0, 9).Draw(t, "free mac"); m < 8 && !usedMAC[m] {
-		must(nb.DoJSON(ctx, "POST", "/api/dcim/mac-addresses/", nil, map[string]any{"mac_address": c.mac(m)}, nil))
+		must(c.w.srv.Admin().Do(ctx, "POST", "/api/dcim/mac-addresses/", nil, map[string]any{"mac_address": c.mac(m)}, nil))
 	}
 
 	// IPs: some on interfaces, one maybe assigned nowhere.
@@ -205,7 +206,7 @@ func genNetBox(t *rapid.T, c propCase, platforms map[string]int64) record.Device
 	madeIPs, err := nb.CreateIPAddresses(ctx, ips, netbox.WriteOptions{})
 	must(err)
 	if a := rapid.IntRange(1, 16).Draw(t, "free ip"); a <= 12 && !usedAddr[a] {
-		must(nb.DoJSON(ctx, "POST", "/api/ipam/ip-addresses/", nil, map[string]any{"address": netip.PrefixFrom(c.addr4(a), 24).String()}, nil))
+		must(c.w.srv.Admin().Do(ctx, "POST", "/api/ipam/ip-addresses/", nil, map[string]any{"address": netip.PrefixFrom(c.addr4(a), 24).String()}, nil))
 	}
 	var u netbox.DeviceUpdate
 	for _, ip := range madeIPs {
@@ -348,7 +349,7 @@ func drawBlockers(t *rapid.T, c, neighbour propCase, h *host.Host, dev record.De
 		}
 		other := c.w.srv.Seed(t)
 		b.foreign = ps.Items[0].ID
-		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": other.ManufacturerID}, nil); err != nil {
+		if err := c.w.srv.Admin().Do(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": other.ManufacturerID}, nil); err != nil {
 			t.Fatalf("binding the platform: %v", err)
 		}
 	}
@@ -381,7 +382,7 @@ func drawBlockers(t *rapid.T, c, neighbour propCase, h *host.Host, dev record.De
 	if rapid.IntRange(0, 2).Draw(t, "populated range") == 0 {
 		for _, l := range h.Network.Interfaces {
 			for _, p := range l.IPv4 {
-				known, err := c.w.nb.ListIPAddresses(ctx, netbox.IPAddressFilter{Addresses: []string{p.Addr().String()}})
+				known, err := c.w.nb.ListIPAddresses(ctx, netbox.IPAddressQuery{Addresses: []string{p.Addr().String()}})
 				if err != nil {
 					t.Fatalf("IPs: %v", err)
 				}
@@ -426,13 +427,13 @@ func (b *blockers) clear(t *rapid.T, c propCase, h *host.Host) int {
 	b.cleared = true
 	deletes := 0
 	if b.cable != 0 {
-		if err := c.w.nb.DoJSON(context.Background(), "DELETE", fmt.Sprintf("/api/dcim/cables/%d/", b.cable), nil, nil, nil); err != nil {
+		if err := c.w.srv.Admin().Do(context.Background(), "DELETE", fmt.Sprintf("/api/dcim/cables/%d/", b.cable), nil, nil, nil); err != nil {
 			t.Fatalf("unplugging the cable: %v", err)
 		}
 		deletes++
 	}
 	if b.ipRange != 0 {
-		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/ipam/ip-ranges/%d/", b.ipRange), nil, map[string]any{"mark_populated": false}, nil); err != nil {
+		if err := c.w.srv.Admin().Do(context.Background(), "PATCH", fmt.Sprintf("/api/ipam/ip-ranges/%d/", b.ipRange), nil, map[string]any{"mark_populated": false}, nil); err != nil {
 			t.Fatalf("the IP range: %v", err)
 		}
 	}
@@ -444,7 +445,7 @@ func (b *blockers) clear(t *rapid.T, c propCase, h *host.Host) int {
 	// could not be freed now (the name is taken among the platforms of no
 	// manufacturer).
 	if b.foreign != 0 && !c.w.srv.AtLeast(4) {
-		if err := c.w.nb.DoJSON(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": nil}, nil); err != nil {
+		if err := c.w.srv.Admin().Do(context.Background(), "PATCH", fmt.Sprintf("/api/dcim/platforms/%d/", b.foreign), nil, map[string]any{"manufacturer": nil}, nil); err != nil {
 			t.Fatalf("freeing the platform: %v", err)
 		}
 	}
@@ -594,7 +595,7 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 			}
 			journal := ""
 			if res.JournalEntryID != 0 {
-				journal = journalText(t, w.nb, res.JournalEntryID)
+				journal = journalText(t, w.srv.Admin(), res.JournalEntryID)
 			}
 			checkBlockedApply(t, blocks, plan, res, again, journal)
 			deletes = blocks.clear(t, c, &h)
@@ -648,9 +649,9 @@ func TestPropertySyncConvergesAgainstNetBoxRules(t *testing.T) {
 }
 
 // journalText reads a journal entry's comments.
-func journalText(t *rapid.T, nb *netbox.Client, id int64) string {
+func journalText(t *rapid.T, nb netboxsim.Admin, id int64) string {
 	var e struct{ Comments string }
-	if err := nb.DoJSON(context.Background(), "GET", fmt.Sprintf("/api/extras/journal-entries/%d/", id), nil, nil, &e); err != nil {
+	if err := nb.Do(context.Background(), "GET", fmt.Sprintf("/api/extras/journal-entries/%d/", id), nil, nil, &e); err != nil {
 		t.Fatalf("journal entry %d: %v", id, err)
 	}
 	return e.Comments

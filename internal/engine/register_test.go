@@ -52,7 +52,7 @@ func (w simWorld) journal(t *testing.T, deviceID int64) []string {
 		} `json:"results"`
 	}
 	q := url.Values{"assigned_object_type": {"dcim.device"}, "assigned_object_id": {fmt.Sprint(deviceID)}, "ordering": {"created"}}
-	require.NoError(t, w.nb.DoJSON(context.Background(), http.MethodGet, "/api/extras/journal-entries/", q, nil, &page))
+	require.NoError(t, w.srv.Admin().Do(context.Background(), http.MethodGet, "/api/extras/journal-entries/", q, nil, &page))
 	var out []string
 	for _, r := range page.Results {
 		out = append(out, r.Kind.Value+": "+r.Comments)

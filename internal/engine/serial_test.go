@@ -151,7 +151,7 @@ func TestInterruptedApplyIsJournaled(t *testing.T) {
 		Kind     struct{ Value string }
 		Comments string
 	}
-	require.NoError(t, w.nb.DoJSON(ctx, http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/%d/", res.JournalEntryID), nil, nil, &entry))
+	require.NoError(t, w.srv.Admin().Do(ctx, http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/%d/", res.JournalEntryID), nil, nil, &entry))
 	assert.Equal(t, "warning", entry.Kind.Value)
 	assert.Contains(t, entry.Comments, "\nAn earlier apply was interrupted:\nPlan plan-dead (started ")
 	assert.Contains(t, entry.Comments, ", process 4242) stopped before its journal entry, after: create interfaces (1). NetBox's change log shows it wrote:\n")

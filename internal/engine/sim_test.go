@@ -51,7 +51,7 @@ func (w simWorld) device(t tb, name, status string, platform int64) record.Devic
 		body["platform"] = platform
 	}
 	var d struct{ ID int64 }
-	require.NoError(t, w.nb.DoJSON(context.Background(), "POST", "/api/dcim/devices/", nil, body, &d))
+	require.NoError(t, w.srv.Admin().Do(context.Background(), "POST", "/api/dcim/devices/", nil, body, &d))
 	got, err := w.nb.GetDevice(context.Background(), d.ID)
 	require.NoError(t, err)
 	return got
@@ -147,7 +147,7 @@ func TestSeedExampleAgainstSimulator(t *testing.T) {
 	assert.Equal(t, diff.OfflineDescription, byName["eth1"].Description)
 	assert.Equal(t, "virtual", byName["tailscale0"].Type)
 
-	old, err := w.nb.ListIPAddresses(ctx, netbox.IPAddressFilter{Addresses: []string{"192.168.1.100"}})
+	old, err := w.nb.ListIPAddresses(ctx, netbox.IPAddressQuery{Addresses: []string{"192.168.1.100"}})
 	require.NoError(t, err)
 	require.Len(t, old, 1, "the old IP still exists")
 	assert.Zero(t, old[0].AssignedObjectID, "unassigned, not deleted")

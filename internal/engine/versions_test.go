@@ -66,7 +66,7 @@ func TestSyncOnEveryNetBoxVersion(t *testing.T) {
 			var journal struct {
 				Count int `json:"count"`
 			}
-			require.NoError(t, w.nb.DoJSON(ctx, http.MethodGet, "/api/extras/journal-entries/", map[string][]string{
+			require.NoError(t, w.srv.Admin().Do(ctx, http.MethodGet, "/api/extras/journal-entries/", map[string][]string{
 				"assigned_object_type": {"dcim.device"}, "assigned_object_id": {strconv.FormatInt(d.ID, 10)}}, nil, &journal))
 			assert.Equal(t, 1, journal.Count)
 			assert.Zero(t, w.deletes())

@@ -16,7 +16,7 @@ import (
 // addresses or containers, so a sync practically always sends one request.
 const maxBulkObjects = 1000
 
-// bulkWrite sends in through send (BulkCreate or BulkUpdate) and converts
+// bulkWrite sends in through send (postList or patchList) and converts
 // what NetBox returns; match puts one chunk's answer in the order of the
 // chunk. An empty in makes no request.
 //
@@ -50,7 +50,7 @@ func bulkWrite[In, W, T any](ctx context.Context, send func(ctx context.Context,
 
 // bulkCreate: NetBox answers a bulk create in the order sent.
 func bulkCreate[In, W, T any](ctx context.Context, c *Client, path string, in []In, w WriteOptions, conv func(*W) T) ([]T, error) {
-	return bulkWrite(ctx, c.BulkCreate, http.MethodPost, path, in, w, conv, func(chunk []In, got []T) ([]T, *Error) {
+	return bulkWrite(ctx, c.postList, http.MethodPost, path, in, w, conv, func(chunk []In, got []T) ([]T, *Error) {
 		if len(got) != len(chunk) {
 			// Results are matched to inputs by position; a short answer
 			// cannot be matched.
@@ -73,7 +73,7 @@ func bulkUpdate[In, W, T any](ctx context.Context, c *Client, path string, in []
 		}
 		seen[id] = true
 	}
-	return bulkWrite(ctx, c.BulkUpdate, http.MethodPatch, path, in, w, conv, func(chunk []In, got []T) ([]T, *Error) {
+	return bulkWrite(ctx, c.patchList, http.MethodPatch, path, in, w, conv, func(chunk []In, got []T) ([]T, *Error) {
 		byID := make(map[int64]T, len(got))
 		for _, v := range got {
 			byID[outID(v)] = v
@@ -122,7 +122,7 @@ func offsetBulkIndexes(err error, offset int) error {
 }
 
 // createOne POSTs one object through the JSON path, for the endpoints
-// cmdb-mcp creates one object of at a time, checked like BulkCreate.
+// cmdb-mcp creates one object of at a time, checked like postList.
 func createOne[W, T any](ctx context.Context, c *Client, path string, in any, w WriteOptions, conv func(*W) T) (T, error) {
 	var got W
 	if err := c.createChecked(ctx, path, in, false, &got, w); err != nil {

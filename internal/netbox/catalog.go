@@ -113,24 +113,38 @@ func (n NameQuery) values(nameField string) url.Values {
 	return q
 }
 
-// DeviceQuery selects devices for DevicesPage.
+// DeviceQuery selects devices, for ListDevices (every page) and
+// DevicesPage (one). NetBox ANDs the fields; the zero query selects every
+// device.
 type DeviceQuery struct {
 	// Name matches exactly, ignoring case, as NetBox does.
-	Name   string
-	SiteID int64
+	Name string
+	// NamePrefix matches names that start with it, ignoring case
+	// (name__isw).
+	NamePrefix string
+	SiteID     int64
+}
+
+func (q DeviceQuery) values() (url.Values, error) {
+	v := url.Values{}
+	if q.SiteID != 0 {
+		if _, err := objectID(q.SiteID); err != nil {
+			return nil, fmt.Errorf("site: %w", err)
+		}
+	}
+	setString(v, "name", q.Name)
+	setString(v, "name__isw", q.NamePrefix)
+	setID(v, "site_id", q.SiteID)
+	return v, nil
 }
 
 // DevicesPage reads one page of the devices q selects, through the JSON
 // path like every device read (devices.go).
 func (c *Client) DevicesPage(ctx context.Context, q DeviceQuery, p PageRequest) (Page[record.Device], error) {
-	if q.SiteID != 0 {
-		if _, err := objectID(q.SiteID); err != nil {
-			return Page[record.Device]{}, fmt.Errorf("netbox: GET %s: site: %w", devicesPath, err)
-		}
+	v, err := q.values()
+	if err != nil {
+		return Page[record.Device]{}, fmt.Errorf("netbox: GET %s: %w", devicesPath, err)
 	}
-	v := url.Values{}
-	setString(v, "name", q.Name)
-	setID(v, "site_id", q.SiteID)
 	return listPage(ctx, c, devicesPath, v, p, deviceFrom)
 }
 
@@ -164,21 +178,12 @@ func (c *Client) UpdateInterface(ctx context.Context, u InterfaceUpdate, w Write
 	return patchOne(ctx, c, interfacesPath, u.ID, u, w, interfaceFrom)
 }
 
-// MACAddressQuery selects MAC objects for MACAddressesPage.
-type MACAddressQuery struct {
-	DeviceID    int64
-	InterfaceID int64
-	// MAC matches in any case or separator style.
-	MAC string
-}
-
-// MACAddressesPage reads one page of the MAC objects q selects.
+// MACAddressesPage reads one page of the MAC objects q selects, q.MACs
+// in the one request.
 func (c *Client) MACAddressesPage(ctx context.Context, q MACAddressQuery, p PageRequest) (Page[record.MACAddress], error) {
-	v := url.Values{}
-	setID(v, "device_id", q.DeviceID)
-	setID(v, "interface_id", q.InterfaceID)
-	if q.MAC != "" {
-		v.Set("mac_address", CanonicalMAC(q.MAC))
+	v := q.values()
+	if macs := q.canonical(); len(macs) > 0 {
+		v["mac_address"] = macs
 	}
 	return listPage(ctx, c, macAddressesPath, v, p, macAddressFrom)
 }
@@ -193,21 +198,13 @@ func (c *Client) UpdateMACAddress(ctx context.Context, u MACAddressUpdate, w Wri
 	return patchOne(ctx, c, macAddressesPath, u.ID, u, w, macAddressFrom)
 }
 
-// IPAddressQuery selects IP addresses for IPAddressesPage.
-type IPAddressQuery struct {
-	// DeviceID selects the IPs on any interface of the device.
-	DeviceID    int64
-	InterfaceID int64
-	// Address with a mask matches exactly; without one, any mask.
-	Address string
-}
-
-// IPAddressesPage reads one page of the IP addresses q selects.
+// IPAddressesPage reads one page of the IP addresses q selects,
+// q.Addresses in the one request.
 func (c *Client) IPAddressesPage(ctx context.Context, q IPAddressQuery, p PageRequest) (Page[record.IPAddress], error) {
-	v := url.Values{}
-	setID(v, "device_id", q.DeviceID)
-	setID(v, "interface_id", q.InterfaceID)
-	setString(v, "address", q.Address)
+	v := q.values()
+	if addrs := distinct(q.Addresses); len(addrs) > 0 {
+		v["address"] = addrs
+	}
 	return listPage(ctx, c, ipAddressesPath, v, p, ipAddressFrom)
 }
 

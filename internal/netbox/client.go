@@ -1,12 +1,12 @@
 // Package netbox is cmdb-mcp's NetBox client, for NetBox 4.3 to 4.6, with
 // our own domain types (types.go) at the border.
 //
-// Typed reads and writes go through DoJSON into private wire types that
-// read any of those releases (version.go says how the client adapts);
-// only /api/status/ still goes through go-netbox v4.3.0, whose strict 4.3
-// models fail on newer answers, and which cannot express bulk creates or
-// bulk updates with ids anyway. Both share one http.Client, authentication
-// and error handling.
+// Typed reads and writes go through one JSON path (jsonapi.go) into
+// private wire types that read any of those releases (version.go says how
+// the client adapts); only /api/status/ still goes through go-netbox
+// v4.3.0, whose strict 4.3 models fail on newer answers, and which cannot
+// express bulk creates or bulk updates with ids anyway. Both share one
+// http.Client, authentication and error handling.
 package netbox
 
 import (
@@ -140,7 +140,7 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 }
 
 // authTransport adds the Authorization header, and logs. Both go-netbox and
-// DoJSON go through it, so the two paths cannot drift apart.
+// the JSON path go through it, so the two paths cannot drift apart.
 type authTransport struct {
 	next          http.RoundTripper
 	scheme, host  string

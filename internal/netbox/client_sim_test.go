@@ -96,7 +96,7 @@ func createDevice(t *testing.T, c *Client, fx simtest.Fixture, name string) int6
 	var out struct {
 		ID int64 `json:"id"`
 	}
-	err := c.DoJSON(context.Background(), http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
+	err := c.doJSON(context.Background(), http.MethodPost, "/api/dcim/devices/", nil, map[string]any{
 		"name": name, "device_type": fx.DeviceTypeID, "role": fx.RoleID, "site": fx.SiteID, "status": "active",
 	}, &out)
 	require.NoError(t, err)
@@ -219,7 +219,7 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	assert.Equal(t, JournalEntry{ID: j.ID, AssignedObjectType: "dcim.device", AssignedObjectID: id, Kind: "success", Comments: "Device synced via cmdb-mcp"}, j)
 	assertOneRequest(t, s, http.MethodPost, "/api/extras/journal-entries/", http.StatusCreated)
 
-	devices, err := c.ListDevices(ctx, DeviceFilter{})
+	devices, err := c.ListDevices(ctx, DeviceQuery{})
 	require.NoError(t, err)
 	assert.Len(t, devices, 1)
 	assert.Len(t, takeRequests(t, s), 1)
@@ -259,7 +259,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 		objs[i] = PlatformCreate{Name: fmt.Sprintf("OS %04d", i), Slug: fmt.Sprintf("os-%04d", i)}
 	}
 	var created []record.Platform
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", objs, &created, WriteOptions{}))
+	require.NoError(t, c.postList(ctx, "/api/dcim/platforms/", objs, &created, WriteOptions{}))
 	require.Len(t, created, n)
 	assert.Equal(t, "OS 0000", created[0].Name, "in the order sent")
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/platforms/", http.StatusCreated)
@@ -287,14 +287,14 @@ func TestSimPagingAndBulk(t *testing.T) {
 		Description string `json:"description"`
 	}
 	var updated []map[string]any
-	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/",
+	require.NoError(t, c.patchList(ctx, "/api/dcim/platforms/",
 		[]patch{{created[0].ID, "first"}, {created[1].ID, "second"}}, &updated, WriteOptions{}))
 	require.Len(t, updated, 2)
 	assert.Equal(t, "first", updated[0]["description"])
 	assertOneRequest(t, s, http.MethodPatch, "/api/dcim/platforms/", http.StatusOK)
 
 	// All or nothing, errors aligned by index.
-	err = c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "New", Slug: "new"}, {Name: "OS 0001", Slug: "os-0001"}}, &created, WriteOptions{})
+	err = c.postList(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "New", Slug: "new"}, {Name: "OS 0001", Slug: "os-0001"}}, &created, WriteOptions{})
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindValidation), "%v", err)
 	var e *Error
@@ -339,7 +339,7 @@ func TestSimTokens(t *testing.T) {
 			return err
 		}},
 		{"bulk create", func() error {
-			return ro.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "x", Slug: "x"}}, nil, WriteOptions{})
+			return ro.postList(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "x", Slug: "x"}}, nil, WriteOptions{})
 		}},
 	}
 	for _, w := range writes {

@@ -48,7 +48,7 @@ func TestAuthHeader(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "4.3.7", st.NetBoxVersion)
 			// The JSON path shares the transport, so it authenticates the same way.
-			require.NoError(t, c.DoJSON(context.Background(), http.MethodGet, "/api/dcim/sites/", nil, nil, nil))
+			require.NoError(t, c.doJSON(context.Background(), http.MethodGet, "/api/dcim/sites/", nil, nil, nil))
 
 			reqs := f.requests()
 			require.Len(t, reqs, 2)
@@ -99,7 +99,7 @@ func TestBasePathPrefix(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Status(context.Background())
 	require.NoError(t, err)
-	require.NoError(t, c.DoJSON(context.Background(), http.MethodGet, "/api/status/", nil, nil, nil))
+	require.NoError(t, c.doJSON(context.Background(), http.MethodGet, "/api/status/", nil, nil, nil))
 	for _, r := range f.requests() {
 		assert.Equal(t, "/netbox/api/status/", r.Path)
 	}
@@ -270,9 +270,9 @@ func TestBulk(t *testing.T) {
 	ctx := context.Background()
 
 	var out []record.Platform
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out, WriteOptions{}))
+	require.NoError(t, c.postList(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out, WriteOptions{}))
 	assert.Len(t, out, 2)
-	require.NoError(t, c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1, "description": "x"}, {"id": 2}}, &out, WriteOptions{}))
+	require.NoError(t, c.patchList(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1, "description": "x"}, {"id": 2}}, &out, WriteOptions{}))
 	reqs := f.requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, http.MethodPost, reqs[0].Method)
@@ -281,15 +281,15 @@ func TestBulk(t *testing.T) {
 	assert.JSONEq(t, `[{"id":1,"description":"x"},{"id":2}]`, reqs[1].Body)
 
 	// Caught before any request.
-	err := c.BulkUpdate(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1}, {"name": "x"}}, &out, WriteOptions{})
+	err := c.patchList(ctx, "/api/dcim/platforms/", []map[string]any{{"id": 1}, {"name": "x"}}, &out, WriteOptions{})
 	assert.ErrorContains(t, err, "element 1 has no id")
-	err = c.BulkCreate(ctx, "/api/dcim/platforms/", PlatformCreate{Name: "a", Slug: "a"}, &out, WriteOptions{})
+	err = c.postList(ctx, "/api/dcim/platforms/", PlatformCreate{Name: "a", Slug: "a"}, &out, WriteOptions{})
 	assert.ErrorContains(t, err, "must be a slice")
 	out = nil
-	require.NoError(t, c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{}, &out, WriteOptions{}))
+	require.NoError(t, c.postList(ctx, "/api/dcim/platforms/", []PlatformCreate{}, &out, WriteOptions{}))
 	assert.NotNil(t, out)
 	assert.Empty(t, out)
-	err = c.DoJSON(ctx, http.MethodGet, "https://elsewhere.example/api/", nil, nil, nil)
+	err = c.doJSON(ctx, http.MethodGet, "https://elsewhere.example/api/", nil, nil, nil)
 	assert.ErrorContains(t, err, "not an API path")
 	assert.Len(t, f.requests(), 2)
 }

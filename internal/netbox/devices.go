@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
@@ -15,42 +13,23 @@ import (
 
 const devicesPath = "/api/dcim/devices/"
 
-// ListDevices reads the devices f selects, every page unless f.Limit caps it.
-// NetBox matches Name case-insensitively and exactly.
-//
-// Devices are read through the JSON path into wireDevice, not through
-// go-netbox, whose 4.3 models reject a body that lacks a field 4.3
-// requires or holds a choice 4.3 does not know (version.go).
-func (c *Client) ListDevices(ctx context.Context, f DeviceFilter) ([]record.Device, error) {
-	devices, _, err := c.listDevices(ctx, f)
+// ListDevices reads every page of the devices q selects, through the JSON
+// path into wireDevice, not through go-netbox, whose 4.3 models reject a
+// body that lacks a field 4.3 requires or holds a choice 4.3 does not know
+// (version.go).
+func (c *Client) ListDevices(ctx context.Context, q DeviceQuery) ([]record.Device, error) {
+	devices, _, err := c.listDevices(ctx, q)
 	return devices, err
 }
 
 // listDevices is ListDevices that also returns when NetBox answered the
 // last page, by its clock (zero when it sent no Date).
-func (c *Client) listDevices(ctx context.Context, f DeviceFilter) ([]record.Device, time.Time, error) {
-	var answered time.Time
-	devices, err := fetchAll(ctx, devicesPath, f.Limit, func(ctx context.Context, limit, offset int32) (page[record.Device], error) {
-		q := url.Values{"limit": {strconv.Itoa(int(limit))}, "offset": {strconv.Itoa(int(offset))}}
-		if f.Name != "" {
-			q.Set("name", f.Name)
-		}
-		if f.NamePrefix != "" {
-			q.Set("name__isw", f.NamePrefix)
-		}
-		var body wireList[wireDevice]
-		ans, err := c.do(ctx, request{method: http.MethodGet, path: devicesPath, query: q, out: &body})
-		if err != nil {
-			return page[record.Device]{}, err
-		}
-		answered = ans.date
-		out := make([]record.Device, len(body.Results))
-		for i := range body.Results {
-			out[i] = deviceFrom(&body.Results[i])
-		}
-		return page[record.Device]{items: out, count: body.Count, more: body.Next != nil && *body.Next != ""}, nil
-	})
-	return devices, answered, err
+func (c *Client) listDevices(ctx context.Context, q DeviceQuery) ([]record.Device, time.Time, error) {
+	v, err := q.values()
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("netbox: GET %s: %w", devicesPath, err)
+	}
+	return listAnswered(ctx, c, devicesPath, v, deviceFrom)
 }
 
 // GetDevice reads one device. On NetBox 4.6+ the client keeps the

@@ -35,7 +35,7 @@ var callPaths = []struct {
 	}},
 	{"JSON bulk create", http.MethodPost, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
 		var out []record.Platform
-		return c.BulkCreate(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out, WriteOptions{})
+		return c.postList(ctx, "/api/dcim/platforms/", []PlatformCreate{{Name: "a", Slug: "a"}, {Name: "b", Slug: "b"}}, &out, WriteOptions{})
 	}},
 }
 
@@ -252,7 +252,7 @@ func TestDecodeErrors(t *testing.T) {
 			writeJSON(w, http.StatusOK, map[string]any{"id": "seven"})
 		})
 		var out struct{ ID int64 }
-		err := newTestClient(t, f).DoJSON(context.Background(), http.MethodGet, "/api/dcim/devices/7/", nil, nil, &out)
+		err := newTestClient(t, f).doJSON(context.Background(), http.MethodGet, "/api/dcim/devices/7/", nil, nil, &out)
 		assert.True(t, IsKind(err, KindDecode), "%v", err)
 		assert.Contains(t, err.Error(), "does not fit")
 	})
@@ -315,7 +315,7 @@ func TestErrorMessageIsOneLine(t *testing.T) {
 		w.Header().Set("X-Request-ID", "id\nforged")
 		writeJSON(w, http.StatusBadRequest, map[string]any{"name\nx": []string{hostile}, "__all__": []string{hostile}})
 	})
-	err := newTestClient(t, f).DoJSON(context.Background(), http.MethodGet, "/api/dcim/devices/", nil, nil, &struct{}{})
+	err := newTestClient(t, f).doJSON(context.Background(), http.MethodGet, "/api/dcim/devices/", nil, nil, &struct{}{})
 	var e *Error
 	require.True(t, errors.As(err, &e), "%v", err)
 	assert.NotContains(t, err.Error(), "\n")

@@ -1,12 +1,14 @@
 package netbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -165,4 +167,11 @@ func assertErrNoToken(t *testing.T, err error) {
 		assertNoToken(t, e.Hint())
 		assertNoToken(t, fmt.Sprint(e.Fields))
 	}
+}
+
+// doJSON sends one request through the client's JSON path, for tests that
+// check the path itself rather than a typed method.
+func (c *Client) doJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	_, err := c.do(ctx, request{method: method, path: path, query: query, body: body, out: out})
+	return err
 }

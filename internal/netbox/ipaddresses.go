@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
@@ -14,28 +13,35 @@ import (
 
 const ipAddressesPath = "/api/ipam/ip-addresses/"
 
-// IPAddressFilter selects IP addresses for ListIPAddresses. NetBox ANDs
-// the fields; the zero filter selects every IP address.
-type IPAddressFilter struct {
+// IPAddressQuery selects IP addresses, for ListIPAddresses (every page)
+// and IPAddressesPage (one). NetBox ANDs the fields; the zero query
+// selects every IP address.
+type IPAddressQuery struct {
 	// DeviceID selects the IPs assigned to interfaces of the device.
-	DeviceID int64
+	DeviceID    int64
+	InterfaceID int64
 	// Addresses selects the IPs with any of these addresses. NetBox
 	// matches a value without a mask (192.0.2.10) whatever the IP's mask,
-	// and a value with a mask (192.0.2.10/24) exactly. Empty: any address.
+	// and a value with a mask (192.0.2.10/24) exactly. Empty values are
+	// dropped; none: any address.
 	Addresses []string
 }
 
-// ListIPAddresses reads the IP addresses f selects: one request per 100
-// values of f.Addresses (and per 1000 objects), NetBox ORing the values.
-func (c *Client) ListIPAddresses(ctx context.Context, f IPAddressFilter) ([]record.IPAddress, error) {
-	q := url.Values{}
-	if f.DeviceID != 0 {
-		q.Set("device_id", strconv.FormatInt(f.DeviceID, 10))
+// values is the query without the addresses.
+func (q IPAddressQuery) values() url.Values {
+	v := url.Values{}
+	setID(v, "device_id", q.DeviceID)
+	setID(v, "interface_id", q.InterfaceID)
+	return v
+}
+
+// ListIPAddresses reads the IP addresses q selects: one request per 100
+// values of q.Addresses (and per 1000 objects), NetBox ORing the values.
+func (c *Client) ListIPAddresses(ctx context.Context, q IPAddressQuery) ([]record.IPAddress, error) {
+	if addrs := distinct(q.Addresses); len(addrs) > 0 {
+		return listJSONAnyOf(ctx, c, ipAddressesPath, q.values(), "address", addrs, ipAddressFrom)
 	}
-	if len(f.Addresses) == 0 {
-		return listJSON(ctx, c, ipAddressesPath, q, ipAddressFrom)
-	}
-	return listJSONAnyOf(ctx, c, ipAddressesPath, q, "address", f.Addresses, ipAddressFrom)
+	return listJSON(ctx, c, ipAddressesPath, q.values(), ipAddressFrom)
 }
 
 // hostPart returns the address without mask or zone, the form in which

@@ -14,22 +14,9 @@ import (
 	"time"
 )
 
-// maxResponseBytes bounds what DoJSON reads. A page of 1000 devices with
+// maxResponseBytes bounds what do reads of an answer. A page of 1000 devices with
 // config contexts stays far below it.
 const maxResponseBytes = 256 << 20
-
-// DoJSON sends one request to path (an API path such as
-// "/api/dcim/platforms/", relative to the base URL) with query, body encoded
-// as JSON unless nil, and decodes a success body into out unless nil.
-// Failures are *Error values classified like those of the typed methods.
-//
-// It exists beside go-netbox for what go-netbox 4.3.0 cannot express and for
-// seeding; prefer the typed methods, which convert to the domain types.
-// DoJSON does not page: a list request returns one page.
-func (c *Client) DoJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	_, err := c.do(ctx, request{method: method, path: path, query: query, body: body, out: out})
-	return err
-}
 
 // request is one call on the JSON path: what it sends, where its answer
 // goes, and what a write carries besides its body.
@@ -57,9 +44,11 @@ type answer struct {
 	date time.Time
 }
 
-// do sends one request and decodes its answer. Failures are *Error values
-// classified like those of the typed methods. It does not page: a list
-// request returns one page.
+// do sends one request to r.path (an API path such as
+// "/api/dcim/platforms/", relative to the base URL) and decodes a success
+// answer into r.out. Every typed read and write goes through it. Failures
+// are *Error values, classified. It does not page: a list request returns
+// one page.
 func (c *Client) do(ctx context.Context, r request) (answer, error) {
 	method, path := r.method, r.path
 	u, err := c.endpoint(path)
@@ -154,13 +143,13 @@ func (c *Client) endpoint(path string) (*url.URL, error) {
 	return &u, nil
 }
 
-// BulkCreate POSTs objs, which must be a slice, to path in one request and
+// postList POSTs objs, which must be a slice, to path in one request and
 // decodes the created objects (a list, in the same order) into out. NetBox
 // creates all or none. An empty objs sends nothing and leaves an empty list
 // in out. A 400 carries index-prefixed Fields ("1.name"). A create whose
 // outcome is unknown (timeout, lost connection, 5xx) is checked before
 // anything is sent again (create_check.go).
-func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any, w WriteOptions) error {
+func (c *Client) postList(ctx context.Context, path string, objs any, out any, w WriteOptions) error {
 	n, err := sliceLen(objs)
 	if err != nil {
 		return fmt.Errorf("netbox: bulk create %s: %w", path, err)
@@ -171,10 +160,10 @@ func (c *Client) BulkCreate(ctx context.Context, path string, objs any, out any,
 	return c.createChecked(ctx, path, objs, true, out, w)
 }
 
-// BulkUpdate PATCHes objs, a slice of objects each with an "id", to path in
+// patchList PATCHes objs, a slice of objects each with an "id", to path in
 // one request and decodes the updated objects into out. NetBox updates all
 // or none. Only the keys present in each object change.
-func (c *Client) BulkUpdate(ctx context.Context, path string, objs any, out any, w WriteOptions) error {
+func (c *Client) patchList(ctx context.Context, path string, objs any, out any, w WriteOptions) error {
 	if _, err := sliceLen(objs); err != nil {
 		return fmt.Errorf("netbox: bulk update %s: %w", path, err)
 	}

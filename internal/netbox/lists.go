@@ -34,7 +34,7 @@ func listJSON[W, T any](ctx context.Context, c *Client, path string, query url.V
 // last page, by its clock (zero when it sent no Date).
 func listAnswered[W, T any](ctx context.Context, c *Client, path string, query url.Values, conv func(*W) T) ([]T, time.Time, error) {
 	var answered time.Time
-	out, err := fetchAll(ctx, path, 0, func(ctx context.Context, limit, offset int32) (page[T], error) {
+	out, err := fetchAll(ctx, path, func(ctx context.Context, limit, offset int32) (page[T], error) {
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
@@ -14,31 +13,44 @@ import (
 
 const macAddressesPath = "/api/dcim/mac-addresses/"
 
-// MACAddressFilter selects MAC objects for ListMACAddresses. NetBox ANDs
-// the fields; the zero filter selects every MAC object.
-type MACAddressFilter struct {
+// MACAddressQuery selects MAC objects, for ListMACAddresses (every page)
+// and MACAddressesPage (one). NetBox ANDs the fields; the zero query
+// selects every MAC object.
+type MACAddressQuery struct {
 	// DeviceID selects the MACs assigned to interfaces of the device.
-	DeviceID int64
+	DeviceID    int64
+	InterfaceID int64
 	// MACs selects the MACs with any of these values, in any case or
-	// separator style. Empty: any value.
+	// separator style. Empty values are dropped; none: any value.
 	MACs []string
 }
 
-// ListMACAddresses reads the MAC objects f selects: one request per 100
-// values of f.MACs (and per 1000 objects), NetBox ORing the values.
-func (c *Client) ListMACAddresses(ctx context.Context, f MACAddressFilter) ([]record.MACAddress, error) {
-	q := url.Values{}
-	if f.DeviceID != 0 {
-		q.Set("device_id", strconv.FormatInt(f.DeviceID, 10))
+// values is the query without the MACs.
+func (q MACAddressQuery) values() url.Values {
+	v := url.Values{}
+	setID(v, "device_id", q.DeviceID)
+	setID(v, "interface_id", q.InterfaceID)
+	return v
+}
+
+// canonical is q.MACs as NetBox writes them, each once.
+func (q MACAddressQuery) canonical() []string {
+	macs := make([]string, 0, len(q.MACs))
+	for _, m := range q.MACs {
+		if strings.TrimSpace(m) != "" {
+			macs = append(macs, CanonicalMAC(m))
+		}
 	}
-	if len(f.MACs) == 0 {
-		return listJSON(ctx, c, macAddressesPath, q, macAddressFrom)
+	return distinct(macs)
+}
+
+// ListMACAddresses reads the MAC objects q selects: one request per 100
+// values of q.MACs (and per 1000 objects), NetBox ORing the values.
+func (c *Client) ListMACAddresses(ctx context.Context, q MACAddressQuery) ([]record.MACAddress, error) {
+	if macs := q.canonical(); len(macs) > 0 {
+		return listJSONAnyOf(ctx, c, macAddressesPath, q.values(), "mac_address", macs, macAddressFrom)
 	}
-	macs := make([]string, len(f.MACs))
-	for i, m := range f.MACs {
-		macs[i] = CanonicalMAC(m)
-	}
-	return listJSONAnyOf(ctx, c, macAddressesPath, q, "mac_address", macs, macAddressFrom)
+	return listJSON(ctx, c, macAddressesPath, q.values(), macAddressFrom)
 }
 
 // CanonicalMAC writes a MAC the way NetBox returns it (upper case, colons),

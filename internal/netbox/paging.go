@@ -19,42 +19,31 @@ type page[T any] struct {
 }
 
 // fetchAll pages through a list with limit/offset until NetBox sends no
-// next link, or want (> 0) objects were read.
+// next link.
 //
-// go-netbox's list calls take limit and offset, not a URL, so the next link
-// is used only as the signal that another page exists; its URL is never
-// requested. That is also safer: behind a reverse proxy NetBox often builds
-// next with the wrong scheme or host, and following it would send the token
-// there. The offset advances by the number of objects received, not by
-// pageSize, so a server with a smaller MAX_PAGE_SIZE skips nothing.
-func fetchAll[T any](ctx context.Context, path string, want int, fetch func(ctx context.Context, limit, offset int32) (page[T], error)) ([]T, error) {
-	if want < 0 {
-		return nil, fmt.Errorf("netbox: GET %s: negative limit %d", path, want)
-	}
+// The next link is used only as the signal that another page exists; its
+// URL is never requested. That is also safer: behind a reverse proxy NetBox
+// often builds next with the wrong scheme or host, and following it would
+// send the token there. The offset advances by the number of objects
+// received, not by pageSize, so a server with a smaller MAX_PAGE_SIZE skips
+// nothing.
+func fetchAll[T any](ctx context.Context, path string, fetch func(ctx context.Context, limit, offset int32) (page[T], error)) ([]T, error) {
 	var all []T
 	offset, maxPages := 0, 1
 	for n := 0; ; n++ {
-		limit := pageSize
-		if want > 0 {
-			limit = min(limit, want-len(all))
-		}
-		p, err := fetch(ctx, int32(limit), int32(offset))
+		p, err := fetch(ctx, int32(pageSize), int32(offset))
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
-			total := p.count
-			if want > 0 {
-				total = min(total, want)
-			}
-			all = make([]T, 0, min(max(total, len(p.items)), 100*pageSize))
+			all = make([]T, 0, min(max(p.count, len(p.items)), 100*pageSize))
 			if len(p.items) > 0 {
 				// One spare page for objects created while paging.
 				maxPages = (p.count+len(p.items)-1)/len(p.items) + 1
 			}
 		}
 		all = append(all, p.items...)
-		if !p.more || len(p.items) == 0 || (want > 0 && len(all) >= want) {
+		if !p.more || len(p.items) == 0 {
 			return all, nil
 		}
 		if n+1 >= maxPages {

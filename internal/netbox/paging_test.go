@@ -50,7 +50,9 @@ func TestListPlatformsPaging(t *testing.T) {
 	}
 }
 
-func TestListDevicesLimitAndFilter(t *testing.T) {
+// TestDevicesEveryPageOrOne: ListDevices reads every page, DevicesPage
+// the one asked for, with the same query.
+func TestDevicesEveryPageOrOne(t *testing.T) {
 	objs := make([]map[string]any, 1500)
 	for i := range objs {
 		objs[i] = deviceJSON(i+1, fmt.Sprintf("host%d", i+1), 1, "DC1")
@@ -59,13 +61,13 @@ func TestListDevicesLimitAndFilter(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	got, err := c.ListDevices(ctx, DeviceFilter{Limit: 1200})
+	got, err := c.ListDevices(ctx, DeviceQuery{})
 	require.NoError(t, err)
-	assert.Len(t, got, 1200)
-	got, err = c.ListDevices(ctx, DeviceFilter{Limit: 5, Name: "Host1"})
+	assert.Len(t, got, 1500)
+	page, err := c.DevicesPage(ctx, DeviceQuery{Name: "Host1"}, PageRequest{Limit: 5})
 	require.NoError(t, err)
-	assert.Len(t, got, 5)
-	_, err = c.ListDevices(ctx, DeviceFilter{Limit: -1})
+	assert.Len(t, page.Items, 5)
+	_, err = c.DevicesPage(ctx, DeviceQuery{}, PageRequest{Limit: -1})
 	assert.Error(t, err)
 
 	var queries []string
@@ -73,7 +75,7 @@ func TestListDevicesLimitAndFilter(t *testing.T) {
 		queries = append(queries, normalizeQuery(t, r.Query))
 	}
 	assert.Equal(t, []string{
-		"limit=1000&offset=0", "limit=200&offset=1000",
+		"limit=1000&offset=0", "limit=1000&offset=1000",
 		"limit=5&name=Host1&offset=0",
 	}, queries)
 }

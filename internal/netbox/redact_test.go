@@ -69,7 +69,7 @@ func TestTokenPartsNeverLeaveTheClient(t *testing.T) {
 				for _, token := range []string{testToken, testTokenV2} {
 					c, err := New(fastRetries(Config{URL: f.URL, Token: token}))
 					require.NoError(t, err)
-					err = c.DoJSON(context.Background(), http.MethodGet, "/api/dcim/devices/7/", nil, nil, &struct{}{})
+					err = c.doJSON(context.Background(), http.MethodGet, "/api/dcim/devices/7/", nil, nil, &struct{}{})
 					require.Error(t, err)
 					if strings.Contains(token, echo) {
 						assert.NotContains(t, err.Error(), echo, "status %d", status)
@@ -90,7 +90,7 @@ func TestTokenPartsNeverLeaveTheClient(t *testing.T) {
 				c, err := New(fastRetries(Config{URL: f.URL, Token: token}))
 				require.NoError(t, err)
 				var out map[string]any
-				require.NoError(t, c.DoJSON(context.Background(), http.MethodGet, "/api/dcim/devices/7/", nil, nil, &out))
+				require.NoError(t, c.doJSON(context.Background(), http.MethodGet, "/api/dcim/devices/7/", nil, nil, &out))
 				assert.Equal(t, "copied from "+redacted, out["description"])
 				assert.Equal(t, redacted, out["comments"])
 			}

@@ -33,11 +33,11 @@ func (c *Client) Registry(ctx context.Context, q SnapshotQuery, serial string) (
 	var byName, similar []record.Device
 	reads := []func(context.Context) error{
 		func(ctx context.Context) (err error) {
-			byName, err = c.ListDevices(ctx, DeviceFilter{Name: q.Hostname})
+			byName, err = c.ListDevices(ctx, DeviceQuery{Name: q.Hostname})
 			return err
 		},
 		func(ctx context.Context) (err error) {
-			similar, err = c.ListDevices(ctx, similarDevices(q.Hostname))
+			similar, err = c.similarDevices(ctx, q.Hostname)
 			return err
 		},
 		func(ctx context.Context) (err error) { r.Snapshot.Platforms, err = c.ListPlatforms(ctx); return err },
@@ -54,13 +54,13 @@ func (c *Client) Registry(ctx context.Context, q SnapshotQuery, serial string) (
 	}
 	if macs := missingMACs(q.MACs, nil); len(macs) > 0 {
 		reads = append(reads, func(ctx context.Context) (err error) {
-			r.Snapshot.MACs, err = c.ListMACAddresses(ctx, MACAddressFilter{MACs: macs})
+			r.Snapshot.MACs, err = c.ListMACAddresses(ctx, MACAddressQuery{MACs: macs})
 			return err
 		})
 	}
 	if addrs := hostParts(q.Addresses); len(addrs) > 0 {
 		reads = append(reads, func(ctx context.Context) (err error) {
-			r.Snapshot.IPs, err = c.ListIPAddresses(ctx, IPAddressFilter{Addresses: addrs})
+			r.Snapshot.IPs, err = c.ListIPAddresses(ctx, IPAddressQuery{Addresses: addrs})
 			return err
 		})
 	}

@@ -23,7 +23,7 @@ import (
 // answer) is worth sending again, if sending it twice is harmless:
 //
 //   - GET, HEAD, OPTIONS, PUT and PATCH are retried by retryTransport, below
-//     go-netbox and DoJSON alike. A PATCH sets values; sending it twice
+//     go-netbox and the JSON path alike. A PATCH sets values; sending it twice
 //     sets them twice.
 //   - POST is never retried blindly: the first attempt may have created the
 //     objects before the answer was lost. Creates are checked first and only

@@ -76,7 +76,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		// An empty name filter would select every device.
 		return record.Snapshot{}, errors.New("netbox: snapshot: empty host name: pass the host's name as NetBox knows it")
 	}
-	devices, answered, err := c.listDevices(ctx, DeviceFilter{Name: q.Hostname})
+	devices, answered, err := c.listDevices(ctx, DeviceQuery{Name: q.Hostname})
 	if err != nil {
 		return record.Snapshot{}, err
 	}
@@ -118,7 +118,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	reads = append(reads,
 		func(ctx context.Context) (err error) { s.Interfaces, err = c.ListInterfaces(ctx, id); return err },
 		func(ctx context.Context) (err error) {
-			ipsOfDevice, err = c.ListIPAddresses(ctx, IPAddressFilter{DeviceID: id})
+			ipsOfDevice, err = c.ListIPAddresses(ctx, IPAddressQuery{DeviceID: id})
 			return err
 		},
 	)
@@ -149,13 +149,13 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	reads = reads[:0]
 	if macs := missingMACs(q.MACs, s.Interfaces); len(macs) > 0 {
 		reads = append(reads, un.optional(record.PartMACs, func(ctx context.Context) (err error) {
-			macsByValue, err = c.ListMACAddresses(ctx, MACAddressFilter{MACs: macs})
+			macsByValue, err = c.ListMACAddresses(ctx, MACAddressQuery{MACs: macs})
 			return err
 		}))
 	}
 	if addrs := missingAddresses(q.Addresses, ipsOfDevice); len(addrs) > 0 {
 		reads = append(reads, func(ctx context.Context) (err error) {
-			ipsByValue, err = c.ListIPAddresses(ctx, IPAddressFilter{Addresses: addrs})
+			ipsByValue, err = c.ListIPAddresses(ctx, IPAddressQuery{Addresses: addrs})
 			return err
 		})
 	}
@@ -336,7 +336,7 @@ func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s record
 	err := runBounded(ctx, 2, []func(context.Context) error{
 		func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
 		func(ctx context.Context) error {
-			similar, err := c.ListDevices(ctx, similarDevices(q.Hostname))
+			similar, err := c.similarDevices(ctx, q.Hostname)
 			for _, d := range similar {
 				s.Similar = append(s.Similar, d.Name)
 			}
@@ -349,14 +349,15 @@ func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s record
 	return s, nil
 }
 
-// similarDevices is the filter for devices named as hostname without its
-// domain, or with one when it has none.
-func similarDevices(hostname string) DeviceFilter {
-	const most = 5
+// similarDevices reads, in one request, at most five devices named as
+// hostname without its domain, or with one when it has none.
+func (c *Client) similarDevices(ctx context.Context, hostname string) ([]record.Device, error) {
+	q := DeviceQuery{NamePrefix: strings.TrimSuffix(hostname, ".") + "."}
 	if short, _, ok := strings.Cut(hostname, "."); ok && short != "" {
-		return DeviceFilter{Name: short, Limit: most}
+		q = DeviceQuery{Name: short}
 	}
-	return DeviceFilter{NamePrefix: strings.TrimSuffix(hostname, ".") + ".", Limit: most}
+	page, err := c.DevicesPage(ctx, q, PageRequest{Limit: 5})
+	return page.Items, err
 }
 
 // interfaceMACs lists the MAC objects NetBox nests in the interfaces of the

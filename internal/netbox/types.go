@@ -11,18 +11,6 @@ type PlatformCreate struct {
 	CustomFields *map[string]any `json:"custom_fields,omitempty"`
 }
 
-// DeviceFilter selects devices for ListDevices.
-type DeviceFilter struct {
-	// Name matches exactly but case-insensitively, as NetBox does. Empty
-	// selects every device.
-	Name string
-	// NamePrefix matches names that start with it, ignoring case
-	// (name__isw).
-	NamePrefix string
-	// Limit caps how many devices are read; 0 reads every page.
-	Limit int
-}
-
 // DeviceUpdate is a PATCH of a device. A nil field is left alone, so an
 // update can never touch a field the sync does not own. For Platform,
 // PrimaryIP4 and PrimaryIP6 a pointer to 0 clears the field (NetBox ids

@@ -504,7 +504,7 @@ func TestListFilters(t *testing.T) {
 		macs = append(macs, fmt.Sprintf("02:00:00:00:%02x:%02x", i/256, i%256))
 	}
 	macs = append(macs, "02:00:00:00:00:00") // a repeat, sent once
-	_, err := c.ListMACAddresses(ctx, MACAddressFilter{DeviceID: 7, MACs: macs})
+	_, err := c.ListMACAddresses(ctx, MACAddressQuery{DeviceID: 7, MACs: macs})
 	require.NoError(t, err)
 	reqs := f.requests()
 	require.Len(t, reqs, 3)
@@ -533,9 +533,9 @@ func TestListFilters(t *testing.T) {
 		want []string // raw queries
 	}{
 		{func() error { _, err := c.ListInterfaces(ctx, 7); return err }, []string{"device_id=7&limit=1000&offset=0"}},
-		{func() error { _, err := c.ListIPAddresses(ctx, IPAddressFilter{DeviceID: 7}); return err }, []string{"device_id=7&limit=1000&offset=0"}},
+		{func() error { _, err := c.ListIPAddresses(ctx, IPAddressQuery{DeviceID: 7}); return err }, []string{"device_id=7&limit=1000&offset=0"}},
 		{func() error {
-			_, err := c.ListIPAddresses(ctx, IPAddressFilter{Addresses: []string{"192.0.2.1", "2001:db8::1", "192.0.2.1"}})
+			_, err := c.ListIPAddresses(ctx, IPAddressQuery{Addresses: []string{"192.0.2.1", "2001:db8::1", "192.0.2.1"}})
 			return err
 		}, []string{"address=192.0.2.1&address=2001%3Adb8%3A%3A1&limit=1000&offset=0"}},
 		{func() error { _, err := c.ListDeviceRoles(ctx); return err }, []string{"limit=1000&offset=0"}},
@@ -595,7 +595,7 @@ func TestListDecodesOtherVersions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []record.VirtualMachine{{ID: 1, Name: "web", Status: "paused", ClusterID: 4, DeviceID: 7, VCPUs: 2.5, MemoryMB: 512, Description: "nginx"}}, vms)
 
-	ips, err := c.ListIPAddresses(ctx, IPAddressFilter{DeviceID: 7})
+	ips, err := c.ListIPAddresses(ctx, IPAddressQuery{DeviceID: 7})
 	require.NoError(t, err)
 	assert.Equal(t, []record.IPAddress{
 		{ID: 2, Address: "192.0.2.1/24", Status: "active", AssignedObjectType: "virtualization.vminterface", AssignedObjectID: 5},
@@ -603,7 +603,7 @@ func TestListDecodesOtherVersions(t *testing.T) {
 	}, ips)
 	assert.Zero(t, ips[0].InterfaceID(), "a VM interface is not a dcim.interface")
 
-	macs, err := c.ListMACAddresses(ctx, MACAddressFilter{})
+	macs, err := c.ListMACAddresses(ctx, MACAddressQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, []record.MACAddress{{ID: 4, MAC: "02:42:AC:11:00:02"}}, macs)
 }

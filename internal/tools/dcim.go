@@ -399,7 +399,7 @@ func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i record.Interface, m
 	if i.PrimaryMAC != nil && strings.EqualFold(i.PrimaryMAC.Name, mac) {
 		return i, nil
 	}
-	found, err := nb.MACAddressesPage(ctx, netbox.MACAddressQuery{MAC: mac}, netbox.PageRequest{Limit: maxLimit})
+	found, err := nb.MACAddressesPage(ctx, netbox.MACAddressQuery{MACs: []string{mac}}, netbox.PageRequest{Limit: maxLimit})
 	if err != nil {
 		return i, fmt.Errorf("look up MAC %s: %w", mac, err)
 	}
@@ -478,7 +478,7 @@ func listMACAddresses(nb *netbox.Client) Tool {
 		if err != nil {
 			return ListMACAddressesOutput{}, err
 		}
-		got, err := nb.MACAddressesPage(ctx, netbox.MACAddressQuery{DeviceID: in.DeviceID, InterfaceID: in.InterfaceID, MAC: in.MACAddress}, page)
+		got, err := nb.MACAddressesPage(ctx, netbox.MACAddressQuery{DeviceID: in.DeviceID, InterfaceID: in.InterfaceID, MACs: []string{in.MACAddress}}, page)
 		if err != nil {
 			return ListMACAddressesOutput{}, invalidFilter(err, "device_id or interface_id", "dcim_list_devices or dcim_list_interfaces")
 		}

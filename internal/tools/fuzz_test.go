@@ -85,7 +85,7 @@ func fuzzTools(f *testing.F) ([]tools.Tool, string) {
 		var obj struct {
 			ID int64 `json:"id"`
 		}
-		if err := nb.DoJSON(context.Background(), http.MethodPost, path, nil, body, &obj); err != nil {
+		if err := srv.Admin().Do(context.Background(), http.MethodPost, path, nil, body, &obj); err != nil {
 			f.Fatalf("POST %s: %v", path, err)
 		}
 		return obj.ID

@@ -194,13 +194,13 @@ type created struct {
 func (h *harness) post(t *testing.T, path string, body any) int64 {
 	t.Helper()
 	var c created
-	require.NoError(t, h.nb.DoJSON(context.Background(), http.MethodPost, path, nil, body, &c), "POST %s", path)
+	require.NoError(t, h.sim.Admin().Do(context.Background(), http.MethodPost, path, nil, body, &c), "POST %s", path)
 	return c.ID
 }
 
 func (h *harness) patch(t *testing.T, path string, body any) {
 	t.Helper()
-	require.NoError(t, h.nb.DoJSON(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
+	require.NoError(t, h.sim.Admin().Do(context.Background(), http.MethodPatch, path, nil, body, nil), "PATCH %s", path)
 }
 
 // requests runs do and returns the NetBox requests it made, as

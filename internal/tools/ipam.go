@@ -58,7 +58,7 @@ func listIPAddresses(nb *netbox.Client) Tool {
 		if err != nil {
 			return ListIPAddressesOutput{}, err
 		}
-		got, err := nb.IPAddressesPage(ctx, netbox.IPAddressQuery{DeviceID: in.DeviceID, InterfaceID: in.InterfaceID, Address: strings.TrimSpace(in.Address)}, page)
+		got, err := nb.IPAddressesPage(ctx, netbox.IPAddressQuery{DeviceID: in.DeviceID, InterfaceID: in.InterfaceID, Addresses: []string{strings.TrimSpace(in.Address)}}, page)
 		if err != nil {
 			return ListIPAddressesOutput{}, invalidFilter(err, "interface_id (or address)", "dcim_list_interfaces")
 		}

@@ -79,7 +79,7 @@ func TestJournalEntry(t *testing.T) {
 		Count int `json:"count"`
 	}
 	q := url.Values{"assigned_object_type": {"dcim.device"}, "assigned_object_id": {fmt.Sprint(id)}}
-	require.NoError(t, h.nb.DoJSON(t.Context(), http.MethodGet, "/api/extras/journal-entries/", q, nil, &journal))
+	require.NoError(t, h.sim.Admin().Do(t.Context(), http.MethodGet, "/api/extras/journal-entries/", q, nil, &journal))
 	assert.Equal(t, 1, journal.Count)
 
 	msg := toolError(t, h.call(t, "extras_create_journal_entry", map[string]any{"assigned_object_type": "dcim.device", "assigned_object_id": id}))

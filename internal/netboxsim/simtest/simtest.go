@@ -164,6 +164,12 @@ func (s *Server) List(t TB, route string, q url.Values, out any) {
 	}
 }
 
+// Admin returns a plain JSON client of the simulator with the write token,
+// for requests that take a context and return an error.
+func (s *Server) Admin() netboxsim.Admin {
+	return netboxsim.Admin{URL: s.URL, Token: s.Token}
+}
+
 // Do sends one JSON request with the write token and returns the status
 // and body. path starts with "/api/" and may carry a query; a nil body
 // sends none.
