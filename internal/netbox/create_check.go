@@ -272,129 +272,194 @@ func (c *Client) createChecked(ctx context.Context, path string, body any, list 
 		_, err := c.do(ctx, post)
 		return err
 	}
+	items, decoded, keyed, err := createItems(path, body, list, key)
+	if err != nil {
+		return err
+	}
+	if !keyed {
+		_, err := c.do(ctx, post)
+		return err
+	}
+	cc := &checkedCreate{c: c, path: path, key: key, items: items, decoded: decoded, list: list, w: w,
+		results: make([]json.RawMessage, len(items)), pending: identity(len(items)), start: time.Now()}
+	if err := cc.send(ctx); err != nil {
+		return err
+	}
+	return cc.decodeInto(out)
+}
+
+// createItems splits the body of a create into its items (one unless
+// list), each also decoded as a JSON object for its natural key. keyed is
+// false as soon as an item has no natural key: then the create is sent
+// once, unchecked.
+func createItems(path string, body any, list bool, key naturalKey) (items []json.RawMessage, decoded []map[string]any, keyed bool, err error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return fmt.Errorf("netbox: POST %s: encoding the request body: %w", path, err)
+		return nil, nil, false, fmt.Errorf("netbox: POST %s: encoding the request body: %w", path, err)
 	}
-	items := []json.RawMessage{raw}
+	items = []json.RawMessage{raw}
 	if list {
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return fmt.Errorf("netbox: POST %s: the body must be a list: %w", path, err)
+			return nil, nil, false, fmt.Errorf("netbox: POST %s: the body must be a list: %w", path, err)
 		}
 	}
-	decoded := make([]map[string]any, len(items))
+	decoded = make([]map[string]any, len(items))
 	for i, it := range items {
 		dec := json.NewDecoder(bytes.NewReader(it))
 		dec.UseNumber()
 		if err := dec.Decode(&decoded[i]); err != nil {
-			return fmt.Errorf("netbox: POST %s: element %d must encode as a JSON object: %w", path, i, err)
+			return nil, nil, false, fmt.Errorf("netbox: POST %s: element %d must encode as a JSON object: %w", path, i, err)
 		}
 		if key.has != nil && !key.has(decoded[i]) {
-			_, err := c.do(ctx, post)
+			return nil, nil, false, nil
+		}
+	}
+	return items, decoded, true, nil
+}
+
+// checkedCreate is one create whose items have a natural key: the items,
+// NetBox's answer (or the object found) for each, and the indexes of the
+// items neither answered nor found yet.
+type checkedCreate struct {
+	c       *Client
+	path    string
+	key     naturalKey
+	items   []json.RawMessage
+	decoded []map[string]any
+	list    bool
+	w       WriteOptions
+
+	results []json.RawMessage
+	pending []int
+	start   time.Time // of the first attempt, for the retry budget
+	races   int       // creates refused for a taken key so far
+}
+
+// send sends the pending items until NetBox has them all, re-sending only
+// what a check of a failed attempt did not find.
+func (cc *checkedCreate) send(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		sendErr := cc.c.sendCreate(ctx, cc.path, cc.items, cc.pending, cc.list, cc.results, cc.w)
+		if sendErr == nil {
+			return nil
+		}
+		done, err := cc.afterFailure(ctx, attempt, sendErr)
+		if err != nil {
 			return err
 		}
-	}
-
-	results := make([]json.RawMessage, len(items))
-	pending := make([]int, len(items))
-	for i := range pending {
-		pending[i] = i
-	}
-	start := time.Now()
-	// check looks the pending items up and keeps what it finds; it
-	// reports whether nothing is missing any more.
-	check := func(cause *Error) (bool, error) {
-		found, err := c.findCreated(ctx, path, key, decoded, pending)
-		if err != nil {
-			return false, err
-		}
-		var missing []int
-		for _, i := range pending {
-			if obj, ok := found[i]; ok {
-				results[i] = obj
-			} else {
-				missing = append(missing, i)
-			}
-		}
-		c.retry.log.LogAttrs(ctx, slog.LevelDebug, "netbox create outcome checked",
-			slog.String("path", path), slog.String("error", cause.Message),
-			slog.Int("found", len(pending)-len(missing)), slog.Int("missing", len(missing)))
-		pending = missing
-		return len(pending) == 0, nil
-	}
-	races := 0
-send:
-	for attempt := 0; ; attempt++ {
-		sendErr := c.sendCreate(ctx, path, items, pending, list, results, w)
-		if sendErr == nil {
-			break
-		}
-		var e *Error
-		if !errors.As(sendErr, &e) || ctx.Err() != nil {
-			return sendErr
-		}
-		if key.shared && w.TakeExisting && onlyTaken(e) && races < len(items) {
-			// Another client made some of these objects since they were
-			// looked up: take them, and send the rest again. Each round
-			// takes at least one object or ends, so len(items) rounds
-			// bound it.
-			races++
-			before := len(pending)
-			done, err := check(e)
-			switch {
-			case err != nil:
-				return fmt.Errorf("%w (looking up the objects that hold the name or slug failed: %v)", sendErr, err)
-			case done:
-				break send
-			case len(pending) < before:
-				continue send
-			}
-			return sendErr // held by objects of another name: a real conflict
-		}
-		if !outcomeUnknown(e) {
-			// A re-sent create refused as invalid: the first attempt, which
-			// timed out while NetBox was still at it, may have landed after
-			// the check, and made the objects unique keys now refuse. Look
-			// again.
-			if attempt > 0 && e.Kind == KindValidation {
-				if done, err := check(e); err == nil && done {
-					break
-				}
-			}
-			return sendErr
-		}
-		// Wait before checking, not after: a create that timed out (or got
-		// a proxy's 504) may still be in flight in NetBox, and the wait
-		// gives it time to land where the check sees it.
-		retry := retryStatus(e.StatusCode) || (e.Kind == KindNetwork && retryCause(e) != "")
-		if retry {
-			var wait time.Duration
-			if wait, retry = c.retry.wait(attempt, e.retryAfter, start); retry {
-				if err := sleep(ctx, wait); err != nil {
-					return sendErr
-				}
-			}
-		}
-		done, lookupErr := check(e)
-		if lookupErr != nil {
-			return &uncheckedCreateError{err: sendErr, lookup: lookupErr}
-		}
 		if done {
-			break // it went in; only the answer was lost
-		}
-		if !retry {
-			return sendErr
+			return nil
 		}
 	}
+}
+
+// afterFailure decides what a failed attempt leads to: done when a check
+// found every item, an error to give up with, or neither to send again.
+func (cc *checkedCreate) afterFailure(ctx context.Context, attempt int, sendErr error) (done bool, err error) {
+	var e *Error
+	if !errors.As(sendErr, &e) || ctx.Err() != nil {
+		return false, sendErr
+	}
+	if cc.key.shared && cc.w.TakeExisting && onlyTaken(e) && cc.races < len(cc.items) {
+		return cc.takeRaced(ctx, e, sendErr)
+	}
+	if !outcomeUnknown(e) {
+		// A re-sent create refused as invalid: the first attempt, which
+		// timed out while NetBox was still at it, may have landed after
+		// the check, and made the objects unique keys now refuse. Look
+		// again.
+		if attempt > 0 && e.Kind == KindValidation {
+			if done, err := cc.check(ctx, e); err == nil && done {
+				return true, nil
+			}
+		}
+		return false, sendErr
+	}
+	return cc.waitAndCheck(ctx, attempt, e, sendErr)
+}
+
+// takeRaced takes the objects another client made since they were looked
+// up, after a create refused only for taken keys, and has the rest sent
+// again. Each round takes at least one object or ends, so len(items)
+// rounds bound it.
+func (cc *checkedCreate) takeRaced(ctx context.Context, e *Error, sendErr error) (done bool, err error) {
+	cc.races++
+	before := len(cc.pending)
+	done, err = cc.check(ctx, e)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("%w (looking up the objects that hold the name or slug failed: %v)", sendErr, err)
+	case done:
+		return true, nil
+	case len(cc.pending) < before:
+		return false, nil
+	}
+	return false, sendErr // held by objects of another name: a real conflict
+}
+
+// waitAndCheck handles a failure whose outcome is unknown: it waits the
+// backoff when the failure is worth a retry, then checks what went in,
+// and has the rest sent again only when retrying.
+func (cc *checkedCreate) waitAndCheck(ctx context.Context, attempt int, e *Error, sendErr error) (done bool, err error) {
+	// Wait before checking, not after: a create that timed out (or got
+	// a proxy's 504) may still be in flight in NetBox, and the wait
+	// gives it time to land where the check sees it.
+	retry := retryStatus(e.StatusCode) || (e.Kind == KindNetwork && retryCause(e) != "")
+	if retry {
+		var wait time.Duration
+		if wait, retry = cc.c.retry.wait(attempt, e.retryAfter, cc.start); retry {
+			if err := sleep(ctx, wait); err != nil {
+				return false, sendErr
+			}
+		}
+	}
+	done, lookupErr := cc.check(ctx, e)
+	if lookupErr != nil {
+		return false, &uncheckedCreateError{err: sendErr, lookup: lookupErr}
+	}
+	if done {
+		return true, nil // it went in; only the answer was lost
+	}
+	if !retry {
+		return false, sendErr
+	}
+	return false, nil
+}
+
+// check looks the pending items up and keeps what it finds; it reports
+// whether nothing is missing any more.
+func (cc *checkedCreate) check(ctx context.Context, cause *Error) (bool, error) {
+	found, err := cc.c.findCreated(ctx, cc.path, cc.key, cc.decoded, cc.pending)
+	if err != nil {
+		return false, err
+	}
+	var missing []int
+	for _, i := range cc.pending {
+		if obj, ok := found[i]; ok {
+			cc.results[i] = obj
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	cc.c.retry.log.LogAttrs(ctx, slog.LevelDebug, "netbox create outcome checked",
+		slog.String("path", cc.path), slog.String("error", cause.Message),
+		slog.Int("found", len(cc.pending)-len(missing)), slog.Int("missing", len(missing)))
+	cc.pending = missing
+	return len(cc.pending) == 0, nil
+}
+
+// decodeInto decodes the objects created or found, in input order, into
+// out: a list for a bulk create, else the one object.
+func (cc *checkedCreate) decodeInto(out any) error {
 	if out == nil {
 		return nil
 	}
-	answer := results[0]
-	if list {
-		answer, _ = json.Marshal(results)
+	answer := cc.results[0]
+	if cc.list {
+		answer, _ = json.Marshal(cc.results)
 	}
 	if err := json.Unmarshal(answer, out); err != nil {
-		return c.newError(&Error{Kind: KindDecode, Method: http.MethodPost, Path: path, StatusCode: http.StatusCreated,
+		return cc.c.newError(&Error{Kind: KindDecode, Method: http.MethodPost, Path: cc.path, StatusCode: http.StatusCreated,
 			Message: fmt.Sprintf("the response does not fit %T: %v", out, err), err: err})
 	}
 	return nil

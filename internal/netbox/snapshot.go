@@ -90,21 +90,63 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	}
 	s.Found, s.Device = true, devices[0]
 	s.PlatformSlugPerManufacturer = c.serverVersion().atLeast(4, 4)
-	id := s.Device.ID
-	un := &unread{}
-	customFields := func(ctx context.Context) (err error) {
-		s.CustomFields, err = c.ListCustomFields(ctx)
-		s.CustomFieldsRead = err == nil
-		return err
-	}
+	l := &foundLookup{c: c, q: q, s: s, id: s.Device.ID, un: &unread{}}
 
-	// Each read fills its own variable, so that the reads share no memory.
+	if err := l.round(ctx, l.deviceReads()); err != nil {
+		return record.Snapshot{}, err
+	}
+	l.takeDeviceReads()
+	if err := l.round(ctx, l.valueReads()); err != nil {
+		return record.Snapshot{}, err
+	}
+	l.takeValueReads()
+	if l.containers {
+		if err := l.round(ctx, l.containerGapReads()); err != nil {
+			return record.Snapshot{}, err
+		}
+	}
+	return l.result(), nil
+}
+
+// foundLookup is the lookup of a device NetBox has, read in rounds: the
+// snapshot the rounds fill, what one round leaves for the next, and the
+// parts the token's user may not view. Each read fills its own field, so
+// that the reads of a round share no memory.
+type foundLookup struct {
+	c  *Client
+	q  SnapshotQuery
+	s  record.Snapshot
+	id int64 // the device's, as listed
+	un *unread
+
+	detail      *record.Device // the device read by id, on NetBox 4.6+
+	ipsOfDevice []record.IPAddress
+	macsByValue []record.MACAddress
+	ipsByValue  []record.IPAddress
+	// containers is whether the containers are still part of the lookup:
+	// asked for, and no read of them refused so far.
+	containers bool
+}
+
+// round runs the reads of one round, at most snapshotParallelism at a
+// time, and joins their errors; no reads make no round.
+func (l *foundLookup) round(ctx context.Context, reads []func(context.Context) error) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	return runBounded(ctx, snapshotParallelism, reads)
+}
+
+// deviceReads is the first round: the device by id (NetBox 4.6+, for its
+// ETag), the platforms unless the device's is the host's, the device's
+// interfaces and IPs, and with q.Containers the host's cluster group.
+func (l *foundLookup) deviceReads() []func(context.Context) error {
+	c, q, s, un, id := l.c, l.q, &l.s, l.un, l.id
 	var reads []func(context.Context) error
-	var detail *record.Device
 	if c.serverVersion().atLeast(4, 6) {
 		reads = append(reads, func(ctx context.Context) error {
 			d, err := c.GetDevice(ctx, id)
-			detail = &d
+			l.detail = &d
 			return err
 		})
 	}
@@ -114,11 +156,10 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	} else if q.Platform != "" {
 		reads = append(reads, un.optional(record.PartPlatforms, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err }))
 	}
-	var ipsOfDevice []record.IPAddress
 	reads = append(reads,
 		func(ctx context.Context) (err error) { s.Interfaces, err = c.ListInterfaces(ctx, id); return err },
 		func(ctx context.Context) (err error) {
-			ipsOfDevice, err = c.ListIPAddresses(ctx, IPAddressQuery{DeviceID: id})
+			l.ipsOfDevice, err = c.ListIPAddresses(ctx, IPAddressQuery{DeviceID: id})
 			return err
 		},
 	)
@@ -133,33 +174,38 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 			return err
 		}))
 	}
-	if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
-		return record.Snapshot{}, err
-	}
-	containers := q.Containers && !un.has(record.PartContainers)
-	if detail != nil {
-		// Newer than the list's, and the state its ETag stands for.
-		s.Device = *detail
-	}
+	return reads
+}
 
-	// The values the device lacks, looked up anywhere; and the group's
-	// clusters and VMs. One round trip for all of them.
-	var macsByValue []record.MACAddress
-	var ipsByValue []record.IPAddress
-	reads = reads[:0]
+// takeDeviceReads keeps what the first round says: whether the containers
+// are still to be read, and the device read by id over the listed one.
+func (l *foundLookup) takeDeviceReads() {
+	l.containers = l.q.Containers && !l.un.has(record.PartContainers)
+	if l.detail != nil {
+		// Newer than the list's, and the state its ETag stands for.
+		l.s.Device = *l.detail
+	}
+}
+
+// valueReads is the second round: the MACs and addresses the device lacks,
+// looked up anywhere; the group's clusters and VMs; and the custom fields
+// when they may matter.
+func (l *foundLookup) valueReads() []func(context.Context) error {
+	c, q, s, un := l.c, l.q, &l.s, l.un
+	var reads []func(context.Context) error
 	if macs := missingMACs(q.MACs, s.Interfaces); len(macs) > 0 {
 		reads = append(reads, un.optional(record.PartMACs, func(ctx context.Context) (err error) {
-			macsByValue, err = c.ListMACAddresses(ctx, MACAddressQuery{MACs: macs})
+			l.macsByValue, err = c.ListMACAddresses(ctx, MACAddressQuery{MACs: macs})
 			return err
 		}))
 	}
-	if addrs := missingAddresses(q.Addresses, ipsOfDevice); len(addrs) > 0 {
+	if addrs := missingAddresses(q.Addresses, l.ipsOfDevice); len(addrs) > 0 {
 		reads = append(reads, func(ctx context.Context) (err error) {
-			ipsByValue, err = c.ListIPAddresses(ctx, IPAddressQuery{Addresses: addrs})
+			l.ipsByValue, err = c.ListIPAddresses(ctx, IPAddressQuery{Addresses: addrs})
 			return err
 		})
 	}
-	if g := s.ClusterGroup; g != nil && containers {
+	if g := s.ClusterGroup; g != nil && l.containers {
 		reads = append(reads,
 			un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err }),
 			un.optional(record.PartContainers, func(ctx context.Context) (err error) {
@@ -171,25 +217,34 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 	// cost a request only on a NetBox that has custom fields: every object
 	// NetBox renders carries its type's custom fields, so one read so far
 	// that carries none says there are none on its type.
-	if q.CustomFields || carriesCustomFields(s.Device, s.Interfaces, ipsOfDevice) {
-		reads = append(reads, un.optional(record.PartCustomFields, customFields))
+	if q.CustomFields || carriesCustomFields(s.Device, s.Interfaces, l.ipsOfDevice) {
+		reads = append(reads, un.optional(record.PartCustomFields, l.readCustomFields))
 	}
-	if len(reads) > 0 {
-		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
-			return record.Snapshot{}, err
-		}
-	}
-	s.MACs = mergeByID(interfaceMACs(id, s.Interfaces), macsByValue, func(m record.MACAddress) int64 { return m.ID })
-	s.IPs = mergeByID(ipsOfDevice, ipsByValue, func(ip record.IPAddress) int64 { return ip.ID })
-	containers = containers && !un.has(record.PartContainers)
-	if !containers {
-		s.ClusterGroup, s.Clusters, s.VMs = nil, nil, nil
-		s.Unread = un.list()
-		return s, nil
-	}
+	return reads
+}
 
-	// What the clusters and VMs did not carry takes one more, only then.
-	reads = reads[:0]
+// readCustomFields reads the custom fields into the snapshot, noting
+// whether it could.
+func (l *foundLookup) readCustomFields(ctx context.Context) (err error) {
+	l.s.CustomFields, err = l.c.ListCustomFields(ctx)
+	l.s.CustomFieldsRead = err == nil
+	return err
+}
+
+// takeValueReads merges the MACs and IPs of the device with those found by
+// value, and drops the containers when a read of them was refused.
+func (l *foundLookup) takeValueReads() {
+	l.s.MACs = mergeByID(interfaceMACs(l.id, l.s.Interfaces), l.macsByValue, func(m record.MACAddress) int64 { return m.ID })
+	l.s.IPs = mergeByID(l.ipsOfDevice, l.ipsByValue, func(ip record.IPAddress) int64 { return ip.ID })
+	l.containers = l.containers && !l.un.has(record.PartContainers)
+}
+
+// containerGapReads is the last round, for what the clusters and VMs did
+// not carry: the cluster type, the roles, and the custom fields when only
+// the VMs show there are some. It takes from them what they do carry.
+func (l *foundLookup) containerGapReads() []func(context.Context) error {
+	c, q, s, un := l.c, l.q, &l.s, l.un
+	var reads []func(context.Context) error
 	for _, cl := range s.Clusters {
 		if s.ClusterType == nil && cl.Type.Slug == record.ClusterTypeSlug {
 			s.ClusterType = &record.ClusterType{ID: cl.Type.ID, Name: cl.Type.Name, Slug: cl.Type.Slug}
@@ -210,18 +265,20 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		reads = append(reads, un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Roles, err = c.ListDeviceRoles(ctx); return err }))
 	}
 	if !s.CustomFieldsRead && !un.has(record.PartCustomFields) && carriesCustomFields(record.Device{}, nil, nil, s.VMs...) {
-		reads = append(reads, un.optional(record.PartCustomFields, customFields))
+		reads = append(reads, un.optional(record.PartCustomFields, l.readCustomFields))
 	}
-	if len(reads) > 0 {
-		if err := runBounded(ctx, snapshotParallelism, reads); err != nil {
-			return record.Snapshot{}, err
-		}
+	return reads
+}
+
+// result is the snapshot, without any of the containers when they were
+// not asked for or a read of them was refused, and with the parts left
+// unread.
+func (l *foundLookup) result() record.Snapshot {
+	if !l.containers || l.un.has(record.PartContainers) {
+		l.s.ClusterGroup, l.s.ClusterType, l.s.Clusters, l.s.VMs, l.s.Roles = nil, nil, nil, nil, nil
 	}
-	if un.has(record.PartContainers) {
-		s.ClusterGroup, s.ClusterType, s.Clusters, s.VMs, s.Roles = nil, nil, nil, nil, nil
-	}
-	s.Unread = un.list()
-	return s, nil
+	l.s.Unread = l.un.list()
+	return l.s
 }
 
 // carriesCustomFields reports whether any of the objects carries a custom
