@@ -107,6 +107,10 @@ func TestDiffApplyDiff(t *testing.T) {
 	assert.True(t, again.InSync(), "%+v", again.Changes)
 }
 
+// ownerOf is what tools.OwnerOf makes (the engine cannot import tools): the
+// credential and the MCP session a plan belongs to.
+func ownerOf(principal, session string) string { return principal + "|" + session }
+
 func TestApplyRefusals(t *testing.T) {
 	ctx := context.Background()
 
@@ -123,6 +127,24 @@ func TestApplyRefusals(t *testing.T) {
 		require.NoError(t, err)
 		_, err = e.Apply(ctx, plan.ID)
 		require.ErrorIs(t, err, ErrUnknownPlan)
+	})
+	t.Run("a plan is its owner's: another credential or session sees none", func(t *testing.T) {
+		e, nb := newTestEngine()
+		owner := ownerOf("token-a", "session-1")
+		plan, err := e.Diff(ctx, DiffRequest{Owner: owner})
+		require.NoError(t, err)
+		for _, other := range []string{ownerOf("token-b", "session-1"), ownerOf("token-a", "session-2"), ""} {
+			_, ok := e.PlanOf(plan.ID, other)
+			assert.False(t, ok, "owner %q read the plan", other)
+			_, err = e.Apply(ctx, plan.ID, WithOwner(other))
+			require.ErrorIs(t, err, ErrUnknownPlan, "owner %q", other)
+		}
+		assert.Zero(t, nb.writes.Load())
+		_, ok := e.PlanOf(plan.ID, owner)
+		require.True(t, ok, "the refusals left the plan to its owner")
+		res, err := e.Apply(ctx, plan.ID, WithOwner(owner))
+		require.NoError(t, err)
+		assert.Zero(t, res.Failed)
 	})
 	t.Run("stale plan writes nothing", func(t *testing.T) {
 		e, nb := newTestEngine()
