@@ -113,7 +113,7 @@ func (n NameQuery) values(nameField string) url.Values {
 	return q
 }
 
-// DeviceQuery selects devices, for ListDevices (every page) and
+// DeviceQuery selects devices, for listDevices (every page) and
 // DevicesPage (one). NetBox ANDs the fields; the zero query selects every
 // device.
 type DeviceQuery struct {

@@ -219,7 +219,7 @@ func TestSimSyncRoundTrip(t *testing.T) {
 	assert.Equal(t, JournalEntry{ID: j.ID, AssignedObjectType: "dcim.device", AssignedObjectID: id, Kind: "success", Comments: "Device synced via cmdb-mcp"}, j)
 	assertOneRequest(t, s, http.MethodPost, "/api/extras/journal-entries/", http.StatusCreated)
 
-	devices, err := c.ListDevices(ctx, DeviceQuery{})
+	devices, err := c.listDevices(ctx, DeviceQuery{})
 	require.NoError(t, err)
 	assert.Len(t, devices, 1)
 	assert.Len(t, takeRequests(t, s), 1)
@@ -264,7 +264,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 	assert.Equal(t, "OS 0000", created[0].Name, "in the order sent")
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/platforms/", http.StatusCreated)
 
-	all, err := c.ListPlatforms(ctx)
+	all, err := c.listPlatforms(ctx)
 	require.NoError(t, err)
 	require.Len(t, all, n)
 	seen := map[int64]bool{}
@@ -302,7 +302,7 @@ func TestSimPagingAndBulk(t *testing.T) {
 	assert.Contains(t, e.Fields, "1.name")
 	assert.NotContains(t, e.Fields, "0.name")
 	assertOneRequest(t, s, http.MethodPost, "/api/dcim/platforms/", http.StatusBadRequest)
-	all, err = c.ListPlatforms(ctx)
+	all, err = c.listPlatforms(ctx)
 	require.NoError(t, err)
 	assert.Len(t, all, n, "nothing created")
 }
@@ -371,7 +371,7 @@ func TestSimLatencyTimeout(t *testing.T) {
 	s := simtest.Start(t, netboxsim.Options{Token: testToken, Latency: 300 * time.Millisecond})
 	c, err := New(fastRetries(Config{URL: s.URL, Token: s.Token, Timeout: 50 * time.Millisecond}))
 	require.NoError(t, err)
-	_, err = c.ListPlatforms(context.Background())
+	_, err = c.listPlatforms(context.Background())
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindNetwork), "%v", err)
 	assertErrNoToken(t, err)
@@ -645,7 +645,7 @@ func TestSimVirtualization(t *testing.T) {
 	groups, err = c.ListClusterGroups(ctx, record.HostClusterGroupSlug(dev+1))
 	require.NoError(t, err)
 	assert.Empty(t, groups)
-	listed, err := c.ListClusters(ctx, cg.ID)
+	listed, err := c.listClusters(ctx, cg.ID)
 	require.NoError(t, err)
 	assert.Len(t, listed, 2)
 	all, err := c.ListVirtualMachines(ctx, []int64{media, standalone})
@@ -654,7 +654,7 @@ func TestSimVirtualization(t *testing.T) {
 	byStandalone, err := c.ListVirtualMachines(ctx, []int64{standalone})
 	require.NoError(t, err)
 	assert.Empty(t, byStandalone, "watchtower moved to media")
-	allRoles, err := c.ListDeviceRoles(ctx)
+	allRoles, err := c.listDeviceRoles(ctx)
 	require.NoError(t, err)
 	assert.Len(t, allRoles, 3, "the fixture's role and two VM roles")
 	assert.Len(t, takeRequests(t, s), 7)

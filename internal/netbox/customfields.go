@@ -9,11 +9,11 @@ import (
 
 const customFieldsPath = "/api/extras/custom-fields/"
 
-// ListCustomFields reads every custom field, one request per 1000: its
+// listCustomFields reads every custom field, one request per 1000: its
 // name, the object types it is on, whether NetBox requires it and whether
 // it has a default (which NetBox fills on create when a write leaves the
 // field out: extras/api/customfields.py CustomFieldDefaultValues).
-func (c *Client) ListCustomFields(ctx context.Context) ([]record.CustomField, error) {
+func (c *Client) listCustomFields(ctx context.Context) ([]record.CustomField, error) {
 	return listJSON(ctx, c, customFieldsPath, nil, func(w *wireCustomField) record.CustomField {
 		f := record.CustomField{Name: w.Name, ObjectTypes: w.ObjectTypes, Required: w.Required}
 		if len(w.Default) > 0 && string(w.Default) != "null" {

@@ -13,18 +13,18 @@ import (
 
 const devicesPath = "/api/dcim/devices/"
 
-// ListDevices reads every page of the devices q selects, through the JSON
+// listDevices reads every page of the devices q selects, through the JSON
 // path into wireDevice, not through go-netbox, whose 4.3 models reject a
 // body that lacks a field 4.3 requires or holds a choice 4.3 does not know
 // (version.go).
-func (c *Client) ListDevices(ctx context.Context, q DeviceQuery) ([]record.Device, error) {
-	devices, _, err := c.listDevices(ctx, q)
+func (c *Client) listDevices(ctx context.Context, q DeviceQuery) ([]record.Device, error) {
+	devices, _, err := c.listDevicesAnswered(ctx, q)
 	return devices, err
 }
 
-// listDevices is ListDevices that also returns when NetBox answered the
-// last page, by its clock (zero when it sent no Date).
-func (c *Client) listDevices(ctx context.Context, q DeviceQuery) ([]record.Device, time.Time, error) {
+// listDevicesAnswered is listDevices that also returns when NetBox
+// answered the last page, by its clock (zero when it sent no Date).
+func (c *Client) listDevicesAnswered(ctx context.Context, q DeviceQuery) ([]record.Device, time.Time, error) {
 	v, err := q.values()
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("netbox: GET %s: %w", devicesPath, err)

@@ -30,7 +30,7 @@ var callPaths = []struct {
 		return err
 	}},
 	{"go-netbox list", http.MethodGet, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {
-		_, err := c.ListPlatforms(ctx)
+		_, err := c.listPlatforms(ctx)
 		return err
 	}},
 	{"JSON bulk create", http.MethodPost, "/api/dcim/platforms/", func(ctx context.Context, c *Client) error {

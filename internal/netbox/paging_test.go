@@ -34,7 +34,7 @@ func TestListPlatformsPaging(t *testing.T) {
 			f := newFake(t, func(w http.ResponseWriter, r *http.Request) { listResponse(w, r, objs, tt.maxPage) })
 			c := newTestClient(t, f)
 
-			got, err := c.ListPlatforms(context.Background())
+			got, err := c.listPlatforms(context.Background())
 			require.NoError(t, err)
 			require.Len(t, got, tt.total)
 			for i, p := range got {
@@ -50,7 +50,7 @@ func TestListPlatformsPaging(t *testing.T) {
 	}
 }
 
-// TestDevicesEveryPageOrOne: ListDevices reads every page, DevicesPage
+// TestDevicesEveryPageOrOne: listDevices reads every page, DevicesPage
 // the one asked for, with the same query.
 func TestDevicesEveryPageOrOne(t *testing.T) {
 	objs := make([]map[string]any, 1500)
@@ -61,7 +61,7 @@ func TestDevicesEveryPageOrOne(t *testing.T) {
 	c := newTestClient(t, f)
 	ctx := context.Background()
 
-	got, err := c.ListDevices(ctx, DeviceQuery{})
+	got, err := c.listDevices(ctx, DeviceQuery{})
 	require.NoError(t, err)
 	assert.Len(t, got, 1500)
 	page, err := c.DevicesPage(ctx, DeviceQuery{Name: "Host1"}, PageRequest{Limit: 5})
@@ -90,7 +90,7 @@ func TestPagingIsBounded(t *testing.T) {
 		})
 	})
 	c := newTestClient(t, f)
-	_, err := c.ListPlatforms(context.Background())
+	_, err := c.listPlatforms(context.Background())
 	require.Error(t, err)
 	assert.True(t, IsKind(err, KindServer), "%v", err)
 	assert.Len(t, f.requests(), 6, "count/page size, plus one page of slack")

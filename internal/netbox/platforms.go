@@ -8,10 +8,10 @@ import (
 
 const platformsPath = "/api/dcim/platforms/"
 
-// ListPlatforms reads every platform, with the manufacturer it is limited
+// listPlatforms reads every platform, with the manufacturer it is limited
 // to, one request per 1000, through the JSON path (4.4 made platforms a
 // hierarchy; our types read any release).
-func (c *Client) ListPlatforms(ctx context.Context) ([]record.Platform, error) {
+func (c *Client) listPlatforms(ctx context.Context) ([]record.Platform, error) {
 	return listJSON(ctx, c, platformsPath, nil, platformFrom)
 }
 

@@ -33,18 +33,18 @@ func (c *Client) Registry(ctx context.Context, q SnapshotQuery, serial string) (
 	var byName, similar []record.Device
 	reads := []func(context.Context) error{
 		func(ctx context.Context) (err error) {
-			byName, err = c.ListDevices(ctx, DeviceQuery{Name: q.Hostname})
+			byName, err = c.listDevices(ctx, DeviceQuery{Name: q.Hostname})
 			return err
 		},
 		func(ctx context.Context) (err error) {
 			similar, err = c.similarDevices(ctx, q.Hostname)
 			return err
 		},
-		func(ctx context.Context) (err error) { r.Snapshot.Platforms, err = c.ListPlatforms(ctx); return err },
-		func(ctx context.Context) (err error) { r.Snapshot.Roles, err = c.ListDeviceRoles(ctx); return err },
-		func(ctx context.Context) (err error) { r.Sites, err = c.ListSites(ctx); return err },
-		func(ctx context.Context) (err error) { r.Manufacturers, err = c.ListManufacturers(ctx); return err },
-		func(ctx context.Context) (err error) { r.DeviceTypes, err = c.ListDeviceTypes(ctx); return err },
+		func(ctx context.Context) (err error) { r.Snapshot.Platforms, err = c.listPlatforms(ctx); return err },
+		func(ctx context.Context) (err error) { r.Snapshot.Roles, err = c.listDeviceRoles(ctx); return err },
+		func(ctx context.Context) (err error) { r.Sites, err = c.listSites(ctx); return err },
+		func(ctx context.Context) (err error) { r.Manufacturers, err = c.listManufacturers(ctx); return err },
+		func(ctx context.Context) (err error) { r.DeviceTypes, err = c.listDeviceTypes(ctx); return err },
 	}
 	if serial != "" {
 		reads = append(reads, func(ctx context.Context) (err error) {
@@ -94,20 +94,20 @@ func (c *Client) listJSONDevices(ctx context.Context, q url.Values) ([]record.De
 	return listJSON(ctx, c, devicesPath, q, deviceFrom)
 }
 
-// ListSites reads every site, one request per 1000.
-func (c *Client) ListSites(ctx context.Context) ([]record.Site, error) {
+// listSites reads every site, one request per 1000.
+func (c *Client) listSites(ctx context.Context) ([]record.Site, error) {
 	return listJSON(ctx, c, sitesPath, nil, func(w *wireSlugged) record.Site {
 		return record.Site{ID: w.ID, Name: w.Name, Slug: w.Slug}
 	})
 }
 
-// ListManufacturers reads every manufacturer, one request per 1000.
-func (c *Client) ListManufacturers(ctx context.Context) ([]record.Manufacturer, error) {
+// listManufacturers reads every manufacturer, one request per 1000.
+func (c *Client) listManufacturers(ctx context.Context) ([]record.Manufacturer, error) {
 	return listJSON(ctx, c, manufacturersPath, nil, manufacturerFrom)
 }
 
-// ListDeviceTypes reads every device type, one request per 1000.
-func (c *Client) ListDeviceTypes(ctx context.Context) ([]record.DeviceType, error) {
+// listDeviceTypes reads every device type, one request per 1000.
+func (c *Client) listDeviceTypes(ctx context.Context) ([]record.DeviceType, error) {
 	return listJSON(ctx, c, deviceTypesPath, nil, deviceTypeFrom)
 }
 

@@ -8,9 +8,9 @@ import (
 
 const deviceRolesPath = "/api/dcim/device-roles/"
 
-// ListDeviceRoles reads every device role, one request per 1000. VMs take
+// listDeviceRoles reads every device role, one request per 1000. VMs take
 // their roles from the same list (those with VMRole).
-func (c *Client) ListDeviceRoles(ctx context.Context) ([]record.DeviceRole, error) {
+func (c *Client) listDeviceRoles(ctx context.Context) ([]record.DeviceRole, error) {
 	return listJSON(ctx, c, deviceRolesPath, nil, deviceRoleFrom)
 }
 

@@ -76,7 +76,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		// An empty name filter would select every device.
 		return record.Snapshot{}, errors.New("netbox: snapshot: empty host name: pass the host's name as NetBox knows it")
 	}
-	devices, answered, err := c.listDevices(ctx, DeviceQuery{Name: q.Hostname})
+	devices, answered, err := c.listDevicesAnswered(ctx, DeviceQuery{Name: q.Hostname})
 	if err != nil {
 		return record.Snapshot{}, err
 	}
@@ -154,7 +154,7 @@ func (l *foundLookup) deviceReads() []func(context.Context) error {
 		// The platform the host maps to is the device's: nothing to find.
 		s.Platforms = []record.Platform{{ID: p.ID, Name: p.Name, Slug: p.Slug}}
 	} else if q.Platform != "" {
-		reads = append(reads, un.optional(record.PartPlatforms, func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err }))
+		reads = append(reads, un.optional(record.PartPlatforms, func(ctx context.Context) (err error) { s.Platforms, err = c.listPlatforms(ctx); return err }))
 	}
 	reads = append(reads,
 		func(ctx context.Context) (err error) { s.Interfaces, err = c.ListInterfaces(ctx, id); return err },
@@ -207,9 +207,9 @@ func (l *foundLookup) valueReads() []func(context.Context) error {
 	}
 	if g := s.ClusterGroup; g != nil && l.containers {
 		reads = append(reads,
-			un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Clusters, err = c.ListClusters(ctx, g.ID); return err }),
+			un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Clusters, err = c.listClusters(ctx, g.ID); return err }),
 			un.optional(record.PartContainers, func(ctx context.Context) (err error) {
-				s.VMs, err = c.ListVirtualMachinesInGroup(ctx, g.ID)
+				s.VMs, err = c.listVirtualMachinesInGroup(ctx, g.ID)
 				return err
 			}))
 	}
@@ -226,7 +226,7 @@ func (l *foundLookup) valueReads() []func(context.Context) error {
 // readCustomFields reads the custom fields into the snapshot, noting
 // whether it could.
 func (l *foundLookup) readCustomFields(ctx context.Context) (err error) {
-	l.s.CustomFields, err = l.c.ListCustomFields(ctx)
+	l.s.CustomFields, err = l.c.listCustomFields(ctx)
 	l.s.CustomFieldsRead = err == nil
 	return err
 }
@@ -262,7 +262,7 @@ func (l *foundLookup) containerGapReads() []func(context.Context) error {
 	if roles, ok := vmRoles(s.VMs, q.Roles); ok {
 		s.Roles = roles
 	} else {
-		reads = append(reads, un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Roles, err = c.ListDeviceRoles(ctx); return err }))
+		reads = append(reads, un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Roles, err = c.listDeviceRoles(ctx); return err }))
 	}
 	if !s.CustomFieldsRead && !un.has(record.PartCustomFields) && carriesCustomFields(record.Device{}, nil, nil, s.VMs...) {
 		reads = append(reads, un.optional(record.PartCustomFields, l.readCustomFields))
@@ -391,7 +391,7 @@ func missingAddresses(addrs []string, own []record.IPAddress) []string {
 // choose).
 func (c *Client) snapshotNotFound(ctx context.Context, q SnapshotQuery, s record.Snapshot) (record.Snapshot, error) {
 	err := runBounded(ctx, 2, []func(context.Context) error{
-		func(ctx context.Context) (err error) { s.Platforms, err = c.ListPlatforms(ctx); return err },
+		func(ctx context.Context) (err error) { s.Platforms, err = c.listPlatforms(ctx); return err },
 		func(ctx context.Context) error {
 			similar, err := c.similarDevices(ctx, q.Hostname)
 			for _, d := range similar {

@@ -129,7 +129,7 @@ func TestVersionSources(t *testing.T) {
 			"4.5": `{"name":"x","slug":"x","changelog_message":"cmdb-mcp"}`,
 		} {
 			f, c := newServer(t, header)
-			_, err := c.ListPlatforms(ctx)
+			_, err := c.listPlatforms(ctx)
 			require.NoError(t, err)
 			create(t, c, "x")
 			got := bodies(f)
@@ -183,7 +183,7 @@ func TestClientAdaptsToProfiles(t *testing.T) {
 
 			t.Run("devices decode", func(t *testing.T) {
 				id := createDevice(t, c, fx, "dev-"+p)
-				byName, err := c.ListDevices(ctx, DeviceQuery{Name: "DEV-" + p})
+				byName, err := c.listDevices(ctx, DeviceQuery{Name: "DEV-" + p})
 				require.NoError(t, err)
 				require.Len(t, byName, 1)
 				one, err := c.GetDevice(ctx, id)
@@ -372,7 +372,7 @@ func TestDevicesOfNewerReleases(t *testing.T) {
 		LastUpdated:  "2025-01-02T03:04:05.123456Z",
 	}, got)
 	assert.Equal(t, `W/"2025-01-02T03:04:05.123456+00:00"`, c.ver.etag(7))
-	list, err := c.ListDevices(context.Background(), DeviceQuery{Name: "web01"})
+	list, err := c.listDevices(context.Background(), DeviceQuery{Name: "web01"})
 	require.NoError(t, err)
 	assert.Equal(t, []record.Device{got}, list)
 }

@@ -36,9 +36,9 @@ func slugQuery(slug string) url.Values {
 	return url.Values{"slug": {slug}}
 }
 
-// ListClusters reads every cluster of the cluster group, one request per
+// listClusters reads every cluster of the cluster group, one request per
 // 1000.
-func (c *Client) ListClusters(ctx context.Context, groupID int64) ([]record.Cluster, error) {
+func (c *Client) listClusters(ctx context.Context, groupID int64) ([]record.Cluster, error) {
 	if groupID <= 0 {
 		// No group_id would list the clusters of every host.
 		return nil, fmt.Errorf("netbox: GET %s: group id %d: pass the id of the cluster group whose clusters to read", clustersPath, groupID)
@@ -46,10 +46,10 @@ func (c *Client) ListClusters(ctx context.Context, groupID int64) ([]record.Clus
 	return listJSON(ctx, c, clustersPath, url.Values{"group_id": {strconv.FormatInt(groupID, 10)}}, clusterFrom)
 }
 
-// ListVirtualMachinesInGroup reads the VMs of every cluster of the cluster
+// listVirtualMachinesInGroup reads the VMs of every cluster of the cluster
 // group (NetBox's cluster_group_id filter), one request per 1000, without
 // config contexts.
-func (c *Client) ListVirtualMachinesInGroup(ctx context.Context, groupID int64) ([]record.VirtualMachine, error) {
+func (c *Client) listVirtualMachinesInGroup(ctx context.Context, groupID int64) ([]record.VirtualMachine, error) {
 	if groupID <= 0 {
 		// No cluster_group_id would list the VMs of every host.
 		return nil, fmt.Errorf("netbox: GET %s: group id %d: pass the id of the cluster group whose VMs to read", virtualMachinesPath, groupID)

@@ -538,10 +538,10 @@ func TestListFilters(t *testing.T) {
 			_, err := c.ListIPAddresses(ctx, IPAddressQuery{Addresses: []string{"192.0.2.1", "2001:db8::1", "192.0.2.1"}})
 			return err
 		}, []string{"address=192.0.2.1&address=2001%3Adb8%3A%3A1&limit=1000&offset=0"}},
-		{func() error { _, err := c.ListDeviceRoles(ctx); return err }, []string{"limit=1000&offset=0"}},
+		{func() error { _, err := c.listDeviceRoles(ctx); return err }, []string{"limit=1000&offset=0"}},
 		{func() error { _, err := c.ListClusterTypes(ctx, "docker-compose"); return err }, []string{"limit=1000&offset=0&slug=docker-compose"}},
 		{func() error { _, err := c.ListClusterGroups(ctx, "cmdb-host-7"); return err }, []string{"limit=1000&offset=0&slug=cmdb-host-7"}},
-		{func() error { _, err := c.ListClusters(ctx, 3); return err }, []string{"group_id=3&limit=1000&offset=0"}},
+		{func() error { _, err := c.listClusters(ctx, 3); return err }, []string{"group_id=3&limit=1000&offset=0"}},
 		{func() error { _, err := c.ListVirtualMachines(ctx, ids); return err }, []string{
 			"cluster_id=" + strings.Join(formatIDs(ids[:100]), "&cluster_id=") + "&exclude=config_context&limit=1000&offset=0",
 			"cluster_id=" + strings.Join(formatIDs(ids[100:]), "&cluster_id=") + "&exclude=config_context&limit=1000&offset=0",
@@ -559,7 +559,7 @@ func TestListFilters(t *testing.T) {
 
 	_, err = c.ListInterfaces(ctx, 0)
 	assert.ErrorContains(t, err, "pass the id of the device")
-	_, err = c.ListClusters(ctx, 0)
+	_, err = c.listClusters(ctx, 0)
 	assert.ErrorContains(t, err, "pass the id of the cluster group")
 }
 
