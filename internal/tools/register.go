@@ -190,17 +190,21 @@ func doRegister(ctx context.Context, req mcp.CallToolRequest, reg *engine.Regist
 func RegisterResultOutput(res engine.RegisterResult) RegisterOutput {
 	out := RegisterOutput{PlanID: res.PlanID, Registered: true, Device: res.Device, Created: res.Created,
 		Applied: res.Sync.Applied, Failed: res.Sync.Failed, Skipped: res.Sync.Skipped, JournalEntryID: res.JournalEntryID}
+	omitted := 0
 	for _, outcome := range []apply.Outcome{apply.OutcomeFailed, apply.OutcomeSkipped} {
 		for _, c := range res.Sync.Changes {
 			if c.Outcome != outcome {
 				continue
 			}
 			if len(out.Problems) == maxListedChanges {
-				out.Notes = append(out.Notes, "More failed or skipped changes: the first sync's journal entry lists them all.")
-				break
+				omitted++
+				continue
 			}
 			out.Problems = append(out.Problems, fmt.Sprintf("%s: %s (%s)", c.Outcome, apply.Describe(c.Change), c.Message))
 		}
+	}
+	if omitted > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%d more failed or skipped changes: the first sync's journal entry lists them all.", omitted))
 	}
 	if res.JournalError != "" {
 		out.Notes = append(out.Notes, "The register's journal entry failed: "+res.JournalError)

@@ -13,6 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
 )
 
@@ -238,4 +241,25 @@ func TestFleetStatusTool(t *testing.T) {
 	for _, d := range out.Devices {
 		assert.NotEqual(t, id, d.ID)
 	}
+}
+
+// TestRegisterResultOutputBounded: past the listed problems, one note
+// says how many more there are, however many outcomes they have.
+func TestRegisterResultOutputBounded(t *testing.T) {
+	var res engine.RegisterResult
+	for i := range 51 {
+		res.Sync.Changes = append(res.Sync.Changes, apply.ChangeResult{Outcome: apply.OutcomeFailed, Message: "refused",
+			Change: diff.Change{Action: diff.ActionCreate, ObjectType: diff.ObjectIPAddress, Object: fmt.Sprintf("192.0.2.%d/24", i)}})
+	}
+	res.Sync.Changes = append(res.Sync.Changes, apply.ChangeResult{Outcome: apply.OutcomeSkipped, Message: "depends",
+		Change: diff.Change{Action: diff.ActionCreate, ObjectType: diff.ObjectInterface, Object: "eth9"}})
+	out := tools.RegisterResultOutput(res)
+	assert.Len(t, out.Problems, 50)
+	var more []string
+	for _, n := range out.Notes {
+		if strings.Contains(n, "more failed or skipped") {
+			more = append(more, n)
+		}
+	}
+	assert.Equal(t, []string{"2 more failed or skipped changes: the first sync's journal entry lists them all."}, more)
 }
