@@ -143,8 +143,9 @@ func Apply(ctx context.Context, nb NetBox, p diff.Plan, progress Progress, opts 
 		RequestIDs:   o.requestIDs,
 	}
 	tr := &tracker{progress: progress}
-	if p.Applicable() == 0 {
-		// Every change is blocked: nothing to write, nor to journal.
+	if p.Applicable() == 0 && o.interrupted == "" {
+		// Every change is blocked: nothing to write, nor to journal. (An
+		// interrupted apply to report still gets its journal entry.)
 		r := newRun(nb, w, p, tr)
 		r.unblocked(p.Changes)
 		return r.res, nil

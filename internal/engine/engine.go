@@ -253,7 +253,11 @@ func (e *Engine) Apply(ctx context.Context, planID string, opts ...ApplyOption) 
 	}
 	res, err := apply.Apply(ctx, e.nb, sp.plan, progress, apply.WithInterrupted(interrupted), apply.WithRequestLog(sent))
 	e.rememberWrites(sent.IDs())
-	ar.end()
+	// With an earlier interrupted apply that no journal entry reports yet,
+	// the record stays, for the next diff's note and the next apply.
+	if interrupted == "" || res.JournalEntryID != 0 {
+		ar.end()
+	}
 	return res, err
 }
 

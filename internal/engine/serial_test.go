@@ -175,3 +175,32 @@ func TestInterruptedApplyIsJournaled(t *testing.T) {
 	require.NoError(t, run.WriteRecord(key, applyRecord{PlanID: "plan-done", Device: p.Device, Started: time.Now(), RequestIDs: sent.IDs()}))
 	assert.Empty(t, e.whatItWrote(ctx, applyRecord{PlanID: "plan-done", Started: time.Now(), RequestIDs: sent.IDs()}))
 }
+
+// TestInterruptedApplyOfAnInSyncHost: the apply after an interrupted one
+// writes its journal entry even when its own plan changes nothing.
+func TestInterruptedApplyOfAnInSyncHost(t *testing.T) {
+	ctx := context.Background()
+	w := newSimWorld(t)
+	raceNetBox(t, w)
+	run, err := rundir.Open(t.TempDir())
+	require.NoError(t, err)
+	e := New(w.nb, DiscovererFunc(func(context.Context) (host.Host, error) { return raceHost(), nil }), WithRunDir(run))
+	p, err := e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	_, err = e.Apply(ctx, p.ID)
+	require.NoError(t, err)
+
+	key := e.deviceKey(p.Device)
+	require.NoError(t, run.WriteRecord(key, applyRecord{PlanID: "plan-dead", Device: p.Device, Started: time.Now().Add(-time.Second), PID: 4242}))
+	p, err = e.Diff(ctx, DiffRequest{})
+	require.NoError(t, err)
+	require.True(t, p.InSync(), "%v", p.Changes)
+	assert.Contains(t, strings.Join(p.Notes, "\n"), "An earlier apply of this device (plan plan-dead")
+	res, err := e.Apply(ctx, p.ID)
+	require.NoError(t, err)
+	require.NotZero(t, res.JournalEntryID, "the interrupted apply is reported")
+	assert.Contains(t, journalComments(t, w.srv.Admin(), res.JournalEntryID), "An earlier apply was interrupted:\nPlan plan-dead")
+	ok, err := run.ReadRecord(key, &applyRecord{})
+	require.NoError(t, err)
+	assert.False(t, ok, "reported, the record goes")
+}
