@@ -26,27 +26,35 @@ const JournalHeader = "Device synced via /cmdb sync command"
 // earlier apply that was interrupted had written. Its last line names the
 // plan (ChangelogMessage): the client finds the entry by it when NetBox's
 // answer is lost, rather than write it twice.
+// NewJournalEntry is a journal entry on device deviceID of p's host with
+// the values p has for the custom fields NetBox requires on journal
+// entries. When p has no value for one (p.JournalBlocked) there is no
+// entry: the error says which and how to set it, and nothing should be
+// sent. Every journal entry cmdb-mcp writes is made here.
+func NewJournalEntry(p diff.Plan, deviceID int64, kind, comments string) (netbox.JournalEntry, error) {
+	if p.JournalBlocked != "" {
+		return netbox.JournalEntry{}, errors.New(p.JournalBlocked)
+	}
+	e := netbox.JournalEntry{AssignedObjectType: diff.ObjectDevice, AssignedObjectID: deviceID, Kind: kind, Comments: comments}
+	if len(p.JournalCustomFields) > 0 {
+		cf := p.JournalCustomFields
+		e.CustomFields = &cf
+	}
+	return e, nil
+}
+
 func (r *run) journal(ctx context.Context, interrupted string) {
 	if len(r.res.Changes) == 0 && interrupted == "" {
 		return
 	}
-	if r.plan.JournalBlocked != "" {
-		r.res.JournalError = r.plan.JournalBlocked
+	comments, kind := journalEntry(r.res.Changes, interrupted, r.plan.ID)
+	entry, err := NewJournalEntry(r.plan, r.plan.Device.ID, kind, comments)
+	if err != nil {
+		r.res.JournalError = err.Error()
 		r.tracker.step("journal entry (blocked)")
 		return
 	}
-	comments, kind := journalEntry(r.res.Changes, interrupted, r.plan.ID)
-	var cf *map[string]any
-	if len(r.plan.JournalCustomFields) > 0 {
-		cf = &r.plan.JournalCustomFields
-	}
-	e, err := r.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
-		AssignedObjectType: diff.ObjectDevice,
-		AssignedObjectID:   r.plan.Device.ID,
-		Kind:               kind,
-		Comments:           comments,
-		CustomFields:       cf,
-	}, r.writes)
+	e, err := r.nb.CreateJournalEntry(ctx, entry, r.writes)
 	if err != nil {
 		r.res.JournalError = err.Error()
 		var nbErr *netbox.Error

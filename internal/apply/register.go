@@ -20,19 +20,20 @@ const JournalMarker = "via /cmdb "
 
 // JournalRegister records on the device what a register created, written
 // as w says: lines are one each ("device web01 (CREATE): site Berlin,
-// ..."). The first sync records its own changes in an entry of its own.
-func JournalRegister(ctx context.Context, nb NetBox, w netbox.WriteOptions, deviceID int64, lines []string) (int64, error) {
+// ..."). sync is the register's first sync, whose custom field values the
+// entry carries (NewJournalEntry). The first sync records its own changes
+// in an entry of its own.
+func JournalRegister(ctx context.Context, nb NetBox, w netbox.WriteOptions, sync diff.Plan, deviceID int64, lines []string) (int64, error) {
 	var b strings.Builder
 	b.WriteString(RegisterJournalHeader + "\n\nCreated:\n")
 	for _, l := range lines {
 		b.WriteString("- " + l + "\n")
 	}
 	b.WriteString("\nWhat the first sync wrote, if anything, is in a journal entry of its own.")
-	e, err := nb.CreateJournalEntry(ctx, netbox.JournalEntry{
-		AssignedObjectType: diff.ObjectDevice,
-		AssignedObjectID:   deviceID,
-		Kind:               "success",
-		Comments:           b.String(),
-	}, w)
+	entry, err := NewJournalEntry(sync, deviceID, "success", b.String())
+	if err != nil {
+		return 0, err
+	}
+	e, err := nb.CreateJournalEntry(ctx, entry, w)
 	return e.ID, err
 }

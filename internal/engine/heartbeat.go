@@ -42,12 +42,12 @@ func (e *Engine) Confirm(ctx context.Context, plan diff.Plan, every time.Duratio
 	if len(page.Items) > 0 && e.now().Sub(page.Items[0].Created) < every {
 		return 0, nil
 	}
-	entry, err := e.nb.CreateJournalEntry(ctx, netbox.JournalEntry{
-		AssignedObjectType: diff.ObjectDevice,
-		AssignedObjectID:   plan.Device.ID,
-		Kind:               "success",
-		Comments:           apply.JournalHeader + "\n\n" + InSyncLine + "\n\n" + apply.ChangelogMessage(plan.ID),
-	}, netbox.WriteOptions{})
+	entry, err := apply.NewJournalEntry(plan, plan.Device.ID, "success",
+		apply.JournalHeader+"\n\n"+InSyncLine+"\n\n"+apply.ChangelogMessage(plan.ID))
+	if err != nil {
+		return 0, fmt.Errorf("journal that %q is in sync: %w", plan.Device.Name, err)
+	}
+	entry, err = e.nb.CreateJournalEntry(ctx, entry, netbox.WriteOptions{ChangelogMessage: apply.ChangelogMessage(plan.ID)})
 	if err != nil {
 		return 0, fmt.Errorf("journal that %q is in sync: %w", plan.Device.Name, err)
 	}

@@ -388,7 +388,7 @@ func (r *Registrar) Register(ctx context.Context, planID string, opts ...ApplyOp
 	if err != nil {
 		return res, err
 	}
-	if res.JournalEntryID, err = apply.JournalRegister(ctx, r.nb, w, dev.ID, registerJournal(p, mfr, dt, dev)); err != nil {
+	if res.JournalEntryID, err = apply.JournalRegister(ctx, r.nb, w, p.Sync, dev.ID, registerJournal(p, mfr, dt, dev)); err != nil {
 		res.JournalError = err.Error()
 	}
 	r.firstSync(ctx, sp, dev, cfg, sent, &res)
