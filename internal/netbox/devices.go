@@ -84,13 +84,13 @@ func (c *Client) UpdateDevice(ctx context.Context, id int64, u DeviceUpdate, w W
 	}
 	var e *Error
 	if errors.As(err, &e) && e.StatusCode == http.StatusPreconditionFailed {
-		stale := c.ver.etag(id)
-		if now, readErr := c.GetDevice(ctx, id); readErr == nil && u.appliedTo(now) {
+		// Read without keeping the ETag: the conflict stands until the
+		// caller reads the device again, so that a plain retry cannot
+		// overwrite what changed.
+		if now, etag, readErr := c.readDevice(ctx, id); readErr == nil && u.appliedTo(now) {
+			c.ver.setETag(id, etag)
 			return now, nil
 		}
-		// The conflict stands until the caller reads the device again: a
-		// plain retry must not overwrite what changed.
-		c.ver.setETag(id, stale)
 	}
 	return record.Device{}, err
 }
@@ -137,7 +137,8 @@ func (u DeviceUpdate) appliedTo(d record.Device) bool {
 		return got != nil && got.ID == *want
 	}
 	return (u.Status == nil || *u.Status == d.Status) && (u.Serial == nil || *u.Serial == d.Serial) &&
-		refIs(u.Platform, d.Platform) && refIs(u.PrimaryIP4, d.PrimaryIP4) && refIs(u.PrimaryIP6, d.PrimaryIP6)
+		refIs(u.Platform, d.Platform) && refIs(u.PrimaryIP4, d.PrimaryIP4) && refIs(u.PrimaryIP6, d.PrimaryIP6) &&
+		customFieldsApplied(u.CustomFields, d.CustomFields)
 }
 
 // wireDevice is a device as NetBox renders it, the fields cmdb-mcp reads.
@@ -225,4 +226,19 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// customFieldsApplied reports whether every custom field want sets (nil:
+// none) has a value in has. The record tells only whether a field has a
+// value; a sync sets custom fields only to give required ones a value.
+func customFieldsApplied(want *map[string]any, has record.CustomFieldValues) bool {
+	if want == nil {
+		return true
+	}
+	for k := range *want {
+		if !has[k] {
+			return false
+		}
+	}
+	return true
 }

@@ -405,3 +405,26 @@ func TestVersionAdvice(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateAppliedTo: a 412 after this client's own lost write counts as
+// applied only when the device has every value the update sets, custom
+// fields included.
+func TestUpdateAppliedTo(t *testing.T) {
+	active, one := "active", int64(1)
+	cf := map[string]any{"owner": "infra"}
+	d := record.Device{Status: "active", Platform: &record.Ref{ID: 1}}
+	for _, tt := range []struct {
+		name string
+		u    DeviceUpdate
+		d    record.Device
+		want bool
+	}{
+		{"status and platform", DeviceUpdate{Status: &active, Platform: &one}, d, true},
+		{"another status", DeviceUpdate{Status: ptr("offline")}, d, false},
+		{"custom field without a value", DeviceUpdate{Status: &active, CustomFields: &cf}, d, false},
+		{"custom field with a value", DeviceUpdate{Status: &active, CustomFields: &cf},
+			record.Device{Status: "active", CustomFields: record.CustomFieldValues{"owner": true}}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, tt.u.appliedTo(tt.d)) })
+	}
+}
