@@ -122,7 +122,9 @@ type DeviceQuery struct {
 	// NamePrefix matches names that start with it, ignoring case
 	// (name__isw).
 	NamePrefix string
-	SiteID     int64
+	// Serial matches exactly, ignoring case (as NetBox's serial filter).
+	Serial string
+	SiteID int64
 }
 
 func (q DeviceQuery) values() (url.Values, error) {
@@ -134,6 +136,7 @@ func (q DeviceQuery) values() (url.Values, error) {
 	}
 	setString(v, "name", q.Name)
 	setString(v, "name__isw", q.NamePrefix)
+	setString(v, "serial", q.Serial)
 	setID(v, "site_id", q.SiteID)
 	return v, nil
 }
@@ -294,9 +297,7 @@ func (c *Client) DeviceRolesPage(ctx context.Context, q NameQuery, p PageRequest
 
 // PlatformsPage reads one page of the platforms q selects.
 func (c *Client) PlatformsPage(ctx context.Context, q NameQuery, p PageRequest) (Page[record.Platform], error) {
-	return listPage(ctx, c, platformsPath, q.values("name"), p, func(w *wireSlugged) record.Platform {
-		return record.Platform{ID: w.ID, Name: w.Name, Slug: w.Slug}
-	})
+	return listPage(ctx, c, platformsPath, q.values("name"), p, platformFrom)
 }
 
 const (

@@ -17,7 +17,7 @@ func (c *Client) listCustomFields(ctx context.Context) ([]record.CustomField, er
 	return listJSON(ctx, c, customFieldsPath, nil, func(w *wireCustomField) record.CustomField {
 		f := record.CustomField{Name: w.Name, ObjectTypes: w.ObjectTypes, Required: w.Required}
 		if len(w.Default) > 0 && string(w.Default) != "null" {
-			f.HasDefault, f.Default = true, json.RawMessage(w.Default)
+			f.HasDefault, f.Default = true, w.Default
 		}
 		return f
 	})
@@ -28,13 +28,5 @@ type wireCustomField struct {
 	ObjectTypes []string `json:"object_types"`
 	Required    bool     `json:"required"`
 	// Default is any JSON value; null for none.
-	Default rawJSON `json:"default"`
-}
-
-// rawJSON keeps a value's JSON as it came.
-type rawJSON []byte
-
-func (r *rawJSON) UnmarshalJSON(b []byte) error {
-	*r = append((*r)[:0], b...)
-	return nil
+	Default json.RawMessage `json:"default"`
 }

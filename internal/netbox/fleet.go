@@ -3,7 +3,6 @@ package netbox
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -75,9 +74,7 @@ func (c *Client) DeviceJournalPage(ctx context.Context, q JournalQuery, p PageRe
 		"ordering":             {"-created,-id"},
 	}
 	setString(v, "q", q.Search)
-	if q.DeviceID != 0 {
-		v.Set("assigned_object_id", strconv.FormatInt(q.DeviceID, 10))
-	}
+	setID(v, "assigned_object_id", q.DeviceID)
 	if !q.After.IsZero() {
 		v.Set("created_after", q.After.UTC().Format(time.RFC3339Nano))
 	}

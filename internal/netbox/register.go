@@ -3,7 +3,6 @@ package netbox
 import (
 	"context"
 	"errors"
-	"net/url"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/record"
 )
@@ -48,7 +47,7 @@ func (c *Client) Registry(ctx context.Context, q SnapshotQuery, serial string) (
 	}
 	if serial != "" {
 		reads = append(reads, func(ctx context.Context) (err error) {
-			r.BySerial, err = c.listJSONDevices(ctx, url.Values{"serial": {serial}})
+			r.BySerial, err = c.listDevices(ctx, DeviceQuery{Serial: serial})
 			return err
 		})
 	}
@@ -87,11 +86,6 @@ func (c *Client) Registry(ctx context.Context, q SnapshotQuery, serial string) (
 		return record.Registry{}, &AmbiguousNameError{Name: q.Hostname, Devices: byName}
 	}
 	return r, nil
-}
-
-// listJSONDevices reads the devices a query selects, every page.
-func (c *Client) listJSONDevices(ctx context.Context, q url.Values) ([]record.Device, error) {
-	return listJSON(ctx, c, devicesPath, q, deviceFrom)
 }
 
 // listSites reads every site, one request per 1000.
