@@ -309,10 +309,11 @@ func (r *run) record(c diff.Change, err error) {
 			cr.Kind = e.Kind
 		}
 		r.res.Failed++
+		why := fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object)
 		if c.Key != "" {
-			r.failed[c.Key] = fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object)
+			r.failed[c.Key] = why
 		}
-		r.noteNotMoved(c, fmt.Sprintf("%s %q failed", objectKind(c.ObjectType), c.Object))
+		r.noteNotMoved(c, why)
 	} else {
 		r.res.Applied++
 	}
@@ -326,19 +327,15 @@ const dependsPrefix = "depends on a change that did not apply: "
 func (r *run) skip(c diff.Change, why string) {
 	r.res.Changes = append(r.res.Changes, ChangeResult{Change: c, Outcome: OutcomeSkipped, Message: why})
 	r.res.Skipped++
+	// What depends on c names what did not apply first, not the chain
+	// that led from it to c.
 	root, ok := strings.CutPrefix(why, dependsPrefix)
 	if !ok {
 		root = fmt.Sprintf("%s %q was skipped (%s)", objectKind(c.ObjectType), c.Object, why)
 	}
 	r.noteNotMoved(c, root)
 	if c.Key != "" {
-		// What depends on c names what did not apply first, not the
-		// chain that led from it to c.
-		if root, ok := strings.CutPrefix(why, dependsPrefix); ok {
-			r.failed[c.Key] = root
-		} else {
-			r.failed[c.Key] = fmt.Sprintf("%s %q was skipped (%s)", objectKind(c.ObjectType), c.Object, why)
-		}
+		r.failed[c.Key] = root
 	}
 }
 
@@ -399,6 +396,26 @@ func bulk[T, R any](r *run, cs []diff.Change, build func(diff.Change) (T, string
 			r.ids[c.Key] = idOf(got)
 		}
 	})
+}
+
+// byObject gathers changes by the object they change, in the order each
+// object first comes: one object of a bulk update each.
+type byObject struct {
+	index map[int64]int
+	objs  [][]diff.Change
+}
+
+func (b *byObject) add(id int64, c diff.Change) {
+	if b.index == nil {
+		b.index = map[int64]int{}
+	}
+	k, seen := b.index[id]
+	if !seen {
+		k = len(b.objs)
+		b.index[id] = k
+		b.objs = append(b.objs, nil)
+	}
+	b.objs[k] = append(b.objs[k], c)
 }
 
 // writeObjects sends objs, each an object made of one or more changes

@@ -91,8 +91,7 @@ func (r *run) createVMs(ctx context.Context, cs []diff.Change) {
 }
 
 func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
-	byID := map[int64]int{}
-	var objs [][]diff.Change
+	var objs byObject
 	for _, c := range cs {
 		var err error
 		switch c.Field {
@@ -113,15 +112,9 @@ func (r *run) updateVMs(ctx context.Context, cs []diff.Change) {
 			r.skip(c, err.Error())
 			continue
 		}
-		k, seen := byID[c.ObjectID]
-		if !seen {
-			k = len(objs)
-			byID[c.ObjectID] = k
-			objs = append(objs, nil)
-		}
-		objs[k] = append(objs[k], c)
+		objs.add(c.ObjectID, c)
 	}
-	writeObjects(r, objs, func(cs []diff.Change) netbox.VirtualMachineUpdate {
+	writeObjects(r, objs.objs, func(cs []diff.Change) netbox.VirtualMachineUpdate {
 		u := netbox.VirtualMachineUpdate{ID: cs[0].ObjectID, CustomFields: customFields(cs)}
 		for _, c := range cs {
 			switch c.Field {

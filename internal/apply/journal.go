@@ -124,10 +124,7 @@ func Describe(c diff.Change) string { return describe(c, func(s string) string {
 
 // describe is Describe with each value shown through show.
 func describe(c diff.Change, show func(string) string) string {
-	kind := c.ObjectType
-	if i := strings.LastIndexByte(kind, '.'); i >= 0 {
-		kind = kind[i+1:]
-	}
+	kind := objectKind(c.ObjectType)
 	if c.Action == diff.ActionCreate {
 		return fmt.Sprintf("%s %s (%s)", kind, show(c.Object), c.Action)
 	}

@@ -85,8 +85,7 @@ func (r *run) unassignMACs(ctx context.Context, cs []diff.Change) {
 // updateInterfaces merges every change of one interface into one object of
 // the bulk PATCH.
 func (r *run) updateInterfaces(ctx context.Context, cs []diff.Change) {
-	byID := map[int64]int{}
-	var objs [][]diff.Change
+	var objs byObject
 	for _, c := range cs {
 		id, why, ok := r.resolve(c.ObjectID, c.ObjectKey)
 		if !ok {
@@ -104,15 +103,9 @@ func (r *run) updateInterfaces(ctx context.Context, cs []diff.Change) {
 			r.skip(c, "apply does not know interface field "+c.Field)
 			continue
 		}
-		k, seen := byID[id]
-		if !seen {
-			k = len(objs)
-			byID[id] = k
-			objs = append(objs, nil)
-		}
-		objs[k] = append(objs[k], c)
+		objs.add(id, c)
 	}
-	writeObjects(r, objs, func(cs []diff.Change) netbox.InterfaceUpdate {
+	writeObjects(r, objs.objs, func(cs []diff.Change) netbox.InterfaceUpdate {
 		id, _, _ := r.resolve(cs[0].ObjectID, cs[0].ObjectKey)
 		u := netbox.InterfaceUpdate{ID: id, CustomFields: customFields(cs)}
 		for _, c := range cs {
@@ -148,8 +141,7 @@ func (r *run) createIPs(ctx context.Context, cs []diff.Change) {
 // object per IP. An IP that is still its device's primary because moving
 // the primary failed is skipped: NetBox would refuse it.
 func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
-	byID := map[int64]int{}
-	var objs [][]diff.Change
+	var objs byObject
 	for _, c := range cs {
 		switch {
 		case c.Action == diff.ActionUnassign:
@@ -167,15 +159,9 @@ func (r *run) updateIPs(ctx context.Context, cs []diff.Change) {
 			r.skip(c, "apply does not know IP field "+c.Field)
 			continue
 		}
-		k, seen := byID[c.ObjectID]
-		if !seen {
-			k = len(objs)
-			byID[c.ObjectID] = k
-			objs = append(objs, nil)
-		}
-		objs[k] = append(objs[k], c)
+		objs.add(c.ObjectID, c)
 	}
-	writeObjects(r, objs, func(cs []diff.Change) netbox.IPAddressUpdate {
+	writeObjects(r, objs.objs, func(cs []diff.Change) netbox.IPAddressUpdate {
 		u := netbox.IPAddressUpdate{ID: cs[0].ObjectID, CustomFields: customFields(cs)}
 		for _, c := range cs {
 			switch {
