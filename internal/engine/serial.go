@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/apply"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/rundir"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // One apply of a device at a time.
@@ -212,7 +212,7 @@ func (e *Engine) whatItWrote(ctx context.Context, rec applyRecord) string {
 	}
 	changes, more, err := log.ListObjectChanges(ctx, rec.Started.Add(-changeLogSlack), changeLogPage)
 	if err != nil {
-		return head + " What it wrote could not be read from NetBox's change log (" + oneLine(err.Error(), 200) + ")."
+		return head + " What it wrote could not be read from NetBox's change log (" + untrusted.TextN(err.Error(), 200) + ")."
 	}
 	ours := func(c netbox.ObjectChange) bool {
 		return slices.Contains(rec.RequestIDs, c.RequestID) || c.Message == apply.ChangelogMessage(rec.PlanID)
@@ -227,7 +227,7 @@ func (e *Engine) whatItWrote(ctx context.Context, rec applyRecord) string {
 			return "" // it got as far as its journal entry
 		}
 		_, model, _ := strings.Cut(c.ObjectType, ".")
-		lines = append(lines, fmt.Sprintf("- %sd %s %s (id %d)", c.Action, model, oneLine(changedName(c), 100), c.ObjectID))
+		lines = append(lines, fmt.Sprintf("- %sd %s %s (id %d)", c.Action, model, untrusted.TextN(changedName(c), 100), c.ObjectID))
 	}
 	switch {
 	case len(lines) == 0 && more:
@@ -259,19 +259,4 @@ func changedName(c netbox.ObjectChange) string {
 		}
 	}
 	return "?"
-}
-
-// oneLine makes text from NetBox one line of at most n runes: a name with
-// a line break must not start lines of its own in the journal.
-func oneLine(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > n {
-		s = string(r[:n]) + "..."
-	}
-	return s
 }
