@@ -193,21 +193,12 @@ func permissionModel() *model {
 		"name":        {kind: qString, path: []string{"name"}, lookups: true},
 		"description": {kind: qString, path: []string{"description"}, lookups: true},
 		"enabled":     {kind: qBool, path: []string{"enabled"}},
-		"object_type": {kind: qCustom, pred: func(_ *store, values []string) (func(*row) bool, string) {
-			v := strings.ToLower(strings.TrimSpace(values[len(values)-1]))
-			if v == "" {
-				return nil, ""
-			}
-			return func(r *row) bool {
-				types, _ := r.vals["object_types"].([]string)
-				return slices.Contains(types, v)
-			}, ""
-		}},
-		"user_id":    {kind: qCustom, pred: m2mPred("users.user", "users", true)},
-		"can_view":   {kind: qCustom, pred: canPred("view")},
-		"can_add":    {kind: qCustom, pred: canPred("add")},
-		"can_change": {kind: qCustom, pred: canPred("change")},
-		"can_delete": {kind: qCustom, pred: canPred("delete")},
+		"object_type": {kind: qCustom, pred: objectTypePred}, // models_customfields.go
+		"user_id":     {kind: qCustom, pred: m2mPred("users.user", "users", true)},
+		"can_view":    {kind: qCustom, pred: canPred("view")},
+		"can_add":     {kind: qCustom, pred: canPred("add")},
+		"can_change":  {kind: qCustom, pred: canPred("change")},
+		"can_delete":  {kind: qCustom, pred: canPred("delete")},
 	}
 	return m
 }
