@@ -372,25 +372,9 @@ func cableEndPred(end string) func(*store, []string) (func(*row) bool, string) {
 // device by name): cables with a termination on one of the devices.
 func cableDevicePred(byName bool) func(*store, []string) (func(*row) bool, string) {
 	return func(s *store, values []string) (func(*row) bool, string) {
-		devices := map[int64]bool{}
-		if byName {
-			names := nonEmpty(values)
-			if len(names) == 0 {
-				return nil, ""
-			}
-			for _, d := range s.rows("dcim.device") {
-				if slices.Contains(names, d.str("name")) {
-					devices[d.id] = true
-				}
-			}
-		} else {
-			ids, msg := wholeNumbers(values)
-			if msg != "" || len(ids) == 0 {
-				return nil, msg
-			}
-			for _, id := range ids {
-				devices[id] = true
-			}
+		devices, msg, ok := deviceSet(s, values, byName) // models_network.go
+		if !ok {
+			return nil, msg
 		}
 		return func(r *row) bool {
 			a, _ := r.vals["a_terminations"].([]int64)

@@ -1172,35 +1172,46 @@ func wholeNumbers(values []string) ([]int64, string) {
 	return out, ""
 }
 
+// deviceSet is the devices a device_id (byName false) or device filter
+// names: ids that are whole numbers, names trimmed. ok is false when the
+// filter selects nothing to filter by (no values), or is refused (msg).
+func deviceSet(s *store, values []string, byName bool) (devices map[int64]bool, msg string, ok bool) {
+	devices = map[int64]bool{}
+	if !byName {
+		ids, msg := wholeNumbers(values)
+		if msg != "" || len(ids) == 0 {
+			return nil, msg, false
+		}
+		for _, id := range ids {
+			if s.get("dcim.device", id) != nil {
+				devices[id] = true
+			}
+		}
+		return devices, "", true
+	}
+	names := nonEmpty(values)
+	if len(names) == 0 {
+		return nil, "", false
+	}
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	for _, d := range s.rows("dcim.device") {
+		if slices.Contains(names, d.str("name")) {
+			devices[d.id] = true
+		}
+	}
+	return devices, "", true
+}
+
 // assignedDeviceFilter is filter_device (device_id, or device by name): the
 // objects on any interface of the named devices; no such device, no
 // objects (never a 400).
 func assignedDeviceFilter(byName bool) *filter {
 	return &filter{kind: qCustom, pred: func(s *store, values []string) (func(*row) bool, string) {
-		devices := map[int64]bool{}
-		if byName {
-			names := nonEmpty(values)
-			if len(names) == 0 {
-				return nil, ""
-			}
-			for i := range names {
-				names[i] = strings.TrimSpace(names[i])
-			}
-			for _, d := range s.rows("dcim.device") {
-				if slices.Contains(names, d.str("name")) {
-					devices[d.id] = true
-				}
-			}
-		} else {
-			ids, msg := wholeNumbers(values)
-			if msg != "" || len(ids) == 0 {
-				return nil, msg
-			}
-			for _, id := range ids {
-				if s.get("dcim.device", id) != nil {
-					devices[id] = true
-				}
-			}
+		devices, msg, ok := deviceSet(s, values, byName)
+		if !ok {
+			return nil, msg
 		}
 		ifaces := map[int64]bool{}
 		for _, i := range s.rows("dcim.interface") {
