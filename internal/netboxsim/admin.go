@@ -31,11 +31,30 @@ const maxAdminAnswer = 64 << 20
 // unless nil, and decodes a success answer into out unless nil. An answer
 // of 300 or more is an error that quotes the start of its body.
 func (a Admin) Do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	status, data, err := a.Send(ctx, method, path, query, body)
+	if err != nil {
+		return err
+	}
+	if status >= 300 {
+		return fmt.Errorf("%s %s: %d %s: %s", method, path, status, http.StatusText(status), bytes.TrimSpace(data[:min(len(data), 500)]))
+	}
+	if out == nil || len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// Send is Do without judging the answer: its status and body, whatever
+// they are. The error is for a request that could not be made or read.
+func (a Admin) Send(ctx context.Context, method, path string, query url.Values, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("%s %s: encoding the body: %w", method, path, err)
+			return 0, nil, fmt.Errorf("%s %s: encoding the body: %w", method, path, err)
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -45,7 +64,7 @@ func (a Admin) Do(ctx context.Context, method, path string, query url.Values, bo
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -60,21 +79,12 @@ func (a Admin) Do(ctx context.Context, method, path string, query url.Values, bo
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdminAnswer))
 	if err != nil {
-		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+		return 0, nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data[:min(len(data), 500)]))
-	}
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
-	}
-	return nil
+	return resp.StatusCode, data, nil
 }
