@@ -231,15 +231,7 @@ func (f *streamableFront) serveInflight(w http.ResponseWriter, r *http.Request, 
 	out := newOrderedWriter(w, true)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	key := inflightKey(id, env.ID)
-	f.mu.Lock()
-	f.inflight[key] = &inflightRequest{cancel: cancel, out: out}
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.inflight, key)
-		f.mu.Unlock()
-	}()
+	defer f.track(inflightKey(id, env.ID), &inflightRequest{cancel: cancel, out: out})()
 	ctx = tools.WithNotifier(ctx, out.notify)
 	f.inner.ServeHTTP(out, r.WithContext(ctx))
 	out.finish()
@@ -276,6 +268,22 @@ func (f *streamableFront) serveInitialize(w http.ResponseWriter, r *http.Request
 	}
 	if json.Unmarshal(bytes.TrimSpace(raw), &res) == nil {
 		f.sessions.setProtocol(id, res.Result.ProtocolVersion)
+	}
+}
+
+// track registers req as in flight under key, before it is served, until
+// the returned func is called. A later request that reused the id keeps
+// its own entry.
+func (f *streamableFront) track(key string, req *inflightRequest) (untrack func()) {
+	f.mu.Lock()
+	f.inflight[key] = req
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		if f.inflight[key] == req {
+			delete(f.inflight, key)
+		}
+		f.mu.Unlock()
 	}
 }
 
@@ -378,15 +386,7 @@ func (f *streamableFront) serveBatchMessage(r *http.Request, out *orderedWriter,
 		// they come; mcp-go's own go nowhere (capture cannot stream).
 		item := newOrderedWriter(rec, false)
 		item.events = out
-		key := inflightKey(session, env.ID)
-		f.mu.Lock()
-		f.inflight[key] = &inflightRequest{cancel: cancel, out: item}
-		f.mu.Unlock()
-		defer func() {
-			f.mu.Lock()
-			delete(f.inflight, key)
-			f.mu.Unlock()
-		}()
+		defer f.track(inflightKey(session, env.ID), &inflightRequest{cancel: cancel, out: item})()
 		sub = sub.WithContext(tools.WithNotifier(ctx, item.notify))
 		f.inner.ServeHTTP(item, sub)
 		if item.dropped() {
