@@ -124,17 +124,9 @@ func writeSessionError(w http.ResponseWriter, reqID json.RawMessage, status int)
 }
 
 func writeJSONRPCError(w http.ResponseWriter, status int, reqID json.RawMessage, code int, msg string) {
-	if len(reqID) == 0 {
-		reqID = json.RawMessage("null")
-	}
-	body, _ := json.Marshal(map[string]any{
-		"jsonrpc": mcp.JSONRPC_VERSION,
-		"id":      reqID,
-		"error":   map[string]any{"code": code, "message": msg},
-	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(append(errorMessage(reqID, code, msg), '\n'))
 }
 
 // servePost serves a POST: a batch, or one message, which on a revision
@@ -420,10 +412,7 @@ func (f *streamableFront) serveBatchMessage(r *http.Request, out *orderedWriter,
 }
 
 func errorMessage(id json.RawMessage, code int, msg string) json.RawMessage {
-	if len(id) == 0 {
-		id = json.RawMessage("null")
-	}
-	b, _ := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": id, "error": map[string]any{"code": code, "message": msg}})
+	b, _ := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": idOrNull(id), "error": map[string]any{"code": code, "message": msg}})
 	return b
 }
 
