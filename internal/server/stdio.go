@@ -56,7 +56,9 @@ type stdioLoop struct {
 	wg sync.WaitGroup
 }
 
+// stdioRequest is a request in flight: a cancellation for its id ends it.
 type stdioRequest struct {
+	key       string
 	cancel    context.CancelFunc
 	cancelled atomic.Bool
 }
@@ -176,28 +178,43 @@ func (l *stdioLoop) handleLine(ctx context.Context, line []byte) {
 		l.s.HandleMessage(ctx, line)
 		return
 	}
+	// Tracked here, on the read loop, not in the goroutine: a
+	// cancellation on the very next line must find the request.
+	reqCtx, req := l.track(ctx, env.ID)
 	l.wg.Go(func() {
-		if answer := l.serveRequest(ctx, env, line); answer != nil {
+		defer l.untrack(req)
+		if answer := l.serveRequest(reqCtx, req, env, line); answer != nil {
 			l.write(answer)
 		}
 	})
 }
 
-// serveRequest serves one request and returns its response, or nil when
-// the client cancelled it.
-func (l *stdioLoop) serveRequest(ctx context.Context, env envelope, msg []byte) json.RawMessage {
+// track registers a request as in flight and returns the context it is
+// served with, which l.cancel ends. untrack must follow.
+func (l *stdioLoop) track(ctx context.Context, id json.RawMessage) (context.Context, *stdioRequest) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req := &stdioRequest{cancel: cancel}
-	key := string(bytes.TrimSpace(env.ID))
+	req := &stdioRequest{key: string(bytes.TrimSpace(id)), cancel: cancel}
 	l.mu.Lock()
-	l.inflight[key] = req
+	l.inflight[req.key] = req
 	l.mu.Unlock()
-	defer func() {
-		l.mu.Lock()
-		delete(l.inflight, key)
-		l.mu.Unlock()
-	}()
+	return ctx, req
+}
+
+// untrack ends a request tracked by track. A later request that reused
+// the id keeps its own entry.
+func (l *stdioLoop) untrack(req *stdioRequest) {
+	req.cancel()
+	l.mu.Lock()
+	if l.inflight[req.key] == req {
+		delete(l.inflight, req.key)
+	}
+	l.mu.Unlock()
+}
+
+// serveRequest serves one request tracked as req, with the context track
+// returned, and returns its response, or nil when the client cancelled
+// it.
+func (l *stdioLoop) serveRequest(ctx context.Context, req *stdioRequest, env envelope, msg []byte) json.RawMessage {
 	ctx = tools.WithNotifier(ctx, func(_ context.Context, n mcp.JSONRPCNotification) error {
 		if req.cancelled.Load() {
 			return nil
@@ -285,7 +302,10 @@ func (l *stdioLoop) serveBatch(ctx context.Context, line []byte) {
 		case env.Method == string(mcp.MethodInitialize):
 			responses = append(responses, errorMessage(env.ID, mcp.INVALID_REQUEST, "initialize must not be part of a JSON-RPC batch: send it on its own"))
 		case env.isRequest():
-			if r := l.serveRequest(ctx, env, msg); r != nil {
+			reqCtx, req := l.track(ctx, env.ID)
+			r := l.serveRequest(reqCtx, req, env, msg)
+			l.untrack(req)
+			if r != nil {
 				responses = append(responses, r)
 			}
 		default:

@@ -124,17 +124,9 @@ func writeSessionError(w http.ResponseWriter, reqID json.RawMessage, status int)
 }
 
 func writeJSONRPCError(w http.ResponseWriter, status int, reqID json.RawMessage, code int, msg string) {
-	if len(reqID) == 0 {
-		reqID = json.RawMessage("null")
-	}
-	body, _ := json.Marshal(map[string]any{
-		"jsonrpc": mcp.JSONRPC_VERSION,
-		"id":      reqID,
-		"error":   map[string]any{"code": code, "message": msg},
-	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(append(errorMessage(reqID, code, msg), '\n'))
 }
 
 // servePost serves a POST: a batch, or one message, which on a revision
@@ -231,15 +223,7 @@ func (f *streamableFront) serveInflight(w http.ResponseWriter, r *http.Request, 
 	out := newOrderedWriter(w, true)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	key := inflightKey(id, env.ID)
-	f.mu.Lock()
-	f.inflight[key] = &inflightRequest{cancel: cancel, out: out}
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.inflight, key)
-		f.mu.Unlock()
-	}()
+	defer f.track(inflightKey(id, env.ID), &inflightRequest{cancel: cancel, out: out})()
 	ctx = tools.WithNotifier(ctx, out.notify)
 	f.inner.ServeHTTP(out, r.WithContext(ctx))
 	out.finish()
@@ -276,6 +260,22 @@ func (f *streamableFront) serveInitialize(w http.ResponseWriter, r *http.Request
 	}
 	if json.Unmarshal(bytes.TrimSpace(raw), &res) == nil {
 		f.sessions.setProtocol(id, res.Result.ProtocolVersion)
+	}
+}
+
+// track registers req as in flight under key, before it is served, until
+// the returned func is called. A later request that reused the id keeps
+// its own entry.
+func (f *streamableFront) track(key string, req *inflightRequest) (untrack func()) {
+	f.mu.Lock()
+	f.inflight[key] = req
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		if f.inflight[key] == req {
+			delete(f.inflight, key)
+		}
+		f.mu.Unlock()
 	}
 }
 
@@ -378,15 +378,7 @@ func (f *streamableFront) serveBatchMessage(r *http.Request, out *orderedWriter,
 		// they come; mcp-go's own go nowhere (capture cannot stream).
 		item := newOrderedWriter(rec, false)
 		item.events = out
-		key := inflightKey(session, env.ID)
-		f.mu.Lock()
-		f.inflight[key] = &inflightRequest{cancel: cancel, out: item}
-		f.mu.Unlock()
-		defer func() {
-			f.mu.Lock()
-			delete(f.inflight, key)
-			f.mu.Unlock()
-		}()
+		defer f.track(inflightKey(session, env.ID), &inflightRequest{cancel: cancel, out: item})()
 		sub = sub.WithContext(tools.WithNotifier(ctx, item.notify))
 		f.inner.ServeHTTP(item, sub)
 		if item.dropped() {
@@ -420,10 +412,7 @@ func (f *streamableFront) serveBatchMessage(r *http.Request, out *orderedWriter,
 }
 
 func errorMessage(id json.RawMessage, code int, msg string) json.RawMessage {
-	if len(id) == 0 {
-		id = json.RawMessage("null")
-	}
-	b, _ := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": id, "error": map[string]any{"code": code, "message": msg}})
+	b, _ := json.Marshal(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": idOrNull(id), "error": map[string]any{"code": code, "message": msg}})
 	return b
 }
 
