@@ -229,15 +229,6 @@ func RegisterResultOutput(res engine.RegisterResult) RegisterOutput {
 	return out
 }
 
-func acceptedField(answer *mcp.ElicitationResult, field string) bool {
-	if answer.Action != mcp.ElicitationResponseActionAccept {
-		return false
-	}
-	content, _ := answer.Content.(map[string]any)
-	yes, _ := content[field].(bool)
-	return yes
-}
-
 // withChoices fills what the request lacked from the user's form.
 func withChoices(in RegisterInput, answer *mcp.ElicitationResult) RegisterInput {
 	content, _ := answer.Content.(map[string]any)
@@ -348,22 +339,8 @@ func askToRegister(p diff.RegisterPlan) *mcp.CallToolResult {
 	if total > shown {
 		fmt.Fprintf(&b, "\n- ... and %d more", total-shown)
 	}
-	return server.NewInputRequestBuilder(p.ID).Elicit(registerConfirmKey, mcp.ElicitationParams{
-		Mode:    mcp.ElicitationModeForm,
-		Message: b.String(),
-		RequestedSchema: map[string]any{
-			"type": "object",
-			"properties": map[string]any{
-				registerField: map[string]any{
-					"type":        "boolean",
-					"title":       "Register this host in NetBox",
-					"description": "Creates the device and what its first sync writes, then journal entries on it.",
-					"default":     false,
-				},
-			},
-			"required": []string{registerField},
-		},
-	}).ToolResult()
+	return checkbox{state: p.ID, key: registerConfirmKey, message: b.String(), field: registerField,
+		title: "Register this host in NetBox", what: "Creates the device and what its first sync writes, then journal entries on it."}.ask()
 }
 
 // choicesMessage is the isError text for a register that lacks choices
