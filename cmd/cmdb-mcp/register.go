@@ -220,20 +220,6 @@ func askChoices(e env, in *bufio.Reader, req engine.RegisterRequest, ce *engine.
 	return req, nil
 }
 
-// ask reads a yes or no on the terminal; stderr carries the question.
-func ask(e env, in *bufio.Reader, question string) bool {
-	fmt.Fprint(e.stderr, question)
-	line, err := in.ReadString('\n')
-	if err != nil && line == "" {
-		return false
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
-	}
-	return false
-}
-
 // cliChoices says what register needs and what NetBox offers, with the
 // flags to pass.
 func cliChoices(ce *engine.ChoiceError) string {
