@@ -89,7 +89,7 @@ func registerTool(reg *engine.Registrar) Tool {
 	return Tool{Definition: def, Handler: handle(func(ctx context.Context, req mcp.CallToolRequest, in RegisterInput) (*mcp.CallToolResult, error) {
 		// The user's answer to the confirmation of a plan.
 		if answer := server.ElicitationResponse(req.Params.InputResponses, registerConfirmKey); answer != nil {
-			plan, ok := reg.RegisterPlan(req.Params.RequestState)
+			plan, ok := reg.RegisterPlanOf(req.Params.RequestState, Owner(ctx))
 			if !ok {
 				return nil, userErrorf("%v", engine.ErrUnknownRegisterPlan)
 			}
@@ -100,7 +100,7 @@ func registerTool(reg *engine.Registrar) Tool {
 			return doRegister(ctx, req, reg, plan.ID)
 		}
 		if in.PlanID != "" {
-			plan, ok := reg.RegisterPlan(in.PlanID)
+			plan, ok := reg.RegisterPlanOf(in.PlanID, Owner(ctx))
 			switch {
 			case !ok:
 				return nil, userErrorf("%v", engine.ErrUnknownRegisterPlan)
@@ -121,7 +121,7 @@ func registerTool(reg *engine.Registrar) Tool {
 			in = withChoices(in, answer)
 		}
 		plan, err := reg.Plan(ctx, engine.RegisterRequest{Hostname: in.Hostname, Site: in.Site, Role: in.Role,
-			DeviceType: in.DeviceType, CreateDeviceType: in.CreateDeviceType})
+			DeviceType: in.DeviceType, CreateDeviceType: in.CreateDeviceType, Owner: Owner(ctx)})
 		var choice *engine.ChoiceError
 		var registered *engine.RegisteredError
 		switch {
@@ -165,7 +165,7 @@ func declinedRegister(planID string) *mcp.CallToolResult {
 
 // doRegister executes the plan and says what happened.
 func doRegister(ctx context.Context, req mcp.CallToolRequest, reg *engine.Registrar, planID string) (*mcp.CallToolResult, error) {
-	res, err := reg.Register(ctx, planID, engine.WithProgress(progressOf(ctx, req)))
+	res, err := reg.Register(ctx, planID, engine.WithProgress(progressOf(ctx, req)), engine.WithOwner(Owner(ctx)))
 	var registered *engine.RegisteredError
 	var failed *engine.CreateError
 	switch {
