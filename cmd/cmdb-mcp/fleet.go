@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/fleet"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 func runFleet(ctx context.Context, e env, args []string) (int, error) {
@@ -72,7 +73,8 @@ func printFleet(w io.Writer, out fleet.Listing) {
 				fmt.Fprintf(w, "\n%s:\n", titles[state])
 			}
 			n++
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.Name, dash(d.Site), dash(d.LastSync), dash(d.Outcome))
+			show := untrusted.Text
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", show(d.Name), dash(show(d.Site)), dash(show(d.LastSync)), dash(show(d.Outcome)))
 		}
 		tw.Flush()
 		if more := out.Omitted[state]; more > 0 {
@@ -83,6 +85,6 @@ func printFleet(w io.Writer, out fleet.Listing) {
 		if i == 0 {
 			fmt.Fprintln(w, "\nNotes:")
 		}
-		fmt.Fprintf(w, "  - %s\n", note)
+		fmt.Fprintf(w, "  - %s\n", untrusted.Message(note))
 	}
 }

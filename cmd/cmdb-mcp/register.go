@@ -12,7 +12,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
-	"github.com/cmdb-mcp/cmdb-mcp/internal/tools"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // maxListed bounds the options register lists of each kind.
@@ -70,9 +70,8 @@ func runRegister(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return exitError, registerError(err)
 	}
-	out := tools.RegisterResultOutput(res)
-	printRegistered(e.stdout, res, out, *hostname != "")
-	if out.Failed+out.Skipped > 0 || res.SyncError != "" {
+	printRegistered(e.stdout, res, *hostname != "")
+	if res.Sync.Failed+res.Sync.Skipped > 0 || res.SyncError != "" {
 		return exitError, nil
 	}
 	return exitOK, nil
@@ -110,7 +109,7 @@ func confirmRegister(e env, in *bufio.Reader, plan diff.RegisterPlan) (bool, err
 	if !e.stdinIsTerminal() {
 		return false, errors.New("stdin is not a terminal, so no one can confirm: review the report above and run 'cmdb-mcp register --yes' with the same flags to register")
 	}
-	if !ask(e, in, fmt.Sprintf("Register %s in NetBox? [y/N] ", plan.Device.Name)) {
+	if !ask(e, in, fmt.Sprintf("Register %s in NetBox? [y/N] ", untrusted.Text(plan.Device.Name))) {
 		fmt.Fprintln(e.stdout, "Aborted: nothing was written.")
 		return false, nil
 	}
@@ -129,30 +128,22 @@ func registerError(err error) error {
 	return withHint(err)
 }
 
-// printRegistered says what the register made and how its first sync went.
-func printRegistered(w io.Writer, res engine.RegisterResult, out tools.RegisterOutput, named bool) {
-	fmt.Fprintf(w, "Registered %s (id %d): %s\n", res.Device.Name, res.Device.ID, res.Device.URL)
+// printRegistered says what the register made and how its first sync
+// went, NetBox's and the host's words shown as text.
+func printRegistered(w io.Writer, res engine.RegisterResult, named bool) {
+	fmt.Fprintf(w, "Registered %s (id %d): %s\n", untrusted.Text(res.Device.Name), res.Device.ID, untrusted.Text(res.Device.URL))
 	for _, c := range res.Created {
-		fmt.Fprintf(w, "  created %s\n", c)
+		fmt.Fprintf(w, "  created %s\n", untrusted.Message(c))
 	}
 	if res.JournalError != "" {
-		fmt.Fprintf(w, "  note: the register's journal entry failed: %s\n", res.JournalError)
+		fmt.Fprintf(w, "  note: the register's journal entry failed: %s\n", untrusted.Message(res.JournalError))
 	}
 	if res.SyncError != "" {
-		fmt.Fprintf(w, "First sync: %s\nRun 'cmdb-mcp apply' to finish it.\n", res.SyncError)
+		fmt.Fprintf(w, "First sync: %s\nRun 'cmdb-mcp apply' to finish it.\n", untrusted.Message(res.SyncError))
 		return
 	}
-	fmt.Fprintf(w, "First sync: applied %d, failed %d, skipped %d", res.Sync.Applied, res.Sync.Failed, res.Sync.Skipped)
-	if res.Sync.JournalEntryID != 0 {
-		fmt.Fprintf(w, "; journal entry %d records it", res.Sync.JournalEntryID)
-	}
-	fmt.Fprintln(w, ".")
-	for _, p := range out.Problems {
-		fmt.Fprintf(w, "  %s\n", p)
-	}
-	if res.Sync.JournalError != "" {
-		fmt.Fprintf(w, "  note: the first sync's journal entry failed: %s\n", res.Sync.JournalError)
-	}
+	fmt.Fprint(w, "First sync: ")
+	printApplyResult(w, res.Sync)
 	check := "cmdb-mcp diff"
 	if named {
 		// The device has a name other than the host's: the sync must say so.
@@ -193,9 +184,9 @@ func askChoices(e env, in *bufio.Reader, req engine.RegisterRequest, ce *engine.
 		if len(names) == 0 {
 			return req, errors.New(cliChoices(ce))
 		}
-		fmt.Fprintf(e.stderr, "Choose the %s of %s:\n", what, c.Hostname)
+		fmt.Fprintf(e.stderr, "Choose the %s of %s:\n", what, untrusted.Text(c.Hostname))
 		for i, n := range names[:min(len(names), maxListed)] {
-			fmt.Fprintf(e.stderr, "  %d) %s\n", i+1, n)
+			fmt.Fprintf(e.stderr, "  %d) %s\n", i+1, untrusted.Text(n))
 		}
 		if len(names) > maxListed {
 			fmt.Fprintf(e.stderr, "  ... and %d more: type a name\n", len(names)-maxListed)
@@ -229,20 +220,6 @@ func askChoices(e env, in *bufio.Reader, req engine.RegisterRequest, ce *engine.
 	return req, nil
 }
 
-// ask reads a yes or no on the terminal; stderr carries the question.
-func ask(e env, in *bufio.Reader, question string) bool {
-	fmt.Fprint(e.stderr, question)
-	line, err := in.ReadString('\n')
-	if err != nil && line == "" {
-		return false
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
-	}
-	return false
-}
-
 // cliChoices says what register needs and what NetBox offers, with the
 // flags to pass.
 func cliChoices(ce *engine.ChoiceError) string {
@@ -251,7 +228,7 @@ func cliChoices(ce *engine.ChoiceError) string {
 	if len(ce.Invalid) > 0 {
 		fmt.Fprintf(&b, "%s; nothing was written", strings.Join(ce.Invalid, "; "))
 	} else {
-		fmt.Fprintf(&b, "registering %s needs %s; nothing was written", c.Hostname, ce.Needs())
+		fmt.Fprintf(&b, "registering %s needs %s; nothing was written", untrusted.Text(c.Hostname), ce.Needs())
 	}
 	if c.Sites == nil && c.Roles == nil && c.DeviceTypes == nil {
 		return b.String()
@@ -263,7 +240,7 @@ func cliChoices(ce *engine.ChoiceError) string {
 			b.WriteString(" none (" + none + ")")
 		}
 		for _, n := range names[:min(len(names), maxListed)] {
-			b.WriteString("\n  " + n)
+			b.WriteString("\n  " + untrusted.Text(n))
 		}
 		if len(names) > maxListed {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(names)-maxListed)
@@ -286,9 +263,10 @@ func cliChoices(ce *engine.ChoiceError) string {
 	if hw == "" {
 		hw = "unknown"
 	}
-	fmt.Fprintf(&b, "\nThis host's hardware: %s.", hw)
+	fmt.Fprintf(&b, "\nThis host's hardware: %s.", untrusted.Text(hw))
 	if p := c.ProposedType; p != nil {
-		fmt.Fprintf(&b, " --create-device-type creates %s %s (slug %s).", p.Manufacturer.Name, p.DeviceType.Model, p.DeviceType.Slug)
+		show := untrusted.Text
+		fmt.Fprintf(&b, " --create-device-type creates %s %s (slug %s).", show(p.Manufacturer.Name), show(p.DeviceType.Model), show(p.DeviceType.Slug))
 	}
 	return b.String()
 }

@@ -417,8 +417,15 @@ func (o applyOptions) write(ctx context.Context, e env, eng *engine.Engine, plan
 
 // confirm asks on stderr, leaving stdout to the report, and reads one line.
 func confirm(e env, question string) bool {
+	return ask(e, bufio.NewReader(e.stdin), question)
+}
+
+// ask reads a yes or no from in; stderr carries the question. A command
+// that reads more answers after it passes the one reader it reads them
+// all from.
+func ask(e env, in *bufio.Reader, question string) bool {
 	fmt.Fprint(e.stderr, question)
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	line, err := in.ReadString('\n')
 	if err != nil && line == "" {
 		return false
 	}

@@ -74,6 +74,10 @@ type RegisterRequest struct {
 	// NoCreateClusters leaves containers out of the first sync rather
 	// than create cluster types, groups or clusters.
 	NoCreateClusters bool
+	// Owner binds the plan to whoever asked for it, as DiffRequest.Owner
+	// does a sync's: RegisterPlanOf and Register with WithOwner treat a
+	// plan of another owner as unknown. Empty for the CLI.
+	Owner string
 }
 
 // Fields of a register the user chooses.
@@ -199,14 +203,17 @@ func (r *Registrar) Plan(ctx context.Context, req RegisterRequest) (diff.Registe
 	return p, nil
 }
 
-// RegisterPlan returns a plan made by Plan that has not been used or
-// expired.
-func (r *Registrar) RegisterPlan(id string) (diff.RegisterPlan, bool) {
+// RegisterPlanOf returns a plan made by Plan for owner that has not been
+// used or expired: a plan another owner made is not found.
+func (r *Registrar) RegisterPlanOf(id, owner string) (diff.RegisterPlan, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expireLocked()
 	sp, ok := r.plans[id]
-	return sp.plan, ok
+	if !ok || sp.req.Owner != owner {
+		return diff.RegisterPlan{}, false
+	}
+	return sp.plan, true
 }
 
 func (r *Registrar) options(req RegisterRequest) diff.Options {
@@ -357,13 +364,13 @@ func (e *CreateError) Unwrap() error { return e.Err }
 // and device type when the plan says so, the device, a journal entry on
 // it, and runs the first sync: the device is read back as NetBox made it
 // (with what its device type adds) and synced like any device. A plan is
-// used once.
+// used once; with WithOwner, only by the owner it was made for.
 func (r *Registrar) Register(ctx context.Context, planID string, opts ...ApplyOption) (RegisterResult, error) {
 	var cfg applyConfig
 	for _, o := range opts {
 		o(&cfg)
 	}
-	sp, ok := r.take(planID)
+	sp, ok := r.take(planID, cfg.owner)
 	if !ok {
 		return RegisterResult{}, ErrUnknownRegisterPlan
 	}
@@ -482,11 +489,14 @@ var (
 	ErrStaleRegisterPlan   = errors.New("the register plan is stale: NetBox changed since it was made; nothing was written. Run cmdb_register again")
 )
 
-func (r *Registrar) take(id string) (storedRegister, bool) {
+func (r *Registrar) take(id string, owner *string) (storedRegister, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expireLocked()
 	sp, ok := r.plans[id]
+	if !ok || (owner != nil && sp.req.Owner != *owner) {
+		return storedRegister{}, false
+	}
 	delete(r.plans, id)
 	return sp, ok
 }

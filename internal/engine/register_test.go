@@ -60,6 +60,35 @@ func (w simWorld) journal(t *testing.T, deviceID int64) []string {
 	return out
 }
 
+// TestRegisterPlanIsItsOwners: a register plan, like a sync plan, is read
+// and registered only by the owner it was made for: another credential on
+// the same session, or another session, finds none and writes nothing, and
+// the plan stays for its owner.
+func TestRegisterPlanIsItsOwners(t *testing.T) {
+	w := newSimWorld(t)
+	ctx := context.Background()
+	_, reg := w.registrar(registerHost("Manufacturer "+w.fx.Suffix+" Inc.", "Model "+w.fx.Suffix))
+	owner := ownerOf("token-a", "session-1")
+	p, err := reg.Plan(ctx, RegisterRequest{Site: "site-" + w.fx.Suffix, Role: "Role " + w.fx.Suffix, Owner: owner})
+	require.NoError(t, err)
+
+	w.srv.Sim.ResetRequests()
+	for _, other := range []string{ownerOf("token-b", "session-1"), ownerOf("token-a", "session-2"), ""} {
+		_, ok := reg.RegisterPlanOf(p.ID, other)
+		assert.False(t, ok, "owner %q read the plan", other)
+		_, err = reg.Register(ctx, p.ID, WithOwner(other))
+		require.ErrorIs(t, err, ErrUnknownRegisterPlan, "owner %q", other)
+	}
+	for _, r := range w.srv.Sim.Requests() {
+		assert.Equal(t, http.MethodGet, r.Method, "a refused register wrote: %s %s", r.Method, r.Path)
+	}
+	_, ok := reg.RegisterPlanOf(p.ID, owner)
+	require.True(t, ok, "the refusals left the plan to its owner")
+	res, err := reg.Register(ctx, p.ID, WithOwner(owner))
+	require.NoError(t, err)
+	assert.NotZero(t, res.Device.ID)
+}
+
 // TestRegisterThenInSync: a register of a host whose device type NetBox
 // has (matched from the hardware) creates the device and what a first sync
 // writes, journals both, and leaves the host in sync: the diff after it
@@ -79,7 +108,7 @@ func TestRegisterThenInSync(t *testing.T) {
 	assert.Equal(t, w.fx.DeviceTypeID, p.DeviceType.ID, "matched from the hardware")
 	assert.Equal(t, 1, p.Creates())
 	assert.NotEmpty(t, p.Sync.Changes)
-	got, ok := reg.RegisterPlan(p.ID)
+	got, ok := reg.RegisterPlanOf(p.ID, "")
 	require.True(t, ok)
 	assert.Equal(t, p.ID, got.ID)
 

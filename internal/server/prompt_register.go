@@ -24,11 +24,9 @@ func registerPrompt() (mcp.Prompt, mcpserver.PromptHandlerFunc) {
 		mcp.WithArgument("device_type", mcp.ArgumentTitle("Device type"), mcp.ArgumentDescription("Device type; default: matched from the hardware")),
 	)
 	return p, func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		args := map[string]string{}
 		var given []string
 		for _, k := range []string{"site", "role", "device_type"} {
 			if v := strings.TrimSpace(req.Params.Arguments[k]); v != "" {
-				args[k] = v
 				given = append(given, fmt.Sprintf("%s=%q", k, v))
 			}
 		}

@@ -52,7 +52,7 @@ func confirmation(ctx context.Context, req mcp.CallToolRequest, plan diff.Plan, 
 	// an answer cannot be replayed for another plan.
 	if answer := server.ElicitationResponse(req.Params.InputResponses, confirmKey); answer != nil && req.Params.RequestState == plan.ID {
 		switch {
-		case accepted(answer):
+		case acceptedField(answer, confirmField):
 			return confirmOutcome{decision: decisionApply}
 		case answer.Action == mcp.ElicitationResponseActionCancel:
 			logToClient(ctx, mcp.LoggingLevelNotice, "the user dismissed the confirmation of the sync of "+untrusted.Text(plan.Device.Name))
@@ -70,13 +70,42 @@ func confirmation(ctx context.Context, req mcp.CallToolRequest, plan diff.Plan, 
 	return confirmOutcome{decision: decisionRefused}
 }
 
-func accepted(answer *mcp.ElicitationResult) bool {
+// acceptedField reports whether the user accepted the form with its
+// checkbox field ticked.
+func acceptedField(answer *mcp.ElicitationResult, field string) bool {
 	if answer.Action != mcp.ElicitationResponseActionAccept {
 		return false
 	}
 	content, _ := answer.Content.(map[string]any)
-	yes, _ := content[confirmField].(bool)
+	yes, _ := content[field].(bool)
 	return yes
+}
+
+// checkbox is a form of one checkbox, unticked, that the user must answer:
+// the confirmation of a sync or a register. state binds the answer to
+// what was asked (a plan id).
+type checkbox struct {
+	state, key, message string
+	field, title, what  string
+}
+
+func (c checkbox) ask() *mcp.CallToolResult {
+	return server.NewInputRequestBuilder(c.state).Elicit(c.key, mcp.ElicitationParams{
+		Mode:    mcp.ElicitationModeForm,
+		Message: c.message,
+		RequestedSchema: map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				c.field: map[string]any{
+					"type":        "boolean",
+					"title":       c.title,
+					"description": c.what,
+					"default":     false,
+				},
+			},
+			"required": []string{c.field},
+		},
+	}).ToolResult()
 }
 
 // clientCanElicit reports whether the client making this request declared
@@ -130,22 +159,8 @@ func askToApply(plan diff.Plan) *mcp.CallToolResult {
 	if total > shown {
 		fmt.Fprintf(&b, "\n- ... and %d more (the full report is resource cmdb://plans/%s)", total-shown, plan.ID)
 	}
-	return server.NewInputRequestBuilder(plan.ID).Elicit(confirmKey, mcp.ElicitationParams{
-		Mode:    mcp.ElicitationModeForm,
-		Message: b.String(),
-		RequestedSchema: map[string]any{
-			"type": "object",
-			"properties": map[string]any{
-				confirmField: map[string]any{
-					"type":        "boolean",
-					"title":       "Apply these changes to NetBox",
-					"description": "Writes the changes listed, then a journal entry on the device.",
-					"default":     false,
-				},
-			},
-			"required": []string{confirmField},
-		},
-	}).ToolResult()
+	return checkbox{state: plan.ID, key: confirmKey, message: b.String(), field: confirmField,
+		title: "Apply these changes to NetBox", what: "Writes the changes listed, then a journal entry on the device."}.ask()
 }
 
 // changeLine is one change in a line, as the report's rows read. Clients

@@ -14,6 +14,7 @@ import (
 	"github.com/cmdb-mcp/cmdb-mcp/internal/engine"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/netbox"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/report"
+	"github.com/cmdb-mcp/cmdb-mcp/internal/untrusted"
 )
 
 // cmdb_register: the device NetBox lacks, created from discovery in the
@@ -88,18 +89,18 @@ func registerTool(reg *engine.Registrar) Tool {
 	return Tool{Definition: def, Handler: handle(func(ctx context.Context, req mcp.CallToolRequest, in RegisterInput) (*mcp.CallToolResult, error) {
 		// The user's answer to the confirmation of a plan.
 		if answer := server.ElicitationResponse(req.Params.InputResponses, registerConfirmKey); answer != nil {
-			plan, ok := reg.RegisterPlan(req.Params.RequestState)
+			plan, ok := reg.RegisterPlanOf(req.Params.RequestState, Owner(ctx))
 			if !ok {
 				return nil, userErrorf("%v", engine.ErrUnknownRegisterPlan)
 			}
 			if !acceptedField(answer, registerField) {
-				logToClient(ctx, mcp.LoggingLevelNotice, "the user declined the register of "+plan.Device.Name)
+				logToClient(ctx, mcp.LoggingLevelNotice, "the user declined the register of "+untrusted.Text(plan.Device.Name))
 				return declinedRegister(plan.ID), nil
 			}
 			return doRegister(ctx, req, reg, plan.ID)
 		}
 		if in.PlanID != "" {
-			plan, ok := reg.RegisterPlan(in.PlanID)
+			plan, ok := reg.RegisterPlanOf(in.PlanID, Owner(ctx))
 			switch {
 			case !ok:
 				return nil, userErrorf("%v", engine.ErrUnknownRegisterPlan)
@@ -120,7 +121,7 @@ func registerTool(reg *engine.Registrar) Tool {
 			in = withChoices(in, answer)
 		}
 		plan, err := reg.Plan(ctx, engine.RegisterRequest{Hostname: in.Hostname, Site: in.Site, Role: in.Role,
-			DeviceType: in.DeviceType, CreateDeviceType: in.CreateDeviceType})
+			DeviceType: in.DeviceType, CreateDeviceType: in.CreateDeviceType, Owner: Owner(ctx)})
 		var choice *engine.ChoiceError
 		var registered *engine.RegisteredError
 		switch {
@@ -164,7 +165,7 @@ func declinedRegister(planID string) *mcp.CallToolResult {
 
 // doRegister executes the plan and says what happened.
 func doRegister(ctx context.Context, req mcp.CallToolRequest, reg *engine.Registrar, planID string) (*mcp.CallToolResult, error) {
-	res, err := reg.Register(ctx, planID, engine.WithProgress(progressOf(ctx, req)))
+	res, err := reg.Register(ctx, planID, engine.WithProgress(progressOf(ctx, req)), engine.WithOwner(Owner(ctx)))
 	var registered *engine.RegisteredError
 	var failed *engine.CreateError
 	switch {
@@ -228,15 +229,6 @@ func RegisterResultOutput(res engine.RegisterResult) RegisterOutput {
 	return out
 }
 
-func acceptedField(answer *mcp.ElicitationResult, field string) bool {
-	if answer.Action != mcp.ElicitationResponseActionAccept {
-		return false
-	}
-	content, _ := answer.Content.(map[string]any)
-	yes, _ := content[field].(bool)
-	return yes
-}
-
 // withChoices fills what the request lacked from the user's form.
 func withChoices(in RegisterInput, answer *mcp.ElicitationResult) RegisterInput {
 	content, _ := answer.Content.(map[string]any)
@@ -295,13 +287,20 @@ func askChoices(ce *engine.ChoiceError) *mcp.CallToolResult {
 		if len(options) <= maxChoices {
 			prop["enum"] = options
 		} else {
-			prop["description"] = fmt.Sprintf("The %s's name or slug: NetBox has %d, e.g. %s.", what, len(options), strings.Join(options[:5], ", "))
+			examples := make([]string, 0, 5)
+			for _, o := range options[:5] {
+				examples = append(examples, untrusted.Markdown(o))
+			}
+			prop["description"] = fmt.Sprintf("The %s's name or slug: NetBox has %d, e.g. %s.", what, len(options), strings.Join(examples, ", "))
 		}
 		props[field] = prop
 	}
-	msg := fmt.Sprintf("Register %s in NetBox: choose %s. Nothing is written before you confirm the plan.", c.Hostname, ce.Needs())
+	// Clients may render the message as Markdown: the host's and NetBox's
+	// words are escaped (package untrusted).
+	show := untrusted.Markdown
+	msg := fmt.Sprintf("Register %s in NetBox: choose %s. Nothing is written before you confirm the plan.", show(c.Hostname), ce.Needs())
 	if c.Hardware.Manufacturer != "" || c.Hardware.Model != "" {
-		msg += fmt.Sprintf(" Its hardware: %s %s.", c.Hardware.Manufacturer, c.Hardware.Model)
+		msg += fmt.Sprintf(" Its hardware: %s %s.", show(c.Hardware.Manufacturer), show(c.Hardware.Model))
 	}
 	return server.NewInputRequestBuilder(choicesState).Elicit(registerChoicesKey, mcp.ElicitationParams{
 		Mode:            mcp.ElicitationModeForm,
@@ -313,14 +312,17 @@ func askChoices(ce *engine.ChoiceError) *mcp.CallToolResult {
 // askToRegister is the form that asks the user to confirm the plan.
 func askToRegister(p diff.RegisterPlan) *mcp.CallToolResult {
 	s := p.Sync.Summary()
+	// Clients may render the message as Markdown: the host's and NetBox's
+	// words are escaped (package untrusted), as changeLine's are.
+	show := untrusted.Markdown
 	var b strings.Builder
-	fmt.Fprintf(&b, "Register %s in NetBox? Creates device %s in site %s, role %s, device type %s %s", p.Device.Name, p.Device.Name, p.Site.Name, p.Role.Name, p.Manufacturer.Name, p.DeviceType.Model)
+	fmt.Fprintf(&b, "Register %s in NetBox? Creates device %s in site %s, role %s, device type %s %s", show(p.Device.Name), show(p.Device.Name), show(p.Site.Name), show(p.Role.Name), show(p.Manufacturer.Name), show(p.DeviceType.Model))
 	if p.NewDeviceType() {
 		b.WriteString(" (new device type)")
 	}
-	fmt.Fprintf(&b, ", status %s", p.Device.Status)
+	fmt.Fprintf(&b, ", status %s", show(p.Device.Status))
 	if p.Device.Serial != "" {
-		fmt.Fprintf(&b, ", serial %s", p.Device.Serial)
+		fmt.Fprintf(&b, ", serial %s", show(p.Device.Serial))
 	}
 	fmt.Fprintf(&b, "; then its first sync: %d creates, %d updates. Nothing is deleted.", s.Creates, s.Updates)
 	shown, total := 0, 0
@@ -337,22 +339,8 @@ func askToRegister(p diff.RegisterPlan) *mcp.CallToolResult {
 	if total > shown {
 		fmt.Fprintf(&b, "\n- ... and %d more", total-shown)
 	}
-	return server.NewInputRequestBuilder(p.ID).Elicit(registerConfirmKey, mcp.ElicitationParams{
-		Mode:    mcp.ElicitationModeForm,
-		Message: b.String(),
-		RequestedSchema: map[string]any{
-			"type": "object",
-			"properties": map[string]any{
-				registerField: map[string]any{
-					"type":        "boolean",
-					"title":       "Register this host in NetBox",
-					"description": "Creates the device and what its first sync writes, then journal entries on it.",
-					"default":     false,
-				},
-			},
-			"required": []string{registerField},
-		},
-	}).ToolResult()
+	return checkbox{state: p.ID, key: registerConfirmKey, message: b.String(), field: registerField,
+		title: "Register this host in NetBox", what: "Creates the device and what its first sync writes, then journal entries on it."}.ask()
 }
 
 // choicesMessage is the isError text for a register that lacks choices
@@ -364,7 +352,7 @@ func choicesMessage(ce *engine.ChoiceError) string {
 	if len(ce.Invalid) > 0 {
 		fmt.Fprintf(&b, "Nothing was written: %s.", strings.Join(ce.Invalid, "; "))
 	} else {
-		fmt.Fprintf(&b, "Nothing was written: registering %s needs %s.", c.Hostname, ce.Needs())
+		fmt.Fprintf(&b, "Nothing was written: registering %s needs %s.", untrusted.Text(c.Hostname), ce.Needs())
 	}
 	if c.Sites == nil && c.Roles == nil && c.DeviceTypes == nil {
 		return b.String() // a check before the lookup: no catalog was read
@@ -398,7 +386,7 @@ func choicesMessage(ce *engine.ChoiceError) string {
 	if hw == "" {
 		hw = "unknown"
 	}
-	fmt.Fprintf(&b, " This host's hardware: %s.", hw)
+	fmt.Fprintf(&b, " This host's hardware: %s.", untrusted.Text(hw))
 	list("Device types", types, "pass create_device_type=true, or create one in NetBox")
 	if p := c.ProposedType; p != nil {
 		fmt.Fprintf(&b, " create_device_type=true creates device type %q (slug %s) of manufacturer %q", p.DeviceType.Model, p.DeviceType.Slug, p.Manufacturer.Name)
@@ -413,13 +401,13 @@ func choicesMessage(ce *engine.ChoiceError) string {
 // registeredMessage is the isError text for a host NetBox has.
 func registeredMessage(e *engine.RegisteredError) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Nothing was written: %s.", e.Error())
+	fmt.Fprintf(&b, "Nothing was written: %s.", untrusted.Message(e.Error()))
 	for i, c := range e.Conflicts {
 		if i < len(e.URLs) {
-			fmt.Fprintf(&b, " %s: %s.", c.Device.Name, e.URLs[i])
+			fmt.Fprintf(&b, " %s: %s.", untrusted.Text(c.Device.Name), untrusted.Text(e.URLs[i]))
 		}
 	}
-	name := e.SyncName()
+	name := untrusted.Text(e.SyncName())
 	switch {
 	case !bySerialOnly(e.Conflicts):
 		fmt.Fprintf(&b, " This host is registered: to update its record, sync it instead (cmdb_sync_diff).")

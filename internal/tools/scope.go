@@ -245,9 +245,15 @@ func (g *writeGuard) check(ctx context.Context, tool string, targets targetsFunc
 			continue // the tool refuses a missing id itself
 		}
 		why, err := g.owned(ctx, t, own)
+		var missing *targetMissing
 		switch {
-		case netbox.IsKind(err, netbox.KindNotFound):
+		case errors.As(err, &missing):
 			continue // nothing to write to: the tool says what is missing
+		case netbox.IsKind(err, netbox.KindNotFound):
+			// Something the target points at is gone (its cluster, its
+			// device): nothing ties the target to this host, so it is
+			// not this host's, whatever the tool would do with it.
+			return &scopeError{tool: tool, why: fmt.Sprintf("%s %d refers to an object NetBox does not have, so it is not this host's", untrusted.Text(t.objectType), t.id)}
 		case err != nil:
 			return fmt.Errorf("check the write scope of %s %d: %w", t.objectType, t.id, err)
 		case why != "":
@@ -255,6 +261,22 @@ func (g *writeGuard) check(ctx context.Context, tool string, targets targetsFunc
 		}
 	}
 	return nil
+}
+
+// targetMissing is a 404 on the object a call targets itself, which the
+// tool reports better than the scope can. A 404 on anything read on the
+// way (a VM's cluster) is not one: it is a refusal.
+type targetMissing struct{ err error }
+
+func (e *targetMissing) Error() string { return e.err.Error() }
+func (e *targetMissing) Unwrap() error { return e.err }
+
+// targetRead marks a 404 from reading the target itself.
+func targetRead(err error) error {
+	if netbox.IsKind(err, netbox.KindNotFound) {
+		return &targetMissing{err: err}
+	}
+	return err
 }
 
 // ownDevice is this host's device: the one NetBox has under the host's
@@ -300,20 +322,20 @@ func (g *writeGuard) owned(ctx context.Context, t target, own record.Device) (st
 		}
 		// A device that does not exist gets the tool's own advice.
 		if _, err := g.nb.GetDevice(ctx, t.id); err != nil {
-			return "", err
+			return "", targetRead(err)
 		}
 		return fmt.Sprintf("device %d is not this host's device (%s, id %d)", t.id, name(own.Name), own.ID), nil
 	case diff.ObjectInterface:
 		i, err := g.nb.GetInterface(ctx, t.id)
 		if err != nil || i.DeviceID == own.ID {
-			return "", err
+			return "", targetRead(err)
 		}
 		return fmt.Sprintf("interface %d (%s) is on device %d, not on this host's device (%s, id %d)", t.id, name(i.Name), i.DeviceID, name(own.Name), own.ID), nil
 	case diff.ObjectIPAddress:
 		ip, err := g.nb.GetIPAddress(ctx, t.id)
 		switch {
 		case err != nil || ip.DeviceID == own.ID:
-			return "", err
+			return "", targetRead(err)
 		case ip.AssignedObjectType == "" && t.claim:
 			return "", nil
 		case ip.AssignedObjectType == "":
@@ -321,7 +343,8 @@ func (g *writeGuard) owned(ctx context.Context, t target, own record.Device) (st
 		}
 		return fmt.Sprintf("IP address %d (%s) is assigned to %s %d, not to an interface of this host's device (%s, id %d)", t.id, name(ip.Address), name(ip.AssignedObjectType), ip.AssignedObjectID, name(own.Name), own.ID), nil
 	case diff.ObjectCluster:
-		return g.ownCluster(ctx, t.id, own)
+		why, err := g.ownCluster(ctx, t.id, own)
+		return why, targetRead(err)
 	case diff.ObjectClusterGroup:
 		id, err := g.ownGroup(ctx, own)
 		if err != nil || t.id == id {
@@ -331,8 +354,13 @@ func (g *writeGuard) owned(ctx context.Context, t target, own record.Device) (st
 	case diff.ObjectVM:
 		vm, err := g.nb.GetVirtualMachine(ctx, t.id)
 		if err != nil {
-			return "", err
+			return "", targetRead(err)
 		}
+		if vm.ClusterID == 0 {
+			// A VM on a site alone: no cluster of this host's holds it.
+			return fmt.Sprintf("VM %d (%s) is in no cluster, so it is not this host's", t.id, name(vm.Name)), nil
+		}
+		// A 404 here is the VM's cluster, not the VM: check refuses it.
 		why, err := g.ownCluster(ctx, vm.ClusterID, own)
 		if err != nil || why == "" {
 			return "", err

@@ -14,7 +14,8 @@ import (
 
 // scopeWorld is NetBox with this host's device (testHost's name) and
 // another host's, each with an interface, an IP, a cluster group, a
-// cluster and a VM; unassigned IPs; and a cluster in no group.
+// cluster and a VM; unassigned IPs; a cluster in no group; and a VM on a
+// site alone, in no cluster.
 type scopeWorld struct {
 	own, other               int64 // devices
 	ownIf, otherIf           int64
@@ -24,6 +25,7 @@ type scopeWorld struct {
 	ownCluster, otherCluster int64
 	looseCluster             int64
 	ownVM, otherVM           int64
+	siteVM                   int64 // in no cluster
 	clusterType              int64
 }
 
@@ -56,6 +58,7 @@ func newScopeWorld(t *testing.T, h *harness) scopeWorld {
 	w.ownCluster, w.otherCluster, w.looseCluster = cluster("media", w.ownGroup), cluster("media", w.otherGroup), cluster("shared", 0)
 	w.ownVM = h.post(t, "/api/virtualization/virtual-machines/", map[string]any{"name": "media_radarr", "cluster": w.ownCluster, "status": "active"})
 	w.otherVM = h.post(t, "/api/virtualization/virtual-machines/", map[string]any{"name": "media_radarr", "cluster": w.otherCluster, "status": "active"})
+	w.siteVM = h.post(t, "/api/virtualization/virtual-machines/", map[string]any{"name": "billing", "site": h.fixture.SiteID, "status": "active"})
 	return w
 }
 
@@ -169,6 +172,22 @@ var scopeCases = []scopeCase{
 		func(w scopeWorld) map[string]any { return map[string]any{"id": w.ownVM, "cluster": w.ownCluster} },
 		func(w scopeWorld) map[string]any { return map[string]any{"id": w.ownVM, "cluster": w.otherCluster} },
 		"is not in this host's cluster group"},
+	{"virt_update_vm", // a VM on a site alone is no host's
+		func(w scopeWorld) map[string]any { return map[string]any{"id": w.ownVM, "status": "offline"} },
+		func(w scopeWorld) map[string]any { return map[string]any{"id": w.siteVM, "status": "offline"} },
+		"is in no cluster, so it is not this host's"},
+	{"virt_update_vm", // nor is it moved into this host's cluster
+		func(w scopeWorld) map[string]any { return map[string]any{"id": w.ownVM, "cluster": w.ownCluster} },
+		func(w scopeWorld) map[string]any { return map[string]any{"id": w.siteVM, "cluster": w.ownCluster} },
+		"is in no cluster, so it is not this host's"},
+	{"extras_create_journal_entry", // nor journalled
+		func(w scopeWorld) map[string]any {
+			return map[string]any{"assigned_object_type": "virtualization.virtualmachine", "assigned_object_id": w.ownVM, "comments": "stopped"}
+		},
+		func(w scopeWorld) map[string]any {
+			return map[string]any{"assigned_object_type": "virtualization.virtualmachine", "assigned_object_id": w.siteVM, "comments": "stopped"}
+		},
+		"is in no cluster, so it is not this host's"},
 	{"extras_create_journal_entry",
 		func(w scopeWorld) map[string]any {
 			return map[string]any{"assigned_object_type": "dcim.device", "assigned_object_id": w.own, "comments": "synced"}
