@@ -825,9 +825,8 @@ func TestProtocolCancel(t *testing.T) {
 		p.initialize(t, "2025-11-25")
 		slow()
 		p.send(t, call)
-		time.Sleep(300 * time.Millisecond)
-		p.send(t, cancelMsg)
-		time.Sleep(hold + time.Second)
+		p.send(t, cancelMsg) // at once: the request is known before the next line is read
+		time.Sleep(hold + time.Second) // a result not cancelled would come before the ping's
 		p.send(t, `{"jsonrpc":"2.0","id":6,"method":"ping"}`)
 		for {
 			l := p.next(t)
