@@ -122,11 +122,14 @@ type wireMACAddress struct {
 
 func macAddressFrom(w *wireMACAddress) record.MACAddress {
 	out := record.MACAddress{ID: w.ID, MAC: w.MAC, CustomFields: w.CustomFields.values()}
-	if deref(w.AssignedObjectType) == interfaceObjectType && w.AssignedObjectID != nil {
+	switch {
+	case deref(w.AssignedObjectType) == interfaceObjectType && w.AssignedObjectID != nil:
 		out.InterfaceID = *w.AssignedObjectID
 		if w.AssignedObject != nil {
 			out.DeviceID = w.AssignedObject.Device.id()
 		}
+	case w.AssignedObjectType != nil && w.AssignedObjectID != nil:
+		out.AssignedElsewhere = true
 	}
 	return out
 }

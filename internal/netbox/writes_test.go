@@ -902,3 +902,27 @@ func TestMissingValues(t *testing.T) {
 		})
 	}
 }
+
+// TestMACAssignment: a MAC object on a VM interface is neither a device
+// interface's nor free.
+func TestMACAssignment(t *testing.T) {
+	for _, tt := range []struct {
+		name, body string
+		iface      int64
+		free       bool
+	}{
+		{"unassigned", `{"id": 1, "mac_address": "AA:BB:CC:DD:EE:01", "assigned_object_type": null, "assigned_object_id": null}`, 0, true},
+		{"device interface", `{"id": 2, "mac_address": "AA:BB:CC:DD:EE:02", "assigned_object_type": "dcim.interface", "assigned_object_id": 7,
+			"assigned_object": {"id": 7, "device": {"id": 3}}}`, 7, false},
+		{"VM interface", `{"id": 3, "mac_address": "AA:BB:CC:DD:EE:03", "assigned_object_type": "virtualization.vminterface", "assigned_object_id": 9,
+			"assigned_object": {"id": 9, "virtual_machine": {"id": 4}}}`, 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var w wireMACAddress
+			require.NoError(t, json.Unmarshal([]byte(tt.body), &w))
+			m := macAddressFrom(&w)
+			assert.Equal(t, tt.iface, m.InterfaceID)
+			assert.Equal(t, tt.free, m.Free())
+		})
+	}
+}

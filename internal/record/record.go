@@ -182,11 +182,19 @@ type MACAddress struct {
 	InterfaceID int64 `json:"interface_id,omitempty"`
 	// DeviceID is the device of that interface; 0 when InterfaceID is 0.
 	DeviceID int64 `json:"device_id,omitempty"`
+	// AssignedElsewhere is true when it is assigned to an object that is
+	// not a dcim.interface (a VM interface): InterfaceID is 0, and the MAC
+	// is not free all the same.
+	AssignedElsewhere bool `json:"assigned_elsewhere,omitempty"`
 	// CustomFields are its custom fields, by name: true for one with a
 	// value (known only for MACs read on their own, not nested in an
 	// interface).
 	CustomFields CustomFieldValues `json:"custom_fields,omitempty"`
 }
+
+// Free reports whether the MAC object is assigned to nothing, so that a
+// sync may take it.
+func (m MACAddress) Free() bool { return m.InterfaceID == 0 && !m.AssignedElsewhere }
 
 // IPAddress is an ipam.IPAddress.
 type IPAddress struct {

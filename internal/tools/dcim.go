@@ -414,7 +414,7 @@ func setPrimaryMAC(ctx context.Context, nb *netbox.Client, i record.Interface, m
 	if obj == nil {
 		for k := range found.Items {
 			m := &found.Items[k]
-			if m.InterfaceID == 0 && m.DeviceID == 0 {
+			if m.Free() {
 				moved, err := nb.UpdateMACAddress(ctx, netbox.MACAddressUpdate{ID: m.ID, InterfaceID: i.ID}, toolWrites)
 				if err != nil {
 					return i, fmt.Errorf("assign MAC object %d to interface %d: %w", m.ID, i.ID, err)
