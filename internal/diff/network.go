@@ -1,8 +1,10 @@
 package diff
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -296,8 +298,8 @@ func (d *networkDiffer) addresses() {
 		d.plan.note("IPs on Docker-managed bridges not synced (they exist on every Docker host and NetBox rejects duplicates): %s. Turn on include_docker_bridges to sync them.",
 			strings.Join(skipped, ", "))
 	}
-	ownAll, other := d.existingIPs()
-	own, duplicate := d.keptIPs(ownAll, want)
+	mine, other := d.existingIPs()
+	own, duplicate := d.keptIPs(mine, want)
 	kept := map[int64]bool{}
 	for _, w := range want {
 		addr := w.prefix.Addr()
@@ -311,53 +313,77 @@ func (d *networkDiffer) addresses() {
 			d.newIP(w)
 		}
 	}
-	d.unassignIPs(ownAll, kept, duplicate)
+	d.unassignIPs(mine.all, kept, duplicate)
 }
 
-// existingIPs are the IP objects the lookup read: the device's own by host
-// part, and, separately, the first other object with each of the host's
-// addresses (unassigned, or on another device). Addresses NetBox holds
-// unparsed are left out.
-func (d *networkDiffer) existingIPs() (own map[netip.Addr][]record.IPAddress, other map[netip.Addr]record.IPAddress) {
-	own = map[netip.Addr][]record.IPAddress{}
+// deviceIPs are the device's own IP objects: all of them, the first
+// object of each address, and, only for the addresses the device has more
+// than once, every object of the address. Nearly every address has one
+// object, which then needs no slice of its own.
+type deviceIPs struct {
+	all      []record.IPAddress
+	first    map[netip.Addr]record.IPAddress
+	repeated map[netip.Addr][]record.IPAddress
+}
+
+// existingIPs are the IP objects the lookup read: the device's own, and,
+// separately, the first other object with each of the host's addresses
+// (unassigned, or on another device). Addresses NetBox holds unparsed are
+// left out.
+func (d *networkDiffer) existingIPs() (mine deviceIPs, other map[netip.Addr]record.IPAddress) {
+	mine = deviceIPs{first: map[netip.Addr]record.IPAddress{}, repeated: map[netip.Addr][]record.IPAddress{}}
 	other = map[netip.Addr]record.IPAddress{}
 	for _, ip := range d.nb.IPs {
 		p, err := netip.ParsePrefix(ip.Address)
 		if err != nil {
 			continue
 		}
-		if _, mine := d.ifaceName[ip.InterfaceID()]; mine {
-			own[p.Addr()] = append(own[p.Addr()], ip)
-		} else if _, seen := other[p.Addr()]; !seen {
-			other[p.Addr()] = ip
+		addr := p.Addr()
+		if _, ok := d.ifaceName[ip.InterfaceID()]; ok {
+			mine.all = append(mine.all, ip)
+			first, seen := mine.first[addr]
+			switch {
+			case !seen:
+				mine.first[addr] = ip
+			case mine.repeated[addr] == nil:
+				mine.repeated[addr] = []record.IPAddress{first, ip}
+			default:
+				mine.repeated[addr] = append(mine.repeated[addr], ip)
+			}
+		} else if _, seen := other[addr]; !seen {
+			other[addr] = ip
 		}
 	}
-	return own, other
+	return mine, other
 }
 
-// keptIPs picks the object each of the device's addresses keeps (see
-// ipKept). An address the host has that the device has twice keeps one
-// object and loses the others, its duplicates, with a note: duplicate maps
-// each by id to the object kept instead. An address the host lacks goes
-// whole.
-func (d *networkDiffer) keptIPs(ownAll map[netip.Addr][]record.IPAddress, want []desiredIP) (own map[netip.Addr]record.IPAddress, duplicate map[int64]record.IPAddress) {
+// keptIPs picks the object each of the device's addresses keeps: its only
+// one, or, for an address the device has twice, the one ipKept picks. An
+// address the host has that the device has twice keeps one object and
+// loses the others, its duplicates, with a note: duplicate maps each by id
+// to the object kept instead. An address the host lacks goes whole.
+func (d *networkDiffer) keptIPs(mine deviceIPs, want []desiredIP) (own map[netip.Addr]record.IPAddress, duplicate map[int64]record.IPAddress) {
+	own = mine.first
+	duplicate = map[int64]record.IPAddress{}
+	if len(mine.repeated) == 0 {
+		return own, duplicate
+	}
 	wantOn := map[netip.Addr]desiredIP{}
 	for _, w := range want {
 		wantOn[w.prefix.Addr()] = w
 	}
-	own = map[netip.Addr]record.IPAddress{}
-	duplicate = map[int64]record.IPAddress{}
-	addrs := make([]netip.Addr, 0, len(ownAll))
-	for addr := range ownAll {
+	addrs := make([]netip.Addr, 0, len(mine.repeated))
+	for addr := range mine.repeated {
 		addrs = append(addrs, addr)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
 	for _, addr := range addrs {
-		ips := ownAll[addr]
+		ips := mine.repeated[addr]
 		sort.Slice(ips, func(i, j int) bool { return ips[i].ID < ips[j].ID })
-		keep := d.ipKept(ips, wantOn[addr])
+		w, wanted := wantOn[addr]
+		keep := d.ipKept(ips, w)
 		own[addr] = keep
-		if _, wanted := wantOn[addr]; len(ips) < 2 || !wanted {
+		if !wanted {
 			continue
 		}
 		var ids []string
@@ -409,19 +435,12 @@ func (d *networkDiffer) newIP(w desiredIP) {
 
 // unassignIPs unassigns, never deletes, the device's IPs the host no
 // longer has and the duplicates; those on out-of-scope interfaces (veth*,
-// Docker bridges when not synced) are left alone.
-func (d *networkDiffer) unassignIPs(ownAll map[netip.Addr][]record.IPAddress, kept map[int64]bool, duplicate map[int64]record.IPAddress) {
-	var ids []int64
-	byID := map[int64]record.IPAddress{}
-	for _, ips := range ownAll {
-		for _, ip := range ips {
-			ids = append(ids, ip.ID)
-			byID[ip.ID] = ip
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		ip := byID[id]
+// Docker bridges when not synced) are left alone. It sorts mine, the
+// device's IPs, by id in place: the changes come in that order.
+func (d *networkDiffer) unassignIPs(mine []record.IPAddress, kept map[int64]bool, duplicate map[int64]record.IPAddress) {
+	slices.SortFunc(mine, func(a, b record.IPAddress) int { return cmp.Compare(a.ID, b.ID) })
+	for _, ip := range mine {
+		id := ip.ID
 		name := d.ifaceName[ip.InterfaceID()]
 		if kept[id] || !d.inScope(name) || d.dockerBridge(name) && !d.opts.IncludeDockerBridges {
 			continue
@@ -444,12 +463,16 @@ func (d *networkDiffer) unassignIPs(ownAll map[netip.Addr][]record.IPAddress, ke
 // has the address on (with its mask, if one has it), else the oldest.
 func (d *networkDiffer) ipKept(ips []record.IPAddress, w desiredIP) record.IPAddress {
 	best, score := ips[0], -1
+	address := ""
+	if w.iface != "" {
+		address = w.prefix.String()
+	}
 	for _, ip := range ips {
 		s := 0
 		switch {
 		case d.isPrimary(ip.ID):
 			s = 3
-		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface && ip.Address == w.prefix.String():
+		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface && ip.Address == address:
 			s = 2
 		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface:
 			s = 1
