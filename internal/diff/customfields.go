@@ -3,6 +3,7 @@ package diff
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -72,6 +73,12 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 	}
 	r := customFieldsByType(nb.CustomFields)
 	r.usable = r.usableValues(p, nb.CustomFieldsRead, values)
+	if len(r.required) == 0 && len(r.usable) == 0 {
+		// The usual case: no write, the journal entry's included, has a
+		// value to carry or a field to miss (a default alone is filled
+		// only beside configured values), so nothing is blocked either.
+		return
+	}
 	r.requireOnChanges(p, nb).note(p)
 	r.requireOnJournal(p)
 }
@@ -130,11 +137,10 @@ func (r customFieldRules) usableValues(p *Plan, read bool, values map[string]map
 // every configured value; an update carries what fills the required
 // fields that has, the object's custom fields, leaves empty.
 func (r customFieldRules) valuesFor(t string, create bool, has record.CustomFieldValues) (map[string]any, []string) {
-	out := map[string]any{}
-	if create {
-		for k, v := range r.usable[t] {
-			out[k] = v
-		}
+	// out is made only for a write that carries a value: most carry none.
+	var out map[string]any
+	if create && len(r.usable[t]) > 0 {
+		out = maps.Clone(r.usable[t])
 	}
 	var missing []string
 	for _, f := range r.required[t] {
@@ -144,11 +150,11 @@ func (r customFieldRules) valuesFor(t string, create bool, has record.CustomFiel
 			// An object read without its custom fields (a MAC nested
 			// in its interface) is taken as NetBox keeps it: valid.
 		case r.usable[t][f.Name] != nil:
-			out[f.Name] = r.usable[t][f.Name]
+			out = setOn(out, f.Name, r.usable[t][f.Name])
 		case f.HasDefault:
 			// An object older than the field's default: the value
 			// NetBox gives new objects.
-			out[f.Name] = f.Default
+			out = setOn(out, f.Name, any(f.Default))
 		default:
 			missing = append(missing, f.Name)
 		}
@@ -180,7 +186,11 @@ func (r customFieldRules) fillDefaults(t string, out map[string]any) {
 // returns which changes each field blocks.
 func (r customFieldRules) requireOnChanges(p *Plan, nb record.Snapshot) *fieldBlocks {
 	blocks := &fieldBlocks{objects: map[customFieldRef][]string{}}
-	objectValues := existingCustomFields(nb)
+	// An update reads the object's values only for a required field.
+	var objectValues map[objectRef]record.CustomFieldValues
+	if len(r.required) > 0 {
+		objectValues = existingCustomFields(nb)
+	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if c.Blocked != "" {
@@ -349,6 +359,15 @@ func quoteAll(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// setOn sets m[k], making m when it is nil, and returns m.
+func setOn[V any](m map[string]V, k string, v V) map[string]V {
+	if m == nil {
+		m = map[string]V{}
+	}
+	m[k] = v
+	return m
 }
 
 // setIn sets m[outer][inner], making the inner map when it is missing.
