@@ -320,9 +320,10 @@ func blockDependents(p *Plan) {
 				}
 				continue
 			}
-			keys := []string{c.ParentKey, c.NewKey, c.ObjectKey}
+			// An array, not a slice: this runs for every change, every pass.
+			keys := [...]string{c.ParentKey, c.NewKey, c.ObjectKey, ""}
 			if c.Attrs != nil {
-				keys = append(keys, c.Attrs.TypeKey)
+				keys[3] = c.Attrs.TypeKey
 			}
 			for _, k := range keys {
 				if w := why[k]; k != "" && w != "" {
