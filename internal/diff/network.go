@@ -44,6 +44,9 @@ type networkDiffer struct {
 	ipKey map[netip.Addr]string
 	// unassigned are the IPs of the device that go away.
 	unassigned map[int64]bool
+	// ifaceMACs are the MAC objects on each NetBox interface, by interface
+	// id, each interface's by id: made once, read for every interface.
+	ifaceMACs map[int64][]record.MACAddress
 	// macNote says the note on unreadable MACs was made.
 	macNote bool
 }
@@ -68,6 +71,7 @@ func (d *networkDiffer) run() {
 		d.ifaceName[i.ID] = i.Name
 		d.ifaceID[i.Name] = i.ID
 	}
+	d.indexMACs()
 	d.interfaces()
 	d.addresses()
 	d.primary(4, FieldPrimaryIP4, d.host.PrimaryIPv4, d.nb.Device.PrimaryIP4)
@@ -215,17 +219,52 @@ func (d *networkDiffer) primaryMAC(l host.Interface, n record.Interface, ifaceKe
 	d.add(set)
 }
 
-// macsOn returns the MAC objects with the host's MAC on NetBox interface
-// n, by id; more than one is a duplicate (two syncs that raced, say).
-func (d *networkDiffer) macsOn(l host.Interface, n record.Interface) []record.MACAddress {
-	var out []record.MACAddress
+// indexMACs groups the assigned MAC objects by interface, in one array
+// sorted by interface and id.
+func (d *networkDiffer) indexMACs() {
+	ms := make([]record.MACAddress, 0, len(d.nb.MACs))
 	for _, m := range d.nb.MACs {
-		if n.ID != 0 && m.InterfaceID == n.ID && strings.EqualFold(m.MAC, l.MAC) {
-			out = append(out, m)
+		if m.InterfaceID != 0 {
+			ms = append(ms, m)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	slices.SortFunc(ms, func(a, b record.MACAddress) int {
+		return cmp.Or(cmp.Compare(a.InterfaceID, b.InterfaceID), cmp.Compare(a.ID, b.ID))
+	})
+	d.ifaceMACs = map[int64][]record.MACAddress{}
+	for i := 0; i < len(ms); {
+		j := i + 1
+		for j < len(ms) && ms[j].InterfaceID == ms[i].InterfaceID {
+			j++
+		}
+		d.ifaceMACs[ms[i].InterfaceID] = ms[i:j:j]
+		i = j
+	}
+}
+
+// macsOn returns the MAC objects with the host's MAC on NetBox
+// interface n, by id; more than one is a duplicate (two syncs that raced,
+// say). A new interface (id 0) has none. The result may share the index's
+// array: callers only read it.
+func (d *networkDiffer) macsOn(l host.Interface, n record.Interface) []record.MACAddress {
+	if n.ID == 0 {
+		return nil
+	}
+	ms := d.ifaceMACs[n.ID]
+	for i, m := range ms {
+		if strings.EqualFold(m.MAC, l.MAC) {
+			continue
+		}
+		// Another MAC on the interface: copy the ones that match.
+		out := slices.Clone(ms[:i])
+		for _, m := range ms[i+1:] {
+			if strings.EqualFold(m.MAC, l.MAC) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return ms
 }
 
 // macKept is the one of the interface's MAC objects with the host's MAC
