@@ -120,8 +120,8 @@ func customFieldsByType(fields []record.CustomField) customFieldRules {
 // note.
 func (r customFieldRules) usableValues(p *Plan, read bool, values map[string]map[string]any) map[string]map[string]any {
 	usable := map[string]map[string]any{}
-	for _, t := range sortedKeys(values) {
-		for _, name := range sortedKeys(values[t]) {
+	for _, t := range slices.Sorted(maps.Keys(values)) {
+		for _, name := range slices.Sorted(maps.Keys(values[t])) {
 			if read && !r.known[t][name] {
 				p.note("Custom field values: NetBox has no custom field %q on %s; that value (%s) is not sent.", name, t, EnvCustomFields)
 				continue
@@ -377,13 +377,4 @@ func setIn[V any](m map[string]map[string]V, outer, inner string, v V) {
 		m[outer] = map[string]V{}
 	}
 	m[outer][inner] = v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
