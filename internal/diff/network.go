@@ -553,7 +553,7 @@ func (d *networkDiffer) existingIP(w desiredIP, ip record.IPAddress, onIface str
 // another mask than the host; supporting marks the step that goes with
 // the reuse of an unassigned object.
 func (d *networkDiffer) prefixLength(w desiredIP, ip record.IPAddress, supporting bool) {
-	if ip.Address == w.prefix.String() {
+	if samePrefix(ip.Address, w.prefix) {
 		return
 	}
 	d.add(Change{
@@ -606,4 +606,15 @@ func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur
 		c.Reason = "No primary IP set"
 	}
 	d.add(c)
+}
+
+// samePrefix reports whether text is p as p.String() writes it, without
+// making that string: prefixLength asks it of every address the device
+// keeps, and nearly all are the same.
+func samePrefix(text string, p netip.Prefix) bool {
+	if !p.IsValid() {
+		return text == p.String()
+	}
+	var buf [64]byte // the longest prefix, IPv6 with /128, is 43 bytes
+	return string(p.AppendTo(buf[:0])) == text
 }
