@@ -3,6 +3,7 @@ package diff
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -72,6 +73,12 @@ func requireCustomFields(p *Plan, nb record.Snapshot, values map[string]map[stri
 	}
 	r := customFieldsByType(nb.CustomFields)
 	r.usable = r.usableValues(p, nb.CustomFieldsRead, values)
+	if len(r.required) == 0 && len(r.usable) == 0 {
+		// The usual case: no write, the journal entry's included, has a
+		// value to carry or a field to miss (a default alone is filled
+		// only beside configured values), so nothing is blocked either.
+		return
+	}
 	r.requireOnChanges(p, nb).note(p)
 	r.requireOnJournal(p)
 }
@@ -113,8 +120,8 @@ func customFieldsByType(fields []record.CustomField) customFieldRules {
 // note.
 func (r customFieldRules) usableValues(p *Plan, read bool, values map[string]map[string]any) map[string]map[string]any {
 	usable := map[string]map[string]any{}
-	for _, t := range sortedKeys(values) {
-		for _, name := range sortedKeys(values[t]) {
+	for _, t := range slices.Sorted(maps.Keys(values)) {
+		for _, name := range slices.Sorted(maps.Keys(values[t])) {
 			if read && !r.known[t][name] {
 				p.note("Custom field values: NetBox has no custom field %q on %s; that value (%s) is not sent.", name, t, EnvCustomFields)
 				continue
@@ -130,11 +137,10 @@ func (r customFieldRules) usableValues(p *Plan, read bool, values map[string]map
 // every configured value; an update carries what fills the required
 // fields that has, the object's custom fields, leaves empty.
 func (r customFieldRules) valuesFor(t string, create bool, has record.CustomFieldValues) (map[string]any, []string) {
-	out := map[string]any{}
-	if create {
-		for k, v := range r.usable[t] {
-			out[k] = v
-		}
+	// out is made only for a write that carries a value: most carry none.
+	var out map[string]any
+	if create && len(r.usable[t]) > 0 {
+		out = maps.Clone(r.usable[t])
 	}
 	var missing []string
 	for _, f := range r.required[t] {
@@ -144,11 +150,11 @@ func (r customFieldRules) valuesFor(t string, create bool, has record.CustomFiel
 			// An object read without its custom fields (a MAC nested
 			// in its interface) is taken as NetBox keeps it: valid.
 		case r.usable[t][f.Name] != nil:
-			out[f.Name] = r.usable[t][f.Name]
+			out = setOn(out, f.Name, r.usable[t][f.Name])
 		case f.HasDefault:
 			// An object older than the field's default: the value
 			// NetBox gives new objects.
-			out[f.Name] = f.Default
+			out = setOn(out, f.Name, any(f.Default))
 		default:
 			missing = append(missing, f.Name)
 		}
@@ -180,7 +186,11 @@ func (r customFieldRules) fillDefaults(t string, out map[string]any) {
 // returns which changes each field blocks.
 func (r customFieldRules) requireOnChanges(p *Plan, nb record.Snapshot) *fieldBlocks {
 	blocks := &fieldBlocks{objects: map[customFieldRef][]string{}}
-	objectValues := existingCustomFields(nb)
+	// An update reads the object's values only for a required field.
+	var objectValues map[objectRef]record.CustomFieldValues
+	if len(r.required) > 0 {
+		objectValues = existingCustomFields(nb)
+	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if c.Blocked != "" {
@@ -310,9 +320,10 @@ func blockDependents(p *Plan) {
 				}
 				continue
 			}
-			keys := []string{c.ParentKey, c.NewKey, c.ObjectKey}
+			// An array, not a slice: this runs for every change, every pass.
+			keys := [...]string{c.ParentKey, c.NewKey, c.ObjectKey, ""}
 			if c.Attrs != nil {
-				keys = append(keys, c.Attrs.TypeKey)
+				keys[3] = c.Attrs.TypeKey
 			}
 			for _, k := range keys {
 				if w := why[k]; k != "" && w != "" {
@@ -351,19 +362,19 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
+// setOn sets m[k], making m when it is nil, and returns m.
+func setOn[V any](m map[string]V, k string, v V) map[string]V {
+	if m == nil {
+		m = map[string]V{}
+	}
+	m[k] = v
+	return m
+}
+
 // setIn sets m[outer][inner], making the inner map when it is missing.
 func setIn[V any](m map[string]map[string]V, outer, inner string, v V) {
 	if m[outer] == nil {
 		m[outer] = map[string]V{}
 	}
 	m[outer][inner] = v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -1,8 +1,10 @@
 package diff
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,6 +44,9 @@ type networkDiffer struct {
 	ipKey map[netip.Addr]string
 	// unassigned are the IPs of the device that go away.
 	unassigned map[int64]bool
+	// ifaceMACs are the MAC objects on each NetBox interface, by interface
+	// id, each interface's by id: made once, read for every interface.
+	ifaceMACs map[int64][]record.MACAddress
 	// macNote says the note on unreadable MACs was made.
 	macNote bool
 }
@@ -66,6 +71,7 @@ func (d *networkDiffer) run() {
 		d.ifaceName[i.ID] = i.Name
 		d.ifaceID[i.Name] = i.ID
 	}
+	d.indexMACs()
 	d.interfaces()
 	d.addresses()
 	d.primary(4, FieldPrimaryIP4, d.host.PrimaryIPv4, d.nb.Device.PrimaryIP4)
@@ -213,17 +219,52 @@ func (d *networkDiffer) primaryMAC(l host.Interface, n record.Interface, ifaceKe
 	d.add(set)
 }
 
-// macsOn returns the MAC objects with the host's MAC on NetBox interface
-// n, by id; more than one is a duplicate (two syncs that raced, say).
-func (d *networkDiffer) macsOn(l host.Interface, n record.Interface) []record.MACAddress {
-	var out []record.MACAddress
+// indexMACs groups the assigned MAC objects by interface, in one array
+// sorted by interface and id.
+func (d *networkDiffer) indexMACs() {
+	ms := make([]record.MACAddress, 0, len(d.nb.MACs))
 	for _, m := range d.nb.MACs {
-		if n.ID != 0 && m.InterfaceID == n.ID && strings.EqualFold(m.MAC, l.MAC) {
-			out = append(out, m)
+		if m.InterfaceID != 0 {
+			ms = append(ms, m)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	slices.SortFunc(ms, func(a, b record.MACAddress) int {
+		return cmp.Or(cmp.Compare(a.InterfaceID, b.InterfaceID), cmp.Compare(a.ID, b.ID))
+	})
+	d.ifaceMACs = map[int64][]record.MACAddress{}
+	for i := 0; i < len(ms); {
+		j := i + 1
+		for j < len(ms) && ms[j].InterfaceID == ms[i].InterfaceID {
+			j++
+		}
+		d.ifaceMACs[ms[i].InterfaceID] = ms[i:j:j]
+		i = j
+	}
+}
+
+// macsOn returns the MAC objects with the host's MAC on NetBox
+// interface n, by id; more than one is a duplicate (two syncs that raced,
+// say). A new interface (id 0) has none. The result may share the index's
+// array: callers only read it.
+func (d *networkDiffer) macsOn(l host.Interface, n record.Interface) []record.MACAddress {
+	if n.ID == 0 {
+		return nil
+	}
+	ms := d.ifaceMACs[n.ID]
+	for i, m := range ms {
+		if strings.EqualFold(m.MAC, l.MAC) {
+			continue
+		}
+		// Another MAC on the interface: copy the ones that match.
+		out := slices.Clone(ms[:i])
+		for _, m := range ms[i+1:] {
+			if strings.EqualFold(m.MAC, l.MAC) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return ms
 }
 
 // macKept is the one of the interface's MAC objects with the host's MAC
@@ -296,8 +337,8 @@ func (d *networkDiffer) addresses() {
 		d.plan.note("IPs on Docker-managed bridges not synced (they exist on every Docker host and NetBox rejects duplicates): %s. Turn on include_docker_bridges to sync them.",
 			strings.Join(skipped, ", "))
 	}
-	ownAll, other := d.existingIPs()
-	own, duplicate := d.keptIPs(ownAll, want)
+	mine, other := d.existingIPs()
+	own, duplicate := d.keptIPs(mine, want)
 	kept := map[int64]bool{}
 	for _, w := range want {
 		addr := w.prefix.Addr()
@@ -311,53 +352,77 @@ func (d *networkDiffer) addresses() {
 			d.newIP(w)
 		}
 	}
-	d.unassignIPs(ownAll, kept, duplicate)
+	d.unassignIPs(mine.all, kept, duplicate)
 }
 
-// existingIPs are the IP objects the lookup read: the device's own by host
-// part, and, separately, the first other object with each of the host's
-// addresses (unassigned, or on another device). Addresses NetBox holds
-// unparsed are left out.
-func (d *networkDiffer) existingIPs() (own map[netip.Addr][]record.IPAddress, other map[netip.Addr]record.IPAddress) {
-	own = map[netip.Addr][]record.IPAddress{}
+// deviceIPs are the device's own IP objects: all of them, the first
+// object of each address, and, only for the addresses the device has more
+// than once, every object of the address. Nearly every address has one
+// object, which then needs no slice of its own.
+type deviceIPs struct {
+	all      []record.IPAddress
+	first    map[netip.Addr]record.IPAddress
+	repeated map[netip.Addr][]record.IPAddress
+}
+
+// existingIPs are the IP objects the lookup read: the device's own, and,
+// separately, the first other object with each of the host's addresses
+// (unassigned, or on another device). Addresses NetBox holds unparsed are
+// left out.
+func (d *networkDiffer) existingIPs() (mine deviceIPs, other map[netip.Addr]record.IPAddress) {
+	mine = deviceIPs{first: map[netip.Addr]record.IPAddress{}, repeated: map[netip.Addr][]record.IPAddress{}}
 	other = map[netip.Addr]record.IPAddress{}
 	for _, ip := range d.nb.IPs {
 		p, err := netip.ParsePrefix(ip.Address)
 		if err != nil {
 			continue
 		}
-		if _, mine := d.ifaceName[ip.InterfaceID()]; mine {
-			own[p.Addr()] = append(own[p.Addr()], ip)
-		} else if _, seen := other[p.Addr()]; !seen {
-			other[p.Addr()] = ip
+		addr := p.Addr()
+		if _, ok := d.ifaceName[ip.InterfaceID()]; ok {
+			mine.all = append(mine.all, ip)
+			first, seen := mine.first[addr]
+			switch {
+			case !seen:
+				mine.first[addr] = ip
+			case mine.repeated[addr] == nil:
+				mine.repeated[addr] = []record.IPAddress{first, ip}
+			default:
+				mine.repeated[addr] = append(mine.repeated[addr], ip)
+			}
+		} else if _, seen := other[addr]; !seen {
+			other[addr] = ip
 		}
 	}
-	return own, other
+	return mine, other
 }
 
-// keptIPs picks the object each of the device's addresses keeps (see
-// ipKept). An address the host has that the device has twice keeps one
-// object and loses the others, its duplicates, with a note: duplicate maps
-// each by id to the object kept instead. An address the host lacks goes
-// whole.
-func (d *networkDiffer) keptIPs(ownAll map[netip.Addr][]record.IPAddress, want []desiredIP) (own map[netip.Addr]record.IPAddress, duplicate map[int64]record.IPAddress) {
+// keptIPs picks the object each of the device's addresses keeps: its only
+// one, or, for an address the device has twice, the one ipKept picks. An
+// address the host has that the device has twice keeps one object and
+// loses the others, its duplicates, with a note: duplicate maps each by id
+// to the object kept instead. An address the host lacks goes whole.
+func (d *networkDiffer) keptIPs(mine deviceIPs, want []desiredIP) (own map[netip.Addr]record.IPAddress, duplicate map[int64]record.IPAddress) {
+	own = mine.first
+	duplicate = map[int64]record.IPAddress{}
+	if len(mine.repeated) == 0 {
+		return own, duplicate
+	}
 	wantOn := map[netip.Addr]desiredIP{}
 	for _, w := range want {
 		wantOn[w.prefix.Addr()] = w
 	}
-	own = map[netip.Addr]record.IPAddress{}
-	duplicate = map[int64]record.IPAddress{}
-	addrs := make([]netip.Addr, 0, len(ownAll))
-	for addr := range ownAll {
+	addrs := make([]netip.Addr, 0, len(mine.repeated))
+	for addr := range mine.repeated {
 		addrs = append(addrs, addr)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
 	for _, addr := range addrs {
-		ips := ownAll[addr]
+		ips := mine.repeated[addr]
 		sort.Slice(ips, func(i, j int) bool { return ips[i].ID < ips[j].ID })
-		keep := d.ipKept(ips, wantOn[addr])
+		w, wanted := wantOn[addr]
+		keep := d.ipKept(ips, w)
 		own[addr] = keep
-		if _, wanted := wantOn[addr]; len(ips) < 2 || !wanted {
+		if !wanted {
 			continue
 		}
 		var ids []string
@@ -409,19 +474,12 @@ func (d *networkDiffer) newIP(w desiredIP) {
 
 // unassignIPs unassigns, never deletes, the device's IPs the host no
 // longer has and the duplicates; those on out-of-scope interfaces (veth*,
-// Docker bridges when not synced) are left alone.
-func (d *networkDiffer) unassignIPs(ownAll map[netip.Addr][]record.IPAddress, kept map[int64]bool, duplicate map[int64]record.IPAddress) {
-	var ids []int64
-	byID := map[int64]record.IPAddress{}
-	for _, ips := range ownAll {
-		for _, ip := range ips {
-			ids = append(ids, ip.ID)
-			byID[ip.ID] = ip
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		ip := byID[id]
+// Docker bridges when not synced) are left alone. It sorts mine, the
+// device's IPs, by id in place: the changes come in that order.
+func (d *networkDiffer) unassignIPs(mine []record.IPAddress, kept map[int64]bool, duplicate map[int64]record.IPAddress) {
+	slices.SortFunc(mine, func(a, b record.IPAddress) int { return cmp.Compare(a.ID, b.ID) })
+	for _, ip := range mine {
+		id := ip.ID
 		name := d.ifaceName[ip.InterfaceID()]
 		if kept[id] || !d.inScope(name) || d.dockerBridge(name) && !d.opts.IncludeDockerBridges {
 			continue
@@ -444,12 +502,16 @@ func (d *networkDiffer) unassignIPs(ownAll map[netip.Addr][]record.IPAddress, ke
 // has the address on (with its mask, if one has it), else the oldest.
 func (d *networkDiffer) ipKept(ips []record.IPAddress, w desiredIP) record.IPAddress {
 	best, score := ips[0], -1
+	address := ""
+	if w.iface != "" {
+		address = w.prefix.String()
+	}
 	for _, ip := range ips {
 		s := 0
 		switch {
 		case d.isPrimary(ip.ID):
 			s = 3
-		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface && ip.Address == w.prefix.String():
+		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface && ip.Address == address:
 			s = 2
 		case w.iface != "" && d.ifaceName[ip.InterfaceID()] == w.iface:
 			s = 1
@@ -491,7 +553,7 @@ func (d *networkDiffer) existingIP(w desiredIP, ip record.IPAddress, onIface str
 // another mask than the host; supporting marks the step that goes with
 // the reuse of an unassigned object.
 func (d *networkDiffer) prefixLength(w desiredIP, ip record.IPAddress, supporting bool) {
-	if ip.Address == w.prefix.String() {
+	if samePrefix(ip.Address, w.prefix) {
 		return
 	}
 	d.add(Change{
@@ -544,4 +606,15 @@ func (d *networkDiffer) primary(family int, field string, want netip.Prefix, cur
 		c.Reason = "No primary IP set"
 	}
 	d.add(c)
+}
+
+// samePrefix reports whether text is p as p.String() writes it, without
+// making that string: prefixLength asks it of every address the device
+// keeps, and nearly all are the same.
+func samePrefix(text string, p netip.Prefix) bool {
+	if !p.IsValid() {
+		return text == p.String()
+	}
+	var buf [64]byte // the longest prefix, IPv6 with /128, is 43 bytes
+	return string(p.AppendTo(buf[:0])) == text
 }

@@ -3,6 +3,7 @@ package netboxsim
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -220,7 +221,7 @@ func (s *store) restrict(p principal, label, action string) (allow func(*row) bo
 			return nil, "" // a null constraint permits every object
 		}
 		var all []func(*row) bool
-		for _, k := range sortedKeys(o) {
+		for _, k := range slices.Sorted(maps.Keys(o)) {
 			pred, msg := s.lookupPred(m, k, replaceUserToken(o[k], p.user.id))
 			if msg != "" {
 				return nil, msg
@@ -249,15 +250,6 @@ func constraintSet(v any) map[string]any {
 		return t
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // replaceUserToken is _replace_tokens: "$user" (CONSTRAINT_TOKEN_USER),
