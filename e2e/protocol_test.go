@@ -825,7 +825,7 @@ func TestProtocolCancel(t *testing.T) {
 		p.initialize(t, "2025-11-25")
 		slow()
 		p.send(t, call)
-		p.send(t, cancelMsg) // at once: the request is known before the next line is read
+		p.send(t, cancelMsg)           // at once: the request is known before the next line is read
 		time.Sleep(hold + time.Second) // a result not cancelled would come before the ping's
 		p.send(t, `{"jsonrpc":"2.0","id":6,"method":"ping"}`)
 		for {
