@@ -104,3 +104,33 @@ func TestDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// TestMACOnAVMInterfaceIsNotTaken: a free MAC object of the host's MAC is
+// reused; one on a VM interface is another machine's, and a new one is made.
+func TestMACOnAVMInterfaceIsNotTaken(t *testing.T) {
+	h := host.Host{Hostname: "web01", Network: host.Network{Interfaces: []host.Interface{
+		{Name: "eth0", Type: "1000base-t", MAC: "02:00:00:00:00:01"},
+	}}}
+	for _, tt := range []struct {
+		name   string
+		mac    record.MACAddress
+		reused bool
+	}{
+		{"free", record.MACAddress{ID: 50, MAC: "02:00:00:00:00:01"}, true},
+		{"on a VM interface", record.MACAddress{ID: 50, MAC: "02:00:00:00:00:01", AssignedElsewhere: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			nb := record.Snapshot{Found: true, Device: record.Device{ID: 7, Name: "web01", Status: "active"},
+				Interfaces: []record.Interface{{ID: 10, DeviceID: 7, Name: "eth0", Type: "1000base-t", Enabled: true}},
+				MACs:       []record.MACAddress{tt.mac}}
+			p := Compute(h, nb, Options{})
+			var reused, created bool
+			for _, c := range p.Changes {
+				reused = reused || (c.ObjectType == ObjectMACAddress && c.ObjectID == 50)
+				created = created || (c.ObjectType == ObjectMACAddress && c.Action == ActionCreate)
+			}
+			assert.Equal(t, tt.reused, reused, "%v", p.Changes)
+			assert.Equal(t, !tt.reused, created, "%v", p.Changes)
+		})
+	}
+}

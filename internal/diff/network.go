@@ -192,7 +192,7 @@ func (d *networkDiffer) primaryMAC(l host.Interface, n record.Interface, ifaceKe
 	var free *record.MACAddress
 	for i := range d.nb.MACs {
 		m := &d.nb.MACs[i]
-		if strings.EqualFold(m.MAC, l.MAC) && m.InterfaceID == 0 && free == nil {
+		if strings.EqualFold(m.MAC, l.MAC) && m.Free() && free == nil {
 			free = m
 		}
 	}
