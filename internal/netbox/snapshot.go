@@ -100,7 +100,7 @@ func (c *Client) SnapshotFor(ctx context.Context, q SnapshotQuery) (record.Snaps
 		return record.Snapshot{}, err
 	}
 	l.takeValueReads()
-	if l.containers {
+	if l.containersLive() {
 		if err := l.round(ctx, l.containerGapReads()); err != nil {
 			return record.Snapshot{}, err
 		}
@@ -123,9 +123,12 @@ type foundLookup struct {
 	ipsOfDevice []record.IPAddress
 	macsByValue []record.MACAddress
 	ipsByValue  []record.IPAddress
-	// containers is whether the containers are still part of the lookup:
-	// asked for, and no read of them refused so far.
-	containers bool
+}
+
+// containersLive is whether the containers are still part of the lookup:
+// asked for, and no read of them refused so far.
+func (l *foundLookup) containersLive() bool {
+	return l.q.Containers && !l.un.has(record.PartContainers)
 }
 
 // round runs the reads of one round, at most snapshotParallelism at a
@@ -177,10 +180,8 @@ func (l *foundLookup) deviceReads() []func(context.Context) error {
 	return reads
 }
 
-// takeDeviceReads keeps what the first round says: whether the containers
-// are still to be read, and the device read by id over the listed one.
+// takeDeviceReads keeps the device read by id over the listed one.
 func (l *foundLookup) takeDeviceReads() {
-	l.containers = l.q.Containers && !l.un.has(record.PartContainers)
 	if l.detail != nil {
 		// Newer than the list's, and the state its ETag stands for.
 		l.s.Device = *l.detail
@@ -205,7 +206,7 @@ func (l *foundLookup) valueReads() []func(context.Context) error {
 			return err
 		})
 	}
-	if g := s.ClusterGroup; g != nil && l.containers {
+	if g := s.ClusterGroup; g != nil && l.containersLive() {
 		reads = append(reads,
 			un.optional(record.PartContainers, func(ctx context.Context) (err error) { s.Clusters, err = c.listClusters(ctx, g.ID); return err }),
 			un.optional(record.PartContainers, func(ctx context.Context) (err error) {
@@ -232,11 +233,10 @@ func (l *foundLookup) readCustomFields(ctx context.Context) (err error) {
 }
 
 // takeValueReads merges the MACs and IPs of the device with those found by
-// value, and drops the containers when a read of them was refused.
+// value.
 func (l *foundLookup) takeValueReads() {
 	l.s.MACs = mergeByID(interfaceMACs(l.id, l.s.Interfaces), l.macsByValue, func(m record.MACAddress) int64 { return m.ID })
 	l.s.IPs = mergeByID(l.ipsOfDevice, l.ipsByValue, func(ip record.IPAddress) int64 { return ip.ID })
-	l.containers = l.containers && !l.un.has(record.PartContainers)
 }
 
 // containerGapReads is the last round, for what the clusters and VMs did
@@ -274,7 +274,7 @@ func (l *foundLookup) containerGapReads() []func(context.Context) error {
 // not asked for or a read of them was refused, and with the parts left
 // unread.
 func (l *foundLookup) result() record.Snapshot {
-	if !l.containers || l.un.has(record.PartContainers) {
+	if !l.containersLive() {
 		l.s.ClusterGroup, l.s.ClusterType, l.s.Clusters, l.s.VMs, l.s.Roles = nil, nil, nil, nil, nil
 	}
 	l.s.Unread = l.un.list()
