@@ -13,6 +13,9 @@ type Change struct {
 	Old        string      `json:"old,omitempty"`
 	New        string      `json:"new,omitempty"`
 	Reason     string      `json:"reason"`
+	// Blocked says why NetBox would refuse the change as it stands: the
+	// apply skips it. Empty for a change the apply writes.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // Changes lists the changes of a plan as the user sees them: like the
@@ -38,5 +41,6 @@ func ChangeOf(c diff.Change) Change {
 		Old:        c.Old,
 		New:        c.New,
 		Reason:     c.Reason,
+		Blocked:    c.Blocked,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cmdb-mcp/cmdb-mcp/internal/diff"
 	"github.com/cmdb-mcp/cmdb-mcp/internal/host"
@@ -90,4 +91,18 @@ func TestMarkdownBlockedAndClusterOffer(t *testing.T) {
 	skipped := Markdown(diff.Compute(h, nb, diff.Options{NoCreateClusters: true}))
 	assert.NotContains(t, skipped, "Create them, or skip the containers")
 	assert.Contains(t, skipped, "creating clusters is turned off (no_create_clusters)")
+}
+
+// TestChangesSayWhichAreBlocked: a script reading diff --json tells the
+// changes the apply skips from those it writes.
+func TestChangesSayWhichAreBlocked(t *testing.T) {
+	plan := diff.Plan{Changes: []diff.Change{
+		{Action: diff.ActionCreate, ObjectType: diff.ObjectInterface, Object: "eth0", Reason: "New interface"},
+		{Action: diff.ActionCreate, ObjectType: diff.ObjectInterface, Object: "eth1", Reason: "New interface", Blocked: "NetBox requires custom field \"owner\""},
+		{Action: diff.ActionCreate, ObjectType: diff.ObjectMACAddress, Object: "02:00:00:00:00:01", Supporting: true},
+	}}
+	got := Changes(plan)
+	require.Len(t, got, 2, "the supporting change is left out")
+	assert.Empty(t, got[0].Blocked)
+	assert.Equal(t, `NetBox requires custom field "owner"`, got[1].Blocked)
 }
