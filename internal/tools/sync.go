@@ -122,8 +122,7 @@ func syncDiff(eng *engine.Engine) Tool {
 }
 
 // DiffOutput renders a plan for a device NetBox has as cmdb_sync_diff
-// returns it in the default mode. The CLI prints the same value with
-// --json, so both fronts say the same thing.
+// returns it in the plan's mode (default or full).
 func DiffOutput(plan diff.Plan) SyncDiffOutput {
 	mode := ModeDefault
 	if plan.Full {
