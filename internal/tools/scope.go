@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,13 +79,19 @@ type target struct {
 }
 
 // targetsFunc says what a call of a write tool touches. An error refuses
-// the call (a create that would attach its object to nothing); arguments
-// that do not bind are left to the tool, which refuses them itself.
+// the call (a create that would attach its object to nothing). Arguments
+// the tool refuses touch nothing: the call goes on to the tool, which
+// answers with what is wrong with them before anything is read or written.
 type targetsFunc func(req mcp.CallToolRequest) ([]target, error)
 
-// targetsOf binds the tool's input and asks f.
+// targetsOf checks the arguments as the tool does (In is the tool's
+// input), binds them and asks f.
 func targetsOf[In any](f func(In) ([]target, error)) targetsFunc {
+	args := newArgsCheck[In]()
 	return func(req mcp.CallToolRequest) ([]target, error) {
+		if args.check(req.Params.Name, req.Params.Arguments) != nil {
+			return nil, nil
+		}
 		var in In
 		if err := req.BindArguments(&in); err != nil {
 			return nil, nil
@@ -190,13 +195,7 @@ func (g *writeGuard) wrap(t Tool) Tool {
 		return t
 	}
 	name, next, targets := t.Definition.Name, t.Handler, touches[t.Definition.Name]
-	params := parameterNames(t.Definition)
 	t.Handler = func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		if hasUnknownArgument(req, params) {
-			// The tool refuses the call itself, naming its parameters,
-			// before anything is read or written.
-			return next(ctx, req)
-		}
 		err := g.check(ctx, name, targets, req)
 		var refused *scopeError
 		switch {
@@ -395,36 +394,4 @@ func (g *writeGuard) ownGroup(ctx context.Context, own record.Device) (int64, er
 	}
 	g.groupID = groups[0].ID
 	return g.groupID, nil
-}
-
-// parameterNames are the properties of a tool's input schema.
-func parameterNames(def mcp.Tool) map[string]bool {
-	var schema struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	names := map[string]bool{}
-	if err := json.Unmarshal(def.RawInputSchema, &schema); err == nil {
-		for name := range schema.Properties {
-			names[name] = true
-		}
-	}
-	for name := range def.InputSchema.Properties {
-		names[name] = true
-	}
-	return names
-}
-
-// hasUnknownArgument reports whether the call names a parameter the tool
-// does not take.
-func hasUnknownArgument(req mcp.CallToolRequest, params map[string]bool) bool {
-	args, ok := req.Params.Arguments.(map[string]any)
-	if !ok {
-		return req.Params.Arguments != nil
-	}
-	for name := range args {
-		if !params[name] {
-			return true
-		}
-	}
-	return false
 }

@@ -288,3 +288,33 @@ func TestWriteScopeCost(t *testing.T) {
 	assert.Equal(t, []string{fmt.Sprintf("virtualization/virtual-machines/%d/", w.ownVM), fmt.Sprintf("virtualization/clusters/%d/", w.ownCluster)},
 		count("virt_update_vm", map[string]any{"id": w.ownVM, "status": "offline"}))
 }
+
+// TestWriteScopeDefersInvalidArguments: a write call whose arguments the
+// tool refuses (a value outside its enum, a null or a wrong type) gets the
+// tool's argument error, not a refusal of the write scope, and the check
+// sends nothing to NetBox first.
+func TestWriteScopeDefersInvalidArguments(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	w := newScopeWorld(t, h)
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"dcim_update_device", map[string]any{"id": w.other, "status": "retired"}, `status "retired" is not one of`},
+		{"dcim_create_mac_address", map[string]any{"mac_address": "02:00:00:00:00:09", "assigned_object_type": "virtualization.vminterface", "assigned_object_id": w.otherIf},
+			`assigned_object_type "virtualization.vminterface" is not one of`},
+		{"ipam_create_ip_address", map[string]any{"address": "198.51.100.9/24", "status": "bogus"}, `status "bogus" is not one of`},
+		{"virt_update_vm", map[string]any{"id": w.otherVM, "status": nil}, "do not match the input schema of virt_update_vm"},
+		{"dcim_update_interface", map[string]any{"id": w.otherIf, "enabled": "no"}, "do not match the input schema of dcim_update_interface"},
+	} {
+		t.Run(tc.tool+"/"+tc.want, func(t *testing.T) {
+			h.sim.Sim.ResetRequests()
+			msg := toolError(t, h.call(t, tc.tool, tc.args))
+			assert.Contains(t, msg, tc.want)
+			assert.Contains(t, msg, "nothing was done")
+			assert.NotContains(t, msg, "--write-scope", "the write scope answered for the tool")
+			assert.Empty(t, h.sim.Sim.Requests(), "the write scope asked NetBox about a call the tool refuses")
+		})
+	}
+}
