@@ -65,6 +65,14 @@ func TestDeadlines(t *testing.T) {
 				assert.Equal(t, "Docker did not answer within 50ms (a hung engine?); containers are not compared. Raise CMDB_DOCKER_TIMEOUT (--docker-timeout) if it is only slow", h.Containers.Reason)
 				assert.Equal(t, "Ubuntu 24.04 LTS", h.OS.Platform)
 			}},
+		{"Docker, a client that gives up at the deadline", Discoverer{network: noNetwork, docker: func(ctx context.Context, _ containers.Options) host.Containers {
+			<-ctx.Done()
+			return host.Containers{Containers: []host.Container{}, Reason: "Docker not available (" + ctx.Err().Error() + ")"}
+		}},
+			func(t *testing.T, h host.Host) {
+				assert.False(t, h.Containers.Available)
+				assert.Equal(t, "Docker did not answer within 50ms (a hung engine?); containers are not compared. Raise CMDB_DOCKER_TIMEOUT (--docker-timeout) if it is only slow", h.Containers.Reason)
+			}},
 		{"interfaces", Discoverer{docker: docker, network: func(context.Context, netif.Options) (host.Network, error) {
 			<-hang
 			return eth0, nil

@@ -103,7 +103,17 @@ func (d Discoverer) Discover(ctx context.Context) (host.Host, error) {
 	})
 	netDone := make(chan networkFacts, 1)
 	go func() { netDone <- d.readNetwork(ctx, opts, local) }()
-	ctrDone := start(ctx, docker, func(ctx context.Context) host.Containers { return d.containers(ctx) })
+	dockerLate := host.Containers{Containers: []host.Container{}, Reason: fmt.Sprintf(
+		"Docker did not answer within %s (a hung engine?); containers are not compared. Raise %s (--docker-timeout) if it is only slow", docker, EnvDockerTimeout)}
+	ctrDone := start(ctx, docker, func(ctx context.Context) host.Containers {
+		c := d.containers(ctx)
+		if !c.Available && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The client gave up at the deadline: its error ("context
+			// deadline exceeded") says less than the deadline does.
+			return dockerLate
+		}
+		return c
+	})
 
 	var h host.Host
 	if sys, ok := sysDone.wait(); ok {
@@ -124,8 +134,7 @@ func (d Discoverer) Discover(ctx context.Context) (host.Host, error) {
 	if c, ok := ctrDone.wait(); ok {
 		h.Containers = c
 	} else {
-		h.Containers = host.Containers{Containers: []host.Container{}, Reason: fmt.Sprintf(
-			"Docker did not answer within %s (a hung engine?); containers are not compared. Raise %s (--docker-timeout) if it is only slow", docker, EnvDockerTimeout)}
+		h.Containers = dockerLate
 	}
 	return h, ctx.Err()
 }
